@@ -1,0 +1,168 @@
+import type {
+  Adapter, CachedEvent, ChannelStats, ClusterMessage, ClusterNode, JoinResult, LeaveResult, Member,
+} from "../core/adapter.ts";
+
+interface ChannelState {
+  sockets: Set<string>;
+  /** Presence only: user id → first user_info and the sockets holding the membership. */
+  members?: Map<string, { info: unknown; sockets: Set<string> }>;
+}
+
+interface AppState {
+  connections: Set<string>;
+  channels: Map<string, ChannelState>;
+  users: Map<string, Set<string>>;
+  cache: Map<string, { event: string; data: string; expiresAt: number }>;
+}
+
+/** Single-node adapter: all state in this process's memory. */
+export class LocalAdapter implements Adapter {
+  readonly name = "local";
+  private node?: ClusterNode;
+  private readonly apps = new Map<string, AppState>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async start(node: ClusterNode): Promise<void> {
+    this.node = node;
+  }
+
+  async stop(): Promise<void> {
+    this.apps.clear();
+  }
+
+  broadcast(message: ClusterMessage): void {
+    this.node?.receive(message);
+  }
+
+  private app(appId: string): AppState {
+    let state = this.apps.get(appId);
+    if (!state) {
+      state = { connections: new Set(), channels: new Map(), users: new Map(), cache: new Map() };
+      this.apps.set(appId, state);
+    }
+    return state;
+  }
+
+  async addConnection(appId: string, socketId: string, maxConnections: number): Promise<boolean> {
+    const app = this.app(appId);
+    if (maxConnections >= 0 && app.connections.size + 1 > maxConnections) return false;
+    app.connections.add(socketId);
+    return true;
+  }
+
+  async removeConnection(appId: string, socketId: string): Promise<void> {
+    this.apps.get(appId)?.connections.delete(socketId);
+  }
+
+  async connectionCount(appId: string): Promise<number> {
+    return this.apps.get(appId)?.connections.size ?? 0;
+  }
+
+  async join(appId: string, channel: string, socketId: string, member?: Member, maxMembers = -1): Promise<JoinResult> {
+    const app = this.app(appId);
+    let state = app.channels.get(channel);
+    if (member) {
+      const existing = state?.members?.get(member.userId);
+      const memberCount = state?.members?.size ?? 0;
+      if (!existing && maxMembers >= 0 && memberCount >= maxMembers) {
+        return { ok: false, occupied: false, memberAdded: false, subscriptionCount: state?.sockets.size ?? 0 };
+      }
+    }
+    if (!state) {
+      state = { sockets: new Set() };
+      app.channels.set(channel, state);
+    }
+    const occupied = state.sockets.size === 0;
+    state.sockets.add(socketId);
+    let memberAdded = false;
+    if (member) {
+      state.members ??= new Map();
+      const existing = state.members.get(member.userId);
+      if (existing) existing.sockets.add(socketId);
+      else {
+        state.members.set(member.userId, { info: member.userInfo, sockets: new Set([socketId]) });
+        memberAdded = true;
+      }
+    }
+    return { ok: true, occupied, memberAdded, subscriptionCount: state.sockets.size };
+  }
+
+  async leave(appId: string, channel: string, socketId: string, member?: Member): Promise<LeaveResult> {
+    const app = this.apps.get(appId);
+    const state = app?.channels.get(channel);
+    if (!app || !state || !state.sockets.delete(socketId)) {
+      return { vacated: false, memberRemoved: false, subscriptionCount: state?.sockets.size ?? 0 };
+    }
+    let memberRemoved = false;
+    if (member && state.members) {
+      const entry = state.members.get(member.userId);
+      if (entry && entry.sockets.delete(socketId) && entry.sockets.size === 0) {
+        state.members.delete(member.userId);
+        memberRemoved = true;
+      }
+    }
+    const vacated = state.sockets.size === 0;
+    if (vacated) app.channels.delete(channel);
+    return { vacated, memberRemoved, subscriptionCount: state.sockets.size };
+  }
+
+  async channelStats(appId: string, channel: string): Promise<ChannelStats> {
+    const state = this.apps.get(appId)?.channels.get(channel);
+    return { subscriptionCount: state?.sockets.size ?? 0, userCount: state?.members?.size ?? 0 };
+  }
+
+  async channels(appId: string, prefix?: string): Promise<Map<string, ChannelStats>> {
+    const out = new Map<string, ChannelStats>();
+    for (const [name, state] of this.apps.get(appId)?.channels ?? []) {
+      if (prefix && !name.startsWith(prefix)) continue;
+      out.set(name, { subscriptionCount: state.sockets.size, userCount: state.members?.size ?? 0 });
+    }
+    return out;
+  }
+
+  async members(appId: string, channel: string): Promise<Map<string, unknown>> {
+    const out = new Map<string, unknown>();
+    for (const [id, entry] of this.apps.get(appId)?.channels.get(channel)?.members ?? []) out.set(id, entry.info);
+    return out;
+  }
+
+  async signIn(appId: string, userId: string, socketId: string): Promise<boolean> {
+    const users = this.app(appId).users;
+    let sockets = users.get(userId);
+    if (!sockets) users.set(userId, (sockets = new Set()));
+    const wentOnline = sockets.size === 0;
+    sockets.add(socketId);
+    return wentOnline;
+  }
+
+  async signOut(appId: string, userId: string, socketId: string): Promise<boolean> {
+    const users = this.apps.get(appId)?.users;
+    const sockets = users?.get(userId);
+    if (!sockets || !sockets.delete(socketId)) return false;
+    if (sockets.size > 0) return false;
+    users!.delete(userId);
+    return true;
+  }
+
+  async onlineUsers(appId: string, userIds: string[]): Promise<Set<string>> {
+    const users = this.apps.get(appId)?.users;
+    return new Set(userIds.filter((id) => (users?.get(id)?.size ?? 0) > 0));
+  }
+
+  async cacheSet(appId: string, channel: string, event: string, data: string, ttlSeconds: number): Promise<void> {
+    this.app(appId).cache.set(channel, { event, data, expiresAt: this.now() + ttlSeconds * 1000 });
+  }
+
+  async cacheGet(appId: string, channel: string): Promise<CachedEvent | null> {
+    const cache = this.apps.get(appId)?.cache;
+    const entry = cache?.get(channel);
+    if (!entry) return null;
+    const left = entry.expiresAt - this.now();
+    if (left <= 0) {
+      cache!.delete(channel);
+      return null;
+    }
+    return { event: entry.event, data: entry.data, ttl: Math.ceil(left / 1000) };
+  }
+}

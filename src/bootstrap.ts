@@ -1,0 +1,96 @@
+import type { Hono } from "hono";
+import { LocalAdapter } from "./adapters/local.ts";
+import { FileAppStore } from "./app-stores/file.ts";
+import { MemoryAppStore } from "./app-stores/memory.ts";
+import type { Adapter } from "./core/adapter.ts";
+import type { AppStore } from "./core/app-store.ts";
+import type { CryptoProvider, Logger, MemoryStats, NativePubSub, Timers } from "./core/runtime.ts";
+import { Switchboard } from "./core/server.ts";
+import type { Config } from "./config/load.ts";
+import { createRouter, type SocketBinding } from "./http/router.ts";
+import { consoleLogger } from "./logger.ts";
+import { LocalRateLimiter } from "./rate-limiters/local.ts";
+
+/** Everything a runtime entrypoint supplies. */
+export interface Platform {
+  name: string;
+  sockets: SocketBinding;
+  timers: Timers;
+  crypto: CryptoProvider;
+  readTextFile(path: string): Promise<string>;
+  memoryUsage?(): MemoryStats;
+  pubsub?: NativePubSub;
+  logger?: Logger;
+}
+
+export interface Instance {
+  server: Switchboard;
+  router: Hono;
+  logger: Logger;
+  /** Graceful stop: 4200 to every socket, state cleaned up, backends closed. */
+  stop(): Promise<void>;
+}
+
+async function createAppStore(config: Config, platform: Platform, logger: Logger): Promise<AppStore> {
+  if (config.appStoreDriver === "file") {
+    const store = new FileAppStore(config.appStoreFile!, platform.readTextFile, logger, platform.timers.now);
+    await store.load();
+    return store;
+  }
+  return new MemoryAppStore(config.apps);
+}
+
+function createAdapter(config: Config, platform: Platform): Adapter {
+  switch (config.adapterDriver) {
+    case "local":
+      return new LocalAdapter(platform.timers.now);
+  }
+}
+
+/** The composition root shared by every runtime entrypoint. */
+export async function createSwitchboard(config: Config, platform: Platform): Promise<Instance> {
+  const logger = platform.logger ?? consoleLogger(config.logLevel);
+  const apps = await createAppStore(config, platform, logger);
+  const server = new Switchboard({
+    settings: config,
+    apps,
+    adapter: createAdapter(config, platform),
+    timers: platform.timers,
+    crypto: platform.crypto,
+    logger,
+    pubsub: platform.pubsub,
+  });
+  await server.start();
+  const router = createRouter({
+    server,
+    sockets: platform.sockets,
+    rateLimiter: new LocalRateLimiter(platform.timers.now),
+    memoryUsage: platform.memoryUsage,
+  });
+  return {
+    server,
+    router,
+    logger,
+    async stop() {
+      await server.shutdown();
+      await apps.close?.();
+    },
+  };
+}
+
+/** The start-up banner; prints development credentials so a fresh `npm start` is usable. */
+export function startupLines(config: Config, runtime: string, port: number): string[] {
+  const host = config.bindAddress === "0.0.0.0" ? "127.0.0.1" : config.bindAddress;
+  const lines = [`Switchboard (${runtime}) listening on ${config.bindAddress}:${port}${config.pathPrefix}`];
+  if (config.devApp) {
+    const app = config.apps[0]!;
+    lines.push(
+      "No app configured: created a development app with random credentials (set APP_ID, APP_KEY and APP_SECRET to fix them):",
+      `  app_id=${app.id} key=${app.key} secret=${app.secret}`,
+      `  pusher-js: new Pusher("${app.key}", { wsHost: "${host}", wsPort: ${port}, forceTLS: false, enabledTransports: ["ws"], cluster: "" })`,
+    );
+  } else {
+    lines.push(`Apps: ${config.apps.map((a) => a.id).join(", ") || `(from ${config.appStoreDriver} store)`}`);
+  }
+  return lines;
+}

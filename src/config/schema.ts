@@ -1,0 +1,38 @@
+import { z } from "zod";
+
+// Server-wide settings. Each key is reachable as --kebab-case flag, UPPER_SNAKE environment
+// variable and camelCase config-file key; per-app settings use the app prefix (see load.ts).
+
+const num = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v), schema);
+const bool = z.preprocess((v) => {
+  if (typeof v === "string") {
+    const s = v.trim().toLowerCase();
+    if (["true", "1", "yes", "on", ""].includes(s)) return true;
+    if (["false", "0", "no", "off"].includes(s)) return false;
+  }
+  return v;
+}, z.boolean());
+
+export const serverSettingsSchema = {
+  port: num(z.number().int().min(0).max(65535)).default(6001),
+  bindAddress: z.string().min(1).default("0.0.0.0"),
+  pathPrefix: z.string().regex(/^(\/[A-Za-z0-9_\-.~/]*)?$/, "must be empty or start with /").default(""),
+  activityTimeout: num(z.number().int().min(1)).default(120),
+  pongTimeout: num(z.number().positive()).default(30),
+  requireProtocolParam: bool.default(false),
+  userAuthenticationTimeout: num(z.number().positive()).default(30),
+  cacheTtlSeconds: num(z.number().int().min(1)).default(1800),
+  maxWebSocketMessageKb: num(z.number().positive()).default(64),
+  httpMaxBodyKb: num(z.number().positive()).default(10240),
+  maxSocketBufferKb: num(z.number().min(0)).default(4096),
+  maxNodeConnections: num(z.number().int().min(-1)).default(-1),
+  shutdownGracePeriodMs: num(z.number().int().min(0)).default(3000),
+  adapterDriver: z.enum(["local"]).default("local"),
+  appStoreDriver: z.enum(["memory", "file"]).default("memory"),
+  appStoreFile: z.string().optional(),
+  logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+} as const;
+
+export type ServerSettingKey = keyof typeof serverSettingsSchema;
+export type ServerSettings = { [K in ServerSettingKey]: z.infer<(typeof serverSettingsSchema)[K]> };
+export const SERVER_SETTING_KEYS = Object.keys(serverSettingsSchema) as ServerSettingKey[];

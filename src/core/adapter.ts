@@ -1,0 +1,80 @@
+// The cluster-shaped view of channel, presence and user state. The core asks the adapter for
+// every state transition and query, so a Redis or NATS adapter gives cluster-wide answers
+// without the core changing. All queries are async for that reason.
+
+export interface Member {
+  userId: string;
+  userInfo: unknown;
+}
+
+export interface JoinResult {
+  /** False when the presence member limit refused a new member. */
+  ok: boolean;
+  /** The channel's subscriber count went 0 → 1 across the cluster. */
+  occupied: boolean;
+  /** Presence: this user had no other socket in the channel anywhere in the cluster. */
+  memberAdded: boolean;
+  subscriptionCount: number;
+}
+
+export interface LeaveResult {
+  vacated: boolean;
+  memberRemoved: boolean;
+  subscriptionCount: number;
+}
+
+export interface ChannelStats {
+  subscriptionCount: number;
+  /** Distinct presence members (0 for non-presence channels). */
+  userCount: number;
+}
+
+export interface CachedEvent {
+  event: string;
+  data: string;
+  /** Seconds left before the entry expires. */
+  ttl: number;
+}
+
+/** Messages that must reach every node; each node acts on its own sockets. */
+export type ClusterMessage =
+  | { type: "publish"; appId: string; channel: string; frame: string; exceptSocketId?: string }
+  | { type: "terminate"; appId: string; userId: string }
+  | { type: "watchlist"; appId: string; userId: string; online: boolean };
+
+export interface ClusterNode {
+  /** Applies a cluster message to this node's local sockets. */
+  receive(message: ClusterMessage): void;
+}
+
+export interface Adapter {
+  readonly name: string;
+  start(node: ClusterNode): Promise<void>;
+  stop(): Promise<void>;
+
+  /** Broadcasts to every node, this one included (which applies it synchronously when it can). */
+  broadcast(message: ClusterMessage): void;
+
+  /** Atomically checks the app's connection quota and counts the socket; false when over quota. */
+  addConnection(appId: string, socketId: string, maxConnections: number): Promise<boolean>;
+  removeConnection(appId: string, socketId: string): Promise<void>;
+  connectionCount(appId: string): Promise<number>;
+
+  join(appId: string, channel: string, socketId: string, member?: Member, maxMembers?: number): Promise<JoinResult>;
+  leave(appId: string, channel: string, socketId: string, member?: Member): Promise<LeaveResult>;
+
+  channelStats(appId: string, channel: string): Promise<ChannelStats>;
+  /** Occupied channels, optionally filtered by prefix. */
+  channels(appId: string, prefix?: string): Promise<Map<string, ChannelStats>>;
+  /** Presence members in join order: user id → user_info of its first socket. */
+  members(appId: string, channel: string): Promise<Map<string, unknown>>;
+
+  /** Returns true when this socket made the user go offline → online. */
+  signIn(appId: string, userId: string, socketId: string): Promise<boolean>;
+  /** Returns true when this socket was the user's last (online → offline). */
+  signOut(appId: string, userId: string, socketId: string): Promise<boolean>;
+  onlineUsers(appId: string, userIds: string[]): Promise<Set<string>>;
+
+  cacheSet(appId: string, channel: string, event: string, data: string, ttlSeconds: number): Promise<void>;
+  cacheGet(appId: string, channel: string): Promise<CachedEvent | null>;
+}

@@ -1,0 +1,142 @@
+import type { App } from "./app.ts";
+import type { Member } from "./adapter.ts";
+import type { RawSocket } from "./runtime.ts";
+import { CloseCode, errorFrame, truncateReason } from "./messages.ts";
+
+export interface Subscription {
+  /** Set on presence channels: the member this socket joined as. */
+  member?: Member;
+}
+
+export interface SignedInUser {
+  id: string;
+  /** The exact user_data string that was signed. */
+  userData: string;
+  info: unknown;
+  watchlist: string[];
+}
+
+type Task = () => void | Promise<void>;
+
+/**
+ * Per-socket protocol state. Inbound frames are processed strictly in order: while an async
+ * step (HMAC, an adapter round trip) is in flight, later frames wait in a bounded backlog.
+ */
+export class Connection {
+  id = "";
+  app!: App;
+  state: "opening" | "open" | "closed" = "opening";
+  readonly channels = new Map<string, Subscription>();
+  user?: SignedInUser;
+  lastSeen: number;
+  /** When the server pinged and is waiting for any inbound frame; 0 when not waiting. */
+  pingSentAt = 0;
+  /** Authorized-connection deadline (ms epoch); 0 when not required or already satisfied. */
+  authDeadline = 0;
+  /** Ring of recent client-event times, allocated only for sockets that send client events. */
+  clientEventTimes?: number[];
+  clientEventCursor = 0;
+  /** Set when the socket was counted in the app's connection quota. */
+  registered = false;
+
+  private busy = false;
+  private readonly backlog: Task[] = [];
+  private onIdle?: () => void;
+
+  constructor(
+    readonly socket: RawSocket,
+    now: number,
+    private readonly maxBufferedBytes: number,
+    private readonly maxBacklog: number,
+    private readonly onTaskError: (error: unknown) => void,
+  ) {
+    this.lastSeen = now;
+  }
+
+  get open(): boolean {
+    return this.state === "open";
+  }
+
+  send(frame: string): void {
+    if (this.state === "closed") return;
+    if (this.maxBufferedBytes > 0 && this.socket.bufferedAmount() > this.maxBufferedBytes) {
+      // A client that stops reading must not grow our memory: let it reconnect with back-off.
+      this.terminate(CloseCode.OverCapacity, "Client is not reading; outgoing buffer full");
+      return;
+    }
+    this.socket.send(frame);
+  }
+
+  /** Sends pusher:error with the close code, then closes with it (spec §1.6). */
+  terminate(code: number, message: string): void {
+    if (this.state === "closed") return;
+    try {
+      this.socket.send(errorFrame(code, message));
+    } catch {
+      // The socket may already be gone; closing below is what matters.
+    }
+    this.closeSocket(code, message);
+  }
+
+  closeSocket(code: number, reason: string): void {
+    try {
+      this.socket.close(code, truncateReason(reason));
+    } catch {
+      // Already closed by the peer.
+    }
+  }
+
+  /** Runs tasks one after another; a synchronous task runs immediately when nothing is pending. */
+  enqueue(task: Task): void {
+    if (this.busy) {
+      if (this.backlog.length >= this.maxBacklog) {
+        this.terminate(CloseCode.OverCapacity, "Too many messages waiting to be processed");
+        return;
+      }
+      this.backlog.push(task);
+      return;
+    }
+    this.run(task);
+  }
+
+  /** Calls `fn` once no task is in flight (used for cleanup after close). */
+  whenIdle(fn: () => void): void {
+    this.backlog.length = 0;
+    if (this.busy) this.onIdle = fn;
+    else fn();
+  }
+
+  private run(task: Task): void {
+    let result: void | Promise<void>;
+    try {
+      result = task();
+    } catch (error) {
+      this.onTaskError(error);
+      return;
+    }
+    if (result && typeof (result as Promise<void>).then === "function") {
+      this.busy = true;
+      (result as Promise<void>).then(
+        () => this.next(),
+        (error) => {
+          this.onTaskError(error);
+          this.next();
+        },
+      );
+    }
+  }
+
+  private next(): void {
+    this.busy = false;
+    while (!this.busy) {
+      const task = this.backlog.shift();
+      if (!task) break;
+      this.run(task);
+    }
+    if (!this.busy && this.onIdle) {
+      const fn = this.onIdle;
+      this.onIdle = undefined;
+      fn();
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { md5Hex } from "./md5.ts";
+import type { CryptoProvider } from "./runtime.ts";
+
+const encoder = new TextEncoder();
+
+function toHex(buffer: ArrayBuffer): string {
+  const bytes = new Uint8Array(buffer);
+  let hex = "";
+  for (let i = 0; i < bytes.length; i++) hex += bytes[i]!.toString(16).padStart(2, "0");
+  return hex;
+}
+
+/** Web Crypto implementation; works unchanged on Node, Deno and Bun. Keys are imported once per secret. */
+export function webCryptoProvider(subtle: SubtleCrypto = globalThis.crypto.subtle): CryptoProvider {
+  const keys = new Map<string, Promise<CryptoKey>>();
+  const keyFor = (secret: string) => {
+    let key = keys.get(secret);
+    if (!key) {
+      key = subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      keys.set(secret, key);
+    }
+    return key;
+  };
+  return {
+    async hmacSha256Hex(secret, message) {
+      return toHex(await subtle.sign("HMAC", await keyFor(secret), encoder.encode(message)));
+    },
+    md5Hex,
+  };
+}
+
+/** Compares two strings without short-circuiting on the first difference. */
+export function timingSafeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/** Random integer in [0, 10^10], the range Pusher's SDKs expect for each half of a socket id. */
+export function randomSocketIdPart(): string {
+  const words = new Uint32Array(2);
+  globalThis.crypto.getRandomValues(words);
+  const value = (words[0]! * 2 ** 21 + (words[1]! >>> 11)) % 10_000_000_001;
+  return String(value);
+}
+
+export function randomHex(bytes: number): string {
+  const buf = new Uint8Array(bytes);
+  globalThis.crypto.getRandomValues(buf);
+  let hex = "";
+  for (const b of buf) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}

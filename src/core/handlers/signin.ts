@@ -1,0 +1,73 @@
+import type { App } from "../app.ts";
+import { verifyAuthToken } from "../auth.ts";
+import type { Connection } from "../connection.ts";
+import { frameData, type InboundFrame } from "../dispatch.ts";
+import { errorFrame, signinSuccess, watchlistEvents, type WatchlistEvent } from "../messages.ts";
+import type { Switchboard } from "../server.ts";
+
+const MAX_WATCHLIST = 100;
+
+/** pusher:signin (spec §4.5). Failures answer pusher:error code null and keep the socket open. */
+export async function signin(server: Switchboard, conn: Connection, frame: InboundFrame): Promise<void> {
+  const app = conn.app;
+  const data = frameData(frame);
+  const userData = data?.user_data;
+  if (typeof userData !== "string" || userData === "") {
+    conn.send(errorFrame(null, "pusher:signin requires user_data"));
+    return;
+  }
+  const failure = await verifyAuthToken(server.crypto, app, data!.auth, `${conn.id}::user::${userData}`);
+  if (failure) {
+    conn.send(errorFrame(null, failure));
+    return;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(userData);
+  } catch {
+    conn.send(errorFrame(null, "user_data is not valid JSON"));
+    return;
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    conn.send(errorFrame(null, "user_data must be a JSON object"));
+    return;
+  }
+  const user = parsed as Record<string, unknown>;
+  if (typeof user.id !== "string" || user.id === "") {
+    conn.send(errorFrame(null, "user_data.id must be a non-empty string"));
+    return;
+  }
+  const id = user.id;
+  if (conn.user && conn.user.id !== id) {
+    conn.send(errorFrame(null, `Already signed in as another user (${conn.user.id})`));
+    return;
+  }
+  let watchlist = Array.isArray(user.watchlist) ? user.watchlist.filter((w): w is string => typeof w === "string") : [];
+  const truncated = watchlist.length > MAX_WATCHLIST;
+  if (truncated) watchlist = watchlist.slice(0, MAX_WATCHLIST);
+
+  const again = conn.user !== undefined;
+  if (again) server.registry.unwatch(conn, conn.user!.watchlist);
+  conn.user = { id, userData, info: user.user_info ?? null, watchlist };
+  conn.authDeadline = 0;
+  const wentOnline = again ? false : await server.adapter.signIn(app.id, id, conn.id);
+  if (!conn.open) return;
+  server.registry.signIn(conn, id, app.enableWatchlistEvents ? watchlist : []);
+  conn.send(signinSuccess(userData));
+  if (!app.enableWatchlistEvents) return;
+  if (truncated) conn.send(errorFrame(4302, `Watchlist limit exceeded; only the first ${MAX_WATCHLIST} user ids are used`));
+  if (wentOnline) notifyWatchers(server, app, id, true);
+  if (watchlist.length > 0) {
+    const online = await server.adapter.onlineUsers(app.id, watchlist);
+    const events: WatchlistEvent[] = [];
+    const on = watchlist.filter((w) => online.has(w));
+    const off = watchlist.filter((w) => !online.has(w));
+    if (on.length) events.push({ name: "online", user_ids: on });
+    if (off.length) events.push({ name: "offline", user_ids: off });
+    if (conn.open) conn.send(watchlistEvents(events));
+  }
+}
+
+export function notifyWatchers(server: Switchboard, app: App, userId: string, online: boolean): void {
+  server.adapter.broadcast({ type: "watchlist", appId: app.id, userId, online });
+}

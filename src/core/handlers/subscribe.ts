@@ -1,0 +1,171 @@
+import type { Member } from "../adapter.ts";
+import type { App } from "../app.ts";
+import { verifyAuthToken } from "../auth.ts";
+import { classifyChannel, isValidChannelName, isValidUserId, SERVER_TO_USER_PREFIX } from "../channels.ts";
+import type { Connection, Subscription } from "../connection.ts";
+import { frameData, type InboundFrame } from "../dispatch.ts";
+import {
+  cacheMiss, channelEvent, errorFrame, memberAdded, memberRemoved, presenceSnapshot,
+  subscriptionError, subscriptionSucceeded, type PresenceSnapshot,
+} from "../messages.ts";
+import type { Switchboard } from "../server.ts";
+
+const encoder = new TextEncoder();
+
+type MemberResult = { member: Member } | { error: string; type: "InvalidChannelData" | "LimitReached"; status: number };
+
+/** Works out the presence member from channel_data, or from the signed-in user (spec §3.6). */
+function presenceMember(conn: Connection, channelData: unknown, maxInfoKb: number): MemberResult {
+  let userId: unknown;
+  let userInfo: unknown;
+  if (typeof channelData === "string" && channelData !== "") {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(channelData);
+    } catch {
+      return { type: "InvalidChannelData", error: "channel_data is not valid JSON", status: 400 };
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      return { type: "InvalidChannelData", error: "channel_data must be a JSON object", status: 400 };
+    }
+    userId = (parsed as Record<string, unknown>).user_id;
+    userInfo = (parsed as Record<string, unknown>).user_info;
+  } else if (conn.user) {
+    userId = conn.user.id;
+    userInfo = conn.user.info;
+  } else {
+    return { type: "InvalidChannelData", error: "Presence channels need channel_data or a signed-in user", status: 400 };
+  }
+  if (typeof userId === "number" && Number.isFinite(userId)) userId = String(userId);
+  if (typeof userId !== "string" || userId === "") {
+    return { type: "InvalidChannelData", error: "user_id must be a non-empty string or number", status: 400 };
+  }
+  if (userId.length > 128) return { type: "InvalidChannelData", error: "user_id is longer than 128 characters", status: 400 };
+  if (maxInfoKb >= 0 && userInfo !== undefined) {
+    const size = encoder.encode(JSON.stringify(userInfo)).length;
+    if (size > maxInfoKb * 1024) {
+      return { type: "LimitReached", error: `user_info is larger than ${maxInfoKb} KB`, status: 413 };
+    }
+  }
+  return { member: { userId, userInfo: userInfo ?? null } };
+}
+
+export async function subscribe(server: Switchboard, conn: Connection, frame: InboundFrame): Promise<void> {
+  const app = conn.app;
+  const data = frameData(frame);
+  const channel = data?.channel;
+  if (typeof channel !== "string" || channel === "") {
+    conn.send(errorFrame(null, "pusher:subscribe requires a channel name"));
+    return;
+  }
+  if (!isValidChannelName(channel, app.maxChannelNameLength)) {
+    conn.send(subscriptionError(channel, "InvalidChannel", "Invalid channel name", 400));
+    return;
+  }
+  const kind = classifyChannel(channel);
+  const channelData = data!.channel_data;
+  if (kind.authorized) {
+    const signed = typeof channelData === "string" && channelData !== ""
+      ? `${conn.id}:${channel}:${channelData}` : `${conn.id}:${channel}`;
+    const failure = await verifyAuthToken(server.crypto, app, data!.auth, signed);
+    if (failure) {
+      conn.send(subscriptionError(channel, "AuthError", failure, 401));
+      return;
+    }
+  }
+  let member: Member | undefined;
+  if (kind.presence) {
+    const result = presenceMember(conn, channelData, app.maxPresenceMemberSizeInKb);
+    if ("error" in result) {
+      conn.send(subscriptionError(channel, result.type, result.error, result.status));
+      return;
+    }
+    member = result.member;
+  }
+  if (kind.serverToUser) {
+    const target = channel.slice(SERVER_TO_USER_PREFIX.length);
+    if (!conn.user || conn.user.id !== target || !isValidUserId(target)) {
+      conn.send(subscriptionError(channel, "AuthError", "Sign in as this user to subscribe to its channel", 401));
+      return;
+    }
+  }
+  if (kind.authorized) conn.authDeadline = 0;
+
+  const existing = conn.channels.get(channel);
+  if (existing) {
+    // Duplicate subscribe: acknowledge again with current state, no side effects (spec §3.3 step 7).
+    const presence = kind.presence ? presenceSnapshot(await server.adapter.members(app.id, channel)) : undefined;
+    const cached = kind.cache ? await server.adapter.cacheGet(app.id, channel) : undefined;
+    if (!conn.open) return;
+    conn.send(subscriptionSucceeded(channel, presence));
+    if (kind.cache) sendCache(server, conn, channel, cached ?? null);
+    return;
+  }
+
+  const sub: Subscription = member ? { member } : {};
+  const joined = await server.adapter.join(app.id, channel, conn.id, member, app.maxPresenceMembersPerChannel);
+  if (!joined.ok) {
+    conn.send(subscriptionError(channel, "LimitReached", "Presence channel member limit reached", 403));
+    return;
+  }
+  // Recorded even if the socket closed meanwhile, so its cleanup leaves the channel again.
+  conn.channels.set(channel, sub);
+  let presence: PresenceSnapshot | undefined;
+  if (kind.presence) presence = presenceSnapshot(await server.adapter.members(app.id, channel));
+  const cached = kind.cache ? await server.adapter.cacheGet(app.id, channel) : null;
+  if (!conn.open) return;
+
+  if (joined.occupied && !kind.serverToUser) server.hooks.channelOccupied?.(app.id, channel);
+  if (joined.memberAdded && member) {
+    server.adapter.broadcast({
+      type: "publish", appId: app.id, channel, frame: memberAdded(channel, member.userId, member.userInfo), exceptSocketId: conn.id,
+    });
+    server.hooks.memberAdded?.(app.id, channel, member.userId);
+  }
+  // Joining the local delivery set and acknowledging happen in one synchronous step, so no
+  // channel event can reach the socket before its subscription_succeeded.
+  server.registry.join(conn, channel);
+  conn.send(subscriptionSucceeded(channel, presence));
+  if (kind.cache) sendCache(server, conn, channel, cached);
+  if (!kind.presence) countChanged(server, app, channel, joined.subscriptionCount);
+}
+
+function sendCache(server: Switchboard, conn: Connection, channel: string, cached: { event: string; data: string } | null): void {
+  if (cached) conn.send(channelEvent(cached.event, channel, cached.data));
+  else {
+    conn.send(cacheMiss(channel));
+    server.hooks.cacheMiss?.(conn.app.id, channel);
+  }
+}
+
+function countChanged(server: Switchboard, app: App, channel: string, count: number): void {
+  if (!app.enableSubscriptionCount) return;
+  server.hooks.subscriptionCount?.(app.id, channel, count);
+  server.subscriptionCounts.changed(app.id, channel, count);
+}
+
+export async function unsubscribe(server: Switchboard, conn: Connection, frame: InboundFrame): Promise<void> {
+  const channel = frameData(frame)?.channel;
+  if (typeof channel !== "string") {
+    conn.send(errorFrame(null, "pusher:unsubscribe requires a channel name"));
+    return;
+  }
+  const sub = conn.channels.get(channel);
+  if (!sub) return;
+  await leaveChannel(server, conn, channel, sub);
+}
+
+/** Removes the socket from a channel with every side effect of spec §3.5. */
+export async function leaveChannel(server: Switchboard, conn: Connection, channel: string, sub: Subscription): Promise<void> {
+  const app = conn.app;
+  conn.channels.delete(channel);
+  server.registry.leave(conn, channel);
+  const left = await server.adapter.leave(app.id, channel, conn.id, sub.member);
+  if (left.memberRemoved && sub.member) {
+    server.adapter.broadcast({ type: "publish", appId: app.id, channel, frame: memberRemoved(channel, sub.member.userId) });
+    server.hooks.memberRemoved?.(app.id, channel, sub.member.userId);
+  }
+  const kind = classifyChannel(channel);
+  if (left.vacated && !kind.serverToUser) server.hooks.channelVacated?.(app.id, channel);
+  if (!kind.presence && !left.vacated) countChanged(server, app, channel, left.subscriptionCount);
+}

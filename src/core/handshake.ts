@@ -1,0 +1,55 @@
+import type { App } from "./app.ts";
+import { CloseCode } from "./messages.ts";
+import type { Switchboard } from "./server.ts";
+
+export interface HandshakeRequest {
+  /** The key from `/app/{key}`; undefined when the upgrade came on another path. */
+  appKey?: string;
+  /** The raw `protocol` query value, or null when absent. */
+  protocol: string | null;
+  origin: string | null;
+}
+
+export type HandshakeOutcome = { app: App } | { code: number; message: string };
+
+/** The checks of spec §1.2, in order. The quota check happens after, atomically in the adapter. */
+export async function checkHandshake(server: Switchboard, request: HandshakeRequest): Promise<HandshakeOutcome> {
+  if (request.appKey === undefined) return { code: CloseCode.PathNotFound, message: "Path not found" };
+  if (server.isShuttingDown) return { code: CloseCode.Reconnect, message: "Server is shutting down, reconnect" };
+  const { protocol } = request;
+  if (protocol === null || protocol === "") {
+    if (server.settings.requireProtocolParam) return { code: CloseCode.NoProtocol, message: "No protocol version supplied" };
+  } else {
+    if (!/^\d+$/.test(protocol)) return { code: CloseCode.InvalidVersion, message: "Invalid version string format" };
+    const version = Number(protocol);
+    if (version < 4 || version > 7) return { code: CloseCode.UnsupportedProtocol, message: "Unsupported protocol version" };
+  }
+  const app = await server.apps.findByKey(request.appKey);
+  if (!app) return { code: CloseCode.AppNotFound, message: "Application does not exist" };
+  if (!app.enabled) return { code: CloseCode.AppDisabled, message: "Application disabled" };
+  if (!originAllowed(app.allowedOrigins, request.origin)) return { code: CloseCode.Unauthorized, message: "Origin not allowed" };
+  const cap = server.settings.maxNodeConnections;
+  if (cap >= 0 && server.connectionCount >= cap) return { code: CloseCode.OverCapacity, message: "Over capacity" };
+  return { app };
+}
+
+/** Entries are hosts ("example.com"), origins ("https://example.com") or wildcards ("*.example.com"). */
+export function originAllowed(allowed: string[], origin: string | null): boolean {
+  if (allowed.length === 0 || allowed.includes("*")) return true;
+  if (!origin) return false;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return false;
+  }
+  return allowed.some((entry) => {
+    if (entry === origin || entry === host) return true;
+    if (entry.startsWith("*.")) return host.endsWith(entry.slice(1));
+    try {
+      return new URL(entry).host === host;
+    } catch {
+      return false;
+    }
+  });
+}

@@ -1,0 +1,11 @@
+/** Per-app request budgets for the HTTP API (spec §6.10), fixed one-second windows. */
+export interface RateLimitResult {
+  allowed: boolean;
+  remaining: number;
+  /** Milliseconds until the window resets. */
+  resetMs: number;
+}
+
+export interface RateLimiter {
+  consume(key: string, points: number, limitPerSecond: number): Promise<RateLimitResult>;
+}

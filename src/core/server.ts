@@ -1,0 +1,235 @@
+import type { Adapter, ClusterMessage, ClusterNode } from "./adapter.ts";
+import type { App } from "./app.ts";
+import type { AppStore } from "./app-store.ts";
+import { randomSocketIdPart } from "./crypto.ts";
+import { Connection } from "./connection.ts";
+import { dispatchFrame } from "./dispatch.ts";
+import { checkHandshake, type HandshakeRequest } from "./handshake.ts";
+import type { ServerHooks } from "./hooks.ts";
+import { LocalRegistry } from "./registry.ts";
+import type { CryptoProvider, Logger, NativePubSub, RawSocket, Timers } from "./runtime.ts";
+import type { ProtocolSettings } from "./settings.ts";
+import { CloseCode, channelEvent, connectionEstablished, PING_FRAME } from "./messages.ts";
+import { classifyChannel } from "./channels.ts";
+import { leaveChannel } from "./handlers/subscribe.ts";
+import { notifyWatchers } from "./handlers/signin.ts";
+import { SubscriptionCounter } from "./subscription-count.ts";
+
+export interface ServerDeps {
+  settings: ProtocolSettings;
+  apps: AppStore;
+  adapter: Adapter;
+  timers: Timers;
+  crypto: CryptoProvider;
+  logger: Logger;
+  hooks?: ServerHooks;
+  pubsub?: NativePubSub;
+}
+
+/** What a runtime calls for one WebSocket. */
+export interface SocketHandle {
+  open(socket: RawSocket): void;
+  message(data: string): void;
+  /** A WebSocket pong (or ping) control frame arrived: proof of life. */
+  alive(): void;
+  close(): void;
+}
+
+/** One node of a Pusher Channels cluster: local sockets, protocol handling, liveness. */
+export class Switchboard implements ClusterNode {
+  readonly settings: ProtocolSettings;
+  readonly apps: AppStore;
+  readonly adapter: Adapter;
+  readonly timers: Timers;
+  readonly crypto: CryptoProvider;
+  readonly logger: Logger;
+  readonly hooks: ServerHooks;
+  readonly registry: LocalRegistry;
+  readonly subscriptionCounts: SubscriptionCounter;
+  private readonly connections = new Set<Connection>();
+  private sweeper?: unknown;
+  private closing = false;
+  private readonly pendingCleanups = new Set<Promise<void>>();
+
+  constructor(deps: ServerDeps) {
+    this.settings = deps.settings;
+    this.apps = deps.apps;
+    this.adapter = deps.adapter;
+    this.timers = deps.timers;
+    this.crypto = deps.crypto;
+    this.logger = deps.logger;
+    this.hooks = deps.hooks ?? {};
+    this.registry = new LocalRegistry(deps.pubsub);
+    this.subscriptionCounts = new SubscriptionCounter(deps.adapter, deps.timers);
+  }
+
+  async start(): Promise<void> {
+    await this.adapter.start(this);
+    const s = this.settings;
+    // One interval for every socket's liveness and auth deadlines, instead of timers per socket.
+    const shortest = Math.min(s.activityTimeout, s.pongTimeout, s.userAuthenticationTimeout) * 1000;
+    const tick = Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
+    this.sweeper = this.timers.setInterval(() => this.sweep(), tick);
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  get isShuttingDown(): boolean {
+    return this.closing;
+  }
+
+  /** Called by the runtime for every upgrade request, before the socket opens. */
+  accept(request: HandshakeRequest): SocketHandle {
+    let conn: Connection | undefined;
+    return {
+      open: (socket) => {
+        conn = new Connection(
+          socket,
+          this.timers.now(),
+          this.settings.maxSocketBufferKb * 1024,
+          1000,
+          (error) => this.logger.error("error while handling a socket message", error),
+        );
+        const c = conn;
+        c.enqueue(() => this.handshake(c, request));
+      },
+      message: (data) => {
+        const c = conn;
+        if (!c || c.state === "closed") return;
+        c.lastSeen = this.timers.now();
+        c.pingSentAt = 0;
+        if (data.length > this.settings.maxWebSocketMessageKb * 1024) {
+          c.closeSocket(CloseCode.MessageTooBig, "Message too big");
+          return;
+        }
+        c.enqueue(() => dispatchFrame(this, c, data));
+      },
+      alive: () => {
+        if (conn) {
+          conn.lastSeen = this.timers.now();
+          conn.pingSentAt = 0;
+        }
+      },
+      close: () => {
+        if (conn) this.onClose(conn);
+      },
+    };
+  }
+
+  private async handshake(conn: Connection, request: HandshakeRequest): Promise<void> {
+    const outcome = await checkHandshake(this, request);
+    if ("code" in outcome) {
+      conn.terminate(outcome.code, outcome.message);
+      conn.state = "closed";
+      return;
+    }
+    const app = outcome.app;
+    conn.app = app;
+    do conn.id = `${randomSocketIdPart()}.${randomSocketIdPart()}`;
+    while (this.registry.socket(conn.id));
+    if (!(await this.adapter.addConnection(app.id, conn.id, app.maxConnections))) {
+      conn.terminate(CloseCode.OverQuota, "Application is over connection quota");
+      conn.state = "closed";
+      return;
+    }
+    conn.registered = true;
+    if (conn.state === "closed") return; // closed during the round trip; onClose cleans up
+    conn.state = "open";
+    this.connections.add(conn);
+    this.registry.addSocket(conn);
+    conn.lastSeen = this.timers.now();
+    if (app.enableUserAuthentication) {
+      conn.authDeadline = conn.lastSeen + this.settings.userAuthenticationTimeout * 1000;
+    }
+    conn.send(connectionEstablished(conn.id, this.settings.activityTimeout));
+    this.hooks.connectionOpened?.(app.id);
+  }
+
+  private onClose(conn: Connection): void {
+    if (conn.state === "closed" && !conn.registered) return;
+    conn.state = "closed";
+    this.connections.delete(conn);
+    conn.whenIdle(() => {
+      const cleanup = this.cleanup(conn).catch((error) => this.logger.error("socket cleanup failed", error));
+      this.pendingCleanups.add(cleanup);
+      void cleanup.finally(() => this.pendingCleanups.delete(cleanup));
+    });
+  }
+
+  /** Closing a socket has the effect of unsubscribing it from everything (spec §3.5). */
+  private async cleanup(conn: Connection): Promise<void> {
+    if (!conn.registered) return;
+    conn.registered = false;
+    const app = conn.app;
+    this.registry.removeSocket(conn);
+    for (const [channel, sub] of [...conn.channels]) {
+      await leaveChannel(this, conn, channel, sub);
+    }
+    if (conn.user) {
+      const wentOffline = await this.adapter.signOut(app.id, conn.user.id, conn.id);
+      if (wentOffline && app.enableWatchlistEvents) notifyWatchers(this, app, conn.user.id, false);
+    }
+    await this.adapter.removeConnection(app.id, conn.id);
+    this.hooks.connectionClosed?.(app.id);
+  }
+
+  /** Applies a cluster-wide message to this node's sockets. */
+  receive(message: ClusterMessage): void {
+    switch (message.type) {
+      case "publish":
+        this.registry.deliver(message.appId, message.channel, message.frame, message.exceptSocketId, this.hooks);
+        break;
+      case "terminate":
+        for (const conn of this.registry.userSockets(message.appId, message.userId)) {
+          conn.terminate(CloseCode.Unauthorized, "Connection terminated by the application");
+        }
+        break;
+      case "watchlist":
+        this.registry.deliverWatchlist(message.appId, message.userId, message.online);
+        break;
+    }
+  }
+
+  /** Publishes an application event to a channel cluster-wide (HTTP API, spec §3.11). */
+  async publish(app: App, channel: string, event: string, data: string, exceptSocketId?: string): Promise<void> {
+    const frame = channelEvent(event, channel, data);
+    this.adapter.broadcast({ type: "publish", appId: app.id, channel, frame, exceptSocketId });
+    if (classifyChannel(channel).cache) {
+      await this.adapter.cacheSet(app.id, channel, event, data, this.settings.cacheTtlSeconds);
+    }
+  }
+
+  private sweep(): void {
+    const now = this.timers.now();
+    const activity = this.settings.activityTimeout * 1000;
+    const pong = this.settings.pongTimeout * 1000;
+    for (const conn of this.connections) {
+      if (conn.state !== "open") continue;
+      if (conn.authDeadline && now >= conn.authDeadline) {
+        conn.terminate(CloseCode.Unauthorized, "Connection not authorized within timeout");
+      } else if (conn.pingSentAt) {
+        if (now - conn.pingSentAt >= pong) conn.closeSocket(CloseCode.PongNotReceived, "Pong reply not received");
+      } else if (now - conn.lastSeen >= activity) {
+        conn.pingSentAt = now;
+        conn.socket.ping?.();
+        conn.send(PING_FRAME);
+      }
+    }
+  }
+
+  /** Graceful stop: 4200 to every socket so clients reconnect elsewhere, then clean up. */
+  async shutdown(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.sweeper !== undefined) this.timers.clearInterval(this.sweeper);
+    this.subscriptionCounts.stop();
+    for (const conn of [...this.connections]) {
+      conn.terminate(CloseCode.Reconnect, "Server is shutting down, reconnect");
+      this.onClose(conn);
+    }
+    await Promise.allSettled([...this.pendingCleanups]);
+    await this.adapter.stop();
+  }
+}

@@ -1,0 +1,34 @@
+/** Server-wide protocol settings (spec §8.2). The config loader validates and fills these. */
+export interface ProtocolSettings {
+  /** Announced in connection_established, seconds. */
+  activityTimeout: number;
+  /** Seconds to wait for any frame after a server ping before closing with 4201. */
+  pongTimeout: number;
+  requireProtocolParam: boolean;
+  /** Seconds an unauthenticated socket may stay when the app requires authorized connections. */
+  userAuthenticationTimeout: number;
+  cacheTtlSeconds: number;
+  maxWebSocketMessageKb: number;
+  httpMaxBodyKb: number;
+  /** Per-socket outgoing buffer bound; a socket over it is closed with 4100. 0 disables. */
+  maxSocketBufferKb: number;
+  /** Node-wide connection cap (4100); -1 for none. */
+  maxNodeConnections: number;
+  /** How long to wait between the 4200 closes of a graceful stop and returning. */
+  shutdownGracePeriodMs: number;
+  pathPrefix: string;
+}
+
+export const DEFAULT_PROTOCOL_SETTINGS: ProtocolSettings = {
+  activityTimeout: 120,
+  pongTimeout: 30,
+  requireProtocolParam: false,
+  userAuthenticationTimeout: 30,
+  cacheTtlSeconds: 1800,
+  maxWebSocketMessageKb: 64,
+  httpMaxBodyKb: 10240,
+  maxSocketBufferKb: 4096,
+  maxNodeConnections: -1,
+  shutdownGracePeriodMs: 3000,
+  pathPrefix: "",
+};

@@ -1,0 +1,136 @@
+import type { Context } from "hono";
+import type { App } from "../core/app.ts";
+import { classifyChannel, isValidChannelName } from "../core/channels.ts";
+import type { RateLimiter } from "../core/rate-limiter.ts";
+import type { Switchboard } from "../core/server.ts";
+import { parseJsonObject, readBody } from "./body.ts";
+import { HttpError } from "./errors.ts";
+import { channelAttributes, publishAll, validateEvent, type PublishRequest } from "./events.ts";
+import { verifyRequestSignature } from "./signature.ts";
+
+export interface ApiRequest {
+  app: App;
+  body: Uint8Array;
+  query: URLSearchParams;
+  /** Rate-limit headers to add to the response. */
+  headers: Record<string, string>;
+}
+
+/** Route → app (404) → body (413) → signature (401) → enabled (403), as spec §6.1 orders them. */
+export async function authenticate(server: Switchboard, c: Context): Promise<ApiRequest> {
+  const app = await server.apps.findById(c.req.param("appId") ?? "");
+  if (!app) throw new HttpError(404, "Unknown app id");
+  const body = await readBody(c.req.raw, server.settings.httpMaxBodyKb * 1024);
+  const url = new URL(c.req.url);
+  const failure = await verifyRequestSignature(server.crypto, app, {
+    method: c.req.method,
+    path: url.pathname,
+    rawQuery: url.search,
+    body,
+    nowSeconds: Math.floor(server.timers.now() / 1000),
+  });
+  if (failure) throw new HttpError(401, failure);
+  if (!app.enabled) throw new HttpError(403, "Application disabled");
+  return { app, body, query: url.searchParams, headers: {} };
+}
+
+async function limit(limiter: RateLimiter, req: ApiRequest, kind: string, points: number, perSecond: number): Promise<void> {
+  if (perSecond < 0) return;
+  const result = await limiter.consume(`${req.app.id}:${kind}`, points, perSecond);
+  req.headers["X-RateLimit-Limit"] = String(perSecond);
+  req.headers["X-RateLimit-Remaining"] = String(result.remaining);
+  if (!result.allowed) {
+    throw new HttpError(429, "Too many requests", { ...req.headers, "Retry-After": String(Math.max(1, Math.ceil(result.resetMs / 1000))) });
+  }
+}
+
+export async function triggerEvent(server: Switchboard, limiter: RateLimiter, req: ApiRequest): Promise<unknown> {
+  const event = validateEvent(req.app, parseJsonObject(req.body), false);
+  await limit(limiter, req, "backend", event.channels.length, req.app.maxBackendEventsPerSecond);
+  await publishAll(server, req.app, event);
+  if (event.info.length === 0) return {};
+  const channels: Record<string, Record<string, number>> = {};
+  for (const channel of event.channels) channels[channel] = await channelAttributes(server, req.app, channel, event.info);
+  return { channels };
+}
+
+export async function triggerBatch(server: Switchboard, limiter: RateLimiter, req: ApiRequest): Promise<unknown> {
+  const body = parseJsonObject(req.body);
+  if (!Array.isArray(body.batch)) throw new HttpError(400, "batch must be an array of events");
+  const max = req.app.maxEventBatchSize;
+  if (body.batch.length === 0) throw new HttpError(400, "batch must not be empty");
+  if (max >= 0 && body.batch.length > max) throw new HttpError(400, `batch holds more than ${max} events`);
+  // All-or-nothing: every item is validated before anything is published.
+  const events: PublishRequest[] = body.batch.map((item: unknown) => {
+    if (typeof item !== "object" || item === null || Array.isArray(item)) throw new HttpError(400, "batch items must be objects");
+    return validateEvent(req.app, item as Record<string, unknown>, true);
+  });
+  const points = events.reduce((sum, e) => sum + e.channels.length, 0);
+  await limit(limiter, req, "backend", points, req.app.maxBackendEventsPerSecond);
+  for (const event of events) await publishAll(server, req.app, event);
+  if (!events.some((e) => e.info.length > 0)) return {};
+  const batch = [];
+  for (const event of events) batch.push(await channelAttributes(server, req.app, event.channels[0]!, event.info));
+  return { batch };
+}
+
+function infoList(query: URLSearchParams): string[] {
+  return (query.get("info") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+export async function listChannels(server: Switchboard, limiter: RateLimiter, req: ApiRequest): Promise<unknown> {
+  await limit(limiter, req, "read", 1, req.app.maxReadRequestsPerSecond);
+  const prefix = req.query.get("filter_by_prefix") ?? "";
+  const info = infoList(req.query);
+  if (info.includes("user_count") && !prefix.startsWith("presence-")) {
+    throw new HttpError(400, "info=user_count requires filter_by_prefix starting with presence-");
+  }
+  const channels: Record<string, Record<string, number>> = {};
+  for (const [name, stats] of await server.adapter.channels(req.app.id, prefix || undefined)) {
+    if (name.startsWith("#") || stats.subscriptionCount === 0) continue;
+    const entry: Record<string, number> = {};
+    if (info.includes("user_count")) entry.user_count = stats.userCount;
+    if (info.includes("subscription_count")) entry.subscription_count = stats.subscriptionCount;
+    channels[name] = entry;
+  }
+  return { channels };
+}
+
+function channelParam(c: Context, app: App): string {
+  const name = c.req.param("channel") ?? "";
+  if (!isValidChannelName(name, app.maxChannelNameLength)) throw new HttpError(400, "Invalid channel name");
+  return name;
+}
+
+export async function showChannel(server: Switchboard, limiter: RateLimiter, req: ApiRequest, c: Context): Promise<unknown> {
+  const channel = channelParam(c, req.app);
+  await limit(limiter, req, "read", 1, req.app.maxReadRequestsPerSecond);
+  const info = infoList(req.query);
+  const kind = classifyChannel(channel);
+  if (info.includes("user_count") && !kind.presence) throw new HttpError(400, "user_count is only available for presence channels");
+  if (info.includes("cache") && !kind.cache) throw new HttpError(400, "cache is only available for cache channels");
+  const stats = await server.adapter.channelStats(req.app.id, channel);
+  const out: Record<string, unknown> = { occupied: stats.subscriptionCount > 0 };
+  if (info.includes("user_count")) out.user_count = stats.userCount;
+  if (info.includes("subscription_count")) out.subscription_count = stats.subscriptionCount;
+  if (info.includes("cache")) {
+    const cached = await server.adapter.cacheGet(req.app.id, channel);
+    out.cache = cached ? { data: cached.data, ttl: cached.ttl } : null;
+  }
+  return out;
+}
+
+export async function channelUsers(server: Switchboard, limiter: RateLimiter, req: ApiRequest, c: Context): Promise<unknown> {
+  const channel = channelParam(c, req.app);
+  if (!classifyChannel(channel).presence) throw new HttpError(400, "Users are only available for presence channels");
+  await limit(limiter, req, "read", 1, req.app.maxReadRequestsPerSecond);
+  const members = await server.adapter.members(req.app.id, channel);
+  return { users: [...members.keys()].map((id) => ({ id })) };
+}
+
+export function terminateUser(server: Switchboard, req: ApiRequest, c: Context): unknown {
+  const userId = c.req.param("userId") ?? "";
+  if (userId === "") throw new HttpError(400, "user id is required");
+  server.adapter.broadcast({ type: "terminate", appId: req.app.id, userId });
+  return {};
+}

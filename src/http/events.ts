@@ -1,0 +1,79 @@
+import type { App } from "../core/app.ts";
+import { classifyChannel, isValidChannelName, SOCKET_ID_RE } from "../core/channels.ts";
+import type { Switchboard } from "../core/server.ts";
+import { HttpError } from "./errors.ts";
+
+const encoder = new TextEncoder();
+
+/** One validated event publish: a name and data for one or more channels. */
+export interface PublishRequest {
+  name: string;
+  data: string;
+  channels: string[];
+  socketId?: string;
+  info: string[];
+}
+
+/** Validates one event object of /events or /batch_events (spec §6.3, §6.4). */
+export function validateEvent(app: App, body: Record<string, unknown>, batchItem: boolean): PublishRequest {
+  const where = batchItem ? "batch item: " : "";
+  const name = body.name;
+  if (typeof name !== "string" || name === "") throw new HttpError(400, `${where}name is required`);
+  if (name.length > app.maxEventNameLength) throw new HttpError(400, `${where}name is longer than ${app.maxEventNameLength} characters`);
+  if (name.startsWith("pusher:") || name.startsWith("pusher_internal:")) {
+    throw new HttpError(400, `${where}event names starting with pusher: are reserved`);
+  }
+  if (body.data === undefined || body.data === null) throw new HttpError(400, `${where}data is required`);
+  const data = typeof body.data === "string" ? body.data : JSON.stringify(body.data);
+  if (app.maxEventPayloadInKb >= 0 && data.length > (app.maxEventPayloadInKb * 1024) / 3 &&
+      encoder.encode(data).length > app.maxEventPayloadInKb * 1024) {
+    throw new HttpError(413, `${where}data is larger than ${app.maxEventPayloadInKb} KB`);
+  }
+  let channels: unknown;
+  if (Array.isArray(body.channels)) channels = body.channels;
+  else if (typeof body.channel === "string") channels = [body.channel];
+  else throw new HttpError(400, `${where}channels (array) or channel (string) is required`);
+  const list = channels as unknown[];
+  if (list.length === 0) throw new HttpError(400, `${where}channels must not be empty`);
+  if (app.maxEventChannelsAtOnce >= 0 && list.length > app.maxEventChannelsAtOnce) {
+    throw new HttpError(400, `${where}more than ${app.maxEventChannelsAtOnce} channels`);
+  }
+  for (const channel of list) {
+    if (!isValidChannelName(channel, app.maxChannelNameLength)) {
+      throw new HttpError(400, `${where}invalid channel name: ${String(channel).slice(0, 210)}`);
+    }
+  }
+  const unique = [...new Set(list as string[])];
+  if (unique.length > 1 && unique.some((c) => classifyChannel(c).encrypted)) {
+    throw new HttpError(400, `${where}an encrypted channel cannot be triggered together with other channels`);
+  }
+  let socketId: string | undefined;
+  if (body.socket_id !== undefined && body.socket_id !== null) {
+    if (typeof body.socket_id !== "string" || !SOCKET_ID_RE.test(body.socket_id)) {
+      throw new HttpError(400, `${where}socket_id must look like 123.456`);
+    }
+    socketId = body.socket_id;
+  }
+  let info: string[] = [];
+  if (body.info !== undefined && body.info !== null) {
+    if (typeof body.info !== "string") throw new HttpError(400, `${where}info must be a comma-separated string`);
+    info = body.info.split(",").map((s) => s.trim()).filter(Boolean);
+  }
+  return { name, data, channels: unique, socketId, info };
+}
+
+/** Per-channel `info` attributes; attributes that do not apply to a channel are omitted. */
+export async function channelAttributes(server: Switchboard, app: App, channel: string, info: string[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const wantsUsers = info.includes("user_count") && classifyChannel(channel).presence;
+  const wantsSubs = info.includes("subscription_count");
+  if (!wantsUsers && !wantsSubs) return out;
+  const stats = await server.adapter.channelStats(app.id, channel);
+  if (wantsUsers) out.user_count = stats.userCount;
+  if (wantsSubs) out.subscription_count = stats.subscriptionCount;
+  return out;
+}
+
+export async function publishAll(server: Switchboard, app: App, request: PublishRequest): Promise<void> {
+  await Promise.all(request.channels.map((channel) => server.publish(app, channel, request.name, request.data, request.socketId)));
+}
