@@ -48,7 +48,7 @@ export function runtimeCommand(runtime = process.env.SWITCHBOARD_RUNTIME ?? "nod
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const [cmd, baseArgs] = runtimeCommand(options.runtime);
-  const app = options.defaultApp === false ? {} : { APP_ID: "app-id", APP_KEY: "app-key", APP_SECRET: "app-secret" };
+  const app: Record<string, string> = options.defaultApp === false ? {} : { APP_ID: "app-id", APP_KEY: "app-key", APP_SECRET: "app-secret" };
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "/tmp",
