@@ -97,6 +97,8 @@ if (isMain) {
     }
     throw error;
   }
+  // A failed backend call must be logged, never take every connection down with the process.
+  process.on("unhandledRejection", (error) => console.error("[switchboard] error: unhandled rejection", error));
   startNode(config).then(({ stop }) => {
     const onSignal = () => void stop().then(() => process.exit(0));
     process.once("SIGTERM", onSignal);

@@ -2,7 +2,7 @@ import type { Connection } from "./connection.ts";
 import { clientEvent } from "./handlers/client-event.ts";
 import { signin } from "./handlers/signin.ts";
 import { subscribe, unsubscribe } from "./handlers/subscribe.ts";
-import { errorFrame, PONG_FRAME } from "./messages.ts";
+import { errorFrame, PONG_FRAME, subscriptionError } from "./messages.ts";
 import type { Switchboard } from "./server.ts";
 
 export interface InboundFrame {
@@ -49,7 +49,12 @@ export function dispatchFrame(server: Switchboard, conn: Connection, text: strin
     case "pusher:pong":
       return;
     case "pusher:subscribe":
-      return subscribe(server, conn, frame);
+      return subscribe(server, conn, frame).catch((error) => {
+        // A backend failure (e.g. the cluster bus is down) must not leave the client waiting.
+        server.logger.error("subscribe failed", error);
+        const channel = frameData(frame)?.channel;
+        if (typeof channel === "string") conn.send(subscriptionError(channel, "ServerError", "Internal server error", 500));
+      });
     case "pusher:unsubscribe":
       return unsubscribe(server, conn, frame);
     case "pusher:signin":
