@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import { LocalAdapter } from "./adapters/local.ts";
+import { createRedisAdapter } from "./adapters/redis.ts";
 import { FileAppStore } from "./app-stores/file.ts";
 import { MemoryAppStore } from "./app-stores/memory.ts";
 import type { Adapter } from "./core/adapter.ts";
@@ -40,10 +41,13 @@ async function createAppStore(config: Config, platform: Platform, logger: Logger
   return new MemoryAppStore(config.apps);
 }
 
-function createAdapter(config: Config, platform: Platform): Adapter {
+function createAdapter(config: Config, platform: Platform, logger: Logger): Adapter {
+  const cluster = { prefix: config.redisPrefix, nodeTimeoutMs: config.clusterNodeTimeout * 1000, timers: platform.timers, logger };
   switch (config.adapterDriver) {
     case "local":
       return new LocalAdapter(platform.timers.now);
+    case "redis":
+      return createRedisAdapter({ ...cluster, url: config.redisUrl });
   }
 }
 
@@ -54,7 +58,7 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
   const server = new Switchboard({
     settings: config,
     apps,
-    adapter: createAdapter(config, platform),
+    adapter: createAdapter(config, platform, logger),
     timers: platform.timers,
     crypto: platform.crypto,
     logger,

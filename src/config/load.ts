@@ -1,4 +1,4 @@
-import { APP_SETTING_KEYS, parseApp, type App } from "../core/app.ts";
+import { APP_SETTING_KEYS, appSchema, normalizeAppInput, parseApp, type App } from "../core/app.ts";
 import { randomHex } from "../core/crypto.ts";
 import { SERVER_SETTING_KEYS, serverSettingsSchema, type ServerSettingKey, type ServerSettings } from "./schema.ts";
 
@@ -135,22 +135,26 @@ export function loadConfig(sources: ConfigSources): Config {
     list.forEach((raw, i) => apps.push(parseAppOrThrow(raw, `apps[${i}] (${appsEntry.label})`)));
   }
 
+  // Default-app settings keyed by their camelCase name, remembering where each came from so an
+  // invalid value is reported as APP_MAX_CONNECTIONS / --app-max-connections / "app.x in file".
   const defaults: Record<string, unknown> = {};
-  const labels: string[] = [];
+  const labels = new Map<string, string>();
   for (const [key, entry] of merged) {
     if (!key.startsWith("app.")) continue;
-    defaults[key.slice(4)] = entry.value;
-    labels.push(entry.label);
+    const setting = Object.keys(normalizeAppInput({ [key.slice(4)]: 0 }))[0]!;
+    if (!(APP_SETTING_KEYS as string[]).includes(setting)) throw new ConfigError(`unknown key ${entry.label}`);
+    defaults[setting] = entry.value;
+    labels.set(setting, entry.label);
   }
   let devApp = false;
   if ("id" in defaults || "key" in defaults || "secret" in defaults) {
     for (const part of ["id", "key", "secret"]) {
       if (!(part in defaults)) throw new ConfigError(`APP_${part.toUpperCase()} (--app-${part}) is missing: the default app needs an id, a key and a secret`);
     }
-    apps.unshift(parseAppOrThrow(defaults, "default app (APP_* / --app-*)"));
+    apps.unshift(parseDefaultApp(defaults, labels));
   } else if (apps.length === 0 && settings.appStoreDriver === "memory") {
     // Development mode: never ship a fixed demo secret.
-    apps.push(parseAppOrThrow({ id: String(Math.floor(Math.random() * 900000) + 100000), key: randomHex(10), secret: randomHex(16), ...defaults }, "development app"));
+    apps.push(parseDefaultApp({ id: String(Math.floor(Math.random() * 900000) + 100000), key: randomHex(10), secret: randomHex(16), ...defaults }, labels));
     devApp = true;
   }
   const seen = new Map<string, string>();
@@ -161,6 +165,14 @@ export function loadConfig(sources: ConfigSources): Config {
     }
   }
   return { ...(settings as ServerSettings), apps, devApp };
+}
+
+function parseDefaultApp(settings: Record<string, unknown>, labels: Map<string, string>): App {
+  const result = appSchema.safeParse(normalizeAppInput(settings));
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const key = String(issue.path[0] ?? "");
+  throw new ConfigError(`invalid value for ${labels.get(key) ?? `APP_* setting ${key}`} (${JSON.stringify(settings[key])}): ${issue.message}`);
 }
 
 function parseAppOrThrow(raw: unknown, where: string): App {

@@ -27,7 +27,12 @@ export const serverSettingsSchema = {
   maxSocketBufferKb: num(z.number().min(0)).default(4096),
   maxNodeConnections: num(z.number().int().min(-1)).default(-1),
   shutdownGracePeriodMs: num(z.number().int().min(0)).default(3000),
-  adapterDriver: z.enum(["local"]).default("local"),
+  adapterDriver: z.enum(["local", "redis"]).default("local"),
+  // Cluster adapters. Nodes sharing a prefix form one cluster; other prefixes on the same Redis are separate.
+  redisUrl: z.string().min(1).default("redis://127.0.0.1:6379"),
+  redisPrefix: z.string().regex(/^[^{}]*$/, "must not contain { or } (keys use hash tags)").default("switchboard:"),
+  /** Seconds without a heartbeat after which a node counts as dead and its sockets are removed. */
+  clusterNodeTimeout: num(z.number().min(0.5).max(3600)).default(20),
   appStoreDriver: z.enum(["memory", "file"]).default("memory"),
   appStoreFile: z.string().optional(),
   logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),

@@ -42,9 +42,32 @@ export type ClusterMessage =
   | { type: "terminate"; appId: string; userId: string }
   | { type: "watchlist"; appId: string; userId: string; online: boolean };
 
+/**
+ * A state change an adapter made for sockets the core did not ask about: a dead node's state
+ * swept by this node, or this node's state re-registered after a bus outage. The core announces
+ * it (member_added/removed frames, webhooks hooks, subscription counts, watchlist) as if it were
+ * its own join or leave, so each transition is announced exactly once in the cluster.
+ */
+export type ClusterTransition = (
+  | { type: "joined"; channel: string; socketId: string; member?: Member; occupied: boolean; memberAdded: boolean; subscriptionCount: number }
+  | { type: "left"; channel: string; userId?: string; vacated: boolean; memberRemoved: boolean; subscriptionCount: number }
+  | { type: "online"; userId: string }
+  | { type: "offline"; userId: string }
+) & {
+  /** This node's clients saw it already (it happened here during a bus outage): tell the other nodes only. */
+  remoteOnly?: boolean;
+};
+
+export interface BroadcastOptions {
+  /** Skip this node's own sockets. */
+  remoteOnly?: boolean;
+}
+
 export interface ClusterNode {
   /** Applies a cluster message to this node's local sockets. */
   receive(message: ClusterMessage): void;
+  /** Announces a transition made on behalf of another node's (or a resynchronised) socket. */
+  transition?(appId: string, transition: ClusterTransition): void;
 }
 
 export interface Adapter {
@@ -53,7 +76,7 @@ export interface Adapter {
   stop(): Promise<void>;
 
   /** Broadcasts to every node, this one included (which applies it synchronously when it can). */
-  broadcast(message: ClusterMessage): void;
+  broadcast(message: ClusterMessage, options?: BroadcastOptions): void;
 
   /** Atomically checks the app's connection quota and counts the socket; false when over quota. */
   addConnection(appId: string, socketId: string, maxConnections: number): Promise<boolean>;

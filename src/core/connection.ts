@@ -58,13 +58,17 @@ export class Connection {
   }
 
   send(frame: string): void {
-    if (this.state === "closed") return;
-    if (this.maxBufferedBytes > 0 && this.socket.bufferedAmount() > this.maxBufferedBytes) {
-      // A client that stops reading must not grow our memory: let it reconnect with back-off.
-      this.terminate(CloseCode.OverCapacity, "Client is not reading; outgoing buffer full");
-      return;
-    }
+    if (this.state === "closed" || this.checkBuffer()) return;
     this.socket.send(frame);
+  }
+
+  /** Closes the socket with 4100 when its outgoing buffer is past the bound; true if it did. */
+  checkBuffer(): boolean {
+    if (this.state === "closed" || this.maxBufferedBytes <= 0) return false;
+    if (this.socket.bufferedAmount() <= this.maxBufferedBytes) return false;
+    // A client that stops reading must not grow our memory: let it reconnect with back-off.
+    this.terminate(CloseCode.OverCapacity, "Client is not reading; outgoing buffer full");
+    return true;
   }
 
   /** Sends pusher:error with the close code, then closes with it (spec §1.6). */

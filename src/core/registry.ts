@@ -97,10 +97,13 @@ export class LocalRegistry {
     if (this.pubsub) {
       const except = exceptSocketId ? this.sockets.get(exceptSocketId) : undefined;
       const topic = this.topic(appId, channel);
+      let backedUp: boolean;
       if (except && subscribers.has(except)) {
-        this.pubsub.publishExcept(except.socket, topic, frame);
+        backedUp = this.pubsub.publishExcept(except.socket, topic, frame);
         count--;
-      } else this.pubsub.publish(topic, frame);
+      } else backedUp = this.pubsub.publish(topic, frame);
+      // Only when the runtime reports backpressure: a scan per publish would undo the native fan-out.
+      if (backedUp) for (const conn of subscribers) conn.checkBuffer();
     } else {
       for (const conn of subscribers) {
         if (conn.id === exceptSocketId) {

@@ -37,11 +37,16 @@ export interface RawSocket {
   unsubscribe?(topic: string): void;
 }
 
-/** Native topic publishing for runtimes that have it (Bun's server.publish). */
+/**
+ * Native topic publishing for runtimes that have it (Bun's server.publish). Both methods return
+ * true when some subscriber could not take the frame at once (Bun: -1 backpressure, 0 dropped):
+ * the native path bypasses the per-socket buffer check, so the registry then checks each
+ * subscriber's bound and closes slow readers with 4100.
+ */
 export interface NativePubSub {
-  publish(topic: string, frame: string): void;
+  publish(topic: string, frame: string): boolean;
   /** Publishes through `socket` so that socket itself is skipped (socket_id exclusion). */
-  publishExcept(socket: RawSocket, topic: string, frame: string): void;
+  publishExcept(socket: RawSocket, topic: string, frame: string): boolean;
 }
 
 export interface MemoryStats {

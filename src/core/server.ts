@@ -1,4 +1,4 @@
-import type { Adapter, ClusterMessage, ClusterNode } from "./adapter.ts";
+import type { Adapter, ClusterMessage, ClusterNode, ClusterTransition } from "./adapter.ts";
 import type { App } from "./app.ts";
 import type { AppStore } from "./app-store.ts";
 import { randomSocketIdPart } from "./crypto.ts";
@@ -9,7 +9,7 @@ import type { ServerHooks } from "./hooks.ts";
 import { LocalRegistry } from "./registry.ts";
 import type { CryptoProvider, Logger, NativePubSub, RawSocket, Timers } from "./runtime.ts";
 import type { ProtocolSettings } from "./settings.ts";
-import { CloseCode, channelEvent, connectionEstablished, PING_FRAME } from "./messages.ts";
+import { CloseCode, channelEvent, connectionEstablished, memberAdded, memberRemoved, PING_FRAME } from "./messages.ts";
 import { classifyChannel } from "./channels.ts";
 import { leaveChannel } from "./handlers/subscribe.ts";
 import { notifyWatchers } from "./handlers/signin.ts";
@@ -25,6 +25,8 @@ export interface ServerDeps {
   hooks?: ServerHooks;
   pubsub?: NativePubSub;
 }
+
+const utf8 = new TextEncoder();
 
 /** What a runtime calls for one WebSocket. */
 export interface SocketHandle {
@@ -100,7 +102,9 @@ export class Switchboard implements ClusterNode {
         if (!c || c.state === "closed") return;
         c.lastSeen = this.timers.now();
         c.pingSentAt = 0;
-        if (data.length > this.settings.maxWebSocketMessageKb * 1024) {
+        const limit = this.settings.maxWebSocketMessageKb * 1024;
+        // The limit is in UTF-8 bytes; a UTF-16 unit is at most 3 of them, so only count near the limit.
+        if (data.length > limit || (data.length * 3 > limit && utf8.encode(data).length > limit)) {
           c.closeSocket(CloseCode.MessageTooBig, "Message too big");
           return;
         }
@@ -190,6 +194,43 @@ export class Switchboard implements ClusterNode {
         this.registry.deliverWatchlist(message.appId, message.userId, message.online);
         break;
     }
+  }
+
+  /**
+   * Announces a transition the adapter made for a socket the core did not handle (a dead node's
+   * state swept here, or state re-registered after a bus outage), with the same side effects as
+   * a local join, leave or sign-in.
+   */
+  transition(appId: string, t: ClusterTransition): void {
+    const announce = async () => {
+      const app = await this.apps.findById(appId);
+      if (!app) return;
+      const options = { remoteOnly: t.remoteOnly };
+      if (t.type === "online" || t.type === "offline") {
+        if (app.enableWatchlistEvents) this.adapter.broadcast({ type: "watchlist", appId, userId: t.userId, online: t.type === "online" }, options);
+        return;
+      }
+      const kind = classifyChannel(t.channel);
+      if (t.type === "joined") {
+        if (t.occupied && !kind.serverToUser) this.hooks.channelOccupied?.(appId, t.channel);
+        if (t.memberAdded && t.member) {
+          this.adapter.broadcast({ type: "publish", appId, channel: t.channel, frame: memberAdded(t.channel, t.member.userId, t.member.userInfo), exceptSocketId: t.socketId }, options);
+          this.hooks.memberAdded?.(appId, t.channel, t.member.userId);
+        }
+      } else {
+        if (t.memberRemoved && t.userId !== undefined) {
+          this.adapter.broadcast({ type: "publish", appId, channel: t.channel, frame: memberRemoved(t.channel, t.userId) }, options);
+          this.hooks.memberRemoved?.(appId, t.channel, t.userId);
+        }
+        if (t.vacated && !kind.serverToUser) this.hooks.channelVacated?.(appId, t.channel);
+        if (t.vacated) return;
+      }
+      if (!kind.presence && app.enableSubscriptionCount) {
+        this.hooks.subscriptionCount?.(appId, t.channel, t.subscriptionCount);
+        this.subscriptionCounts.changed(appId, t.channel, t.subscriptionCount);
+      }
+    };
+    announce().catch((error) => this.logger.error("announcing a cluster transition failed", error));
   }
 
   /** Publishes an application event to a channel cluster-wide (HTTP API, spec §3.11). */

@@ -88,7 +88,8 @@ export function createRouter(options: RouterOptions): Hono {
   options.extend?.(app);
 
   // Upgrades on any other path still complete, then close with 4005 (spec §1.2 check 1).
-  app.get("*", async (c, next) => {
+  // On root, not under the prefix, so paths outside the prefix are covered too.
+  root.get("*", async (c, next) => {
     if (c.req.header("upgrade")?.toLowerCase() === "websocket") {
       const upgraded = await websocket(undefined)(c, next);
       if (upgraded) return upgraded;

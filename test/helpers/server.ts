@@ -28,13 +28,26 @@ export interface StartOptions {
   runtime?: string;
 }
 
+/** The runtime under test (SWITCHBOARD_RUNTIME, default node). */
+export const RUNTIME = process.env.SWITCHBOARD_RUNTIME ?? "node";
+
+/**
+ * What differs between runtimes at the WebSocket level. Deno's server WebSocket can neither send
+ * a ping control frame nor report a pong, so liveness there rests on pusher:ping/pusher:pong.
+ */
+export const runtimeFeatures = {
+  wsPing: RUNTIME !== "deno",
+};
+
 export function runtimeCommand(runtime = process.env.SWITCHBOARD_RUNTIME ?? "node"): [string, string[]] {
   const bin = (name: string) => path.join(ROOT, "node_modules", ".bin", name);
   switch (runtime) {
     case "node":
       return [process.execPath, [path.join(ROOT, "dist/node.js")]];
     case "node24":
-      return [path.join(ROOT, "node_modules/node/bin/node"), [path.join(ROOT, "dist/node.js")]];
+      // Installed by the root postinstall into its own folder: a root `node` dependency would
+      // shadow Node 20 in every npm script.
+      return [path.join(ROOT, "test/node24/node_modules/node/bin/node"), [path.join(ROOT, "dist/node.js")]];
     case "deno":
       return [bin("deno"), ["run", "-A", "--cached-only", path.join(ROOT, "runtimes/deno.ts")]];
     case "bun":

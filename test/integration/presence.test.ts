@@ -169,6 +169,17 @@ describe("presence validation", () => {
     expect(dataOf(frame)).toEqual({ type: "InvalidChannelData", error: expect.any(String), status: 400 });
   });
 
+  it("rejects an empty, boolean or over-128-character user_id with InvalidChannelData 400", async () => {
+    for (const userId of ["", true, "x".repeat(129)]) {
+      const frame = await invalid(JSON.stringify({ user_id: userId }));
+      expect(frame.event).toBe(ERR);
+      expect(dataOf(frame)).toEqual({ type: "InvalidChannelData", error: expect.any(String), status: 400 });
+    }
+    // 128 characters is the maximum, not over it.
+    const ok = await invalid(JSON.stringify({ user_id: "x".repeat(128) }));
+    expect(ok.event).toBe(ACK);
+  });
+
   it("rejects user_info larger than 2 KB with LimitReached 413 and admits exactly 2 KB", async () => {
     const ch = "presence-size";
     // JSON.stringify({"b":"x…"}) is the string plus 8 bytes: 2040 x's make exactly 2048 bytes.

@@ -89,8 +89,6 @@ export async function subscribe(server: Switchboard, conn: Connection, frame: In
       return;
     }
   }
-  if (kind.authorized) conn.authDeadline = 0;
-
   const existing = conn.channels.get(channel);
   if (existing) {
     // Duplicate subscribe: acknowledge again with current state, no side effects (spec §3.3 step 7).
@@ -110,6 +108,8 @@ export async function subscribe(server: Switchboard, conn: Connection, frame: In
   }
   // Recorded even if the socket closed meanwhile, so its cleanup leaves the channel again.
   conn.channels.set(channel, sub);
+  // Only a subscription that succeeded satisfies the authorized-connection rule (spec §3.3 step 13).
+  if (kind.authorized) conn.authDeadline = 0;
   let presence: PresenceSnapshot | undefined;
   if (kind.presence) presence = presenceSnapshot(await server.adapter.members(app.id, channel));
   const cached = kind.cache ? await server.adapter.cacheGet(app.id, channel) : null;

@@ -1,0 +1,42 @@
+# syntax=docker/dockerfile:1
+# Switchboard on Node 20. Stage 1 builds dist/node.js with the dev toolchain (bun bundles it);
+# stage 2 installs production dependencies only; the final image holds just those two plus Node.
+#   docker build -t switchboard .
+#   docker run -p 6001:6001 -e APP_ID=app-id -e APP_KEY=app-key -e APP_SECRET=app-secret switchboard
+# Without APP_* it runs on embedded defaults: port 6001 and a development app whose random
+# credentials are printed at start-up. Every flag is also an environment variable (see README).
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# The root postinstall fetches Node 24 for the runtime test matrix; an image build needs none of it.
+ENV SWITCHBOARD_SKIP_NODE24=1
+COPY package.json package-lock.json ./
+COPY scripts ./scripts
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY runtimes ./runtimes
+RUN npm run build
+
+FROM node:20-alpine AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# No install scripts: production dependencies are plain JavaScript, and the root postinstall is
+# for development only.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+FROM node:20-alpine
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist/node.js ./dist/node.js
+COPY package.json ./
+COPY config ./config
+# The node image's unprivileged user; nothing in /app needs to be writable.
+USER node
+EXPOSE 6001
+# Honours PORT and PATH_PREFIX when they are set for the server.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 6001}${process.env.PATH_PREFIX || ''}/up`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# node is PID 1 and handles SIGTERM itself: sockets get 4200 and the process exits.
+CMD ["node", "dist/node.js"]

@@ -1,0 +1,113 @@
+// Command-line options. Every scenario is bounded by a count and by a time limit.
+
+export const ALL_SCENARIOS = ["connect", "fanout", "fanout-max", "client-events", "presence"] as const;
+
+export interface Options {
+  runtime: string;
+  scenarios: string[];
+  out?: string;
+  build: boolean;
+  nodeBin: string;
+  /** Attach to a server someone else started ("127.0.0.1:6001") instead of spawning one. */
+  external?: string;
+  pid?: number;
+  appId: string;
+  appKey: string;
+  appSecret: string;
+  /** Another checkout to run the server from (default: this repository). */
+  serverRoot?: string;
+  /** Write a CPU profile of the server (node and bun runtimes) into bench/profiles/. */
+  profile: boolean;
+  // connect
+  connections: number;
+  inFlight: number;
+  // fanout / fanout-max
+  subscribers: number;
+  events: number;
+  rate: number;
+  payload: number;
+  publishers: number;
+  duration: number;
+  // client-events
+  pairs: number;
+  pairRate: number;
+  pairDuration: number;
+  // presence
+  members: number;
+  joinConcurrency: number;
+  /** Upper bound for any single scenario, seconds. */
+  scenarioTimeout: number;
+}
+
+export const HELP = `Usage: npm run bench -- [options]        (runs: bun bench/run.ts [options])
+
+  --runtime node|deno|bun     server runtime to spawn (default node; node is built first)
+  --scenarios a,b,...         ${ALL_SCENARIOS.join(",")} (default: all)
+  --out FILE                  JSON output (default bench/results/<runtime>-<date>.json)
+  --no-build                  node: use the existing dist/node.js instead of npm run build
+  --node PATH                 node binary for --runtime node (default: node on PATH)
+  --profile                   node, bun: run the server with --cpu-prof into bench/profiles/
+  --server-root DIR           run the server from another checkout (A/B an optimization)
+  --external 127.0.0.1:PORT   benchmark an already running server (e.g. Soketi) instead
+  --pid N                     its pid, for RSS and CPU (optional with --external)
+  --app-id/--app-key/--app-secret   credentials of the external server's app
+
+  connect:        --connections 2000   --in-flight 100
+  fanout:         --subscribers 1000   --events 200   --rate 20   --payload 200
+  fanout-max:     --subscribers 1000   --publishers 8 --duration 10
+  client-events:  --pairs 50           --pair-rate 500 (round trips/s, all pairs)  --pair-duration 10
+  presence:       --members 500        --join-concurrency 10
+  --scenario-timeout 120      hard limit per scenario in seconds
+`;
+
+export function parseOptions(argv: string[]): Options | "help" {
+  const o: Options = {
+    runtime: "node", scenarios: [...ALL_SCENARIOS], build: true, nodeBin: "node",
+    appId: "bench-app", appKey: "bench-key", appSecret: "bench-secret", profile: false,
+    connections: 2000, inFlight: 100,
+    subscribers: 1000, events: 200, rate: 20, payload: 200, publishers: 8, duration: 10,
+    pairs: 50, pairRate: 500, pairDuration: 10,
+    members: 500, joinConcurrency: 10, scenarioTimeout: 120,
+  };
+  const numeric: Record<string, keyof Options> = {
+    "--connections": "connections", "--in-flight": "inFlight", "--subscribers": "subscribers",
+    "--events": "events", "--rate": "rate", "--payload": "payload", "--publishers": "publishers",
+    "--duration": "duration", "--pairs": "pairs", "--pair-rate": "pairRate", "--pair-duration": "pairDuration",
+    "--members": "members", "--join-concurrency": "joinConcurrency", "--scenario-timeout": "scenarioTimeout",
+    "--pid": "pid",
+  };
+  const strings: Record<string, keyof Options> = {
+    "--runtime": "runtime", "--out": "out", "--node": "nodeBin", "--external": "external", "--server-root": "serverRoot",
+    "--app-id": "appId", "--app-key": "appKey", "--app-secret": "appSecret",
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i]!;
+    let value: string | undefined;
+    const eq = arg.indexOf("=");
+    if (arg.startsWith("--") && eq > 0) {
+      value = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    const take = () => {
+      const v = value ?? argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === "--help" || arg === "-h") return "help";
+    else if (arg === "--no-build") o.build = false;
+    else if (arg === "--profile") o.profile = true;
+    else if (arg === "--scenarios") {
+      o.scenarios = take().split(",").map((s) => s.trim()).filter(Boolean);
+      const unknown = o.scenarios.filter((s) => !(ALL_SCENARIOS as readonly string[]).includes(s));
+      if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(", ")}`);
+    } else if (numeric[arg]) {
+      const n = Number(take());
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`${arg} must be a positive number`);
+      (o as unknown as Record<string, number>)[numeric[arg]!] = n;
+    } else if (strings[arg]) {
+      (o as unknown as Record<string, string>)[strings[arg]!] = take();
+    } else throw new Error(`unknown option ${arg} (see --help)`);
+  }
+  if (!["node", "deno", "bun"].includes(o.runtime)) throw new Error("--runtime must be node, deno or bun");
+  return o;
+}

@@ -1,0 +1,144 @@
+// Bun entrypoint: Bun.serve with hono/bun's WebSocket handlers, Bun's native topic pub/sub for
+// channel fan-out and Bun.CryptoHasher for HMAC/MD5. Also the source of the single binary
+// (`bun build --compile runtimes/bun.ts`). Protocol logic is shared with Node and Deno in src/.
+import { readFileSync } from "node:fs";
+import { upgradeWebSocket, websocket } from "hono/bun";
+import type { WSContext } from "hono/ws";
+import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
+import type { Config } from "../src/config/load.ts";
+import type { CryptoProvider, NativePubSub, RawSocket, Timers } from "../src/core/runtime.ts";
+import type { SocketHandle } from "../src/core/server.ts";
+import { configOrExit, gracefulStop } from "./cli.ts";
+
+type BunSocketRaw = Bun.ServerWebSocket<unknown>;
+
+const bunCrypto: CryptoProvider = {
+  async hmacSha256Hex(secret, message) {
+    return new Bun.CryptoHasher("sha256", secret).update(message).digest("hex");
+  },
+  md5Hex(bytes) {
+    return new Bun.CryptoHasher("md5").update(bytes).digest("hex");
+  },
+};
+
+const timers: Timers = {
+  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
+  clearInterval: (h) => clearInterval(h as ReturnType<typeof setInterval>),
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  now: Date.now,
+};
+
+/**
+ * The core's view of one Bun socket. Built once per connection from `ws.raw` (the stable
+ * ServerWebSocket): hono/bun makes a new WSContext for every event, so nothing may hang off that.
+ */
+class BunSocket implements RawSocket {
+  constructor(readonly raw: BunSocketRaw) {}
+  send(frame: string): void {
+    this.raw.send(frame);
+  }
+  close(code: number, reason: string): void {
+    this.raw.close(code, reason);
+  }
+  bufferedAmount(): number {
+    return this.raw.getBufferedAmount();
+  }
+  ping(): void {
+    this.raw.ping();
+  }
+  // On a closed socket both are no-ops (Bun drops it from every topic when it closes), and
+  // publishing through it still reaches the other subscribers, so no readyState guards.
+  subscribe(topic: string): void {
+    this.raw.subscribe(topic);
+  }
+  unsubscribe(topic: string): void {
+    this.raw.unsubscribe(topic);
+  }
+}
+
+/** Pong/ping control frames arrive on Bun's handler, not hono's: route them by raw socket. */
+const handles = new WeakMap<BunSocketRaw, SocketHandle>();
+
+function wrapSocket(ws: WSContext<BunSocketRaw>, handle: SocketHandle): RawSocket {
+  const raw = ws.raw!;
+  handles.set(raw, handle);
+  return new BunSocket(raw);
+}
+
+/** Bun's publish result: bytes sent; -1 some subscriber is backed up; 0 dropped (or nobody). */
+const backedUp = (result: number) => result <= 0;
+
+export async function startBun(config: Config) {
+  let server: Bun.Server | undefined;
+  const pubsub: NativePubSub = {
+    publish: (topic, frame) => backedUp(server!.publish(topic, frame)),
+    publishExcept: (socket, topic, frame) => backedUp((socket as BunSocket).raw.publish(topic, frame)),
+  };
+  const platform: Platform = {
+    // A `bun build --compile` binary runs from Bun's embedded file system.
+    name: import.meta.url.includes("$bunfs") ? `binary, bun ${Bun.version}` : `bun ${Bun.version}`,
+    sockets: { upgradeWebSocket, wrapSocket },
+    timers,
+    crypto: bunCrypto,
+    readTextFile: (path) => Bun.file(path).text(),
+    memoryUsage: () => {
+      const m = process.memoryUsage();
+      return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed };
+    },
+    pubsub,
+  };
+  const instance = await createSwitchboard(config, platform);
+  const bound = config.maxSocketBufferKb * 1024;
+  const decoder = new TextDecoder();
+  server = Bun.serve({
+    hostname: config.bindAddress,
+    port: config.port,
+    fetch: (request, srv) => instance.router.fetch(request, srv),
+    websocket: {
+      ...websocket,
+      // Text and binary frames are decoded alike; decoding here also avoids handing hono a
+      // Buffer's whole backing ArrayBuffer.
+      message: (ws, message) => websocket.message(ws, typeof message === "string" ? message : decoder.decode(message)),
+      ping: (ws) => handles.get(ws)?.alive(),
+      pong: (ws) => handles.get(ws)?.alive(),
+      maxPayloadLength: Math.ceil(config.maxWebSocketMessageKb * 1024),
+      // Liveness is the core's job (activity_timeout, pusher:ping, 4201), the same on every runtime.
+      idleTimeout: 0,
+      sendPings: false,
+      perMessageDeflate: false,
+      // The core closes slow readers with 4100 at MAX_SOCKET_BUFFER_KB (before each send, and after
+      // a publish Bun reports as backed up). Bun's own limit sits well above it as a hard stop:
+      // past it Bun would silently drop frames, so it closes the socket instead.
+      ...(bound > 0
+        ? { backpressureLimit: Math.min(2 ** 31 - 1, bound * 2 + 1024 * 1024), closeOnBackpressureLimit: true }
+        : { backpressureLimit: 2 ** 31 - 1, closeOnBackpressureLimit: false }),
+    },
+  });
+  const listener = server;
+  for (const line of startupLines(config, platform.name, listener.port)) instance.logger.info(line);
+  const stop = gracefulStop(config, instance, () => listener.stop(true));
+  return { instance, port: listener.port, stop };
+}
+
+if (import.meta.main) {
+  const config = configOrExit({
+    argv: process.argv.slice(2),
+    env: process.env,
+    readFileSync: (path) => readFileSync(path, "utf8"),
+    exit: (code) => process.exit(code),
+  });
+  // A failed backend call must be logged, never take every connection down with the process.
+  process.on("unhandledRejection", (error) => console.error("[switchboard] error: unhandled rejection", error));
+  startBun(config).then(
+    ({ stop }) => {
+      const onSignal = () => void stop().then(() => process.exit(0));
+      process.once("SIGTERM", onSignal);
+      process.once("SIGINT", onSignal);
+    },
+    (error) => {
+      console.error(`switchboard: failed to start: ${(error as Error).message}`);
+      process.exit(1);
+    },
+  );
+}

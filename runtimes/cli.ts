@@ -1,0 +1,43 @@
+// Command-line plumbing shared by the Deno and Bun entrypoints (Node's lives in node.ts): the same
+// flags, environment and config file, the same exit codes, the same graceful stop.
+import type { Instance } from "../src/bootstrap.ts";
+import { ConfigError, HELP, loadConfig, type Config } from "../src/config/load.ts";
+
+export interface ProcessLike {
+  argv: string[];
+  env: Record<string, string | undefined>;
+  readFileSync(path: string): string;
+  exit(code: number): never;
+}
+
+/** Parses flags > environment > config file; prints --help, and exits 78 on a bad setting. */
+export function configOrExit(proc: ProcessLike): Config {
+  if (proc.argv.includes("--help")) {
+    console.log(HELP);
+    return proc.exit(0);
+  }
+  try {
+    return loadConfig({ argv: proc.argv, env: proc.env, readFile: proc.readFileSync });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`switchboard: configuration error: ${error.message}`);
+      return proc.exit(78);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Graceful stop, once: 4200 to every socket and state cleanup, a short pause so those close
+ * frames reach the clients, then `closeListener` force-closes whatever is left.
+ */
+export function gracefulStop(config: Config, instance: Instance, closeListener: () => Promise<void>): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () =>
+    (stopping ??= (async () => {
+      instance.logger.info("shutting down: closing sockets with 4200");
+      await instance.stop();
+      await new Promise((r) => setTimeout(r, Math.min(config.shutdownGracePeriodMs, 500)));
+      await closeListener();
+    })());
+}

@@ -1,0 +1,123 @@
+// Deno entrypoint: Deno.serve for HTTP, Deno.upgradeWebSocket for WebSockets (through hono's
+// WebSocket helper), Web Crypto for HMAC. Protocol logic is shared with Node and Bun in src/.
+// Run with `deno run -A runtimes/deno.ts` from the repo root (deno.json: nodeModulesDir manual).
+import { defineWebSocketHelper, WSContext } from "hono/ws";
+import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
+import type { Config } from "../src/config/load.ts";
+import { webCryptoProvider } from "../src/core/crypto.ts";
+import type { RawSocket, Timers } from "../src/core/runtime.ts";
+import type { SocketHandle } from "../src/core/server.ts";
+import { configOrExit, gracefulStop } from "./cli.ts";
+
+const OPEN = 1;
+
+const timers: Timers = {
+  // Deno's timers are numbers; unref'd so a pending sweep never keeps a stopping process alive.
+  setInterval: (fn, ms) => unref(setInterval(fn, ms)),
+  clearInterval: (h) => clearInterval(h as number),
+  setTimeout: (fn, ms) => unref(setTimeout(fn, ms)),
+  clearTimeout: (h) => clearTimeout(h as number),
+  now: Date.now,
+};
+
+function unref(id: unknown): number {
+  Deno.unrefTimer(id as number);
+  return id as number;
+}
+
+/**
+ * hono/deno's helper, plus: `idleTimeout: 0`, because Deno's own idle pings close silent
+ * sockets with 1001 on a schedule of their own, while liveness is the core's job (activity
+ * timeout, pusher:ping, 4201) on every runtime; and a case-insensitive Upgrade check.
+ */
+const upgradeWebSocket = defineWebSocketHelper<WebSocket, Deno.UpgradeWebSocketOptions>((c, events, options) => {
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") return;
+  const protocol = c.req.header("sec-websocket-protocol")?.split(",")[0]?.trim();
+  const { response, socket } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 0, ...(protocol ? { protocol } : {}), ...options });
+  // The router decodes strings and ArrayBuffers; a Blob (the spec's default) would need an await.
+  socket.binaryType = "arraybuffer";
+  const ws = new WSContext<WebSocket>({
+    send: (data) => socket.send(data),
+    close: (code, reason) => socket.close(code, reason),
+    raw: socket,
+    get readyState() {
+      return socket.readyState as 0 | 1 | 2 | 3;
+    },
+    get protocol() {
+      return socket.protocol;
+    },
+    url: null,
+  });
+  socket.onopen = (event) => events.onOpen?.(event, ws);
+  socket.onmessage = (event) => events.onMessage?.(event, ws);
+  socket.onclose = (event) => events.onClose?.(event, ws);
+  socket.onerror = (event) => events.onError?.(event, ws);
+  return response;
+});
+
+/**
+ * Deno's server WebSocket has no ping API and does not surface pongs, so `ping` is absent: the
+ * core's pusher:ping/pusher:pong keeps liveness working. Deno throws on send after close (ws and
+ * Bun ignore it), which must not abort a broadcast loop, hence the readyState guard.
+ */
+function wrapSocket(ws: WSContext<WebSocket>, _handle: SocketHandle): RawSocket {
+  const raw = ws.raw!;
+  return {
+    send: (frame) => {
+      if (raw.readyState === OPEN) raw.send(frame);
+    },
+    close: (code, reason) => raw.close(code, reason),
+    bufferedAmount: () => raw.bufferedAmount,
+  };
+}
+
+export async function startDeno(config: Config) {
+  const platform: Platform = {
+    name: `deno ${Deno.version.deno}`,
+    sockets: { upgradeWebSocket, wrapSocket },
+    timers,
+    crypto: webCryptoProvider(),
+    readTextFile: (path) => Deno.readTextFile(path),
+    memoryUsage: () => {
+      const m = Deno.memoryUsage();
+      return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed };
+    },
+  };
+  const instance = await createSwitchboard(config, platform);
+  let http!: Deno.HttpServer;
+  const port = await new Promise<number>((resolve) => {
+    http = Deno.serve(
+      { hostname: config.bindAddress, port: config.port, onListen: (addr) => resolve(addr.port) },
+      (request, info) => instance.router.fetch(request, info),
+    );
+  });
+  for (const line of startupLines(config, platform.name, port)) instance.logger.info(line);
+  // shutdown() waits for open requests; upgraded sockets were closed with 4200 just before.
+  const stop = gracefulStop(config, instance, () => http.shutdown());
+  return { instance, port, stop };
+}
+
+if (import.meta.main) {
+  const config = configOrExit({
+    argv: Deno.args,
+    env: Deno.env.toObject(),
+    readFileSync: (path) => Deno.readTextFileSync(path),
+    exit: (code) => Deno.exit(code),
+  });
+  // A failed backend call must be logged, never take every connection down with the process.
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    console.error("[switchboard] error: unhandled rejection", event.reason);
+  });
+  startDeno(config).then(
+    ({ stop }) => {
+      const onSignal = () => void stop().then(() => Deno.exit(0));
+      Deno.addSignalListener("SIGTERM", onSignal);
+      Deno.addSignalListener("SIGINT", onSignal);
+    },
+    (error) => {
+      console.error(`switchboard: failed to start: ${(error as Error).message}`);
+      Deno.exit(1);
+    },
+  );
+}

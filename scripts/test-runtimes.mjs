@@ -1,0 +1,62 @@
+// Runtime matrix: builds dist/node.js and dist/switchboard, then runs the integration suite once
+// per runtime (SWITCHBOARD_RUNTIME picks how test/helpers/server.ts starts the server).
+//   npm run test:runtimes                    # node node24 deno bun binary
+//   npm run test:runtimes -- deno bun        # just these
+//   npm run test:runtimes -- --no-build bun  # reuse dist/
+// Exits non-zero if any runtime had a failing test or could not run.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const ALL = ["node", "node24", "deno", "bun", "binary"];
+const args = process.argv.slice(2);
+const build = !args.includes("--no-build");
+const runtimes = args.filter((a) => !a.startsWith("--"));
+for (const r of runtimes) if (!ALL.includes(r)) fail(`unknown runtime "${r}" (use ${ALL.join(", ")})`);
+const selected = runtimes.length ? runtimes : ALL;
+
+function fail(message) {
+  console.error(`test:runtimes: ${message}`);
+  process.exit(2);
+}
+
+function run(cmd, cmdArgs, env = {}) {
+  return spawnSync(cmd, cmdArgs, { cwd: ROOT, stdio: "inherit", env: { ...process.env, ...env } }).status;
+}
+
+const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ["npm"];
+if (build) {
+  if (run(npm[0], [...npm.slice(1), "run", "build", "--silent"]) !== 0) fail("npm run build failed");
+  if (selected.includes("binary") && run(npm[0], [...npm.slice(1), "run", "build:binary", "--silent"]) !== 0) fail("npm run build:binary failed");
+}
+if (selected.includes("node24") && !existsSync(path.join(ROOT, "test/node24/node_modules/node/bin/node"))) {
+  fail("Node 24 is missing: run npm install (its postinstall puts Node 24 in test/node24)");
+}
+
+const vitest = path.join(ROOT, "node_modules/vitest/vitest.mjs");
+const scratch = mkdtempSync(path.join(tmpdir(), "switchboard-matrix-"));
+const results = [];
+for (const runtime of selected) {
+  console.log(`\n=== integration tests on ${runtime} ===`);
+  const report = path.join(scratch, `${runtime}.json`);
+  const status = run(process.execPath, [vitest, "run", "test/integration", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], {
+    SWITCHBOARD_RUNTIME: runtime,
+  });
+  let counts = { passed: 0, failed: 0, skipped: 0 };
+  if (existsSync(report)) {
+    const json = JSON.parse(readFileSync(report, "utf8"));
+    counts = { passed: json.numPassedTests, failed: json.numFailedTests, skipped: json.numPendingTests + (json.numTodoTests ?? 0) };
+  }
+  // A crash before any test ran still counts as a failure of that runtime.
+  results.push({ runtime, ok: status === 0, ...counts, failed: status === 0 ? counts.failed : Math.max(1, counts.failed) });
+}
+rmSync(scratch, { recursive: true, force: true });
+
+console.log("\nRuntime matrix (test/integration):");
+for (const r of results) console.log(`  ${r.ok ? "ok  " : "FAIL"} ${r.runtime.padEnd(7)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
+const total = results.reduce((t, r) => ({ passed: t.passed + r.passed, failed: t.failed + r.failed }), { passed: 0, failed: 0 });
+console.log(`runtimes: ${total.passed} passed, ${total.failed} failed`);
+process.exit(results.every((r) => r.ok) ? 0 : 1);

@@ -1,0 +1,231 @@
+// loadConfig is the only place flags, environment and the JSON file meet; operators depend on
+// its precedence rules and on errors that point at the exact flag/variable/file key to fix.
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, type Config } from "../../src/config/load.ts";
+
+const APP_ENV = { APP_ID: "app-id", APP_KEY: "app-key", APP_SECRET: "app-secret" };
+
+function load(argv: string[] = [], env: Record<string, string> = {}, files: Record<string, unknown> = {}): Config {
+  return loadConfig({
+    argv,
+    env,
+    readFile: (path) => {
+      if (!(path in files)) throw new Error(`ENOENT: no such file ${path}`);
+      const content = files[path];
+      return typeof content === "string" ? content : JSON.stringify(content);
+    },
+  });
+}
+
+/** Asserts a ConfigError whose message matches every pattern. */
+function fails(fn: () => unknown, ...patterns: (RegExp | string)[]): void {
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  for (const p of patterns) expect((error as Error).message).toMatch(p);
+}
+
+describe("defaults", () => {
+  it("uses the §8.2 server defaults", () => {
+    const config = load([], APP_ENV);
+    expect(config).toMatchObject({
+      port: 6001, bindAddress: "0.0.0.0", pathPrefix: "", activityTimeout: 120, pongTimeout: 30,
+      requireProtocolParam: false, userAuthenticationTimeout: 30, cacheTtlSeconds: 1800,
+      maxWebSocketMessageKb: 64, httpMaxBodyKb: 10240, shutdownGracePeriodMs: 3000,
+      adapterDriver: "local", appStoreDriver: "memory", logLevel: "info", devApp: false,
+    });
+    expect(config.apps).toHaveLength(1);
+    expect(config.apps[0]).toMatchObject({ id: "app-id", key: "app-key", secret: "app-secret", enabled: true, maxEventPayloadInKb: 10 });
+  });
+
+  it("creates a random development app when nothing is configured", () => {
+    const a = load();
+    const b = load();
+    expect(a.devApp).toBe(true);
+    expect(a.apps).toHaveLength(1);
+    expect(a.apps[0]!.id).toMatch(/^\d{6}$/);
+    expect(a.apps[0]!.key).toMatch(/^[0-9a-f]{20}$/);
+    expect(a.apps[0]!.secret).toMatch(/^[0-9a-f]{32}$/);
+    // Never a fixed demo secret.
+    expect(b.apps[0]!.secret).not.toBe(a.apps[0]!.secret);
+  });
+
+  it("applies APP_* settings to the development app", () => {
+    const config = load([], { APP_ENABLE_CLIENT_MESSAGES: "true" });
+    expect(config.devApp).toBe(true);
+    expect(config.apps[0]!.enableClientMessages).toBe(true);
+  });
+
+  it("makes no development app when apps come from APPS or a file store", () => {
+    expect(load([], { APPS: '[{"id":"1","key":"k","secret":"s"}]' }).devApp).toBe(false);
+    const fileStore = load(["--app-store-driver", "file", "--app-store-file", "/apps.json"]);
+    expect(fileStore.devApp).toBe(false);
+    expect(fileStore.apps).toEqual([]);
+  });
+});
+
+describe("precedence: flags > environment > config file", () => {
+  const file = { "/c.json": { port: 7001, activityTimeout: 50, pongTimeout: 5 } };
+
+  it("layers the three sources key by key", () => {
+    const config = load(["--config-file", "/c.json", "--port", "9001"], { ...APP_ENV, PORT: "8001", ACTIVITY_TIMEOUT: "60" }, file);
+    expect(config.port).toBe(9001); // flag beats env and file
+    expect(config.activityTimeout).toBe(60); // env beats file
+    expect(config.pongTimeout).toBe(5); // file beats the default
+  });
+
+  it("--prefer-config-file puts the file above the environment but still below flags", () => {
+    const config = load(["--config-file", "/c.json", "--prefer-config-file", "--pong-timeout", "7"],
+      { ...APP_ENV, PORT: "8001", ACTIVITY_TIMEOUT: "60" }, file);
+    expect(config.port).toBe(7001);
+    expect(config.activityTimeout).toBe(50);
+    expect(config.pongTimeout).toBe(7);
+  });
+
+  it("reads the file named by CONFIG_FILE", () => {
+    expect(load([], { ...APP_ENV, CONFIG_FILE: "/c.json" }, file).port).toBe(7001);
+  });
+
+  it("accepts --flag=value as well as --flag value", () => {
+    expect(load(["--port=7777", "--path-prefix", "/ws"], APP_ENV)).toMatchObject({ port: 7777, pathPrefix: "/ws" });
+  });
+
+  it("maps camelCase keys to UPPER_SNAKE environment names", () => {
+    const config = load([], { ...APP_ENV, MAX_WEB_SOCKET_MESSAGE_KB: "32", HTTP_MAX_BODY_KB: "100", BIND_ADDRESS: "127.0.0.1", LOG_LEVEL: "warn" });
+    expect(config).toMatchObject({ maxWebSocketMessageKb: 32, httpMaxBodyKb: 100, bindAddress: "127.0.0.1", logLevel: "warn" });
+  });
+});
+
+describe("boolean flags", () => {
+  it("take no value when given alone", () => {
+    const config = load(["--require-protocol-param", "--app-enable-client-messages", "--app-id", "1", "--app-key", "k", "--app-secret", "s"]);
+    expect(config.requireProtocolParam).toBe(true);
+    expect(config.apps[0]!.enableClientMessages).toBe(true);
+  });
+
+  it("accept an explicit false", () => {
+    const config = load(["--require-protocol-param=false", "--app-enabled", "false"], APP_ENV);
+    expect(config.requireProtocolParam).toBe(false);
+    expect(config.apps[0]!.enabled).toBe(false);
+  });
+
+  it("accept 1/0/yes/no from the environment", () => {
+    expect(load([], { ...APP_ENV, REQUIRE_PROTOCOL_PARAM: "1" }).requireProtocolParam).toBe(true);
+    expect(load([], { ...APP_ENV, REQUIRE_PROTOCOL_PARAM: "no" }).requireProtocolParam).toBe(false);
+  });
+});
+
+describe("per-app settings: APP_* and --app-*", () => {
+  it("map onto the default app", () => {
+    const config = load(["--app-max-read-requests-per-second", "4"], {
+      ...APP_ENV,
+      APP_MAX_BACKEND_EVENTS_PER_SECOND: "5",
+      APP_MAX_EVENT_PAYLOAD_IN_KB: "20",
+      APP_ENABLED: "false",
+      APP_ALLOWED_ORIGINS: "https://a.example,https://b.example",
+    });
+    expect(config.apps[0]).toMatchObject({
+      maxBackendEventsPerSecond: 5, maxReadRequestsPerSecond: 4, maxEventPayloadInKb: 20, enabled: false,
+      allowedOrigins: ["https://a.example", "https://b.example"],
+    });
+  });
+
+  it("flags override APP_* variables", () => {
+    expect(load(["--app-max-connections", "3"], { ...APP_ENV, APP_MAX_CONNECTIONS: "9" }).apps[0]!.maxConnections).toBe(3);
+  });
+
+  it("come from the config file's app object (camelCase or snake_case)", () => {
+    const config = load(["--config-file", "/c.json"], {}, {
+      "/c.json": { app: { id: "f", key: "fk", secret: "fs", max_connections: "12", enableClientMessages: true } },
+    });
+    expect(config.apps[0]).toMatchObject({ id: "f", key: "fk", secret: "fs", maxConnections: 12, enableClientMessages: true });
+  });
+
+  it("require a secret once an id or key is given", () => {
+    fails(() => load([], { APP_ID: "1", APP_KEY: "k" }), "APP_SECRET");
+    fails(() => load(["--app-id", "1", "--app-secret", "s"]), "APP_KEY");
+  });
+});
+
+describe("several apps", () => {
+  it("come from the config file's apps array", () => {
+    const config = load(["--config-file", "/apps.json"], {}, {
+      "/apps.json": { apps: [{ id: "a", key: "ka", secret: "sa" }, { id: "b", key: "kb", secret: "sb", enabled: false, max_connections: 2 }] },
+    });
+    expect(config.apps.map((a) => [a.id, a.enabled, a.maxConnections])).toEqual([["a", true, -1], ["b", false, 2]]);
+    expect(config.devApp).toBe(false);
+  });
+
+  it("come from the APPS variable, after the default app", () => {
+    const config = load([], { ...APP_ENV, APPS: '[{"id":"two","key":"k2","secret":"s2"}]' });
+    expect(config.apps.map((a) => a.id)).toEqual(["app-id", "two"]);
+  });
+
+  it("must not share an id or a key", () => {
+    fails(() => load([], { ...APP_ENV, APPS: '[{"id":"app-id","key":"other","secret":"s"}]' }), "id app-id");
+    fails(() => load([], { ...APP_ENV, APPS: '[{"id":"other","key":"app-key","secret":"s"}]' }), "key app-key");
+  });
+
+  it("reject an APPS value that is not a JSON array, naming APPS and the bad item", () => {
+    fails(() => load([], { APPS: "nope" }), "APPS");
+    fails(() => load([], { APPS: '{"id":"1"}' }), "APPS");
+    fails(() => load([], { APPS: '[{"id":"1","key":"k","secret":"s"},{"id":"2","key":"k2"}]' }), "apps[1]", "APPS", "secret");
+  });
+});
+
+describe("invalid values name the key to fix", () => {
+  it("server settings: environment, flag and file", () => {
+    fails(() => load([], { ...APP_ENV, PORT: "abc" }), /\bPORT\b/, "abc");
+    fails(() => load(["--port", "abc"], APP_ENV), "--port");
+    fails(() => load(["--config-file", "/c.json"], APP_ENV, { "/c.json": { port: "x" } }), "port in /c.json");
+    fails(() => load([], { ...APP_ENV, PORT: "70000" }), /\bPORT\b/);
+    fails(() => load([], { ...APP_ENV, LOG_LEVEL: "loud" }), "LOG_LEVEL");
+    fails(() => load([], { ...APP_ENV, ACTIVITY_TIMEOUT: "0" }), "ACTIVITY_TIMEOUT");
+    fails(() => load([], { ...APP_ENV, PATH_PREFIX: "ws" }), "PATH_PREFIX");
+  });
+
+  it("per-app settings: APP_* variable, --app-* flag and the file's app object", () => {
+    fails(() => load([], { ...APP_ENV, APP_MAX_CONNECTIONS: "many" }), "APP_MAX_CONNECTIONS", "many");
+    fails(() => load(["--app-max-backend-events-per-second", "x"], APP_ENV), "--app-max-backend-events-per-second");
+    fails(() => load(["--config-file", "/c.json"], APP_ENV, { "/c.json": { app: { enabled: "maybe" } } }), "app.enabled in /c.json");
+    fails(() => load([], { APP_ENABLE_CLIENT_MESSAGES: "perhaps" }), "APP_ENABLE_CLIENT_MESSAGES");
+  });
+
+  it("the file store driver needs a file", () => {
+    fails(() => load(["--app-store-driver", "file"]), "APP_STORE_FILE");
+  });
+});
+
+describe("unknown or malformed input", () => {
+  it("rejects unknown flags, positional arguments and flags missing their value", () => {
+    fails(() => load(["--nope"], APP_ENV), "--nope");
+    fails(() => load(["--apps", "[]"], APP_ENV), "--apps");
+    fails(() => load(["6001"], APP_ENV), "6001");
+    fails(() => load(["--port"], APP_ENV), "--port", "value");
+    fails(() => load(["--port", "--log-level", "info"], APP_ENV), "--port");
+  });
+
+  it("rejects unknown config-file keys, top level and inside app", () => {
+    fails(() => load(["--config-file", "/c.json"], APP_ENV, { "/c.json": { prot: 1 } }), '"prot"', "/c.json");
+    fails(() => load(["--config-file", "/c.json"], APP_ENV, { "/c.json": { configFile: "/x.json" } }), "configFile");
+    fails(() => load(["--config-file", "/c.json"], APP_ENV, { "/c.json": { app: { enableClientMesages: true } } }), "enableClientMesages", "/c.json");
+  });
+
+  it("ignores $schema and comment keys in the file", () => {
+    expect(load(["--config-file", "/c.json"], APP_ENV, { "/c.json": { $schema: "x", $comment: "y", comment: "z", port: 1234 } }).port).toBe(1234);
+  });
+
+  it("reports unreadable, non-JSON and non-object config files by path", () => {
+    fails(() => load(["--config-file", "/missing.json"], APP_ENV), "/missing.json");
+    fails(() => load(["--config-file", "/bad.json"], APP_ENV, { "/bad.json": "{port:" }), "/bad.json", "JSON");
+    fails(() => load(["--config-file", "/arr.json"], APP_ENV, { "/arr.json": [] }), "/arr.json");
+  });
+
+  it("ignores unrelated environment variables", () => {
+    expect(load([], { ...APP_ENV, HOME: "/root", NODE_ENV: "test", APP_UNKNOWN_THING: "1" }).port).toBe(6001);
+  });
+});
