@@ -8,6 +8,8 @@ interface AppSockets {
   users: Map<string, Set<Connection>>;
   /** watched user id → sockets whose watchlist names it. */
   watchers: Map<string, Set<Connection>>;
+  /** Sockets whose subscription is in flight: channel → socket → frames held until the ack. */
+  joining: Map<string, Map<Connection, string[]>>;
 }
 
 const EMPTY: ReadonlySet<Connection> = new Set();
@@ -32,7 +34,7 @@ export class LocalRegistry {
 
   private app(appId: string): AppSockets {
     let app = this.apps.get(appId);
-    if (!app) this.apps.set(appId, (app = { channels: new Map(), users: new Map(), watchers: new Map() }));
+    if (!app) this.apps.set(appId, (app = { channels: new Map(), users: new Map(), watchers: new Map(), joining: new Map() }));
     return app;
   }
 
@@ -53,15 +55,40 @@ export class LocalRegistry {
     const app = this.apps.get(conn.app.id);
     if (!app) return;
     for (const channel of conn.channels.keys()) this.leave(conn, channel);
+    for (const [channel, held] of app.joining) if (held.delete(conn) && held.size === 0) app.joining.delete(channel);
     if (conn.user) {
       removeFrom(app.users, conn.user.id, conn);
       for (const id of conn.user.watchlist) removeFrom(app.watchers, id, conn);
     }
   }
 
-  join(conn: Connection, channel: string): void {
+  /**
+   * Starts holding the channel's frames for a socket whose subscription is in flight. Across the
+   * adapter round trips of a subscribe, other sockets may join and broadcast; holding their
+   * frames (instead of missing them) lets the ack go first and nothing fall in between.
+   */
+  beginJoin(conn: Connection, channel: string): void {
+    const joining = this.app(conn.app.id).joining;
+    let held = joining.get(channel);
+    if (!held) joining.set(channel, (held = new Map()));
+    held.set(conn, []);
+  }
+
+  /** Stops holding frames for the socket; returns what was held (none after a failed join). */
+  endJoin(conn: Connection, channel: string): string[] {
+    const joining = this.apps.get(conn.app.id)?.joining;
+    const held = joining?.get(channel);
+    const frames = held?.get(conn) ?? [];
+    if (held && held.delete(conn) && held.size === 0) joining!.delete(channel);
+    return frames;
+  }
+
+  /** Adds the socket to the channel's delivery set and returns the frames held meanwhile. */
+  join(conn: Connection, channel: string): string[] {
+    const frames = this.endJoin(conn, channel);
     addTo(this.app(conn.app.id).channels, channel, conn);
     conn.socket.subscribe?.(this.topic(conn.app.id, channel));
+    return frames;
   }
 
   leave(conn: Connection, channel: string): void {
@@ -91,7 +118,10 @@ export class LocalRegistry {
 
   /** Hands the same frame string to every local subscriber. */
   deliver(appId: string, channel: string, frame: string, exceptSocketId: string | undefined, hooks: ServerHooks): void {
-    const subscribers = this.apps.get(appId)?.channels.get(channel);
+    const app = this.apps.get(appId);
+    const held = app?.joining.get(channel);
+    if (held) for (const [conn, frames] of held) if (conn.id !== exceptSocketId) frames.push(frame);
+    const subscribers = app?.channels.get(channel);
     if (!subscribers || subscribers.size === 0) return;
     let count = subscribers.size;
     if (this.pubsub) {

@@ -6,6 +6,13 @@ const EMPTY = new Uint8Array(0);
 export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > maxBytes) throw new HttpError(413, "Request body too large");
+  // With a declared length, arrayBuffer() lets @hono/node-server and Bun read the body natively
+  // instead of materialising a ReadableStream (bench: ~1.6x REST publishes/s on Node).
+  if (Number.isFinite(declared)) {
+    const body = new Uint8Array(await request.arrayBuffer());
+    if (body.byteLength > maxBytes) throw new HttpError(413, "Request body too large");
+    return body;
+  }
   if (!request.body) return EMPTY;
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

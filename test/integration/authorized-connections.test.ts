@@ -91,11 +91,14 @@ describe.concurrent("authorized connections", () => {
   it("does not count a presence subscription refused by the member limit", async () => {
     const first = await rawClient(server);
     const second = await rawClient(server);
-    for (const [client, id] of [[first, "a"], [second, "b"]] as const) {
+    // One after the other: the server may process two sockets' subscribes in either order.
+    const join = (client: RawClient, id: string) => {
       const channelData = JSON.stringify({ user_id: id });
       subscribe(client, "presence-auth-full", authToken(server, `${client.socketId}:presence-auth-full:${channelData}`), channelData);
-    }
+    };
+    join(first, "a");
     await first.next(byEvent("pusher_internal:subscription_succeeded", "presence-auth-full"));
+    join(second, "b");
     expect(dataOf(await second.next(byEvent("pusher:subscription_error", "presence-auth-full")))).toMatchObject({ type: "LimitReached", status: 403 });
     await expectUnauthorizedClose(second);
     first.close();

@@ -1,7 +1,8 @@
 import type { Member } from "../adapter.ts";
 import type { App } from "../app.ts";
 import { verifyAuthToken } from "../auth.ts";
-import { classifyChannel, isValidChannelName, isValidUserId, SERVER_TO_USER_PREFIX } from "../channels.ts";
+import { classifyChannel, isValidChannelName, isValidUserId, SERVER_TO_USER_PREFIX, type ChannelKind } from "../channels.ts";
+import { framesAfterAck } from "./join-window.ts";
 import type { Connection, Subscription } from "../connection.ts";
 import { frameData, type InboundFrame } from "../dispatch.ts";
 import {
@@ -100,6 +101,16 @@ export async function subscribe(server: Switchboard, conn: Connection, frame: In
     return;
   }
 
+  server.registry.beginJoin(conn, channel);
+  try {
+    await join(server, conn, channel, kind, member);
+  } finally {
+    server.registry.endJoin(conn, channel);
+  }
+}
+
+async function join(server: Switchboard, conn: Connection, channel: string, kind: ChannelKind, member: Member | undefined): Promise<void> {
+  const app = conn.app;
   const sub: Subscription = member ? { member } : {};
   const joined = await server.adapter.join(app.id, channel, conn.id, member, app.maxPresenceMembersPerChannel);
   if (!joined.ok) {
@@ -124,9 +135,10 @@ export async function subscribe(server: Switchboard, conn: Connection, frame: In
   }
   // Joining the local delivery set and acknowledging happen in one synchronous step, so no
   // channel event can reach the socket before its subscription_succeeded.
-  server.registry.join(conn, channel);
+  const held = server.registry.join(conn, channel);
   conn.send(subscriptionSucceeded(channel, presence));
   if (kind.cache) sendCache(server, conn, channel, cached);
+  for (const frame of framesAfterAck(held, presence, cached ? channelEvent(cached.event, channel, cached.data) : undefined)) conn.send(frame);
   if (!kind.presence) countChanged(server, app, channel, joined.subscriptionCount);
 }
 
