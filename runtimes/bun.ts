@@ -8,7 +8,7 @@ import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap
 import type { Config } from "../src/config/load.ts";
 import type { CryptoProvider, NativePubSub, RawSocket, Timers } from "../src/core/runtime.ts";
 import type { SocketHandle } from "../src/core/server.ts";
-import { configOrExit, gracefulStop } from "./cli.ts";
+import { gracefulStop, runMain } from "./cli.ts";
 
 type BunSocketRaw = Bun.ServerWebSocket<unknown>;
 
@@ -121,24 +121,4 @@ export async function startBun(config: Config) {
   return { instance, port: listener.port, stop };
 }
 
-if (import.meta.main) {
-  const config = configOrExit({
-    argv: process.argv.slice(2),
-    env: process.env,
-    readFileSync: (path) => readFileSync(path, "utf8"),
-    exit: (code) => process.exit(code),
-  });
-  // A failed backend call must be logged, never take every connection down with the process.
-  process.on("unhandledRejection", (error) => console.error("[switchboard] error: unhandled rejection", error));
-  startBun(config).then(
-    ({ stop }) => {
-      const onSignal = () => void stop().then(() => process.exit(0));
-      process.once("SIGTERM", onSignal);
-      process.once("SIGINT", onSignal);
-    },
-    (error) => {
-      console.error(`switchboard: failed to start: ${(error as Error).message}`);
-      process.exit(1);
-    },
-  );
-}
+if (import.meta.main) runMain(process, (path) => readFileSync(path, "utf8"), startBun);

@@ -41,3 +41,37 @@ export function gracefulStop(config: Config, instance: Instance, closeListener: 
       await closeListener();
     })());
 }
+
+/** The slice of Node's and Bun's `process` that runMain needs. */
+export interface NodeLikeProcess {
+  argv: string[];
+  env: Record<string, string | undefined>;
+  exit(code: number): never;
+  on(event: "unhandledRejection", listener: (error: unknown) => void): unknown;
+  once(event: "SIGTERM" | "SIGINT", listener: () => void): unknown;
+}
+
+/**
+ * Node and Bun entrypoints: configure from the process, log (never crash on) unhandled
+ * rejections, and stop gracefully on SIGTERM/SIGINT.
+ */
+export function runMain(
+  proc: NodeLikeProcess,
+  readFileSync: (path: string) => string,
+  start: (config: Config) => Promise<{ stop(): Promise<void> }>,
+): void {
+  const config = configOrExit({ argv: proc.argv.slice(2), env: proc.env, readFileSync, exit: (code) => proc.exit(code) });
+  // A failed backend call must be logged, never take every connection down with the process.
+  proc.on("unhandledRejection", (error) => console.error("[switchboard] error: unhandled rejection", error));
+  start(config).then(
+    ({ stop }) => {
+      const onSignal = () => void stop().then(() => proc.exit(0));
+      proc.once("SIGTERM", onSignal);
+      proc.once("SIGINT", onSignal);
+    },
+    (error) => {
+      console.error(`switchboard: failed to start: ${(error as Error).message}`);
+      proc.exit(1);
+    },
+  );
+}

@@ -8,7 +8,8 @@ import { serve, upgradeWebSocket } from "@hono/node-server";
 import type { WSContext } from "hono/ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
-import { ConfigError, HELP, loadConfig, type Config } from "../src/config/load.ts";
+import type { Config } from "../src/config/load.ts";
+import { gracefulStop, runMain } from "./cli.ts";
 import type { CryptoProvider, RawSocket, Timers } from "../src/core/runtime.ts";
 import type { SocketHandle } from "../src/core/server.ts";
 
@@ -121,43 +122,12 @@ export async function startNode(config: Config) {
   const port = (http.address() as AddressInfo).port;
   for (const line of startupLines(config, platform.name, port)) instance.logger.info(line);
 
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      instance.logger.info("shutting down: closing sockets with 4200");
-      await instance.stop();
-      await new Promise((r) => setTimeout(r, Math.min(config.shutdownGracePeriodMs, 500)));
-      for (const client of wss.clients) client.terminate();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-    })());
+  const stop = gracefulStop(config, instance, async () => {
+    for (const client of wss.clients) client.terminate();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+  });
   return { instance, port, stop };
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/").split("/").pop()!);
-if (isMain) {
-  const argv = process.argv.slice(2);
-  if (argv.includes("--help")) {
-    console.log(HELP);
-    process.exit(0);
-  }
-  let config: Config;
-  try {
-    config = loadConfig({ argv, env: process.env, readFile: (p) => readFileSync(p, "utf8") });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`switchboard: configuration error: ${error.message}`);
-      process.exit(78);
-    }
-    throw error;
-  }
-  // A failed backend call must be logged, never take every connection down with the process.
-  process.on("unhandledRejection", (error) => console.error("[switchboard] error: unhandled rejection", error));
-  startNode(config).then(({ stop }) => {
-    const onSignal = () => void stop().then(() => process.exit(0));
-    process.once("SIGTERM", onSignal);
-    process.once("SIGINT", onSignal);
-  }, (error) => {
-    console.error(`switchboard: failed to start: ${(error as Error).message}`);
-    process.exit(1);
-  });
-}
+if (isMain) runMain(process, (path) => readFileSync(path, "utf8"), startNode);
