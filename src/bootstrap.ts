@@ -1,6 +1,8 @@
 import type { Hono } from "hono";
 import { LocalAdapter } from "./adapters/local.ts";
 import { createRedisAdapter } from "./adapters/redis.ts";
+import { createRedisClusterAdapter } from "./adapters/redis-cluster.ts";
+import { createUpstashAdapter } from "./adapters/upstash.ts";
 import { FileAppStore } from "./app-stores/file.ts";
 import { MemoryAppStore } from "./app-stores/memory.ts";
 import type { Adapter } from "./core/adapter.ts";
@@ -48,6 +50,10 @@ function createAdapter(config: Config, platform: Platform, logger: Logger): Adap
       return new LocalAdapter(platform.timers.now);
     case "redis":
       return createRedisAdapter({ ...cluster, url: config.redisUrl });
+    case "redis-cluster":
+      return createRedisClusterAdapter({ ...cluster, nodes: config.redisClusterNodes! });
+    case "upstash":
+      return createUpstashAdapter({ ...cluster, url: config.upstashRedisRestUrl!, token: config.upstashRedisRestToken! });
   }
 }
 

@@ -119,6 +119,15 @@ export function loadConfig(sources: ConfigSources): Config {
   if (settings.appStoreDriver === "file" && !settings.appStoreFile) {
     throw new ConfigError("APP_STORE_FILE (--app-store-file) is required when APP_STORE_DRIVER is file");
   }
+  if (settings.adapterDriver === "upstash") {
+    if (!settings.upstashRedisRestUrl) throw new ConfigError("UPSTASH_REDIS_REST_URL (--upstash-redis-rest-url) is required when ADAPTER_DRIVER is upstash");
+    if (!settings.upstashRedisRestToken) throw new ConfigError("UPSTASH_REDIS_REST_TOKEN (--upstash-redis-rest-token) is required when ADAPTER_DRIVER is upstash");
+    // The bus is the SSE channel "<prefix>bus", and the client's SSE framing splits at commas.
+    if (String(settings.redisPrefix).includes(",")) throw new ConfigError("REDIS_PREFIX must not contain a comma when ADAPTER_DRIVER is upstash");
+  }
+  if (settings.adapterDriver === "redis-cluster" && !settings.redisClusterNodes) {
+    throw new ConfigError("REDIS_CLUSTER_NODES (--redis-cluster-nodes) is required when ADAPTER_DRIVER is redis-cluster");
+  }
 
   const apps: App[] = [];
   const appsEntry = merged.get("apps");

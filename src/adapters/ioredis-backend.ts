@@ -1,0 +1,74 @@
+// What the two ioredis drivers (single Redis and Redis Cluster) share: script definitions, the
+// up/down state machine across the command and subscriber connections, script calls and close.
+import type { Cluster, Redis } from "ioredis";
+import type { BackendEvents, ClusterBackend } from "./cluster/backend.ts";
+import { SCRIPTS, type ScriptName } from "./cluster/scripts.ts";
+
+/** Reconnect backoff: 100 ms doubling up to 5 s, forever (a bus outage must never end the node). */
+export const reconnectDelay = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 6), 5000);
+
+type ScriptRunner = Record<string, (key: string, ...args: (string | number)[]) => Promise<unknown>>;
+
+export interface IoredisConnections<C extends Redis | Cluster> {
+  cmd: C;
+  sub: C;
+  /** "message" for classic pub/sub, "smessage" for sharded. */
+  messageEvent: "message" | "smessage";
+  subscribe(channel: string): Promise<unknown>;
+}
+
+export abstract class IoredisBackend<C extends Redis | Cluster> implements ClusterBackend {
+  protected cmd?: C;
+  private sub?: C;
+  private up = false;
+  private lastError = "connection closed";
+
+  /** Opens the command connection (no offline queue: fail fast while away) and the subscriber. */
+  protected abstract connect(): IoredisConnections<C>;
+  abstract publish(busChannel: string, payload: string): Promise<void>;
+
+  open(busChannel: string, events: BackendEvents): void {
+    const { cmd, sub, messageEvent, subscribe } = this.connect();
+    this.cmd = cmd;
+    this.sub = sub;
+    for (const script of Object.values(SCRIPTS)) cmd.defineCommand(script.name, { numberOfKeys: 1, lua: script.lua });
+
+    let subscribed = false;
+    const maybeUp = () => {
+      if (!this.up && subscribed && cmd.status === "ready") {
+        this.up = true;
+        events.up();
+      }
+    };
+    const down = () => {
+      if (!this.up) return;
+      this.up = false;
+      events.down(this.lastError);
+    };
+    // Errors repeat on every reconnect attempt; the adapter logs state changes, not each error.
+    cmd.on("error", (error: Error) => (this.lastError = error.message));
+    sub.on("error", () => {});
+    cmd.on("ready", maybeUp);
+    cmd.on("close", down);
+    cmd.on("end", down);
+    sub.on(messageEvent, (channel: string, payload: string) => {
+      if (channel === busChannel) events.message(payload);
+    });
+    subscribe(busChannel).then(() => {
+      subscribed = true;
+      maybeUp();
+    }, (error: Error) => (this.lastError = `bus subscribe failed: ${error.message}`));
+  }
+
+  run(script: ScriptName, key: string, args: (string | number)[]): Promise<unknown> {
+    const runner = this.cmd as unknown as ScriptRunner;
+    return runner[SCRIPTS[script].name]!.call(this.cmd, key, ...args);
+  }
+
+  async close(): Promise<void> {
+    this.up = false;
+    this.sub?.disconnect();
+    if (this.cmd?.status === "ready") await this.cmd.quit().catch(() => this.cmd?.disconnect());
+    else this.cmd?.disconnect();
+  }
+}

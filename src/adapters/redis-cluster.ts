@@ -1,0 +1,52 @@
+// The "redis-cluster" adapter driver: ioredis in cluster mode. Scripts are routed by their first
+// key, whose hash tag keeps each app's (and the node registry's) keys in one slot. The bus uses
+// sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7+): a message travels only within the shard that
+// owns the bus channel's slot instead of being broadcast over the whole cluster bus.
+import { Cluster, type ClusterNode } from "ioredis";
+import type { Logger, Timers } from "../core/runtime.ts";
+import { ClusterAdapter } from "./cluster/adapter.ts";
+import { IoredisBackend, reconnectDelay, type IoredisConnections } from "./ioredis-backend.ts";
+
+/** "host:port,host:port" (format checked by the config schema) → startup nodes; any reachable one finds the rest. */
+export function parseClusterNodes(list: string): ClusterNode[] {
+  return list.split(",").map((hostPort) => {
+    const colon = hostPort.trim().lastIndexOf(":");
+    return { host: hostPort.trim().slice(0, colon), port: Number(hostPort.trim().slice(colon + 1)) };
+  });
+}
+
+export class RedisClusterBackend extends IoredisBackend<Cluster> {
+  constructor(private readonly nodes: ClusterNode[]) {
+    super();
+  }
+
+  protected connect(): IoredisConnections<Cluster> {
+    // Same outage semantics as the single-Redis driver: no offline queue and no resending, so a
+    // command fails at once while the cluster is away and the adapter falls back to local state.
+    const clusterRetryStrategy = (attempt: number) => reconnectDelay(attempt);
+    const cmd = new Cluster(this.nodes, {
+      clusterRetryStrategy,
+      enableOfflineQueue: false,
+      redisOptions: { connectTimeout: 5000, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false },
+    });
+    // The subscriber keeps one connection per master and re-subscribes after topology changes.
+    const sub = new Cluster(this.nodes, { clusterRetryStrategy, shardedSubscribers: true, redisOptions: { connectTimeout: 5000 } });
+    return { cmd, sub, messageEvent: "smessage", subscribe: (channel) => sub.ssubscribe(channel) };
+  }
+
+  async publish(busChannel: string, payload: string): Promise<void> {
+    await this.cmd!.spublish(busChannel, payload);
+  }
+}
+
+export interface RedisClusterAdapterOptions {
+  nodes: string;
+  prefix: string;
+  nodeTimeoutMs: number;
+  timers: Timers;
+  logger: Logger;
+}
+
+export function createRedisClusterAdapter(options: RedisClusterAdapterOptions): ClusterAdapter {
+  return new ClusterAdapter("redis-cluster", new RedisClusterBackend(parseClusterNodes(options.nodes)), options);
+}

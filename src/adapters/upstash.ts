@@ -1,0 +1,141 @@
+// The "upstash" adapter driver: @upstash/redis over its REST API, for edge runtimes without TCP.
+// Scripts run with EVALSHA/EVAL and the bus is one SSE subscription. No node:* imports here.
+import { Redis } from "@upstash/redis";
+import type { Logger, TimerHandle, Timers } from "../core/runtime.ts";
+import { ClusterAdapter, type BackendEvents, type ClusterBackend } from "./cluster/adapter.ts";
+import { SCRIPTS, type ScriptName } from "./cluster/scripts.ts";
+
+/** How often the backend is pinged; REST has no connection whose loss we could observe. */
+const PING_MS = 1000;
+/** Bus self-probe: the SSE stream can end silently (the client only logs it), so we echo-test it. */
+const PROBE_EVERY_MS = 2000;
+const PROBE_DEADLINE_MS = 5000;
+
+type Subscriber = ReturnType<Redis["subscribe"]>;
+
+export class UpstashBackend implements ClusterBackend {
+  private readonly redis: Redis;
+  private readonly shas = new Map<ScriptName, string>();
+  private sub?: Subscriber;
+  private ticker?: TimerHandle;
+  private up = false;
+  private subscribed = false;
+  private probeSent = 0;
+  private probeSeen = 0;
+  private readonly probeId = `probe:${Math.random().toString(36).slice(2)}`;
+  private busy = false;
+  private closed = false;
+
+  constructor(url: string, token: string, private readonly timers: Timers) {
+    // No retries and no auto-pipelining: while the backend is away a command must fail at once so
+    // the adapter answers from local state; raw results because the scripts return plain values.
+    this.redis = new Redis({ url, token, retry: false, enableTelemetry: false, enableAutoPipelining: false, automaticDeserialization: false });
+  }
+
+  open(busChannel: string, events: BackendEvents): void {
+    // The client splits SSE lines at commas (channel = text between the 1st and 2nd comma), and
+    // each channel is one HTTP stream, so the bus is a single comma-free channel.
+    if (busChannel.includes(",")) throw new Error(`upstash adapter: bus channel ${busChannel} must not contain a comma`);
+    const down = (reason: string) => {
+      this.dropSubscription();
+      if (!this.up) return;
+      this.up = false;
+      events.down(reason);
+    };
+    const check = async () => {
+      try {
+        await this.redis.ping();
+      } catch (error) {
+        return down(error instanceof Error ? error.message : String(error));
+      }
+      if (!this.sub) return this.subscribe(busChannel, events);
+      if (!this.subscribed) return;
+      const now = this.timers.now();
+      if (this.probeSent > this.probeSeen && now - this.probeSent > PROBE_DEADLINE_MS) return down("bus stream ended");
+      if (this.probeSent <= this.probeSeen && now - this.probeSent >= PROBE_EVERY_MS) {
+        this.probeSent = now;
+        // No "m" field: every adapter on the bus ignores it, whatever its driver.
+        await this.redis.publish(busChannel, JSON.stringify({ o: this.probeId })).catch(() => {});
+      }
+      if (!this.up) {
+        this.up = true;
+        events.up();
+      }
+    };
+    const tick = () => {
+      if (this.busy || this.closed) return;
+      this.busy = true;
+      void check().finally(() => (this.busy = false));
+    };
+    this.ticker = this.timers.setInterval(tick, PING_MS);
+    tick();
+  }
+
+  private subscribe(busChannel: string, events: BackendEvents): void {
+    const sub = this.redis.subscribe([busChannel]);
+    this.sub = sub;
+    this.subscribed = false;
+    this.probeSent = this.probeSeen = 0;
+    sub.on("subscribe", () => {
+      if (this.sub === sub) this.subscribed = true;
+    });
+    sub.on("error", () => this.sub === sub && this.dropSubscription());
+    sub.on("message", ({ channel, message }: { channel: string; message: unknown }) => {
+      if (this.sub !== sub || channel !== busChannel) return;
+      const payload = String(message);
+      if (payload.includes(this.probeId)) {
+        this.probeSeen = this.timers.now();
+        return;
+      }
+      events.message(payload);
+    });
+  }
+
+  /** Aborts the stream; the next successful ping subscribes again. */
+  private dropSubscription(): void {
+    const sub = this.sub;
+    this.sub = undefined;
+    this.subscribed = false;
+    void sub?.unsubscribe().catch(() => {});
+  }
+
+  async run(script: ScriptName, key: string, args: (string | number)[]): Promise<unknown> {
+    const { lua } = SCRIPTS[script];
+    let sha = this.shas.get(script);
+    if (!sha) {
+      sha = await this.redis.scriptLoad(lua);
+      this.shas.set(script, sha);
+    }
+    try {
+      return await this.redis.evalsha(sha, [key], args);
+    } catch (error) {
+      // A flushed or restarted Redis forgets scripts; EVAL also loads it for next time.
+      if (!(error instanceof Error && error.message.includes("NOSCRIPT"))) throw error;
+      return this.redis.eval(lua, [key], args);
+    }
+  }
+
+  async publish(busChannel: string, payload: string): Promise<void> {
+    await this.redis.publish(busChannel, payload);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.up = false;
+    if (this.ticker !== undefined) this.timers.clearInterval(this.ticker);
+    this.dropSubscription();
+  }
+}
+
+export interface UpstashAdapterOptions {
+  url: string;
+  token: string;
+  prefix: string;
+  nodeTimeoutMs: number;
+  timers: Timers;
+  logger: Logger;
+}
+
+export function createUpstashAdapter(options: UpstashAdapterOptions): ClusterAdapter {
+  return new ClusterAdapter("upstash", new UpstashBackend(options.url, options.token, options.timers), options);
+}
