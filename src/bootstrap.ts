@@ -102,5 +102,6 @@ export function startupLines(config: Config, runtime: string, port: number): str
   } else {
     lines.push(`Apps: ${config.apps.map((a) => a.id).join(", ") || `(from ${config.appStoreDriver} store)`}`);
   }
+  for (const warning of config.warnings) lines.push(`warning: ${warning}`);
   return lines;
 }

@@ -6,6 +6,8 @@ export interface Config extends ServerSettings {
   apps: App[];
   /** True when no app was configured and one with random credentials was made. */
   devApp: boolean;
+  /** Settings that were given but have no effect, for the start-up log. */
+  warnings: string[];
 }
 
 export interface ConfigSources {
@@ -156,6 +158,7 @@ export function loadConfig(sources: ConfigSources): Config {
     labels.set(setting, entry.label);
   }
   let devApp = false;
+  const warnings: string[] = [];
   if ("id" in defaults || "key" in defaults || "secret" in defaults) {
     for (const part of ["id", "key", "secret"]) {
       if (!(part in defaults)) throw new ConfigError(`APP_${part.toUpperCase()} (--app-${part}) is missing: the default app needs an id, a key and a secret`);
@@ -165,6 +168,8 @@ export function loadConfig(sources: ConfigSources): Config {
     // Development mode: never ship a fixed demo secret.
     apps.push(parseDefaultApp({ id: String(Math.floor(Math.random() * 900000) + 100000), key: randomHex(10), secret: randomHex(16), ...defaults }, labels));
     devApp = true;
+  } else if (labels.size > 0) {
+    warnings.push(`${[...labels.values()].join(", ")} ignored: APP_*/--app-* settings configure the default app, which needs APP_ID, APP_KEY and APP_SECRET`);
   }
   const seen = new Map<string, string>();
   for (const app of apps) {
@@ -173,7 +178,7 @@ export function loadConfig(sources: ConfigSources): Config {
       seen.set(ident, app.id);
     }
   }
-  return { ...(settings as ServerSettings), apps, devApp };
+  return { ...(settings as ServerSettings), apps, devApp, warnings };
 }
 
 function parseDefaultApp(settings: Record<string, unknown>, labels: Map<string, string>): App {

@@ -60,6 +60,16 @@ describe("defaults", () => {
     expect(config.apps[0]!.enableClientMessages).toBe(true);
   });
 
+  it("warns, naming the setting, when APP_* settings have no default app to apply to", () => {
+    const config = load(["--app-max-connections", "5"], { APPS: '[{"id":"1","key":"k","secret":"s"}]', APP_ENABLE_CLIENT_MESSAGES: "true" });
+    expect(config.apps.map((a) => a.id)).toEqual(["1"]);
+    expect(config.apps[0]!.enableClientMessages).toBe(false);
+    expect(config.warnings).toHaveLength(1);
+    expect(config.warnings[0]).toContain("APP_ENABLE_CLIENT_MESSAGES");
+    expect(config.warnings[0]).toContain("--app-max-connections");
+    expect(load([], { APP_ID: "1", APP_KEY: "k", APP_SECRET: "s", APP_ENABLE_CLIENT_MESSAGES: "true" }).warnings).toEqual([]);
+  });
+
   it("makes no development app when apps come from APPS or a file store", () => {
     expect(load([], { APPS: '[{"id":"1","key":"k","secret":"s"}]' }).devApp).toBe(false);
     const fileStore = load(["--app-store-driver", "file", "--app-store-file", "/apps.json"]);
