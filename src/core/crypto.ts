@@ -10,7 +10,7 @@ function toHex(buffer: ArrayBuffer): string {
   return hex;
 }
 
-/** Web Crypto implementation; works unchanged on Node, Deno and Bun. Keys are imported once per secret. */
+/** Web Crypto implementation, the same on every runtime. Keys are imported once per secret. */
 export function webCryptoProvider(subtle: SubtleCrypto = globalThis.crypto.subtle): CryptoProvider {
   const keys = new Map<string, Promise<CryptoKey>>();
   const keyFor = (secret: string) => {

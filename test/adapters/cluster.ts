@@ -3,7 +3,7 @@
 // clients that subscribe with tokens signed like an app's auth endpoint would.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, Socket } from "node:net";
-import { authToken, byEvent, rawClient, type Frame, type RawClient } from "../helpers/clients.ts";
+import { authToken, byEvent, dataOf, rawClient, sdk, type Frame, type RawClient } from "../helpers/clients.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 
 /** True when host:port accepts TCP connections. */
@@ -150,4 +150,16 @@ export async function eventually(probe: () => Promise<boolean> | boolean, timeou
     if (Date.now() > deadline) throw new Error(`${what} did not hold within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** GET on a node's HTTP API through the official SDK, parsed. */
+export async function getJson(server: TestServer, path: string, params: Record<string, string> = {}): Promise<any> {
+  return (await sdk(server).get({ path, params })).json();
+}
+
+/** Triggers a marker from `server`: bus order per publisher makes it arrive after earlier events. */
+export async function marker(server: TestServer, channel: string, clients: RawClient[]): Promise<void> {
+  const id = Math.random().toString(36).slice(2);
+  await sdk(server).trigger(channel, "marker", { id });
+  await Promise.all(clients.map((c) => c.next((f) => f.event === "marker" && f.channel === channel && dataOf(f).id === id)));
 }

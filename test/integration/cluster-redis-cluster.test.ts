@@ -1,10 +1,11 @@
 // The redis-cluster driver against a real Redis Cluster of three masters (started here, so slot
 // routing and sharded pub/sub are exercised for real): three Switchboard nodes behave as one server.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { byEvent, dataOf, rawClient, sdk, type RawClient } from "../helpers/clients.ts";
+import { byEvent, dataOf, rawClient, sdk } from "../helpers/clients.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import {
   MEMBER_ADDED, MEMBER_REMOVED, eventually, received, signIn, startCluster, subscribe, subscribed, uniquePrefix,
+  getJson, marker,
 } from "../adapters/cluster.ts";
 import { redisServerInstalled, startRedisCluster, type OwnRedisCluster } from "../adapters/redis-cluster.ts";
 
@@ -15,16 +16,7 @@ if (!installed) {
   console.warn("skipping: redis-server/redis-cli are not installed (needed to start a private Redis Cluster)");
 }
 
-async function getJson(server: TestServer, path: string, params: Record<string, string> = {}): Promise<any> {
-  return (await sdk(server).get({ path, params })).json();
-}
 
-/** Triggers a marker from `server`: bus order per publisher makes it arrive after earlier events. */
-async function marker(server: TestServer, channel: string, clients: RawClient[]): Promise<void> {
-  const id = Math.random().toString(36).slice(2);
-  await sdk(server).trigger(channel, "marker", { id });
-  await Promise.all(clients.map((c) => c.next((f) => f.event === "marker" && f.channel === channel && dataOf(f).id === id)));
-}
 
 describe.skipIf(!installed)("redis-cluster adapter: three nodes on a Redis Cluster behave as one server", () => {
   let redis: OwnRedisCluster | undefined;

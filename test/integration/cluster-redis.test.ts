@@ -2,25 +2,16 @@
 // presence, counts, channel lists, terminate, server-to-user, watchlist, cache and quotas are
 // all cluster-wide. Clients are spread over the nodes; REST calls go to yet another node.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { byEvent, connected, dataOf, once, pusherClient, rawClient, sdk, type RawClient } from "../helpers/clients.ts";
+import { byEvent, connected, dataOf, once, pusherClient, rawClient, sdk } from "../helpers/clients.ts";
 import type { TestServer } from "../helpers/server.ts";
 import {
   MEMBER_ADDED, MEMBER_REMOVED, eventually, reachable, received, requireService, signIn, startCluster, subscribe, subscribed, uniquePrefix,
+  getJson, marker,
 } from "../adapters/cluster.ts";
 
 const redisUp = await requireService(reachable(6379), "Redis on 127.0.0.1:6379");
 
-async function getJson(server: TestServer, path: string, params: Record<string, string> = {}): Promise<any> {
-  const res = await sdk(server).get({ path, params });
-  return res.json();
-}
 
-/** Triggers a marker after `action` from the same node: bus order per publisher makes it arrive last. */
-async function marker(server: TestServer, channel: string, clients: RawClient[]): Promise<void> {
-  const id = Math.random().toString(36).slice(2);
-  await sdk(server).trigger(channel, "marker", { id });
-  await Promise.all(clients.map((c) => c.next((f) => f.event === "marker" && f.channel === channel && dataOf(f).id === id)));
-}
 
 describe.skipIf(!redisUp)("redis adapter: three nodes behave as one server", () => {
   let nodes: TestServer[] = [];

@@ -2,26 +2,17 @@
 // (our bridge in front of the real Redis) and must behave as one server. Channels with commas
 // matter here because the Upstash client's SSE framing splits at commas.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { byEvent, dataOf, rawClient, sdk, type RawClient } from "../helpers/clients.ts";
+import { byEvent, dataOf, rawClient, sdk } from "../helpers/clients.ts";
 import type { TestServer } from "../helpers/server.ts";
 import { startUpstashBridge, type UpstashBridge } from "../helpers/upstash-bridge.ts";
 import {
   MEMBER_ADDED, MEMBER_REMOVED, eventually, reachable, received, requireService, startCluster, subscribe, subscribed, uniquePrefix,
+  getJson, marker,
 } from "../adapters/cluster.ts";
 
 const redisUp = await requireService(reachable(6379), "Redis on 127.0.0.1:6379 (behind the Upstash bridge)");
 
-async function getJson(server: TestServer, path: string, params: Record<string, string> = {}): Promise<any> {
-  const res = await sdk(server).get({ path, params });
-  return res.json();
-}
 
-/** Triggers a marker from the same node: bus order per publisher makes it arrive after earlier events. */
-async function marker(server: TestServer, channel: string, clients: RawClient[]): Promise<void> {
-  const id = Math.random().toString(36).slice(2);
-  await sdk(server).trigger(channel, "marker", { id });
-  await Promise.all(clients.map((c) => c.next((f) => f.event === "marker" && f.channel === channel && dataOf(f).id === id)));
-}
 
 describe.skipIf(!redisUp)("upstash adapter: three nodes over the REST API behave as one server", () => {
   let bridge: UpstashBridge | undefined;
