@@ -9,10 +9,10 @@ import type { ServerHooks } from "./hooks.ts";
 import { LocalRegistry } from "./registry.ts";
 import type { CryptoProvider, Logger, NativePubSub, RawSocket, Timers } from "./runtime.ts";
 import type { ProtocolSettings } from "./settings.ts";
-import { CloseCode, channelEvent, connectionEstablished, memberAdded, memberRemoved, PING_FRAME } from "./messages.ts";
+import { CloseCode, channelEvent, connectionEstablished, PING_FRAME } from "./messages.ts";
 import { classifyChannel } from "./channels.ts";
 import { leaveChannel } from "./handlers/subscribe.ts";
-import { notifyWatchers } from "./handlers/signin.ts";
+import { announceCount, announceJoined, announceLeft, announcePresence } from "./announce.ts";
 import { SubscriptionCounter } from "./subscription-count.ts";
 
 export interface ServerDeps {
@@ -173,7 +173,7 @@ export class Switchboard implements ClusterNode {
     }
     if (conn.user) {
       const wentOffline = await this.adapter.signOut(app.id, conn.user.id, conn.id);
-      if (wentOffline && app.enableWatchlistEvents) notifyWatchers(this, app, conn.user.id, false);
+      if (wentOffline && app.enableWatchlistEvents) announcePresence(this, app, conn.user.id, false);
     }
     await this.adapter.removeConnection(app.id, conn.id);
     this.hooks.connectionClosed?.(app.id);
@@ -207,27 +207,12 @@ export class Switchboard implements ClusterNode {
       if (!app) return;
       const options = { remoteOnly: t.remoteOnly };
       if (t.type === "online" || t.type === "offline") {
-        if (app.enableWatchlistEvents) this.adapter.broadcast({ type: "watchlist", appId, userId: t.userId, online: t.type === "online" }, options);
-        return;
-      }
-      const kind = classifyChannel(t.channel);
-      if (t.type === "joined") {
-        if (t.occupied && !kind.serverToUser) this.hooks.channelOccupied?.(appId, t.channel);
-        if (t.memberAdded && t.member) {
-          this.adapter.broadcast({ type: "publish", appId, channel: t.channel, frame: memberAdded(t.channel, t.member.userId, t.member.userInfo), exceptSocketId: t.socketId }, options);
-          this.hooks.memberAdded?.(appId, t.channel, t.member.userId);
-        }
+        if (app.enableWatchlistEvents) announcePresence(this, app, t.userId, t.type === "online", options);
+      } else if (t.type === "joined") {
+        announceJoined(this, app, t.channel, t.socketId, t, t.member, options);
+        if (!classifyChannel(t.channel).presence) announceCount(this, app, t.channel, t.subscriptionCount);
       } else {
-        if (t.memberRemoved && t.userId !== undefined) {
-          this.adapter.broadcast({ type: "publish", appId, channel: t.channel, frame: memberRemoved(t.channel, t.userId) }, options);
-          this.hooks.memberRemoved?.(appId, t.channel, t.userId);
-        }
-        if (t.vacated && !kind.serverToUser) this.hooks.channelVacated?.(appId, t.channel);
-        if (t.vacated) return;
-      }
-      if (!kind.presence && app.enableSubscriptionCount) {
-        this.hooks.subscriptionCount?.(appId, t.channel, t.subscriptionCount);
-        this.subscriptionCounts.changed(appId, t.channel, t.subscriptionCount);
+        announceLeft(this, app, t.channel, t, t.userId, options);
       }
     };
     announce().catch((error) => this.logger.error("announcing a cluster transition failed", error));

@@ -1,4 +1,4 @@
-import type { App } from "../app.ts";
+import { announcePresence } from "../announce.ts";
 import { verifyAuthToken } from "../auth.ts";
 import type { Connection } from "../connection.ts";
 import { frameData, type InboundFrame } from "../dispatch.ts";
@@ -56,7 +56,7 @@ export async function signin(server: Switchboard, conn: Connection, frame: Inbou
   conn.send(signinSuccess(userData));
   if (!app.enableWatchlistEvents) return;
   if (truncated) conn.send(errorFrame(4302, `Watchlist limit exceeded; only the first ${MAX_WATCHLIST} user ids are used`));
-  if (wentOnline) notifyWatchers(server, app, id, true);
+  if (wentOnline) announcePresence(server, app, id, true);
   if (watchlist.length > 0) {
     const online = await server.adapter.onlineUsers(app.id, watchlist);
     const events: WatchlistEvent[] = [];
@@ -66,8 +66,4 @@ export async function signin(server: Switchboard, conn: Connection, frame: Inbou
     if (off.length) events.push({ name: "offline", user_ids: off });
     if (conn.open) conn.send(watchlistEvents(events));
   }
-}
-
-export function notifyWatchers(server: Switchboard, app: App, userId: string, online: boolean): void {
-  server.adapter.broadcast({ type: "watchlist", appId: app.id, userId, online });
 }

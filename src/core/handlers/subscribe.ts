@@ -1,12 +1,12 @@
 import type { Member } from "../adapter.ts";
-import type { App } from "../app.ts";
 import { verifyAuthToken } from "../auth.ts";
 import { classifyChannel, isValidChannelName, isValidUserId, SERVER_TO_USER_PREFIX, type ChannelKind } from "../channels.ts";
 import { framesAfterAck } from "./join-window.ts";
+import { announceCount, announceJoined, announceLeft } from "../announce.ts";
 import type { Connection, Subscription } from "../connection.ts";
 import { frameData, type InboundFrame } from "../dispatch.ts";
 import {
-  cacheMiss, channelEvent, errorFrame, memberAdded, memberRemoved, presenceSnapshot,
+  cacheMiss, channelEvent, errorFrame, presenceSnapshot,
   subscriptionError, subscriptionSucceeded, type PresenceSnapshot,
 } from "../messages.ts";
 import type { Switchboard } from "../server.ts";
@@ -126,20 +126,14 @@ async function join(server: Switchboard, conn: Connection, channel: string, kind
   const cached = kind.cache ? await server.adapter.cacheGet(app.id, channel) : null;
   if (!conn.open) return;
 
-  if (joined.occupied && !kind.serverToUser) server.hooks.channelOccupied?.(app.id, channel);
-  if (joined.memberAdded && member) {
-    server.adapter.broadcast({
-      type: "publish", appId: app.id, channel, frame: memberAdded(channel, member.userId, member.userInfo), exceptSocketId: conn.id,
-    });
-    server.hooks.memberAdded?.(app.id, channel, member.userId);
-  }
+  announceJoined(server, app, channel, conn.id, joined, member);
   // Joining the local delivery set and acknowledging happen in one synchronous step, so no
   // channel event can reach the socket before its subscription_succeeded.
   const held = server.registry.join(conn, channel);
   conn.send(subscriptionSucceeded(channel, presence));
   if (kind.cache) sendCache(server, conn, channel, cached);
   for (const frame of framesAfterAck(held, presence, cached ? channelEvent(cached.event, channel, cached.data) : undefined)) conn.send(frame);
-  if (!kind.presence) countChanged(server, app, channel, joined.subscriptionCount);
+  if (!kind.presence) announceCount(server, app, channel, joined.subscriptionCount);
 }
 
 function sendCache(server: Switchboard, conn: Connection, channel: string, cached: { event: string; data: string } | null): void {
@@ -148,12 +142,6 @@ function sendCache(server: Switchboard, conn: Connection, channel: string, cache
     conn.send(cacheMiss(channel));
     server.hooks.cacheMiss?.(conn.app.id, channel);
   }
-}
-
-function countChanged(server: Switchboard, app: App, channel: string, count: number): void {
-  if (!app.enableSubscriptionCount) return;
-  server.hooks.subscriptionCount?.(app.id, channel, count);
-  server.subscriptionCounts.changed(app.id, channel, count);
 }
 
 export async function unsubscribe(server: Switchboard, conn: Connection, frame: InboundFrame): Promise<void> {
@@ -173,11 +161,5 @@ export async function leaveChannel(server: Switchboard, conn: Connection, channe
   conn.channels.delete(channel);
   server.registry.leave(conn, channel);
   const left = await server.adapter.leave(app.id, channel, conn.id, sub.member);
-  if (left.memberRemoved && sub.member) {
-    server.adapter.broadcast({ type: "publish", appId: app.id, channel, frame: memberRemoved(channel, sub.member.userId) });
-    server.hooks.memberRemoved?.(app.id, channel, sub.member.userId);
-  }
-  const kind = classifyChannel(channel);
-  if (left.vacated && !kind.serverToUser) server.hooks.channelVacated?.(app.id, channel);
-  if (!kind.presence && !left.vacated) countChanged(server, app, channel, left.subscriptionCount);
+  announceLeft(server, app, channel, left, sub.member?.userId);
 }

@@ -1,0 +1,46 @@
+import type { BroadcastOptions, Member } from "./adapter.ts";
+import type { App } from "./app.ts";
+import { classifyChannel } from "./channels.ts";
+import { memberAdded, memberRemoved } from "./messages.ts";
+import type { Switchboard } from "./server.ts";
+
+// The side effects of a cluster-wide join or leave (member events, hooks, subscription counts),
+// shared by the socket handlers and by transitions an adapter made for another node's sockets.
+
+export function announceJoined(
+  server: Switchboard, app: App, channel: string, socketId: string,
+  joined: { occupied: boolean; memberAdded: boolean }, member?: Member, options?: BroadcastOptions,
+): void {
+  if (joined.occupied && !classifyChannel(channel).serverToUser) server.hooks.channelOccupied?.(app.id, channel);
+  if (joined.memberAdded && member) {
+    const frame = memberAdded(channel, member.userId, member.userInfo);
+    server.adapter.broadcast({ type: "publish", appId: app.id, channel, frame, exceptSocketId: socketId }, options);
+    server.hooks.memberAdded?.(app.id, channel, member.userId);
+  }
+}
+
+/** member_removed before channel_vacated (spec §7.1 ordering), then the new count if still occupied. */
+export function announceLeft(
+  server: Switchboard, app: App, channel: string,
+  left: { vacated: boolean; memberRemoved: boolean; subscriptionCount: number }, userId?: string, options?: BroadcastOptions,
+): void {
+  if (left.memberRemoved && userId !== undefined) {
+    server.adapter.broadcast({ type: "publish", appId: app.id, channel, frame: memberRemoved(channel, userId) }, options);
+    server.hooks.memberRemoved?.(app.id, channel, userId);
+  }
+  const kind = classifyChannel(channel);
+  if (left.vacated && !kind.serverToUser) server.hooks.channelVacated?.(app.id, channel);
+  if (!kind.presence && !left.vacated) announceCount(server, app, channel, left.subscriptionCount);
+}
+
+/** pusher_internal:subscription_count for apps that enable it (spec §3.10). */
+export function announceCount(server: Switchboard, app: App, channel: string, count: number): void {
+  if (!app.enableSubscriptionCount) return;
+  server.hooks.subscriptionCount?.(app.id, channel, count);
+  server.subscriptionCounts.changed(app.id, channel, count);
+}
+
+/** Tells every node's watchers that a user went online or offline (spec §4.7). */
+export function announcePresence(server: Switchboard, app: App, userId: string, online: boolean, options?: BroadcastOptions): void {
+  server.adapter.broadcast({ type: "watchlist", appId: app.id, userId, online }, options);
+}
