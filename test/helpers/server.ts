@@ -1,8 +1,11 @@
 // Starts a real Switchboard process for integration tests. SWITCHBOARD_RUNTIME picks the runtime
 // (node, node24, deno, bun, binary), so one suite runs unchanged against each of them.
+// SWITCHBOARD_TOPOLOGY (redis, nats) instead starts a 3-node cluster behind a round-robin TCP
+// balancer, so the same suite checks that a cluster answers like one server.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { startBalancer } from "./balancer.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -18,6 +21,8 @@ export interface TestServer {
   /** SIGTERM (graceful) and wait for exit. */
   stop(): Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Under a topology: the cluster's nodes (each with its own port), behind `port`. */
+  nodes?: TestServer[];
 }
 
 export interface StartOptions {
@@ -59,7 +64,75 @@ export function runtimeCommand(runtime = process.env.SWITCHBOARD_RUNTIME ?? "nod
   }
 }
 
-export async function startServer(options: StartOptions = {}): Promise<TestServer> {
+/**
+ * The cluster topology under test (SWITCHBOARD_TOPOLOGY: redis or nats), or undefined for one
+ * process. Under a topology every startServer() is CLUSTER_SIZE nodes behind a round-robin TCP
+ * balancer (test/helpers/balancer.ts) whose port is the TestServer's port.
+ */
+export const TOPOLOGY: "redis" | "nats" | undefined = (() => {
+  const value = process.env.SWITCHBOARD_TOPOLOGY;
+  if (value === undefined || value === "") return undefined;
+  if (value !== "redis" && value !== "nats") throw new Error(`unknown SWITCHBOARD_TOPOLOGY ${value} (use redis or nats)`);
+  return value;
+})();
+
+export const CLUSTER_SIZE = 3;
+
+/**
+ * One server, or under SWITCHBOARD_TOPOLOGY a cluster that should answer like one. A caller that
+ * picks its own ADAPTER_DRIVER builds its own cluster (test/adapters/cluster.ts) and always gets
+ * a single process.
+ */
+export function startServer(options: StartOptions = {}): Promise<TestServer> {
+  if (TOPOLOGY === undefined || options.env?.ADAPTER_DRIVER !== undefined) return startProcess(options);
+  return startTopology(TOPOLOGY, options);
+}
+
+function topologyEnv(topology: "redis" | "nats"): Record<string, string> {
+  // A prefix per startServer() call: test files (and servers within one) never share cluster state.
+  const prefix = `sbconf:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}:`;
+  const env: Record<string, string> = { ADAPTER_DRIVER: topology, REDIS_PREFIX: prefix, CLUSTER_NODE_TIMEOUT: "5" };
+  if (topology === "redis") env.REDIS_URL = process.env.SWITCHBOARD_REDIS_URL ?? "redis://127.0.0.1:6379";
+  else {
+    const servers = process.env.SWITCHBOARD_NATS_SERVERS;
+    if (!servers) throw new Error("SWITCHBOARD_TOPOLOGY=nats needs SWITCHBOARD_NATS_SERVERS (e.g. ws://127.0.0.1:4223)");
+    env.NATS_SERVERS = servers;
+  }
+  return env;
+}
+
+async function startTopology(topology: "redis" | "nats", options: StartOptions): Promise<TestServer> {
+  const nodeOptions: StartOptions = { ...options, env: { ...topologyEnv(topology), ...options.env } };
+  const started = await Promise.allSettled(Array.from({ length: CLUSTER_SIZE }, () => startProcess(nodeOptions)));
+  const nodes = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const failure = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failure) {
+    await Promise.all(nodes.map((n) => n.kill()));
+    throw failure.reason;
+  }
+  const balancer = await startBalancer(nodes.map((n) => n.port));
+  const first = nodes[0]!;
+  return {
+    port: balancer.port,
+    host: "127.0.0.1",
+    appId: first.appId,
+    key: first.key,
+    secret: first.secret,
+    output: () => nodes.map((n) => n.output()).join(""),
+    process: first.process,
+    nodes,
+    stop: async () => {
+      await Promise.all(nodes.map((n) => n.stop()));
+      await balancer.close();
+    },
+    kill: async (signal) => {
+      await Promise.all(nodes.map((n) => n.kill(signal)));
+      await balancer.close();
+    },
+  };
+}
+
+async function startProcess(options: StartOptions = {}): Promise<TestServer> {
   const [cmd, baseArgs] = runtimeCommand(options.runtime);
   const app: Record<string, string> = options.defaultApp === false ? {} : { APP_ID: "app-id", APP_KEY: "app-key", APP_SECRET: "app-secret" };
   const env: Record<string, string> = {

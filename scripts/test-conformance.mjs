@@ -1,0 +1,176 @@
+// Cluster conformance: the black-box integration suite (test/integration, minus the cluster-*
+// files that build their own clusters) run against 3 nodes behind a round-robin TCP balancer,
+// once per cluster adapter. SWITCHBOARD_TOPOLOGY makes test/helpers/server.ts start that cluster
+// for every startServer(); passing means the cluster answers like one server.
+//   npm run test:conformance                  # redis, then nats
+//   npm run test:conformance -- redis         # just these
+//   npm run test:conformance -- --no-build    # reuse dist/node.js
+// redis needs Redis on 127.0.0.1:6379 (SWITCHBOARD_REDIS_URL overrides); nats starts its own
+// nats-server (websocket listener, JetStream in a temp dir) on free ports and stops it at the end.
+// A missing service skips its topology locally and fails it under CI=true. Exits non-zero if any
+// topology had a failing test or could not run.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const ALL = ["redis", "nats"];
+const args = process.argv.slice(2);
+const build = !args.includes("--no-build");
+const topologies = args.filter((a) => !a.startsWith("--"));
+for (const t of topologies) if (!ALL.includes(t)) fail(`unknown topology "${t}" (use ${ALL.join(", ")})`);
+const selected = topologies.length ? topologies : ALL;
+const CI = process.env.CI === "true";
+
+function fail(message) {
+  console.error(`test:conformance: ${message}`);
+  process.exit(2);
+}
+
+function run(cmd, cmdArgs, env = {}) {
+  return spawnSync(cmd, cmdArgs, { cwd: ROOT, stdio: "inherit", env: { ...process.env, ...env } }).status;
+}
+
+function reachable(port, host = "127.0.0.1") {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once("error", () => done(false));
+    socket.connect(port, host, () => done(true));
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A nats-server of our own with a websocket listener and JetStream in a temp dir. */
+async function startNats() {
+  const dir = mkdtempSync(path.join(tmpdir(), "switchboard-nats-"));
+  const [port, wsPort] = [await freePort(), await freePort()];
+  const conf = path.join(dir, "nats.conf");
+  writeFileSync(conf, [
+    `listen: 127.0.0.1:${port}`,
+    `websocket { listen: "127.0.0.1:${wsPort}", no_tls: true }`,
+    `jetstream { store_dir: ${JSON.stringify(path.join(dir, "js"))} }`,
+    "",
+  ].join("\n"));
+  const child = spawn("nats-server", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  child.stderr.on("data", (d) => (log += d));
+  const spawnError = new Promise((resolve) => child.once("error", resolve));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 100; i++) {
+    const error = await Promise.race([spawnError, new Promise((r) => setTimeout(() => r(undefined), 50))]);
+    if (error || child.exitCode !== null) {
+      await stop();
+      throw new Error(`nats-server did not start: ${error?.message ?? log}`);
+    }
+    if ((await reachable(port)) && (await reachable(wsPort))) return { servers: `ws://127.0.0.1:${wsPort}`, stop };
+  }
+  await stop();
+  throw new Error(`nats-server did not listen on ${port}/${wsPort}:\n${log}`);
+}
+
+/** Whether this checkout has the NATS adapter driver (src/adapters/nats*.ts). */
+function natsDriverPresent() {
+  return readdirSync(path.join(ROOT, "src/adapters")).some((f) => /^nats.*\.ts$/.test(f));
+}
+
+const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ["npm"];
+if (build && run(npm[0], [...npm.slice(1), "run", "build", "--silent"]) !== 0) fail("npm run build failed");
+if (!existsSync(path.join(ROOT, "dist/node.js"))) fail("dist/node.js is missing: run npm run build (or drop --no-build)");
+
+const vitest = path.join(ROOT, "node_modules/vitest/vitest.mjs");
+const scratch = mkdtempSync(path.join(tmpdir(), "switchboard-conformance-"));
+const results = [];
+let nats;
+const cleanup = async () => {
+  await nats?.stop();
+  nats = undefined;
+  rmSync(scratch, { recursive: true, force: true });
+};
+for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => cleanup().finally(() => process.exit(130)));
+
+/** Records a topology that could not run: a skip locally, a failure in CI. */
+function unavailable(topology, why) {
+  const ok = !CI;
+  console.warn(`\n=== ${topology}: ${ok ? "skipping" : "FAILING"}: ${why}${CI ? " (CI must provide it)" : ""} ===`);
+  results.push({ topology, ok, note: why, passed: 0, failed: ok ? 0 : 1, skipped: 0 });
+}
+
+for (const topology of selected) {
+  const env = { SWITCHBOARD_TOPOLOGY: topology };
+  if (topology === "redis") {
+    const url = new URL(process.env.SWITCHBOARD_REDIS_URL ?? "redis://127.0.0.1:6379");
+    if (!(await reachable(Number(url.port || 6379), url.hostname))) {
+      unavailable(topology, `Redis at ${url.host} is not reachable`);
+      continue;
+    }
+  } else {
+    if (!natsDriverPresent()) {
+      // Not a CI failure: the driver is not part of this checkout yet.
+      console.warn(`\n=== nats: skipping: no NATS adapter driver in src/adapters (nats*.ts) yet ===`);
+      results.push({ topology, ok: true, note: "no NATS driver yet", passed: 0, failed: 0, skipped: 0 });
+      continue;
+    }
+    try {
+      nats = await startNats();
+    } catch (error) {
+      unavailable(topology, error.message.split("\n")[0]);
+      continue;
+    }
+    env.SWITCHBOARD_NATS_SERVERS = nats.servers;
+  }
+  console.log(`\n=== integration tests on 3 ${topology} nodes behind a round-robin balancer ===`);
+  const report = path.join(scratch, `${topology}.json`);
+  const started = Date.now();
+  const status = run(process.execPath, [
+    vitest, "run", "test/integration", "--exclude", "test/integration/cluster-*.test.ts",
+    "--reporter=default", "--reporter=json", `--outputFile.json=${report}`,
+  ], env);
+  const seconds = Math.round((Date.now() - started) / 1000);
+  if (topology === "nats") {
+    await nats.stop();
+    nats = undefined;
+  }
+  let counts = { passed: 0, failed: 0, skipped: 0 };
+  if (existsSync(report)) {
+    const json = JSON.parse(readFileSync(report, "utf8"));
+    counts = { passed: json.numPassedTests, failed: json.numFailedTests, skipped: json.numPendingTests + (json.numTodoTests ?? 0) };
+  }
+  // A crash before any test ran still counts as a failure of that topology.
+  results.push({ topology, ok: status === 0, note: `${seconds} s`, ...counts, failed: status === 0 ? counts.failed : Math.max(1, counts.failed) });
+}
+await cleanup();
+
+console.log("\nCluster conformance (test/integration through a round-robin balancer over 3 nodes):");
+for (const r of results) {
+  console.log(`  ${r.ok ? "ok  " : "FAIL"} ${r.topology.padEnd(6)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.note ? ` (${r.note})` : ""}`);
+}
+const total = results.reduce((t, r) => ({ passed: t.passed + r.passed, failed: t.failed + r.failed }), { passed: 0, failed: 0 });
+console.log(`conformance: ${total.passed} passed, ${total.failed} failed`);
+process.exit(results.every((r) => r.ok) ? 0 : 1);
