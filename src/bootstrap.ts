@@ -3,6 +3,7 @@ import { LocalAdapter } from "./adapters/local.ts";
 import { createRedisAdapter } from "./adapters/redis.ts";
 import { createRedisClusterAdapter } from "./adapters/redis-cluster.ts";
 import { createUpstashAdapter } from "./adapters/upstash.ts";
+import { createNatsAdapter } from "./adapters/nats.ts";
 import { FileAppStore } from "./app-stores/file.ts";
 import { MemoryAppStore } from "./app-stores/memory.ts";
 import type { Adapter } from "./core/adapter.ts";
@@ -54,6 +55,8 @@ function createAdapter(config: Config, platform: Platform, logger: Logger): Adap
       return createRedisClusterAdapter({ ...cluster, nodes: config.redisClusterNodes! });
     case "upstash":
       return createUpstashAdapter({ ...cluster, url: config.upstashRedisRestUrl!, token: config.upstashRedisRestToken! });
+    case "nats":
+      return createNatsAdapter({ ...cluster, servers: config.natsServers.split(",").map((s) => s.trim()) });
   }
 }
 

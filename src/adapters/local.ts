@@ -165,4 +165,30 @@ export class LocalAdapter implements Adapter {
     }
     return { event: entry.event, data: entry.data, ttl: Math.ceil(left / 1000) };
   }
+
+  // --- this node's share of the state, for cluster adapters that store per-node contributions ---
+
+  appIds(): string[] {
+    return [...this.apps.keys()];
+  }
+
+  channelNames(appId: string): string[] {
+    return [...(this.apps.get(appId)?.channels.keys() ?? [])];
+  }
+
+  userIds(appId: string): string[] {
+    return [...(this.apps.get(appId)?.users.keys() ?? [])];
+  }
+
+  /** Sockets in the channel and, for presence, each member's socket count and first user_info. */
+  contribution(appId: string, channel: string): { sockets: number; members: Map<string, { count: number; info: unknown }> } {
+    const state = this.apps.get(appId)?.channels.get(channel);
+    const members = new Map<string, { count: number; info: unknown }>();
+    for (const [id, entry] of state?.members ?? []) members.set(id, { count: entry.sockets.size, info: entry.info });
+    return { sockets: state?.sockets.size ?? 0, members };
+  }
+
+  userSocketCount(appId: string, userId: string): number {
+    return this.apps.get(appId)?.users.get(userId)?.size ?? 0;
+  }
 }

@@ -27,7 +27,7 @@ export const serverSettingsSchema = {
   maxSocketBufferKb: num(z.number().min(0)).default(4096),
   maxNodeConnections: num(z.number().int().min(-1)).default(-1),
   shutdownGracePeriodMs: num(z.number().int().min(0)).default(3000),
-  adapterDriver: z.enum(["local", "redis", "redis-cluster", "upstash"]).default("local"),
+  adapterDriver: z.enum(["local", "redis", "redis-cluster", "upstash", "nats"]).default("local"),
   // Cluster adapters. Nodes sharing a prefix form one cluster; other prefixes on the same Redis are separate.
   redisUrl: z.string().min(1).default("redis://127.0.0.1:6379"),
   /** redis-cluster driver: startup nodes "host:port,host:port"; any reachable one discovers the rest. */
@@ -35,6 +35,8 @@ export const serverSettingsSchema = {
   /** upstash driver: REST URL and token of an Upstash (or Upstash-compatible) Redis. */
   upstashRedisRestUrl: z.string().url().optional(),
   upstashRedisRestToken: z.string().min(1).optional(),
+  /** nats driver: NATS WebSocket listener URLs "ws://host:port[,ws://host:port...]" (JetStream enabled). */
+  natsServers: z.string().regex(/^\s*wss?:\/\/[^\s,]+\s*(,\s*wss?:\/\/[^\s,]+\s*)*$/, "must be ws://host:port[,ws://host:port...] (the servers' websocket listeners)").default("ws://127.0.0.1:8222"),
   redisPrefix: z.string().regex(/^[^{}]*$/, "must not contain { or } (keys use hash tags)").default("switchboard:"),
   /** Seconds without a heartbeat after which a node counts as dead and its sockets are removed. */
   clusterNodeTimeout: num(z.number().min(0.5).max(3600)).default(20),

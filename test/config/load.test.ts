@@ -205,6 +205,15 @@ describe("invalid values name the key to fix", () => {
     fails(() => load([], { APP_ENABLE_CLIENT_MESSAGES: "perhaps" }), "APP_ENABLE_CLIENT_MESSAGES");
   });
 
+  it("nats driver: NATS_SERVERS must list websocket URLs (flag, variable and file key)", () => {
+    const ok = load(["--adapter-driver", "nats", "--nats-servers", "ws://127.0.0.1:8222, ws://127.0.0.1:8223"], APP_ENV);
+    expect(ok.adapterDriver).toBe("nats");
+    expect(ok.natsServers).toBe("ws://127.0.0.1:8222, ws://127.0.0.1:8223");
+    expect(load([], { ...APP_ENV, ADAPTER_DRIVER: "nats" }).natsServers).toBe("ws://127.0.0.1:8222");
+    fails(() => load([], { ...APP_ENV, ADAPTER_DRIVER: "nats", NATS_SERVERS: "nats://127.0.0.1:4222" }), "NATS_SERVERS", "ws://");
+    fails(() => load(["--config-file", "/c.json"], APP_ENV, { "/c.json": { natsServers: "127.0.0.1:8222" } }), "natsServers in /c.json");
+  });
+
   it("the file store driver needs a file", () => {
     fails(() => load(["--app-store-driver", "file"]), "APP_STORE_FILE");
   });

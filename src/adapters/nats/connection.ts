@@ -1,0 +1,202 @@
+// One nats.ws connection for the nats driver: core subjects for the bus and heartbeats, a
+// JetStream KV bucket for cluster state, and compare-and-set updates on it. nats.ws reconnects
+// by itself (with our back-off); this reports up/down so the adapter can fall back and resync.
+import type { KV, KvEntry, NatsConnection } from "nats.ws";
+import type { Logger } from "../../core/runtime.ts";
+
+export interface NatsEvents {
+  up(): void;
+  down(reason: string): void;
+}
+
+/** Marker a mutation returns to leave the key as it is. */
+export const UNCHANGED = Symbol("unchanged");
+
+export interface Mutation<V, R> {
+  next: V | undefined | typeof UNCHANGED;
+  result: R;
+}
+
+const REQUEST_TIMEOUT_MS = 3000;
+const CAS_ATTEMPTS = 200;
+
+/** Exponential back-off with jitter: 100 ms doubling to 5 s. */
+export function natsReconnectDelay(attempt: number): number {
+  const base = Math.min(5000, 100 * 2 ** Math.min(attempt, 6));
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+async function loadNats(): Promise<typeof import("nats.ws")> {
+  // nats.ws needs a WebSocket global, which Node 20 lacks (Deno and Bun have one); it must be in
+  // place before nats.ws is loaded.
+  if (typeof (globalThis as { WebSocket?: unknown }).WebSocket === "undefined") {
+    const ws = "ws";
+    (globalThis as { WebSocket?: unknown }).WebSocket = (await import(ws)).WebSocket;
+  }
+  return import("nats.ws");
+}
+
+export class NatsLink {
+  private nc?: NatsConnection;
+  private kvView?: KV;
+  private lib?: typeof import("nats.ws");
+  private attempts = 0;
+  private events?: NatsEvents;
+  private closed = false;
+  private reconnecting = false;
+  private readonly codec = new TextEncoder();
+  private readonly decoder = new TextDecoder();
+  /** Mutations of one key from this node run one after another, so they never conflict with each other. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly servers: string[],
+    private readonly bucket: string,
+    private readonly logger: Logger,
+    private readonly name: string,
+  ) {}
+
+  /** Connects in the background; `events.up` fires once the connection and the bucket are usable. */
+  open(subscriptions: Record<string, (payload: string) => void>, events: NatsEvents): void {
+    this.events = events;
+    void (async () => {
+      this.lib = await loadNats();
+      const nc = await this.lib.connect({
+        servers: this.servers,
+        name: this.name,
+        reconnect: true,
+        maxReconnectAttempts: -1,
+        waitOnFirstConnect: true,
+        reconnectDelayHandler: () => natsReconnectDelay(this.attempts++),
+        timeout: REQUEST_TIMEOUT_MS,
+      });
+      if (this.closed) return void nc.close();
+      this.nc = nc;
+      for (const [subject, handler] of Object.entries(subscriptions)) {
+        nc.subscribe(subject, { callback: (err, msg) => !err && handler(this.decoder.decode(msg.data)) });
+      }
+      void this.watchStatus(nc, events);
+      await this.ready(events);
+    })().catch((error) => {
+      if (!this.closed) this.logger.error(`${this.name}: cannot connect to NATS`, error);
+    });
+  }
+
+  private async watchStatus(nc: NatsConnection, events: NatsEvents): Promise<void> {
+    for await (const status of nc.status()) {
+      if (this.closed) return;
+      if (status.type === "disconnect") {
+        this.reconnecting = true;
+        this.kvView = undefined;
+        events.down(`disconnected from ${String(status.data)}`);
+      } else if (status.type === "reconnect") {
+        this.reconnecting = false;
+        this.attempts = 0;
+        await this.ready(events);
+      }
+    }
+  }
+
+  /** Binds (or re-creates, after a server lost its store) the bucket, then reports up. */
+  async ready(events: NatsEvents): Promise<boolean> {
+    if (!this.nc || this.closed) return false;
+    try {
+      this.kvView = await this.nc.jetstream({ timeout: REQUEST_TIMEOUT_MS }).views.kv(this.bucket, { history: 1, timeout: REQUEST_TIMEOUT_MS });
+      events.up();
+      return true;
+    } catch (error) {
+      events.down(`JetStream key-value bucket ${this.bucket} unavailable (${(error as Error).message}; is JetStream enabled?)`);
+      return false;
+    }
+  }
+
+  /** After the bucket was unavailable on a live connection (JetStream still starting): try again. */
+  retry(): void {
+    if (this.events && !this.kvView && this.nc && !this.nc.isClosed() && !this.reconnecting) void this.ready(this.events);
+  }
+
+  get connected(): boolean {
+    return this.kvView !== undefined && this.nc !== undefined && !this.nc.isClosed();
+  }
+
+  private get kv(): KV {
+    if (!this.kvView) throw new Error("NATS is not connected");
+    return this.kvView;
+  }
+
+  publish(subject: string, payload: string): void {
+    if (!this.nc || this.nc.isClosed()) return;
+    this.nc.publish(subject, this.codec.encode(payload));
+  }
+
+  async getJson<V>(key: string): Promise<{ value: V | undefined; entry: KvEntry | null }> {
+    const entry = await this.kv.get(key);
+    if (!entry || entry.operation !== "PUT") return { value: undefined, entry };
+    try {
+      return { value: JSON.parse(this.decoder.decode(entry.value)) as V, entry };
+    } catch {
+      return { value: undefined, entry };
+    }
+  }
+
+  async put(key: string, value: unknown): Promise<void> {
+    await this.kv.put(key, this.codec.encode(JSON.stringify(value)));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.kv.delete(key);
+  }
+
+  async keys(filter: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (const k of await this.kv.keys(filter)) out.push(k);
+    return out;
+  }
+
+  /** Runs `task` after every earlier task for the same key on this node has finished. */
+  serial<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => {}).then(task);
+    this.queues.set(key, run);
+    void run.finally(() => this.queues.get(key) === run && this.queues.delete(key)).catch(() => {});
+    return run;
+  }
+
+  /**
+   * Reads the key, lets `fn` compute the new value, and writes it only if nobody wrote in
+   * between (retrying with the fresh value otherwise). `fn` must be pure: it may run many times.
+   */
+  async cas<V, R>(key: string, fn: (current: V | undefined) => Mutation<V, R>): Promise<R> {
+    for (let attempt = 0; ; attempt++) {
+      const { value, entry } = await this.getJson<V>(key);
+      const { next, result } = fn(value);
+      if (next === UNCHANGED) return result;
+      const live = entry !== null && entry.operation === "PUT";
+      try {
+        if (next === undefined) {
+          if (live) await this.kv.delete(key, { previousSeq: entry.revision });
+        } else {
+          await this.kv.put(key, this.codec.encode(JSON.stringify(next)), { previousSeq: entry?.revision ?? 0 });
+        }
+        return result;
+      } catch (error) {
+        const code = (error as { api_error?: { err_code?: number } }).api_error?.err_code;
+        if (code !== 10071 || attempt >= CAS_ATTEMPTS) throw error; // 10071: wrong last sequence
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 + attempt * 2)));
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.kvView = undefined;
+    const nc = this.nc;
+    this.nc = undefined;
+    if (!nc || nc.isClosed()) return;
+    try {
+      await nc.drain();
+    } catch {
+      await nc.close().catch(() => {});
+    }
+  }
+}

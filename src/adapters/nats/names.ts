@@ -1,0 +1,46 @@
+// Subject and bucket names for a prefix, and turning a KV change into the core's transitions.
+import type { ClusterTransition } from "../../core/adapter.ts";
+import type { ChannelChange } from "./state.ts";
+
+export interface Announcer {
+  transition(appId: string, t: ClusterTransition): void;
+}
+
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (const b of new TextEncoder().encode(text)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0");
+}
+
+/**
+ * Nodes with the same prefix form one cluster. Subjects and bucket names allow fewer characters
+ * than REDIS_PREFIX, so the prefix is sanitized and a hash of the original keeps "a:" and "a_" apart.
+ */
+export function natsNames(prefix: string): { bus: string; heartbeat: string; bucket: string } {
+  const id = `${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}${fnv1a(prefix)}`;
+  return { bus: `switchboard.${id}.bus`, heartbeat: `switchboard.${id}.hb`, bucket: `switchboard_${id}` };
+}
+
+/**
+ * Announces a change the core did not ask for (a dead node swept, a resync): occupied first,
+ * then member_added; member_removed before vacated (spec §7.1); otherwise the new count.
+ */
+export function announceChange(
+  to: Announcer, appId: string, channel: string, change: ChannelChange, remoteOnly: boolean, counts: boolean,
+): void {
+  const base = { channel, socketId: "", subscriptionCount: change.subscriptionCount, remoteOnly };
+  let occupied = change.occupied;
+  for (const member of change.added) {
+    to.transition(appId, { type: "joined", ...base, member, occupied, memberAdded: true });
+    occupied = false;
+  }
+  if (occupied) to.transition(appId, { type: "joined", ...base, occupied: true, memberAdded: false });
+  for (const userId of change.removed) {
+    to.transition(appId, { type: "left", channel, userId, vacated: false, memberRemoved: true, subscriptionCount: change.subscriptionCount, remoteOnly });
+  }
+  if (change.vacated) {
+    to.transition(appId, { type: "left", channel, vacated: true, memberRemoved: false, subscriptionCount: 0, remoteOnly });
+  } else if (counts && change.countChanged && !change.occupied && !channel.startsWith("presence-")) {
+    to.transition(appId, { type: "left", channel, vacated: false, memberRemoved: false, subscriptionCount: change.subscriptionCount, remoteOnly });
+  }
+}

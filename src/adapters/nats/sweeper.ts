@@ -1,0 +1,124 @@
+// Liveness of the other nodes (heartbeats on a core subject) and the sweep that removes the state
+// of nodes that stopped heartbeating. Every surviving node may sweep; the CAS in each write lets
+// only one of them see, and announce, each member_removed / vacated / offline.
+import type { Logger } from "../../core/runtime.ts";
+import type { NatsLink } from "./connection.ts";
+import { announceChange, type Announcer } from "./names.ts";
+import { nodesIn, parseKey, type ChannelValue, type UserValue } from "./state.ts";
+import type { ContributionWriter } from "./writer.ts";
+
+interface Heartbeat {
+  id: string;
+  /** hello: a node came up and wants everyone's heartbeat now; bye: a node left cleanly. */
+  t?: "hello" | "bye";
+}
+
+export class Sweeper {
+  private readonly lastSeen = new Map<string, number>();
+  /** When this node last came online: it sweeps only after it has heard a full timeout of heartbeats. */
+  private upSince = 0;
+  private sweptSinceUp = false;
+  private running?: Promise<void>;
+  private again = false;
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly link: NatsLink,
+    private readonly write: ContributionWriter,
+    private readonly announcer: Announcer,
+    private readonly subject: string,
+    private readonly timeoutMs: number,
+    private readonly now: () => number,
+    private readonly logger: Logger,
+    /** False stops a sweep in progress (NATS lost, node stopping). */
+    private readonly active: () => boolean,
+  ) {}
+
+  alive(nodeId: string): boolean {
+    return nodeId === this.nodeId || this.lastSeen.has(nodeId);
+  }
+
+  heartbeat(type?: Heartbeat["t"]): void {
+    this.link.publish(this.subject, JSON.stringify(type ? { id: this.nodeId, t: type } : { id: this.nodeId }));
+  }
+
+  /** (Re)connected: nobody could heartbeat to us meanwhile, so every known node gets a fresh timeout. */
+  connected(): void {
+    const now = this.now();
+    this.upSince = now;
+    this.sweptSinceUp = false;
+    for (const id of this.lastSeen.keys()) this.lastSeen.set(id, now);
+    this.heartbeat("hello");
+  }
+
+  onHeartbeat(payload: string, online: boolean): void {
+    let beat: Heartbeat;
+    try {
+      beat = JSON.parse(payload) as Heartbeat;
+    } catch {
+      return;
+    }
+    if (typeof beat.id !== "string" || beat.id === this.nodeId) return;
+    if (beat.t === "bye") {
+      this.lastSeen.delete(beat.id);
+      return;
+    }
+    this.lastSeen.set(beat.id, this.now());
+    if (beat.t === "hello" && online) this.heartbeat();
+  }
+
+  /** One beat: heartbeat, expire silent nodes, and sweep when one died (or once after coming up). */
+  async tick(): Promise<void> {
+    this.heartbeat();
+    const now = this.now();
+    let died = false;
+    for (const [id, seen] of this.lastSeen) {
+      if (now - seen <= this.timeoutMs) continue;
+      this.lastSeen.delete(id);
+      died = true;
+      this.logger.info(`nats adapter: node ${id} stopped sending heartbeats; removing its sockets`);
+    }
+    if (died || (!this.sweptSinceUp && now - this.upSince >= this.timeoutMs)) await this.sweep();
+  }
+
+  sweep(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        for (const k of await this.link.keys(">")) {
+          if (!this.active()) return;
+          await this.sweepKey(k);
+        }
+        this.sweptSinceUp = true;
+      } while (this.again && this.active());
+    })().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  async idle(): Promise<void> {
+    await this.running?.catch(() => {});
+  }
+
+  private async sweepKey(k: string): Promise<void> {
+    const parsed = parseKey(k);
+    if (!parsed || parsed.kind === "k") return;
+    const { appId, kind, name } = parsed;
+    if (kind === "n") {
+      if (!this.alive(name)) await this.link.delete(k);
+      return;
+    }
+    const { value } = await this.link.getJson<ChannelValue | UserValue>(k);
+    for (const dead of [...nodesIn(value)].filter((id) => !this.alive(id))) {
+      if (kind === "c") {
+        const change = (await this.write.channel(appId, name, dead))!;
+        if (change.changed) announceChange(this.announcer, appId, name, change, false, true);
+      } else if ((await this.write.counts(k, 0, dead)).offline && kind === "u") {
+        this.announcer.transition(appId, { type: "offline", userId: name });
+      }
+    }
+  }
+}

@@ -1,0 +1,76 @@
+// A nats-server of our own for the nats driver's tests: a client port, a WebSocket listener
+// (nats.ws speaks only WebSocket) and JetStream in a private store directory that survives a
+// restart, as a real deployment's would.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { natsNames } from "../../src/adapters/nats/names.ts";
+import { token } from "../../src/adapters/nats/state.ts";
+import { freePort, reachable } from "./cluster.ts";
+
+export const natsServerInstalled = (): boolean => spawnSync("nats-server", ["--version"]).status === 0;
+
+export interface OwnNats {
+  /** ws://127.0.0.1:<port>, for NATS_SERVERS. */
+  url: string;
+  start(): Promise<void>;
+  kill(): Promise<void>;
+  /** Kills the server and removes its store. */
+  destroy(): Promise<void>;
+}
+
+export async function ownNats(): Promise<OwnNats> {
+  const [port, wsPort] = [await freePort(), await freePort()];
+  const dir = mkdtempSync(path.join(tmpdir(), "switchboard-nats-"));
+  const conf = path.join(dir, "nats.conf");
+  writeFileSync(conf, [
+    `listen: 127.0.0.1:${port}`,
+    `websocket { listen: "127.0.0.1:${wsPort}", no_tls: true }`,
+    `jetstream { store_dir: "${path.join(dir, "js")}" }`,
+  ].join("\n"));
+  let child: ChildProcess | undefined;
+  const kill = async () => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((resolve) => c.once("exit", resolve));
+    c.kill("SIGKILL");
+    await exited;
+  };
+  return {
+    url: `ws://127.0.0.1:${wsPort}`,
+    async start() {
+      child = spawn("nats-server", ["-c", conf], { stdio: "ignore" });
+      for (let i = 0; i < 100; i++) {
+        if ((await reachable(port)) && (await reachable(wsPort))) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`nats-server on ${port}/${wsPort} did not start`);
+    },
+    kill,
+    async destroy() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Keys of the prefix's KV bucket that still name the node (its connection count or a contribution). */
+export async function natsTraces(url: string, prefix: string, nodeId: string): Promise<string[]> {
+  (globalThis as { WebSocket?: unknown }).WebSocket ??= (await import("ws")).WebSocket;
+  const { connect } = await import("nats.ws");
+  const nc = await connect({ servers: url });
+  try {
+    const kv = await nc.jetstream().views.kv(natsNames(prefix).bucket, { bindOnly: true });
+    const left: string[] = [];
+    for await (const k of await kv.keys()) {
+      const entry = await kv.get(k);
+      if (entry?.operation !== "PUT") continue;
+      if (k.includes(token(nodeId)) || new TextDecoder().decode(entry.value).includes(nodeId)) left.push(k);
+    }
+    return left;
+  } finally {
+    await nc.close();
+  }
+}
