@@ -13,7 +13,7 @@ import { NatsLink } from "./nats/connection.ts";
 import { announceChange, natsNames, type Announcer } from "./nats/names.ts";
 import * as read from "./nats/queries.ts";
 import { key, parseKey, type ChannelChange } from "./nats/state.ts";
-import { PresenceViews } from "./nats/views.ts";
+import { PresenceViews } from "./cluster/presence-views.ts";
 import { Sweeper } from "./nats/sweeper.ts";
 import { ContributionWriter } from "./nats/writer.ts";
 
@@ -80,8 +80,7 @@ export class NatsAdapter implements Adapter {
     // Every frame this node delivers passes the presence views, so they know what local clients saw.
     this.node = {
       receive: (message) => {
-        this.views.observe(message);
-        node.receive(message);
+        if (this.views.observe(message)) node.receive(message);
       },
       transition: node.transition?.bind(node),
     };
@@ -402,12 +401,12 @@ export class NatsAdapter implements Adapter {
           await this.checkEpoch();
           const apps = new Set([...this.touched.keys(), ...this.local.appIds()]);
           for (const appId of apps) if (!this.stopped) await this.syncApp(appId, true);
+          // After NATS lost its data the lists fill up node by node as each resyncs, so a member
+          // missing from them now may just not be back yet: then only additions count.
+          if (this.catchUpPending) await this.catchUp(!this.lostData);
+          this.catchUpPending = false;
           this.addedOffline.clear();
           this.lostData = false;
-          if (this.catchUpPending) {
-            await this.catchUp();
-            this.catchUpPending = false;
-          }
         } catch (error) {
           this.failed(error);
           break;
@@ -418,7 +417,7 @@ export class NatsAdapter implements Adapter {
   }
 
   /** After an outage: tell local presence subscribers about member changes they missed meanwhile. */
-  private async catchUp(): Promise<void> {
+  private async catchUp(removals: boolean): Promise<void> {
     for (const { appId, channel } of this.views.entries()) {
       if (!this.online || this.stopped) return;
       if (this.local.contribution(appId, channel).sockets === 0) {
@@ -426,7 +425,7 @@ export class NatsAdapter implements Adapter {
         continue;
       }
       const cluster = await read.members(this.link, appId, channel);
-      for (const message of this.views.catchUp(appId, channel, cluster)) this.node?.receive(message);
+      for (const message of this.views.catchUp(appId, channel, cluster, removals)) this.node?.receive(message);
     }
   }
 

@@ -6,8 +6,9 @@ import type {
 } from "../../core/adapter.ts";
 import type { Logger } from "../../core/runtime.ts";
 import { LocalAdapter } from "../local.ts";
+import { PresenceViews } from "./presence-views.ts";
 import type { ScriptName } from "./scripts.ts";
-import { parseItem, parseJson, releasedTransitions, type BusEnvelope, type ClusterBackend, type ClusterOptions } from "./backend.ts";
+import { parseItem, parseJson, parseMembers, releasedTransitions, type BusEnvelope, type ClusterBackend, type ClusterOptions } from "./backend.ts";
 
 export type { BackendEvents, ClusterBackend, ClusterOptions } from "./backend.ts";
 
@@ -38,6 +39,9 @@ export class ClusterAdapter implements Adapter {
   private resyncing?: Promise<void>;
   private resyncAgain = false;
   private sweeping = false;
+  private readonly views = new PresenceViews();
+  /** Reconnected: local presence subscribers may have missed member events sent meanwhile. */
+  private catchUpPending = false;
   private ticker?: unknown;
   private readonly bus: string;
   private readonly nodesBase: string;
@@ -51,7 +55,13 @@ export class ClusterAdapter implements Adapter {
   }
 
   async start(node: ClusterNode): Promise<void> {
-    this.node = node;
+    // Every frame this node delivers passes the presence views, so they know what local clients saw.
+    this.node = {
+      receive: (message) => {
+        if (this.views.observe(message)) node.receive(message);
+      },
+      transition: node.transition?.bind(node),
+    };
     let firstUp!: () => void;
     const connected = new Promise<void>((resolve) => (firstUp = resolve));
     this.backend.open(this.bus, {
@@ -62,6 +72,7 @@ export class ClusterAdapter implements Adapter {
         this.logger.info(this.everOnline
           ? `${this.name} adapter: connection restored, resynchronising cluster state`
           : `${this.name} adapter: connected (node ${this.nodeId})`);
+        this.catchUpPending = this.everOnline;
         this.everOnline = true;
         this.dirty = true;
         void this.resync();
@@ -162,6 +173,7 @@ export class ClusterAdapter implements Adapter {
   async leave(appId: string, channel: string, socketId: string, member?: Member): Promise<LeaveResult> {
     this.forget(appId, `s|${socketId}|${channel}`);
     const localResult = await this.local.leave(appId, channel, socketId, member);
+    if (localResult.vacated) this.views.drop(appId, channel);
     const remote = await this.remote(appId, () => this.runApp("leave", appId, [this.nodeId, socketId, channel]));
     if (remote === undefined) return localResult;
     const [vacated, removed, count] = remote as [number, number, number];
@@ -214,12 +226,27 @@ export class ClusterAdapter implements Adapter {
   }
 
   async members(appId: string, channel: string): Promise<Map<string, unknown>> {
+    const members = await this.clusterMembers(appId, channel);
+    this.views.snapshot(appId, channel, members);
+    return members;
+  }
+
+  private async clusterMembers(appId: string, channel: string): Promise<Map<string, unknown>> {
     const remote = await this.query(() => this.runApp("members", appId, [channel]));
-    if (remote === undefined) return this.local.members(appId, channel);
-    const flat = remote as string[];
-    const out = new Map<string, unknown>();
-    for (let i = 0; i + 1 < flat.length; i += 2) out.set(String(flat[i]), parseJson(flat[i + 1]!));
-    return out;
+    return remote === undefined ? this.local.members(appId, channel) : parseMembers(remote);
+  }
+
+  /** After an outage: tell local presence subscribers about member changes they missed meanwhile. */
+  private async catchUp(removals: boolean): Promise<void> {
+    for (const { appId, channel } of this.views.entries()) {
+      if (!this.online || this.stopped) return;
+      if ((await this.local.channelStats(appId, channel)).subscriptionCount === 0) {
+        this.views.drop(appId, channel);
+        continue;
+      }
+      const cluster = parseMembers(await this.runApp("members", appId, [channel]));
+      for (const message of this.views.catchUp(appId, channel, cluster, removals)) this.node?.receive(message);
+    }
   }
 
   async onlineUsers(appId: string, userIds: string[]): Promise<Set<string>> {
@@ -327,7 +354,11 @@ export class ClusterAdapter implements Adapter {
         this.resyncAgain = false;
         this.dirty = false;
         try {
-          await this.reconcile();
+          const lostData = await this.reconcile();
+          // After Redis lost its data the lists fill up node by node as each resyncs, so a
+          // member missing from them now may just not be back yet: then only additions count.
+          if (this.catchUpPending && !this.stopped) await this.catchUp(!lostData);
+          this.catchUpPending = false;
         } catch (error) {
           this.failed(error);
           break;
@@ -341,7 +372,7 @@ export class ClusterAdapter implements Adapter {
    * Makes the backend hold exactly this node's state: after an outage the backend may have lost
    * it (restart), kept entries that went away meanwhile, or had it swept by another node.
    */
-  private async reconcile(): Promise<void> {
+  private async reconcile(): Promise<boolean> {
     await this.runNodes("heartbeat", [this.nodeId]);
     // After Redis lost its data every node re-registers what the cluster had already announced:
     // only what joined during the outage is news. After a sweep (our members were announced as
@@ -353,7 +384,7 @@ export class ClusterAdapter implements Adapter {
     const listed = (await this.runNodes("nodeApps", [this.nodeId])) as string[];
     this.registeredApps.clear();
     for (const appId of new Set([...this.mine.keys(), ...listed.map(String)])) {
-      if (this.stopped) return;
+      if (this.stopped) return lostData;
       await this.runNodes("addNodeApp", [this.nodeId, appId]);
       this.registeredApps.add(appId);
       const recorded = new Set(((await this.runApp("items", appId, [this.nodeId])) as string[]).map(String));
@@ -372,6 +403,7 @@ export class ClusterAdapter implements Adapter {
       }
     }
     for (const key of announced) this.addedOffline.delete(key);
+    return lostData;
   }
 
   private async restore(appId: string, item: string, member: Member | undefined, announce: boolean): Promise<void> {

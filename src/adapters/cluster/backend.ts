@@ -61,6 +61,14 @@ export function parseItem(item: string): { kind: string; socketId: string; rest:
   return { kind: item[0] ?? "", socketId: bar < 0 ? tail : tail.slice(0, bar), rest: bar < 0 ? "" : tail.slice(bar + 1) };
 }
 
+/** Reads a "members" script result (userId, user_info JSON, ...) in join order. */
+export function parseMembers(result: unknown): Map<string, unknown> {
+  const flat = result as string[];
+  const out = new Map<string, unknown>();
+  for (let i = 0; i + 1 < flat.length; i += 2) out.set(String(flat[i]), parseJson(flat[i + 1]!));
+  return out;
+}
+
 export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);

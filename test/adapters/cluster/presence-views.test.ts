@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PresenceViews } from "../../../src/adapters/nats/views.ts";
+import { PresenceViews } from "../../../src/adapters/cluster/presence-views.ts";
 import { memberAdded, memberRemoved } from "../../../src/core/messages.ts";
 
 const eventsOf = (messages: { type: string; frame?: string }[]) =>
@@ -21,6 +21,24 @@ describe("presence views", () => {
     expect(eventsOf(missed)).toEqual(["member_removed u2", "member_added u4"]);
     for (const m of missed) views.observe(m);
     expect(views.catchUp("app", "presence-x", new Map<string, unknown>([["u3", { a: 1 }], ["u4", { b: 2 }]]))).toEqual([]);
+  });
+
+  it("drops the original event when a catch-up already told the local sockets", () => {
+    const views = new PresenceViews();
+    views.snapshot("app", "presence-x", new Map([["u1", null]]));
+    for (const m of views.catchUp("app", "presence-x", new Map<string, unknown>([["u2", null]]))) views.observe(m);
+    const late = (frame: string) => views.observe({ type: "publish", appId: "app", channel: "presence-x", frame });
+    expect(late(memberAdded("presence-x", "u2", null))).toBe(false);
+    expect(late(memberRemoved("presence-x", "u1"))).toBe(false);
+    expect(late(memberRemoved("presence-x", "u2"))).toBe(true);
+    expect(late(memberAdded("presence-x", "u2", null))).toBe(true);
+  });
+
+  it("only adds members while the backend is being refilled after losing its data", () => {
+    const views = new PresenceViews();
+    views.snapshot("app", "presence-x", new Map([["u1", null], ["u2", null]]));
+    const missed = views.catchUp("app", "presence-x", new Map<string, unknown>([["u1", null], ["u3", null]]), false);
+    expect(eventsOf(missed)).toEqual(["member_added u3"]);
   });
 
   it("ignores non-presence channels and forgets channels without local subscribers", () => {

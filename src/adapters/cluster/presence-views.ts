@@ -17,19 +17,30 @@ export class PresenceViews {
     if (channel.startsWith("presence-") && !this.views.has(k)) this.views.set(k, new Map(members));
   }
 
-  /** Follows the member events this node delivers to its sockets. */
-  observe(message: ClusterMessage): void {
-    if (message.type !== "publish" || !message.frame.includes("pusher_internal:member_")) return;
+  /**
+   * Follows the member events this node delivers to its sockets; false for a duplicate (a member
+   * added that they know already, or removed that they never had), which happens when a catch-up
+   * and the original event both reach them.
+   */
+  observe(message: ClusterMessage): boolean {
+    if (message.type !== "publish" || !message.frame.includes("pusher_internal:member_")) return true;
     const view = this.views.get(`${message.appId}\n${message.channel}`);
-    if (!view) return;
+    if (!view) return true;
+    let frame: { event: string; data: string };
+    let data: { user_id: string; user_info?: unknown };
     try {
-      const frame = JSON.parse(message.frame) as { event: string; data: string };
-      const data = JSON.parse(frame.data) as { user_id: string; user_info?: unknown };
-      if (frame.event === ADDED) view.set(data.user_id, data.user_info ?? null);
-      else if (frame.event === REMOVED) view.delete(data.user_id);
+      frame = JSON.parse(message.frame) as { event: string; data: string };
+      data = JSON.parse(frame.data) as { user_id: string; user_info?: unknown };
     } catch {
-      // not a member event after all
+      return true;
     }
+    if (frame.event === ADDED) {
+      if (view.has(data.user_id)) return false;
+      view.set(data.user_id, data.user_info ?? null);
+    } else if (frame.event === REMOVED) {
+      if (!view.delete(data.user_id)) return false;
+    }
+    return true;
   }
 
   /** The channel has no local subscribers left. */
@@ -44,12 +55,16 @@ export class PresenceViews {
     });
   }
 
-  /** The frames that bring the local view in line with the cluster's members. */
-  catchUp(appId: string, channel: string, cluster: Map<string, unknown>): ClusterMessage[] {
+  /**
+   * The frames that bring the local view in line with the cluster's members. Without `removals`
+   * (the backend lost its data and is being refilled node by node) only members that are surely
+   * there are added; an absent one may simply not be re-registered yet.
+   */
+  catchUp(appId: string, channel: string, cluster: Map<string, unknown>, removals = true): ClusterMessage[] {
     const view = this.views.get(`${appId}\n${channel}`);
     if (!view) return [];
     const out: ClusterMessage[] = [];
-    for (const userId of view.keys()) {
+    for (const userId of removals ? view.keys() : []) {
       if (!cluster.has(userId)) out.push({ type: "publish", appId, channel, frame: memberRemoved(channel, userId) });
     }
     for (const [userId, info] of cluster) {
