@@ -90,7 +90,9 @@ export function startServer(options: StartOptions = {}): Promise<TestServer> {
 
 function topologyEnv(topology: "redis" | "nats"): Record<string, string> {
   // A prefix per startServer() call: test files (and servers within one) never share cluster state.
-  const prefix = `sbconf:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}:`;
+  // NATS gets one without colons, which subjects allow but JetStream bucket and stream names do not.
+  const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  const prefix = topology === "nats" ? `sbconf_${id}_` : `sbconf:${id}:`;
   const env: Record<string, string> = { ADAPTER_DRIVER: topology, REDIS_PREFIX: prefix, CLUSTER_NODE_TIMEOUT: "5" };
   if (topology === "redis") env.REDIS_URL = process.env.SWITCHBOARD_REDIS_URL ?? "redis://127.0.0.1:6379";
   else {
