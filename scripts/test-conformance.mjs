@@ -108,7 +108,7 @@ function natsDriverPresent(servers) {
       env: {
         PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", BIND_ADDRESS: "127.0.0.1", PORT: "0", LOG_LEVEL: "info",
         APP_ID: "probe", APP_KEY: "probe-key", APP_SECRET: "probe-secret",
-        ADAPTER_DRIVER: "nats", NATS_SERVERS: servers, REDIS_PREFIX: `sbconf:probe:${process.pid}:`,
+        ADAPTER_DRIVER: "nats", NATS_SERVERS: servers, REDIS_PREFIX: `sbconf_probe_${process.pid}_`,
       },
     });
     let out = "";
