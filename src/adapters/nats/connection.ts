@@ -147,6 +147,12 @@ export class NatsLink {
     await this.kv.delete(key);
   }
 
+  /** Drops the delete markers that vacated channels and departed users leave behind. */
+  async purgeDeletes(olderThanMs: number): Promise<void> {
+    // On the bucket implementation, not in nats.ws's KV type.
+    await (this.kv as KV & { purgeDeletes(olderMillis: number): Promise<unknown> }).purgeDeletes(olderThanMs);
+  }
+
   async keys(filter: string): Promise<string[]> {
     const out: string[] = [];
     for await (const k of await this.kv.keys(filter)) out.push(k);

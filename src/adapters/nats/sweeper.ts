@@ -13,12 +13,15 @@ interface Heartbeat {
   t?: "hello" | "bye";
 }
 
+const PURGE_EVERY_MS = 10 * 60_000;
+
 export class Sweeper {
   private readonly lastSeen = new Map<string, number>();
   /** When this node last came online: it sweeps only after it has heard a full timeout of heartbeats. */
   private upSince = 0;
   private sweptSinceUp = false;
   private running?: Promise<void>;
+  private lastPurge = 0;
   private again = false;
 
   constructor(
@@ -47,6 +50,7 @@ export class Sweeper {
     const now = this.now();
     this.upSince = now;
     this.sweptSinceUp = false;
+    this.lastPurge = now;
     for (const id of this.lastSeen.keys()) this.lastSeen.set(id, now);
     this.heartbeat("hello");
   }
@@ -79,6 +83,12 @@ export class Sweeper {
       this.logger.info(`nats adapter: node ${id} stopped sending heartbeats; removing its sockets`);
     }
     if (died || (!this.sweptSinceUp && now - this.upSince >= this.timeoutMs)) await this.sweep();
+    // Every vacated channel leaves a delete marker; without a purge the bucket grows with every
+    // channel name ever used. Any node may purge; markers younger than the window stay.
+    if (now - this.lastPurge >= PURGE_EVERY_MS) {
+      this.lastPurge = now;
+      await this.link.purgeDeletes(PURGE_EVERY_MS);
+    }
   }
 
   sweep(): Promise<void> {
