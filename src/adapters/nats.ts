@@ -14,6 +14,7 @@ import { announceChange, natsNames, type Announcer } from "./nats/names.ts";
 import * as read from "./nats/queries.ts";
 import { key, parseKey, type ChannelChange } from "./nats/state.ts";
 import { PresenceViews } from "./cluster/presence-views.ts";
+import { Rerun } from "./cluster/rerun.ts";
 import { Sweeper } from "./nats/sweeper.ts";
 import { ContributionWriter } from "./nats/writer.ts";
 
@@ -48,8 +49,6 @@ export class NatsAdapter implements Adapter {
   private lostData = false;
   /** Reconnected: local presence subscribers may have missed member events. */
   private catchUpPending = false;
-  private resyncing?: Promise<void>;
-  private resyncAgain = false;
   private ticker?: unknown;
   private lastTick = 0;
   private readonly connDirty = new Set<string>();
@@ -78,12 +77,7 @@ export class NatsAdapter implements Adapter {
 
   async start(node: ClusterNode): Promise<void> {
     // Every frame this node delivers passes the presence views, so they know what local clients saw.
-    this.node = {
-      receive: (message) => {
-        if (this.views.observe(message)) node.receive(message);
-      },
-      transition: node.transition?.bind(node),
-    };
+    this.node = this.views.wrap(node);
     let firstUp!: () => void;
     const connected = new Promise<void>((resolve) => (firstUp = resolve));
     this.link.open({ [this.bus]: (p) => this.onBus(p), [this.hb]: (p) => this.sweeper.onHeartbeat(p, this.online) }, {
@@ -117,7 +111,7 @@ export class NatsAdapter implements Adapter {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.ticker !== undefined) this.opts.timers.clearInterval(this.ticker);
-    await this.resyncing?.catch(() => {});
+    await this.resyncer.idle();
     await this.sweeper.idle();
     if (this.online) {
       try {
@@ -388,46 +382,34 @@ export class NatsAdapter implements Adapter {
     }
   }
 
-  private resync(): Promise<void> {
-    if (this.resyncing) {
-      this.resyncAgain = true;
-      return this.resyncing;
+  private readonly resyncer = new Rerun(async () => {
+    this.dirty = false;
+    try {
+      await this.checkEpoch();
+      const apps = new Set([...this.touched.keys(), ...this.local.appIds()]);
+      for (const appId of apps) if (!this.stopped) await this.syncApp(appId, true);
+      // After NATS lost its data the lists fill up node by node as each resyncs, so a member
+      // missing from them now may just not be back yet: then only additions count.
+      if (this.catchUpPending) await this.catchUp(!this.lostData);
+      this.catchUpPending = false;
+      this.addedOffline.clear();
+      this.lostData = false;
+    } catch (error) {
+      this.failed(error);
+      return false;
     }
-    this.resyncing = (async () => {
-      do {
-        this.resyncAgain = false;
-        this.dirty = false;
-        try {
-          await this.checkEpoch();
-          const apps = new Set([...this.touched.keys(), ...this.local.appIds()]);
-          for (const appId of apps) if (!this.stopped) await this.syncApp(appId, true);
-          // After NATS lost its data the lists fill up node by node as each resyncs, so a member
-          // missing from them now may just not be back yet: then only additions count.
-          if (this.catchUpPending) await this.catchUp(!this.lostData);
-          this.catchUpPending = false;
-          this.addedOffline.clear();
-          this.lostData = false;
-        } catch (error) {
-          this.failed(error);
-          break;
-        }
-      } while (this.resyncAgain && !this.stopped && this.online);
-    })().finally(() => (this.resyncing = undefined));
-    return this.resyncing;
+    return !this.stopped && this.online;
+  });
+
+  private resync(): Promise<void> {
+    return this.resyncer.run();
   }
 
   /** After an outage: tell local presence subscribers about member changes they missed meanwhile. */
-  private async catchUp(removals: boolean): Promise<void> {
-    for (const { appId, channel } of this.views.entries()) {
-      if (!this.online || this.stopped) return;
-      if (this.local.contribution(appId, channel).sockets === 0) {
-        this.views.drop(appId, channel);
-        continue;
-      }
-      const cluster = await read.members(this.link, appId, channel);
-      for (const message of this.views.catchUp(appId, channel, cluster, removals)) this.node?.receive(message);
-    }
+  private catchUp(removals: boolean): Promise<void> {
+    return this.views.catchUpAll(this.local, this.node, removals, () => this.online && !this.stopped, (appId, channel) => read.members(this.link, appId, channel));
   }
+
 
   /** A new epoch key means NATS lost the bucket: every node re-adds what was already announced. */
   private async checkEpoch(): Promise<void> {

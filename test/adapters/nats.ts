@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { natsNames } from "../../src/adapters/nats/names.ts";
 import { token } from "../../src/adapters/nats/state.ts";
-import { freePort, reachable } from "./cluster.ts";
+import { afterAll, beforeAll } from "vitest";
+import type { TestServer } from "../helpers/server.ts";
+import { freePort, reachable, requireService, startCluster, type ClusterOptions } from "./cluster.ts";
 
 export const natsServerInstalled = (): boolean => spawnSync("nats-server", ["--version"]).status === 0;
 
@@ -73,4 +75,22 @@ export async function natsTraces(url: string, prefix: string, nodeId: string): P
   } finally {
     await nc.close();
   }
+}
+
+/** A nats-server for the calling test file, started before its tests and removed after them. */
+export async function natsForFile(): Promise<{ available: boolean; url(): string }> {
+  const available = await requireService(natsServerInstalled(), "the nats-server binary");
+  let nats: OwnNats | undefined;
+  beforeAll(async () => {
+    if (!available) return;
+    nats = await ownNats();
+    await nats.start();
+  });
+  afterAll(() => nats?.destroy());
+  return { available, url: () => nats!.url };
+}
+
+/** Starts cluster nodes with ADAPTER_DRIVER=nats on the given server. */
+export function natsCluster(url: () => string): (size: number, options: ClusterOptions) => Promise<TestServer[]> {
+  return (size, options) => startCluster(size, { ...options, env: { ADAPTER_DRIVER: "nats", NATS_SERVERS: url(), ...options.env } });
 }

@@ -7,6 +7,7 @@ import type {
 import type { Logger } from "../../core/runtime.ts";
 import { LocalAdapter } from "../local.ts";
 import { PresenceViews } from "./presence-views.ts";
+import { Rerun } from "./rerun.ts";
 import type { ScriptName } from "./scripts.ts";
 import { parseItem, parseJson, parseMembers, releasedTransitions, type BusEnvelope, type ClusterBackend, type ClusterOptions } from "./backend.ts";
 
@@ -36,8 +37,6 @@ export class ClusterAdapter implements Adapter {
   private everOnline = false;
   private stopped = false;
   private dirty = false;
-  private resyncing?: Promise<void>;
-  private resyncAgain = false;
   private sweeping = false;
   private readonly views = new PresenceViews();
   /** Reconnected: local presence subscribers may have missed member events sent meanwhile. */
@@ -56,12 +55,7 @@ export class ClusterAdapter implements Adapter {
 
   async start(node: ClusterNode): Promise<void> {
     // Every frame this node delivers passes the presence views, so they know what local clients saw.
-    this.node = {
-      receive: (message) => {
-        if (this.views.observe(message)) node.receive(message);
-      },
-      transition: node.transition?.bind(node),
-    };
+    this.node = this.views.wrap(node);
     let firstUp!: () => void;
     const connected = new Promise<void>((resolve) => (firstUp = resolve));
     this.backend.open(this.bus, {
@@ -90,7 +84,7 @@ export class ClusterAdapter implements Adapter {
     // keep the node from serving its own clients.
     let timer: unknown;
     const timeout = new Promise<void>((resolve) => (timer = this.opts.timers.setTimeout(resolve, this.opts.connectTimeoutMs ?? 5000)));
-    await Promise.race([connected.then(() => this.resyncing), timeout]);
+    await Promise.race([connected.then(() => this.resyncer.idle()), timeout]);
     this.opts.timers.clearTimeout(timer);
     if (!this.online) this.logger.warn(`${this.name} adapter: backend unreachable at start; serving local clients only until it is reachable`);
   }
@@ -98,7 +92,7 @@ export class ClusterAdapter implements Adapter {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.ticker !== undefined) this.opts.timers.clearInterval(this.ticker);
-    await this.resyncing?.catch(() => {});
+    await this.resyncer.idle();
     if (this.online) {
       try {
         // The core has left every channel by now; release leftovers (a failed cleanup) and
@@ -237,17 +231,10 @@ export class ClusterAdapter implements Adapter {
   }
 
   /** After an outage: tell local presence subscribers about member changes they missed meanwhile. */
-  private async catchUp(removals: boolean): Promise<void> {
-    for (const { appId, channel } of this.views.entries()) {
-      if (!this.online || this.stopped) return;
-      if ((await this.local.channelStats(appId, channel)).subscriptionCount === 0) {
-        this.views.drop(appId, channel);
-        continue;
-      }
-      const cluster = parseMembers(await this.runApp("members", appId, [channel]));
-      for (const message of this.views.catchUp(appId, channel, cluster, removals)) this.node?.receive(message);
-    }
+  private catchUp(removals: boolean): Promise<void> {
+    return this.views.catchUpAll(this.local, this.node, removals, () => this.online && !this.stopped, async (appId, channel) => parseMembers(await this.runApp("members", appId, [channel])));
   }
+
 
   async onlineUsers(appId: string, userIds: string[]): Promise<Set<string>> {
     if (userIds.length === 0) return new Set();
@@ -344,28 +331,23 @@ export class ClusterAdapter implements Adapter {
     }
   }
 
-  private resync(): Promise<void> {
-    if (this.resyncing) {
-      this.resyncAgain = true;
-      return this.resyncing;
+  private readonly resyncer = new Rerun(async () => {
+    this.dirty = false;
+    try {
+      const lostData = await this.reconcile();
+      // After Redis lost its data the lists fill up node by node as each resyncs, so a
+      // member missing from them now may just not be back yet: then only additions count.
+      if (this.catchUpPending && !this.stopped) await this.catchUp(!lostData);
+      this.catchUpPending = false;
+    } catch (error) {
+      this.failed(error);
+      return false;
     }
-    this.resyncing = (async () => {
-      do {
-        this.resyncAgain = false;
-        this.dirty = false;
-        try {
-          const lostData = await this.reconcile();
-          // After Redis lost its data the lists fill up node by node as each resyncs, so a
-          // member missing from them now may just not be back yet: then only additions count.
-          if (this.catchUpPending && !this.stopped) await this.catchUp(!lostData);
-          this.catchUpPending = false;
-        } catch (error) {
-          this.failed(error);
-          break;
-        }
-      } while (this.resyncAgain && !this.stopped && this.online);
-    })().finally(() => (this.resyncing = undefined));
-    return this.resyncing;
+    return !this.stopped && this.online;
+  });
+
+  private resync(): Promise<void> {
+    return this.resyncer.run();
   }
 
   /**

@@ -1,7 +1,8 @@
 // What this node's presence subscribers were told about each channel's members. Bus messages
 // sent while this node was cut off never reach it, so after an outage the node compares these
 // views with the cluster's member lists and tells its own sockets what they missed.
-import type { ClusterMessage } from "../../core/adapter.ts";
+import type { ClusterMessage, ClusterNode } from "../../core/adapter.ts";
+import type { LocalAdapter } from "../local.ts";
 import { memberAdded, memberRemoved } from "../../core/messages.ts";
 
 const ADDED = "pusher_internal:member_added";
@@ -10,6 +11,34 @@ const REMOVED = "pusher_internal:member_removed";
 export class PresenceViews {
   /** "appId\nchannel" → userId → user_info, for presence channels with local subscribers. */
   private readonly views = new Map<string, Map<string, unknown>>();
+
+  /** The node an adapter hands frames to: every frame delivered here passes the views first. */
+  wrap(node: ClusterNode): ClusterNode {
+    return {
+      receive: (message) => {
+        if (this.observe(message)) node.receive(message);
+      },
+      transition: node.transition?.bind(node),
+    };
+  }
+
+  /**
+   * After an outage: delivers (through `node`, a wrap()ped one) what each local presence channel
+   * missed, reading the cluster's members with `members`; stops when `active` turns false.
+   */
+  async catchUpAll(
+    local: LocalAdapter, node: ClusterNode | undefined, removals: boolean, active: () => boolean,
+    members: (appId: string, channel: string) => Promise<Map<string, unknown>>,
+  ): Promise<void> {
+    for (const { appId, channel } of this.entries()) {
+      if (!active()) return;
+      if (local.contribution(appId, channel).sockets === 0) {
+        this.drop(appId, channel);
+        continue;
+      }
+      for (const message of this.catchUp(appId, channel, await members(appId, channel), removals)) node?.receive(message);
+    }
+  }
 
   /** The first local subscriber's snapshot starts the view; later frames keep it current. */
   snapshot(appId: string, channel: string, members: Map<string, unknown>): void {

@@ -2,6 +2,7 @@
 // of nodes that stopped heartbeating. Every surviving node may sweep; the CAS in each write lets
 // only one of them see, and announce, each member_removed / vacated / offline.
 import type { Logger } from "../../core/runtime.ts";
+import { Rerun } from "../cluster/rerun.ts";
 import type { NatsLink } from "./connection.ts";
 import { announceChange, type Announcer } from "./names.ts";
 import { nodesIn, parseKey, type ChannelValue, type UserValue } from "./state.ts";
@@ -91,26 +92,21 @@ export class Sweeper {
     }
   }
 
-  sweep(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
+  private readonly sweeps = new Rerun(async () => {
+    for (const k of await this.link.keys(">")) {
+      if (!this.active()) return false;
+      await this.sweepKey(k);
     }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        for (const k of await this.link.keys(">")) {
-          if (!this.active()) return;
-          await this.sweepKey(k);
-        }
-        this.sweptSinceUp = true;
-      } while (this.again && this.active());
-    })().finally(() => (this.running = undefined));
-    return this.running;
+    this.sweptSinceUp = true;
+    return this.active();
+  });
+
+  sweep(): Promise<void> {
+    return this.sweeps.run();
   }
 
-  async idle(): Promise<void> {
-    await this.running?.catch(() => {});
+  idle(): Promise<void> {
+    return this.sweeps.idle();
   }
 
   private async sweepKey(k: string): Promise<void> {
