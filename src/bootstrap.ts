@@ -13,6 +13,7 @@ import { Switchboard } from "./core/server.ts";
 import type { Config } from "./config/load.ts";
 import { createRouter, type SocketBinding } from "./http/router.ts";
 import { consoleLogger } from "./logger.ts";
+import { ClusterRateLimiter } from "./rate-limiters/cluster.ts";
 import { LocalRateLimiter } from "./rate-limiters/local.ts";
 
 /** Everything a runtime entrypoint supplies. */
@@ -64,10 +65,12 @@ function createAdapter(config: Config, platform: Platform, logger: Logger): Adap
 export async function createSwitchboard(config: Config, platform: Platform): Promise<Instance> {
   const logger = platform.logger ?? consoleLogger(config.logLevel);
   const apps = await createAppStore(config, platform, logger);
+  const adapter = createAdapter(config, platform, logger);
+  const localLimiter = new LocalRateLimiter(platform.timers.now);
   const server = new Switchboard({
     settings: config,
     apps,
-    adapter: createAdapter(config, platform, logger),
+    adapter,
     timers: platform.timers,
     crypto: platform.crypto,
     logger,
@@ -77,7 +80,7 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
   const router = createRouter({
     server,
     sockets: platform.sockets,
-    rateLimiter: new LocalRateLimiter(platform.timers.now),
+    rateLimiter: adapter.consumeRate ? new ClusterRateLimiter(adapter, localLimiter) : localLimiter,
     memoryUsage: platform.memoryUsage,
   });
   return {

@@ -6,7 +6,9 @@
 import type {
   Adapter, BroadcastOptions, CachedEvent, ChannelStats, ClusterMessage, ClusterNode, JoinResult, LeaveResult, Member,
 } from "../core/adapter.ts";
+import type { RateLimitResult } from "../core/rate-limiter.ts";
 import type { Logger, Timers } from "../core/runtime.ts";
+import { LocalRateLimiter } from "../rate-limiters/local.ts";
 import type { BusEnvelope } from "./cluster/backend.ts";
 import { LocalAdapter } from "./local.ts";
 import { NatsLink } from "./nats/connection.ts";
@@ -59,9 +61,11 @@ export class NatsAdapter implements Adapter {
   private readonly sweeper: Sweeper;
   /** Apps whose connection quota is enforced (they keep a "q" key). */
   private readonly quotaApps = new Set<string>();
+  private readonly rates: LocalRateLimiter;
 
   constructor(private readonly opts: NatsAdapterOptions) {
     this.local = new LocalAdapter(opts.timers.now);
+    this.rates = new LocalRateLimiter(opts.timers.now);
     this.logger = opts.logger;
     const names = natsNames(opts.prefix);
     this.bus = names.bus;
@@ -296,6 +300,19 @@ export class NatsAdapter implements Adapter {
 
   async cacheGet(appId: string, channel: string): Promise<CachedEvent | null> {
     return this.query(() => read.cacheGet(this.link, appId, channel), () => this.local.cacheGet(appId, channel));
+  }
+
+  /**
+   * NATS has no cheap shared counter, so each live node enforces its share of the limit (the
+   * remainder goes to the first nodes in id order): the cluster never exceeds it, though uneven
+   * load can refuse a request on one node while another still has budget.
+   */
+  async consumeRate(appId: string, bucket: string, points: number, limit: number): Promise<RateLimitResult | undefined> {
+    if (!this.online) return undefined;
+    const nodes = this.sweeper.liveNodes();
+    const rank = nodes.indexOf(this.nodeId);
+    const share = Math.floor(limit / nodes.length) + (rank < limit % nodes.length ? 1 : 0);
+    return this.rates.consume(appId, bucket, points, share);
   }
 
   // --- plumbing ---

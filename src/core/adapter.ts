@@ -1,6 +1,7 @@
 // The cluster-shaped view of channel, presence and user state. The core asks the adapter for
 // every state transition and query, so a Redis or NATS adapter gives cluster-wide answers
 // without the core changing. All queries are async for that reason.
+import type { RateLimitResult } from "./rate-limiter.ts";
 
 export interface Member {
   userId: string;
@@ -100,4 +101,11 @@ export interface Adapter {
 
   cacheSet(appId: string, channel: string, event: string, data: string, ttlSeconds: number): Promise<void>;
   cacheGet(appId: string, channel: string): Promise<CachedEvent | null>;
+
+  /**
+   * Counts `points` against the app's cluster-wide budget `bucket` for the current one-second
+   * window. Undefined when the adapter keeps no shared state or cannot reach it: the caller then
+   * counts on this node.
+   */
+  consumeRate?(appId: string, bucket: string, points: number, limit: number): Promise<RateLimitResult | undefined>;
 }

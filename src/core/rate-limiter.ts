@@ -7,5 +7,6 @@ export interface RateLimitResult {
 }
 
 export interface RateLimiter {
-  consume(key: string, points: number, limitPerSecond: number): Promise<RateLimitResult>;
+  /** Counts `points` against the app's budget `bucket` ("backend", "read") for this second. */
+  consume(appId: string, bucket: string, points: number, limitPerSecond: number): Promise<RateLimitResult>;
 }

@@ -36,7 +36,7 @@ export async function authenticate(server: Switchboard, c: Context): Promise<Api
 
 async function limit(limiter: RateLimiter, req: ApiRequest, kind: string, points: number, perSecond: number): Promise<void> {
   if (perSecond < 0) return;
-  const result = await limiter.consume(`${req.app.id}:${kind}`, points, perSecond);
+  const result = await limiter.consume(req.app.id, kind, points, perSecond);
   req.headers["X-RateLimit-Limit"] = String(perSecond);
   req.headers["X-RateLimit-Remaining"] = String(result.remaining);
   if (!result.allowed) {

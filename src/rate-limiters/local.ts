@@ -6,7 +6,8 @@ export class LocalRateLimiter implements RateLimiter {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async consume(key: string, points: number, limit: number): Promise<RateLimitResult> {
+  async consume(appId: string, bucket: string, points: number, limit: number): Promise<RateLimitResult> {
+    const key = `${appId}\n${bucket}`;
     const now = this.now();
     let window = this.windows.get(key);
     if (!window || now - window.start >= 1000) {

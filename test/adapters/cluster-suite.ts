@@ -213,4 +213,25 @@ export function describeCluster(driver: ClusterDriver): void {
       first.close();
     });
   });
+
+  describe.skipIf(!driver.available)(`${driver.label} adapter: cluster-wide REST rate limit`, () => {
+    let nodes: TestServer[] = [];
+    beforeAll(async () => {
+      nodes = await driver.start(3, { prefix: uniquePrefix("rate"), env: { APP_MAX_BACKEND_EVENTS_PER_SECOND: "5" } });
+    });
+    afterAll(() => Promise.all(nodes.map((n) => n.stop())));
+
+    it("lets the nodes together through no more than the app's limit", async () => {
+      // 15 events in one burst, 5 to each node. Counted per node all 15 would pass; shared, at most
+      // 5 per one-second window pass (10 if the burst straddles a window boundary).
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 15 }, (_, i) => sdk(nodes[i % 3]!).trigger("rated", "ev", { i })),
+      );
+      const passed = outcomes.filter((o) => o.status === "fulfilled").length;
+      const refused = outcomes.filter((o) => o.status === "rejected" && (o.reason as { status?: number }).status === 429).length;
+      expect(passed + refused).toBe(15);
+      expect(passed).toBeGreaterThan(0);
+      expect(passed).toBeLessThanOrEqual(10);
+    });
+  });
 }

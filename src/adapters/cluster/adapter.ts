@@ -4,6 +4,7 @@
 import type {
   Adapter, BroadcastOptions, CachedEvent, ChannelStats, ClusterMessage, ClusterNode, JoinResult, LeaveResult, Member,
 } from "../../core/adapter.ts";
+import type { RateLimitResult } from "../../core/rate-limiter.ts";
 import type { Logger } from "../../core/runtime.ts";
 import { LocalAdapter } from "../local.ts";
 import { PresenceViews } from "./presence-views.ts";
@@ -251,6 +252,13 @@ export class ClusterAdapter implements Adapter {
     const entry = parseJson(json) as { event: string; data: string } | null;
     if (!entry) return null;
     return { event: entry.event, data: entry.data, ttl: Math.max(1, Math.ceil(Number(pttl) / 1000)) };
+  }
+
+  async consumeRate(appId: string, bucket: string, points: number, limit: number): Promise<RateLimitResult | undefined> {
+    const remote = await this.query(() => this.runApp("rateConsume", appId, [bucket, points, limit]));
+    if (remote === undefined) return undefined;
+    const [allowed, used, left] = remote as [number, number, number];
+    return { allowed: allowed === 1, remaining: Math.max(0, limit - Number(used)), resetMs: Number(left) };
   }
 
   // --- plumbing ---

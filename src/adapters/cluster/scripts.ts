@@ -208,6 +208,19 @@ local v = redis.call('GET', k)
 if not v then return {} end
 return {v, redis.call('PTTL', k)}`),
 
+  // ARGV: B, bucket, points, limit → {allowed 1/0, used, ms left in the window}. One fixed
+  // one-second window per bucket for the whole cluster, timed by Redis (PEXPIRE on first use).
+  rateConsume: app("sbRate", `
+local k = B .. 'rl:' .. ARGV[2]
+local points = tonumber(ARGV[3])
+local used = tonumber(redis.call('GET', k) or '0')
+local left = redis.call('PTTL', k)
+if left < 0 then left = 1000 end
+if used + points > tonumber(ARGV[4]) then return {0, used, left} end
+used = redis.call('INCRBY', k, points)
+if used == points then redis.call('PEXPIRE', k, 1000) end
+return {1, used, left}`),
+
   // ARGV: G, node → 1 when the node must resynchronise: it was not registered (first start, or
   // Redis lost its data) or another node swept its state while it was too slow to beat.
   heartbeat: nodes("sbHeartbeat", `

@@ -38,6 +38,11 @@ export class Sweeper {
     private readonly active: () => boolean,
   ) {}
 
+  /** This node and every node heard from within the timeout, in a stable order. */
+  liveNodes(): string[] {
+    return [this.nodeId, ...this.lastSeen.keys()].sort();
+  }
+
   alive(nodeId: string): boolean {
     return nodeId === this.nodeId || this.lastSeen.has(nodeId);
   }
