@@ -3,6 +3,7 @@
 // clients that subscribe with tokens signed like an app's auth endpoint would.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, Socket } from "node:net";
+import { Redis } from "ioredis";
 import { authToken, byEvent, dataOf, rawClient, sdk, type Frame, type RawClient } from "../helpers/clients.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 
@@ -103,6 +104,20 @@ export function ownRedis(port: number): OwnRedis {
     },
     kill,
   };
+}
+
+/** What a Redis still holds of a node under the Lua scripts' key layout (empty once cleaned up). */
+export async function redisTraces(url: string, prefix: string, nodeId: string, appId = "app-id"): Promise<string[]> {
+  const redis = new Redis(url);
+  try {
+    const left: string[] = [];
+    if ((await redis.zscore(`${prefix}{nodes}:nodes`, nodeId)) !== null) left.push("heartbeat entry");
+    if ((await redis.scard(`${prefix}{${appId}}:n:${nodeId}`)) > 0) left.push("recorded items");
+    if ((await redis.exists(`${prefix}{nodes}:na:${nodeId}`)) > 0) left.push("app list");
+    return left;
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export const ACK = "pusher_internal:subscription_succeeded";

@@ -1,7 +1,6 @@
 // Node and bus failures (test/adapters/failover-suite.ts) on the redis driver: the Redis on 6379
 // for SIGKILL/SIGTERM, and a private redis-server for the restart test.
-import { Redis } from "ioredis";
-import { freePort, ownRedis, reachable, requireService, startCluster } from "../adapters/cluster.ts";
+import { freePort, ownRedis, reachable, redisTraces, requireService, startCluster } from "../adapters/cluster.ts";
 import { describeFailover } from "../adapters/failover-suite.ts";
 
 const redisUp = await requireService(reachable(6379), "Redis on 127.0.0.1:6379");
@@ -15,18 +14,7 @@ describeFailover({
   busName: "Redis",
   available: redisUp,
   start: startCluster,
-  async traces(prefix, nodeId) {
-    const redis = new Redis("redis://127.0.0.1:6379");
-    try {
-      const left: string[] = [];
-      if ((await redis.zscore(`${prefix}{nodes}:nodes`, nodeId)) !== null) left.push("heartbeat entry");
-      if ((await redis.scard(`${prefix}{app-id}:n:${nodeId}`)) > 0) left.push("recorded items");
-      if ((await redis.exists(`${prefix}{nodes}:na:${nodeId}`)) > 0) left.push("app list");
-      return left;
-    } finally {
-      redis.disconnect();
-    }
-  },
+  traces: (prefix, nodeId) => redisTraces("redis://127.0.0.1:6379", prefix, nodeId),
   ownBus: redisBinary
     ? async () => {
         const redis = ownRedis(await freePort());
