@@ -21,6 +21,8 @@ declare namespace Bun {
     readonly hostname: string;
     /** Same return values as ServerWebSocket.send, for the topic as a whole. */
     publish(topic: string, data: string): number;
+    /** Upgrades the request to a WebSocket whose `data` is `options.data`; false if it cannot. */
+    upgrade(request: Request, options?: { data?: unknown; headers?: HeadersInit }): boolean;
     stop(closeActiveConnections?: boolean): Promise<void>;
   }
 

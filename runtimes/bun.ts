@@ -1,16 +1,16 @@
-// Bun entrypoint: Bun.serve with hono/bun's WebSocket handlers, Bun's native topic pub/sub for
+// Bun entrypoint: Bun.serve, its WebSocket handlers driving the core directly (the upgrade is
+// routed by the shared Hono router), Bun's native topic pub/sub for
 // channel fan-out and Bun.CryptoHasher for HMAC/MD5. Also the source of the single binary
 // (`bun build --compile runtimes/bun.ts`). Protocol logic is shared with Node and Deno in src/.
 import { readFileSync } from "node:fs";
-import { upgradeWebSocket, websocket } from "hono/bun";
-import type { WSContext } from "hono/ws";
 import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
 import type { Config } from "../src/config/load.ts";
 import type { CryptoProvider, NativePubSub, RawSocket, Timers } from "../src/core/runtime.ts";
 import type { SocketHandle } from "../src/core/server.ts";
+import type { SocketBinding } from "../src/http/router.ts";
 import { gracefulStop, runMain } from "./cli.ts";
 
-type BunSocketRaw = Bun.ServerWebSocket<unknown>;
+type BunSocketRaw = Bun.ServerWebSocket<SocketHandle>;
 
 const bunCrypto: CryptoProvider = {
   async hmacSha256Hex(secret, message) {
@@ -29,10 +29,7 @@ const timers: Timers = {
   now: Date.now,
 };
 
-/**
- * The core's view of one Bun socket. Built once per connection from `ws.raw` (the stable
- * ServerWebSocket): hono/bun makes a new WSContext for every event, so nothing may hang off that.
- */
+/** The core's view of one Bun socket, built once when it opens. */
 class BunSocket implements RawSocket {
   constructor(readonly raw: BunSocketRaw) {}
   send(frame: string): void {
@@ -57,14 +54,17 @@ class BunSocket implements RawSocket {
   }
 }
 
-/** Pong/ping control frames arrive on Bun's handler, not hono's: route them by raw socket. */
-const handles = new WeakMap<BunSocketRaw, SocketHandle>();
-
-function wrapSocket(ws: WSContext<BunSocketRaw>, handle: SocketHandle): RawSocket {
-  const raw = ws.raw!;
-  handles.set(raw, handle);
-  return new BunSocket(raw);
-}
+/**
+ * The router accepted an upgrade: Bun upgrades with the core's handle as the socket's `data`,
+ * and the `websocket` handlers below drive it directly. Nothing else is kept per socket: no
+ * Context, URL or event closures (hono/bun keeps those and builds a WSContext per event).
+ */
+const sockets: SocketBinding = {
+  upgrade(c, handle) {
+    const server = c.env as Bun.Server;
+    return server.upgrade(c.req.raw, { data: handle }) ? new Response(null) : undefined;
+  },
+};
 
 /** Bun's publish result: bytes sent; -1 some subscriber is backed up; 0 dropped (or nobody). */
 const backedUp = (result: number) => result <= 0;
@@ -78,7 +78,7 @@ export async function startBun(config: Config) {
   const platform: Platform = {
     // A `bun build --compile` binary runs from Bun's embedded file system.
     name: import.meta.url.includes("$bunfs") ? `binary, bun ${Bun.version}` : `bun ${Bun.version}`,
-    sockets: { upgradeWebSocket, wrapSocket },
+    sockets,
     timers,
     crypto: bunCrypto,
     readTextFile: (path) => Bun.file(path).text(),
@@ -96,12 +96,12 @@ export async function startBun(config: Config) {
     port: config.port,
     fetch: (request, srv) => instance.router.fetch(request, srv),
     websocket: {
-      ...websocket,
-      // Text and binary frames are decoded alike; decoding here also avoids handing hono a
-      // Buffer's whole backing ArrayBuffer.
-      message: (ws, message) => websocket.message(ws, typeof message === "string" ? message : decoder.decode(message)),
-      ping: (ws) => handles.get(ws)?.alive(),
-      pong: (ws) => handles.get(ws)?.alive(),
+      open: (ws: BunSocketRaw) => ws.data.open(new BunSocket(ws)),
+      // Text and binary frames are decoded alike.
+      message: (ws: BunSocketRaw, message) => ws.data.message(typeof message === "string" ? message : decoder.decode(message)),
+      close: (ws: BunSocketRaw) => ws.data.close(),
+      ping: (ws: BunSocketRaw) => ws.data.alive(),
+      pong: (ws: BunSocketRaw) => ws.data.alive(),
       maxPayloadLength: Math.ceil(config.maxWebSocketMessageKb * 1024),
       // Liveness is the core's job (activity_timeout, pusher:ping, 4201), the same on every runtime.
       idleTimeout: 0,

@@ -1,12 +1,11 @@
-// Deno entrypoint: Deno.serve for HTTP, Deno.upgradeWebSocket for WebSockets (through hono's
-// WebSocket helper), Web Crypto for HMAC. Protocol logic is shared with Node and Bun in src/.
+// Deno entrypoint: Deno.serve for HTTP, Deno.upgradeWebSocket for WebSockets (the upgrade is
+// routed by the shared Hono router), Web Crypto for HMAC. Protocol logic is shared with Node and Bun in src/.
 // Run with `deno run -A runtimes/deno.ts` from the repo root (deno.json: nodeModulesDir manual).
-import { defineWebSocketHelper, WSContext } from "hono/ws";
 import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
 import type { Config } from "../src/config/load.ts";
 import { webCryptoProvider } from "../src/core/crypto.ts";
 import type { RawSocket, Timers } from "../src/core/runtime.ts";
-import type { SocketHandle } from "../src/core/server.ts";
+import type { SocketBinding } from "../src/http/router.ts";
 import { configOrExit, gracefulStop } from "./cli.ts";
 
 const OPEN = 1;
@@ -25,56 +24,54 @@ function unref(id: unknown): number {
   return id as number;
 }
 
-/**
- * hono/deno's helper, plus: `idleTimeout: 0`, because Deno's own idle pings close silent
- * sockets with 1001 on a schedule of their own, while liveness is the core's job (activity
- * timeout, pusher:ping, 4201) on every runtime; and a case-insensitive Upgrade check.
- */
-const upgradeWebSocket = defineWebSocketHelper<WebSocket, Deno.UpgradeWebSocketOptions>((c, events, options) => {
-  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") return;
-  const protocol = c.req.header("sec-websocket-protocol")?.split(",")[0]?.trim();
-  const { response, socket } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 0, ...(protocol ? { protocol } : {}), ...options });
-  // The router decodes strings and ArrayBuffers; a Blob (the spec's default) would need an await.
-  socket.binaryType = "arraybuffer";
-  const ws = new WSContext<WebSocket>({
-    send: (data) => socket.send(data),
-    close: (code, reason) => socket.close(code, reason),
-    raw: socket,
-    get readyState() {
-      return socket.readyState as 0 | 1 | 2 | 3;
-    },
-    get protocol() {
-      return socket.protocol;
-    },
-    url: null,
-  });
-  socket.onopen = (event) => events.onOpen?.(event, ws);
-  socket.onmessage = (event) => events.onMessage?.(event, ws);
-  socket.onclose = (event) => events.onClose?.(event, ws);
-  socket.onerror = (event) => events.onError?.(event, ws);
-  return response;
-});
+const decoder = new TextDecoder();
 
 /**
  * Deno's server WebSocket has no ping API and does not surface pongs, so `ping` is absent: the
  * core's pusher:ping/pusher:pong keeps liveness working. Deno throws on send after close (ws and
  * Bun ignore it), which must not abort a broadcast loop, hence the readyState guard.
  */
-function wrapSocket(ws: WSContext<WebSocket>, _handle: SocketHandle): RawSocket {
-  const raw = ws.raw!;
-  return {
-    send: (frame) => {
-      if (raw.readyState === OPEN) raw.send(frame);
-    },
-    close: (code, reason) => raw.close(code, reason),
-    bufferedAmount: () => raw.bufferedAmount,
-  };
+class DenoSocket implements RawSocket {
+  constructor(readonly raw: WebSocket) {}
+  send(frame: string): void {
+    if (this.raw.readyState === OPEN) this.raw.send(frame);
+  }
+  close(code: number, reason: string): void {
+    this.raw.close(code, reason);
+  }
+  bufferedAmount(): number {
+    return this.raw.bufferedAmount;
+  }
 }
+
+/**
+ * The router accepted an upgrade: Deno.upgradeWebSocket with `idleTimeout: 0`, because Deno's own
+ * idle pings close silent sockets with 1001 on a schedule of their own, while liveness is the
+ * core's job (activity timeout, pusher:ping, 4201) on every runtime. The socket's events go
+ * straight to the core's handle; nothing of Hono's Context is kept.
+ */
+const sockets: SocketBinding = {
+  upgrade(c, handle) {
+    const protocol = c.req.header("sec-websocket-protocol")?.split(",")[0]?.trim();
+    const { response, socket } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 0, ...(protocol ? { protocol } : {}) });
+    // Strings and ArrayBuffers decode synchronously; a Blob (the spec's default) would need an await.
+    socket.binaryType = "arraybuffer";
+    socket.onopen = () => handle.open(new DenoSocket(socket));
+    socket.onmessage = (event) => {
+      const data = event.data;
+      if (typeof data === "string") handle.message(data);
+      else if (data instanceof ArrayBuffer) handle.message(decoder.decode(data));
+    };
+    socket.onclose = () => handle.close();
+    socket.onerror = () => handle.close();
+    return response;
+  },
+};
 
 export async function startDeno(config: Config) {
   const platform: Platform = {
     name: `deno ${Deno.version.deno}`,
-    sockets: { upgradeWebSocket, wrapSocket },
+    sockets,
     timers,
     crypto: webCryptoProvider(),
     readTextFile: (path) => Deno.readTextFile(path),

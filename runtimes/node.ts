@@ -4,11 +4,15 @@ import { createHash, createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { serve, upgradeWebSocket } from "@hono/node-server";
-import type { WSContext } from "hono/ws";
-import { WebSocketServer, type WebSocket } from "ws";
+import { STATUS_CODES, type IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { setFlagsFromString } from "node:v8";
+import { serve } from "@hono/node-server";
+import type { Hono } from "hono";
+import { WebSocket, WebSocketServer } from "ws";
 import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
 import type { Config } from "../src/config/load.ts";
+import type { SocketBinding } from "../src/http/router.ts";
 import { gracefulStop, runMain } from "./cli.ts";
 import type { CryptoProvider, RawSocket, Timers } from "../src/core/runtime.ts";
 import type { SocketHandle } from "../src/core/server.ts";
@@ -69,29 +73,170 @@ function flushCorked() {
   corked.clear();
 }
 
-function wrapSocket(ws: WSContext<WebSocket>, handle: SocketHandle): RawSocket {
-  const raw = ws.raw!;
-  raw.on("pong", handle.alive);
-  raw.on("ping", handle.alive);
-  return {
-    send: (frame) => {
-      // Straight to the TCP socket: ws's Sender only queues while compressing, which is off
-      // (perMessageDeflate: false below). Relies on ws 8's _socket, hence the exact ws pin.
-      const sock = (raw as unknown as { _socket?: Corkable })._socket;
-      if (raw.readyState !== 1 || !sock) return;
-      if (!corked.has(sock)) {
-        sock.cork();
-        corked.add(sock);
-        if (!flushScheduled) {
-          flushScheduled = true;
-          setImmediate(flushCorked);
-        }
+/** The core's view of one ws socket: one small object, its methods on the prototype. */
+class NodeSocket implements RawSocket {
+  constructor(readonly ws: SwitchboardWebSocket) {}
+  send(frame: string): void {
+    // Straight to the TCP socket: ws's Sender only queues while compressing, which is off
+    // (perMessageDeflate: false below). Relies on ws 8's _socket, hence the exact ws pin.
+    const ws = this.ws;
+    const sock = (ws as unknown as { _socket?: Corkable })._socket;
+    if (ws.readyState !== 1 || !sock) return;
+    if (!corked.has(sock)) {
+      sock.cork();
+      corked.add(sock);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushCorked);
       }
-      sock.write(wireOf(frame));
+    }
+    sock.write(wireOf(frame));
+  }
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+  ping(): void {
+    this.ws.ping();
+  }
+}
+
+/**
+ * ws's socket class with a slot for the core's handle, so the event listeners below are shared
+ * functions (`this` is the socket) instead of closures per connection.
+ */
+class SwitchboardWebSocket extends WebSocket {
+  handle: SocketHandle | undefined = undefined;
+}
+
+/** Open sockets, for the final terminate on stop (ws's own clientTracking adds a closure each). */
+const open = new Set<SwitchboardWebSocket>();
+
+function onMessage(this: WebSocket, data: Buffer) {
+  // Text and binary frames alike; ws has already checked a text frame's UTF-8.
+  (this as SwitchboardWebSocket).handle!.message(data.toString());
+}
+function onAlive(this: WebSocket) {
+  (this as SwitchboardWebSocket).handle!.alive();
+}
+function onClose(this: WebSocket) {
+  open.delete(this as SwitchboardWebSocket);
+  (this as SwitchboardWebSocket).handle!.close();
+}
+// ws always emits close after error; a listener must exist so the error is not thrown.
+function ignore() {}
+
+function attach(ws: SwitchboardWebSocket, handle: SocketHandle): void {
+  ws.handle = handle;
+  open.add(ws);
+  ws.on("message", onMessage);
+  ws.on("ping", onAlive);
+  ws.on("pong", onAlive);
+  ws.on("close", onClose);
+  ws.on("error", ignore);
+  handle.open(new NodeSocket(ws));
+}
+
+/** What the router's upgrade leaves for the 'upgrade' listener: the socket's handle. */
+interface UpgradeEnv {
+  handle?: SocketHandle;
+}
+
+/** The router decided to upgrade: note the handle; nothing of the Context or Request is kept. */
+const sockets: SocketBinding = {
+  upgrade(c, handle) {
+    const env = c.env as UpgradeEnv | undefined;
+    if (!env || !("handle" in env)) return undefined;
+    env.handle = handle;
+    return new Response(null);
+  },
+};
+
+/** An IncomingMessage's headers behind the slice of the Headers API that Hono's `c.req.header` uses. */
+class IncomingHeaders {
+  constructor(private readonly headers: IncomingMessage["headers"]) {}
+  get(name: string): string | null {
+    const value = this.headers[name.toLowerCase()];
+    return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+  }
+  has(name: string): boolean {
+    return this.headers[name.toLowerCase()] !== undefined;
+  }
+  forEach(fn: (value: string, key: string) => void): void {
+    for (const key of Object.keys(this.headers)) fn(this.get(key)!, key);
+  }
+}
+
+/**
+ * The Request Hono routes for an upgrade. `url`, `method` and `headers` come straight from the
+ * IncomingMessage; anything else (body, signal, clone, …) builds the real fetch Request on first
+ * use. Building one per upgrade was ~7 KB of allocation per handshake (Headers, URL, AbortSignal).
+ */
+function requestOf(req: IncomingMessage): Request {
+  const url = `http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`;
+  const own = { url, method: req.method ?? "GET", headers: new IncomingHeaders(req.headers) };
+  let real: Request | undefined;
+  const materialize = () => {
+    if (!real) {
+      const headers = new Headers();
+      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+      real = new Request(url, { method: own.method, headers });
+    }
+    return real;
+  };
+  return new Proxy(own, {
+    get(target, key) {
+      if (Object.hasOwn(target, key)) return target[key as keyof typeof target];
+      const request = materialize();
+      const value = Reflect.get(request, key, request) as unknown;
+      return typeof value === "function" ? value.bind(request) : value;
     },
-    close: (code, reason) => raw.close(code, reason),
-    bufferedAmount: () => raw.bufferedAmount,
-    ping: () => raw.ping(),
+    has: (target, key) => Object.hasOwn(target, key) || key in materialize(),
+    getPrototypeOf: () => Request.prototype,
+  }) as unknown as Request;
+}
+
+/** Answers an upgrade the router did not accept (e.g. an API route's 4xx) and closes. */
+async function reject(socket: Duplex, response: Response): Promise<void> {
+  const body = Buffer.from(await response.arrayBuffer().catch(() => new ArrayBuffer(0)));
+  if (socket.destroyed) return;
+  const type = response.headers.get("content-type");
+  const head =
+    `HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ""}\r\nConnection: close\r\n` +
+    (type ? `Content-Type: ${type}\r\n` : "") +
+    `Content-Length: ${body.length}\r\n\r\n`;
+  socket.end(Buffer.concat([Buffer.from(head), body]));
+}
+
+/**
+ * Upgrades go through the Hono router like any request (routing, path prefix, the 4005 catch-all),
+ * but the ws upgrade happens here, after the router returned: the socket keeps only the core's
+ * handle, not @hono/node-server's Context, Request and per-socket closures (12 KB a socket).
+ */
+function upgradeListener(router: Hono, wss: WebSocketServer) {
+  const finish = (req: IncomingMessage, socket: Duplex, head: Buffer, env: UpgradeEnv, response: Response) => {
+    const handle = env.handle;
+    if (!handle) return void reject(socket, response);
+    socket.off("error", ignore);
+    wss.handleUpgrade(req, socket, head, (ws) => attach(ws as SwitchboardWebSocket, handle));
+  };
+  return (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", ignore);
+    const env: UpgradeEnv = { handle: undefined };
+    let response: Response | Promise<Response>;
+    try {
+      response = router.fetch(requestOf(req), env);
+    } catch {
+      response = new Response(null, { status: 400 });
+    }
+    // The router answers an upgrade synchronously: the handshake completes in this turn.
+    if (!(response instanceof Promise)) return finish(req, socket, head, env, response);
+    response.then(
+      (r) => finish(req, socket, head, env, r),
+      () => finish(req, socket, head, env, new Response(null, { status: 500 })),
+    );
   };
 }
 
@@ -100,10 +245,12 @@ export async function startNode(config: Config) {
     noServer: true,
     maxPayload: Math.ceil(config.maxWebSocketMessageKb * 1024),
     perMessageDeflate: false,
+    clientTracking: false,
+    WebSocket: SwitchboardWebSocket,
   });
   const platform: Platform = {
     name: `node ${process.version}`,
-    sockets: { upgradeWebSocket, wrapSocket },
+    sockets,
     timers,
     crypto: nodeCrypto,
     readTextFile: (path) => readFile(path, "utf8"),
@@ -115,19 +262,38 @@ export async function startNode(config: Config) {
   const instance = await createSwitchboard(config, platform);
   const http = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const srv = serve(
-      { fetch: instance.router.fetch, hostname: config.bindAddress, port: config.port, websocket: { server: wss } },
+      { fetch: instance.router.fetch, hostname: config.bindAddress, port: config.port },
       () => resolve(srv),
     );
+    srv.on("upgrade", upgradeListener(instance.router, wss));
   });
   const port = (http.address() as AddressInfo).port;
   for (const line of startupLines(config, platform.name, port)) instance.logger.info(line);
 
   const stop = gracefulStop(config, instance, async () => {
-    for (const client of wss.clients) client.terminate();
+    for (const ws of open) ws.terminate();
     await new Promise<void>((resolve) => http.close(() => resolve()));
   });
   return { instance, port, stop };
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/").split("/").pop()!);
-if (isMain) runMain(process, (path) => readFileSync(path, "utf8"), startNode);
+/**
+ * Keeps V8's young generation at its initial size (1 MB semi-spaces) instead of letting it grow to
+ * 16 MB each under an allocation burst such as thousands of handshakes. Grown semi-spaces stay
+ * committed while the server idles, since an idle server allocates too little to trigger the GC
+ * that would shrink them: that was a fixed ~15–20 MB of RSS, 3 KB per connection at 5000 and 8 KB
+ * at 2000. `--max-semi-space-size` would do the same but only works on the command line; this
+ * also covers `node dist/node.js`. Passing either flag yourself (command line or NODE_OPTIONS)
+ * leaves V8's default growth in place.
+ */
+export function limitYoungGeneration(execArgv: string[], nodeOptions = ""): boolean {
+  if ([...execArgv, nodeOptions].some((arg) => /semi[-_]space/.test(arg))) return false;
+  setFlagsFromString("--semi-space-growth-factor=1");
+  return true;
+}
+
+if (isMain) {
+  limitYoungGeneration(process.execArgv, process.env.NODE_OPTIONS);
+  runMain(process, (path) => readFileSync(path, "utf8"), startNode);
+}

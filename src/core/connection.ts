@@ -18,6 +18,10 @@ export interface SignedInUser {
 
 type Task = () => void | Promise<void>;
 
+/** Shared by every socket that has not subscribed to anything (most idle ones): no Map each. */
+const NO_CHANNELS: ReadonlyMap<string, Subscription> = new Map();
+const NO_TASKS: readonly Task[] = [];
+
 /**
  * Per-socket protocol state. Inbound frames are processed strictly in order: while an async
  * step (HMAC, an adapter round trip) is in flight, later frames wait in a bounded backlog.
@@ -26,7 +30,8 @@ export class Connection {
   id = "";
   app!: App;
   state: "opening" | "open" | "closed" = "opening";
-  readonly channels = new Map<string, Subscription>();
+  /** Subscribed channels; change it through addChannel/removeChannel. */
+  channels: ReadonlyMap<string, Subscription> = NO_CHANNELS;
   user?: SignedInUser;
   lastSeen: number;
   /** When the server pinged and is waiting for any inbound frame; 0 when not waiting. */
@@ -40,7 +45,8 @@ export class Connection {
   registered = false;
 
   private busy = false;
-  private readonly backlog: Task[] = [];
+  /** Frames waiting behind an async step; allocated the first time one has to wait. */
+  private backlog: Task[] = NO_TASKS as Task[];
   private onIdle?: () => void;
 
   constructor(
@@ -51,6 +57,15 @@ export class Connection {
     private readonly onTaskError: (error: unknown) => void,
   ) {
     this.lastSeen = now;
+  }
+
+  addChannel(channel: string, sub: Subscription): void {
+    if (this.channels === NO_CHANNELS) this.channels = new Map();
+    (this.channels as Map<string, Subscription>).set(channel, sub);
+  }
+
+  removeChannel(channel: string): void {
+    if (this.channels !== NO_CHANNELS) (this.channels as Map<string, Subscription>).delete(channel);
   }
 
   get open(): boolean {
@@ -97,6 +112,7 @@ export class Connection {
         this.terminate(CloseCode.OverCapacity, "Too many messages waiting to be processed");
         return;
       }
+      if (this.backlog === NO_TASKS) this.backlog = [];
       this.backlog.push(task);
       return;
     }
@@ -105,7 +121,7 @@ export class Connection {
 
   /** Calls `fn` once no task is in flight (used for cleanup after close). */
   whenIdle(fn: () => void): void {
-    this.backlog.length = 0;
+    if (this.backlog !== NO_TASKS) this.backlog.length = 0;
     if (this.busy) this.onIdle = fn;
     else fn();
   }
@@ -132,11 +148,7 @@ export class Connection {
 
   private next(): void {
     this.busy = false;
-    while (!this.busy) {
-      const task = this.backlog.shift();
-      if (!task) break;
-      this.run(task);
-    }
+    while (!this.busy && this.backlog.length > 0) this.run(this.backlog.shift()!);
     if (!this.busy && this.onIdle) {
       const fn = this.onIdle;
       this.onIdle = undefined;

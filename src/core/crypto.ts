@@ -39,11 +39,17 @@ export function timingSafeEqual(a: string, b: string): boolean {
 
 /** Random integer in [0, 10^10], the range Pusher's SDKs expect for each half of a socket id. */
 export function randomSocketIdPart(): string {
-  const words = new Uint32Array(2);
-  globalThis.crypto.getRandomValues(words);
-  const value = (words[0]! * 2 ** 21 + (words[1]! >>> 11)) % 10_000_000_001;
+  // One buffer of random words, refilled when used up: no typed array per call (two per socket).
+  if (wordsUsed >= randomWords.length) {
+    globalThis.crypto.getRandomValues(randomWords);
+    wordsUsed = 0;
+  }
+  const value = (randomWords[wordsUsed]! * 2 ** 21 + (randomWords[wordsUsed + 1]! >>> 11)) % 10_000_000_001;
+  wordsUsed += 2;
   return String(value);
 }
+const randomWords = new Uint32Array(256);
+let wordsUsed = randomWords.length;
 
 export function randomHex(bytes: number): string {
   const buf = new Uint8Array(bytes);

@@ -28,13 +28,50 @@ export interface ServerDeps {
 
 const utf8 = new TextEncoder();
 
-/** What a runtime calls for one WebSocket. */
+/**
+ * What a runtime calls for one WebSocket. Call these as methods (`handle.alive()`), not as
+ * detached functions: one small object per socket, no closures.
+ */
 export interface SocketHandle {
   open(socket: RawSocket): void;
   message(data: string): void;
   /** A WebSocket pong (or ping) control frame arrived: proof of life. */
   alive(): void;
   close(): void;
+}
+
+/** The handle of one socket: the upgrade's request until it opens, then its connection. */
+class Handle implements SocketHandle {
+  private conn: Connection | undefined = undefined;
+  constructor(
+    private readonly server: Switchboard,
+    private request: HandshakeRequest | undefined,
+  ) {}
+
+  open(socket: RawSocket): void {
+    const request = this.request;
+    if (!request || this.conn) return;
+    this.request = undefined;
+    this.conn = this.server.openSocket(socket, request);
+  }
+
+  message(data: string): void {
+    const c = this.conn;
+    if (c && c.state !== "closed") this.server.onMessage(c, data);
+  }
+
+  alive(): void {
+    const c = this.conn;
+    if (c) {
+      c.lastSeen = this.server.timers.now();
+      c.pingSentAt = 0;
+    }
+  }
+
+  close(): void {
+    this.request = undefined;
+    if (this.conn) this.server.onClose(this.conn);
+  }
 }
 
 /** One node of a Pusher Channels cluster: local sockets, protocol handling, liveness. */
@@ -84,42 +121,29 @@ export class Switchboard implements ClusterNode {
 
   /** Called by the runtime for every upgrade request, before the socket opens. */
   accept(request: HandshakeRequest): SocketHandle {
-    let conn: Connection | undefined;
-    return {
-      open: (socket) => {
-        conn = new Connection(
-          socket,
-          this.timers.now(),
-          this.settings.maxSocketBufferKb * 1024,
-          1000,
-          (error) => this.logger.error("error while handling a socket message", error),
-        );
-        const c = conn;
-        c.enqueue(() => this.handshake(c, request));
-      },
-      message: (data) => {
-        const c = conn;
-        if (!c || c.state === "closed") return;
-        c.lastSeen = this.timers.now();
-        c.pingSentAt = 0;
-        const limit = this.settings.maxWebSocketMessageKb * 1024;
-        // The limit is in UTF-8 bytes; a UTF-16 unit is at most 3 of them, so only count near the limit.
-        if (data.length > limit || (data.length * 3 > limit && utf8.encode(data).length > limit)) {
-          c.closeSocket(CloseCode.MessageTooBig, "Message too big");
-          return;
-        }
-        c.enqueue(() => dispatchFrame(this, c, data));
-      },
-      alive: () => {
-        if (conn) {
-          conn.lastSeen = this.timers.now();
-          conn.pingSentAt = 0;
-        }
-      },
-      close: () => {
-        if (conn) this.onClose(conn);
-      },
-    };
+    return new Handle(this, request);
+  }
+
+  /** @internal (Handle) A socket opened: its connection, with the handshake under way. */
+  openSocket(socket: RawSocket, request: HandshakeRequest): Connection {
+    const c = new Connection(socket, this.timers.now(), this.settings.maxSocketBufferKb * 1024, 1000, this.onTaskError);
+    c.enqueue(() => this.handshake(c, request));
+    return c;
+  }
+
+  private readonly onTaskError = (error: unknown) => this.logger.error("error while handling a socket message", error);
+
+  /** @internal (Handle) One inbound text frame of an open connection. */
+  onMessage(c: Connection, data: string): void {
+    c.lastSeen = this.timers.now();
+    c.pingSentAt = 0;
+    const limit = this.settings.maxWebSocketMessageKb * 1024;
+    // The limit is in UTF-8 bytes; a UTF-16 unit is at most 3 of them, so only count near the limit.
+    if (data.length > limit || (data.length * 3 > limit && utf8.encode(data).length > limit)) {
+      c.closeSocket(CloseCode.MessageTooBig, "Message too big");
+      return;
+    }
+    c.enqueue(() => dispatchFrame(this, c, data));
   }
 
   private async handshake(conn: Connection, request: HandshakeRequest): Promise<void> {
@@ -151,7 +175,8 @@ export class Switchboard implements ClusterNode {
     this.hooks.connectionOpened?.(app.id);
   }
 
-  private onClose(conn: Connection): void {
+  /** @internal (Handle, shutdown) */
+  onClose(conn: Connection): void {
     if (conn.state === "closed" && !conn.registered) return;
     conn.state = "closed";
     this.connections.delete(conn);

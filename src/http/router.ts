@@ -1,18 +1,23 @@
 import { Hono, type Context } from "hono";
-import type { UpgradeWebSocket, WSContext } from "hono/ws";
 import type { RateLimiter } from "../core/rate-limiter.ts";
-import type { MemoryStats, RawSocket } from "../core/runtime.ts";
+import type { MemoryStats } from "../core/runtime.ts";
 import type { SocketHandle, Switchboard } from "../core/server.ts";
 import { authenticate, channelUsers, listChannels, showChannel, terminateUser, triggerBatch, triggerEvent, type ApiRequest } from "./api.ts";
 import { HttpError, jsonError } from "./errors.ts";
 
-/** How a runtime attaches its WebSocket implementation to the shared router. */
+/**
+ * How a runtime attaches its WebSocket implementation to the shared router. The router checks
+ * the request and asks the core for the socket's handle; the runtime upgrades and then drives
+ * the handle itself: `open` with its RawSocket, `message` with each frame's text (binary frames
+ * decoded as UTF-8 too), `alive` on ping/pong control frames, `close` once. Nothing from `c`
+ * (Hono's Context, the Request) may outlive the upgrade: it would be kept once per socket.
+ */
 export interface SocketBinding {
-  // deno-lint-ignore no-explicit-any
-  upgradeWebSocket: UpgradeWebSocket<any, any>;
-  /** Builds the core's socket from the runtime's; `handle.alive` is for pong control frames. */
-  // deno-lint-ignore no-explicit-any
-  wrapSocket(ws: WSContext<any>, handle: SocketHandle): RawSocket;
+  /**
+   * The response Hono answers the upgrade with; undefined if the request cannot be upgraded.
+   * Synchronous, so an upgrade is routed without an async dispatch (see the routes below).
+   */
+  upgrade(c: Context, handle: SocketHandle): Response | undefined;
 }
 
 export interface RouterOptions {
@@ -24,14 +29,7 @@ export interface RouterOptions {
   extend?: (app: Hono) => void;
 }
 
-const decoder = new TextDecoder();
-
-function messageText(data: unknown): string | undefined {
-  if (typeof data === "string") return data;
-  if (data instanceof ArrayBuffer) return decoder.decode(data);
-  if (ArrayBuffer.isView(data)) return decoder.decode(data);
-  return undefined;
-}
+const isUpgrade = (c: Context) => c.req.header("upgrade")?.toLowerCase() === "websocket";
 
 /** One Hono router for every runtime: the Pusher WebSocket endpoint and the HTTP API. */
 export function createRouter(options: RouterOptions): Hono {
@@ -40,25 +38,17 @@ export function createRouter(options: RouterOptions): Hono {
   const root = new Hono();
   const app = prefix ? root.basePath(prefix) : root;
 
-  const websocket = (appKey: string | undefined) =>
-    sockets.upgradeWebSocket((c: Context) => {
-      const handle = server.accept({
-        appKey,
-        protocol: c.req.query("protocol") ?? null,
-        origin: c.req.header("origin") ?? null,
-      });
-      return {
-        onOpen: (_event: Event, ws: WSContext) => handle.open(sockets.wrapSocket(ws, handle)),
-        onMessage: (event: MessageEvent) => {
-          const text = messageText(event.data);
-          if (text !== undefined) handle.message(text);
-        },
-        onClose: () => handle.close(),
-        onError: () => handle.close(),
-      };
-    });
+  /** Only what the handshake checks is taken from the request; the handle keeps nothing else. */
+  const websocket = (c: Context, appKey: string | undefined) =>
+    sockets.upgrade(
+      c,
+      server.accept({ appKey, protocol: c.req.query("protocol") ?? null, origin: c.req.header("origin") ?? null }),
+    );
 
-  app.get("/app/:key", (c, next) => websocket(c.req.param("key"))(c, next));
+  // The only route matching an upgrade, and synchronous: Hono then answers from fetch() at once
+  // instead of through an async dispatch that holds the request and its context across turns
+  // (bench, Bun: ~0.3 KB less RSS per idle connection at 5000).
+  app.get("/app/:key", (c, next) => (isUpgrade(c) && websocket(c, c.req.param("key"))) || next());
 
   const api = (handler: (req: ApiRequest, c: Context) => unknown | Promise<unknown>) => async (c: Context) => {
     const req = await authenticate(server, c);
@@ -87,16 +77,9 @@ export function createRouter(options: RouterOptions): Hono {
   });
   options.extend?.(app);
 
-  // Upgrades on any other path still complete, then close with 4005 (spec §1.2 check 1).
-  // On root, not under the prefix, so paths outside the prefix are covered too.
-  root.get("*", async (c, next) => {
-    if (c.req.header("upgrade")?.toLowerCase() === "websocket") {
-      const upgraded = await websocket(undefined)(c, next);
-      if (upgraded) return upgraded;
-    }
-    return jsonError(404, "Not found");
-  });
-  root.notFound(() => jsonError(404, "Not found"));
+  // Upgrades on any other path still complete, then close with 4005 (spec §1.2 check 1). The
+  // not-found handler is the root's, so paths outside the prefix are covered too.
+  root.notFound((c) => (c.req.method === "GET" && isUpgrade(c) && websocket(c, undefined)) || jsonError(404, "Not found"));
   root.onError((error) => {
     if (error instanceof HttpError) return jsonError(error.status, error.message, error.headers);
     server.logger.error("HTTP API request failed", error);

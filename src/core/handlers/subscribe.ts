@@ -118,7 +118,7 @@ async function join(server: Switchboard, conn: Connection, channel: string, kind
     return;
   }
   // Recorded even if the socket closed meanwhile, so its cleanup leaves the channel again.
-  conn.channels.set(channel, sub);
+  conn.addChannel(channel, sub);
   // Only a subscription that succeeded satisfies the authorized-connection rule (spec §3.3 step 13).
   if (kind.authorized) conn.authDeadline = 0;
   let presence: PresenceSnapshot | undefined;
@@ -158,7 +158,7 @@ export async function unsubscribe(server: Switchboard, conn: Connection, frame: 
 /** Removes the socket from a channel with every side effect of spec §3.5. */
 export async function leaveChannel(server: Switchboard, conn: Connection, channel: string, sub: Subscription): Promise<void> {
   const app = conn.app;
-  conn.channels.delete(channel);
+  conn.removeChannel(channel);
   server.registry.leave(conn, channel);
   const left = await server.adapter.leave(app.id, channel, conn.id, sub.member);
   announceLeft(server, app, channel, left, sub.member?.userId);
