@@ -1,6 +1,7 @@
 // Handshake (spec §1.2, §1.3, checklist 1-9) and graceful shutdown (§1.8, checklist 73).
 // Handshake failures must complete the upgrade and report inside the socket — pusher:error with
 // the code, then a close with the same code — because that is what makes pusher-js give up.
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type Pusher from "pusher-js";
 import { byEvent, connected, dataOf, once, pusherClient, rawClient, type RawClient } from "../helpers/clients.ts";
@@ -66,6 +67,43 @@ describe("connection_established", () => {
       expect(raw.socketId).toMatch(/^\d+\.\d+$/);
       raw.close();
     }
+  });
+});
+
+/** Sends a raw WebSocket upgrade request for `path`; resolves with the HTTP answer's status and body. */
+function upgradeRequest(path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(server.port, server.host, () =>
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: ${server.host}:${server.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+          "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+      ),
+    );
+    let text = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no complete answer: ${JSON.stringify(text)}`));
+    }, 5000);
+    socket.on("data", (chunk) => {
+      text += chunk.toString();
+      const end = text.indexOf("\r\n\r\n");
+      const length = /content-length: *(\d+)/i.exec(text.slice(0, end));
+      if (end < 0 || !length || text.length < end + 4 + Number(length[1])) return;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ status: Number(text.split(" ")[1]), body: text.slice(end + 4, end + 4 + Number(length[1])) });
+    });
+    socket.on("error", reject);
+  });
+}
+
+describe("upgrade requests on HTTP routes", () => {
+  it("get the route's HTTP answer, not a socket: a signed API route answers 401, /up answers 200", async () => {
+    const api = await upgradeRequest(`/apps/${server.appId}/channels`);
+    expect(api.status).toBe(401);
+    expect(JSON.parse(api.body).error).toMatch(/auth_signature/);
+    const up = await upgradeRequest("/up");
+    expect(up).toEqual({ status: 200, body: JSON.stringify({ ok: true }) });
   });
 });
 
