@@ -9,7 +9,7 @@ import type {
 import type { RateLimitResult } from "../core/rate-limiter.ts";
 import type { Logger, Timers } from "../core/runtime.ts";
 import { LocalRateLimiter } from "../rate-limiters/local.ts";
-import type { BusEnvelope } from "./cluster/backend.ts";
+import { readEnvelope, writeEnvelope } from "./cluster/backend.ts";
 import { LocalAdapter } from "./local.ts";
 import { NatsLink } from "./nats/connection.ts";
 import { announceChange, natsNames, type Announcer } from "./nats/names.ts";
@@ -134,19 +134,12 @@ export class NatsAdapter implements Adapter {
   broadcast(message: ClusterMessage, options?: BroadcastOptions): void {
     if (!options?.remoteOnly) this.node?.receive(message);
     if (!this.online) return;
-    const envelope: BusEnvelope = { o: this.nodeId, m: message };
-    this.link.publish(this.bus, JSON.stringify(envelope));
+    this.link.publish(this.bus, writeEnvelope(this.nodeId, message));
   }
 
   private onBus(payload: string): void {
-    let envelope: BusEnvelope;
-    try {
-      envelope = JSON.parse(payload) as BusEnvelope;
-    } catch {
-      return;
-    }
-    if (envelope.o === this.nodeId || typeof envelope.m !== "object" || envelope.m === null) return;
-    this.node?.receive(envelope.m);
+    const message = readEnvelope(payload, this.nodeId);
+    if (message) this.node?.receive(message);
   }
 
   private alive(nodeId: string): boolean {
@@ -424,9 +417,9 @@ export class NatsAdapter implements Adapter {
 
   /** After an outage: tell local presence subscribers about member changes they missed meanwhile. */
   private catchUp(removals: boolean): Promise<void> {
-    return this.views.catchUpAll(this.local, this.node, removals, () => this.online && !this.stopped, (appId, channel) => read.members(this.link, appId, channel));
+    const members = (appId: string, channel: string) => read.members(this.link, appId, channel);
+    return this.views.catchUpAll(this.local, this.node, removals, () => this.online && !this.stopped, members);
   }
-
 
   /** A new epoch key means NATS lost the bucket: every node re-adds what was already announced. */
   private async checkEpoch(): Promise<void> {

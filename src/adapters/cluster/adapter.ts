@@ -10,7 +10,9 @@ import { LocalAdapter } from "../local.ts";
 import { PresenceViews } from "./presence-views.ts";
 import { Rerun } from "./rerun.ts";
 import type { ScriptName } from "./scripts.ts";
-import { parseItem, parseJson, parseMembers, releasedTransitions, type BusEnvelope, type ClusterBackend, type ClusterOptions } from "./backend.ts";
+import {
+  parseItem, parseJson, parseMembers, readEnvelope, releasedTransitions, writeEnvelope, type ClusterBackend, type ClusterOptions,
+} from "./backend.ts";
 
 export type { BackendEvents, ClusterBackend, ClusterOptions } from "./backend.ts";
 
@@ -112,19 +114,12 @@ export class ClusterAdapter implements Adapter {
   broadcast(message: ClusterMessage, options?: BroadcastOptions): void {
     if (!options?.remoteOnly) this.node?.receive(message);
     if (!this.online) return;
-    const envelope: BusEnvelope = { o: this.nodeId, m: message };
-    this.backend.publish(this.bus, JSON.stringify(envelope)).catch((error) => this.failed(error));
+    this.backend.publish(this.bus, writeEnvelope(this.nodeId, message)).catch((error) => this.failed(error));
   }
 
   private onBusMessage(payload: string): void {
-    let envelope: BusEnvelope;
-    try {
-      envelope = JSON.parse(payload) as BusEnvelope;
-    } catch {
-      return;
-    }
-    if (envelope.o === this.nodeId || typeof envelope.m !== "object" || envelope.m === null) return;
-    this.node?.receive(envelope.m);
+    const message = readEnvelope(payload, this.nodeId);
+    if (message) this.node?.receive(message);
   }
 
   // --- state transitions: recorded locally, decided by the backend when it is reachable ---
@@ -233,9 +228,10 @@ export class ClusterAdapter implements Adapter {
 
   /** After an outage: tell local presence subscribers about member changes they missed meanwhile. */
   private catchUp(removals: boolean): Promise<void> {
-    return this.views.catchUpAll(this.local, this.node, removals, () => this.online && !this.stopped, async (appId, channel) => parseMembers(await this.runApp("members", appId, [channel])));
+    // Straight from Redis, without the local fallback: a failure must fail the catch-up (retried).
+    const members = async (appId: string, channel: string) => parseMembers(await this.runApp("members", appId, [channel]));
+    return this.views.catchUpAll(this.local, this.node, removals, () => this.online && !this.stopped, members);
   }
-
 
   async onlineUsers(appId: string, userIds: string[]): Promise<Set<string>> {
     if (userIds.length === 0) return new Set();

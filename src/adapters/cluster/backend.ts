@@ -37,6 +37,25 @@ export interface BusEnvelope {
   m: ClusterMessage;
 }
 
+/** The bus payload for a message this node sends. */
+export function writeEnvelope(nodeId: string, message: ClusterMessage): string {
+  const envelope: BusEnvelope = { o: nodeId, m: message };
+  return JSON.stringify(envelope);
+}
+
+/** The message in a bus payload, or undefined for garbage and for this node's own echo. */
+export function readEnvelope(payload: string, nodeId: string): ClusterMessage | undefined {
+  let envelope: BusEnvelope;
+  try {
+    envelope = JSON.parse(payload) as BusEnvelope;
+  } catch {
+    return undefined;
+  }
+  if (typeof envelope !== "object" || envelope === null || envelope.o === nodeId) return undefined;
+  if (typeof envelope.m !== "object" || envelope.m === null) return undefined;
+  return envelope.m;
+}
+
 /** Reads a "release" script result into the transitions to announce. */
 export function releasedTransitions(result: unknown, remoteOnly: boolean): ClusterTransition[] {
   const out: ClusterTransition[] = [];
