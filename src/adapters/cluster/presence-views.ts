@@ -52,9 +52,10 @@ export class PresenceViews {
    * and the original event both reach them.
    */
   observe(message: ClusterMessage): boolean {
-    if (message.type !== "publish" || !message.frame.includes("pusher_internal:member_")) return true;
+    // Runs for every broadcast this node delivers: rule most out without touching the frame.
+    if (message.type !== "publish" || this.views.size === 0 || !message.channel.startsWith("presence-")) return true;
     const view = this.views.get(`${message.appId}\n${message.channel}`);
-    if (!view) return true;
+    if (!view || !message.frame.includes("pusher_internal:member_")) return true;
     let frame: { event: string; data: string };
     let data: { user_id: string; user_info?: unknown };
     try {
