@@ -21,9 +21,7 @@ export class Sweeper {
   /** When this node last came online: it sweeps only after it has heard a full timeout of heartbeats. */
   private upSince = 0;
   private sweptSinceUp = false;
-  private running?: Promise<void>;
   private lastPurge = 0;
-  private again = false;
 
   constructor(
     private readonly nodeId: string,
