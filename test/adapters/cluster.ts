@@ -81,29 +81,32 @@ export interface OwnRedis {
   kill(): Promise<void>;
 }
 
-export function ownRedis(port: number): OwnRedis {
+/** A server process of the test's own: started on demand, killed with SIGKILL, started again. */
+export function ownProcess(command: string, args: string[], ports: number[]): { start(): Promise<void>; kill(): Promise<void> } {
   let child: ChildProcess | undefined;
-  const kill = async () => {
-    const c = child;
-    child = undefined;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((resolve) => c.once("exit", resolve));
-    c.kill("SIGKILL");
-    await exited;
-  };
   return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
     async start() {
-      child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+      child = spawn(command, args, { stdio: "ignore" });
       for (let i = 0; i < 100; i++) {
-        if (await reachable(port)) return;
+        if ((await Promise.all(ports.map((p) => reachable(p)))).every(Boolean)) return;
         await new Promise((r) => setTimeout(r, 50));
       }
-      throw new Error(`redis-server on ${port} did not start`);
+      throw new Error(`${command} on ${ports.join("/")} did not start`);
     },
-    kill,
+    async kill() {
+      const c = child;
+      child = undefined;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise((resolve) => c.once("exit", resolve));
+      c.kill("SIGKILL");
+      await exited;
+    },
   };
+}
+
+export function ownRedis(port: number): OwnRedis {
+  const server = ownProcess("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], [port]);
+  return { port, url: `redis://127.0.0.1:${port}`, start: server.start, kill: server.kill };
 }
 
 /** What a Redis still holds of a node under the Lua scripts' key layout (empty once cleaned up). */

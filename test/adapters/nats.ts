@@ -1,7 +1,7 @@
 // A nats-server of our own for the nats driver's tests: a client port, a WebSocket listener
 // (nats.ws speaks only WebSocket) and JetStream in a private store directory that survives a
 // restart, as a real deployment's would.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,7 +9,7 @@ import { natsNames } from "../../src/adapters/nats/names.ts";
 import { token } from "../../src/adapters/nats/state.ts";
 import { afterAll, beforeAll } from "vitest";
 import type { TestServer } from "../helpers/server.ts";
-import { freePort, reachable, requireService, startCluster, type ClusterOptions } from "./cluster.ts";
+import { freePort, ownProcess, requireService, startCluster, type ClusterOptions } from "./cluster.ts";
 
 export const natsServerInstalled = (): boolean => spawnSync("nats-server", ["--version"]).status === 0;
 
@@ -31,28 +31,13 @@ export async function ownNats(): Promise<OwnNats> {
     `websocket { listen: "127.0.0.1:${wsPort}", no_tls: true }`,
     `jetstream { store_dir: "${path.join(dir, "js")}" }`,
   ].join("\n"));
-  let child: ChildProcess | undefined;
-  const kill = async () => {
-    const c = child;
-    child = undefined;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((resolve) => c.once("exit", resolve));
-    c.kill("SIGKILL");
-    await exited;
-  };
+  const server = ownProcess("nats-server", ["-c", conf], [port, wsPort]);
   return {
     url: `ws://127.0.0.1:${wsPort}`,
-    async start() {
-      child = spawn("nats-server", ["-c", conf], { stdio: "ignore" });
-      for (let i = 0; i < 100; i++) {
-        if ((await reachable(port)) && (await reachable(wsPort))) return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`nats-server on ${port}/${wsPort} did not start`);
-    },
-    kill,
+    start: server.start,
+    kill: server.kill,
     async destroy() {
-      await kill();
+      await server.kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };
