@@ -12,9 +12,10 @@ import { LocalRateLimiter } from "../rate-limiters/local.ts";
 import { readEnvelope, writeEnvelope } from "./cluster/backend.ts";
 import { LocalAdapter } from "./local.ts";
 import { NatsLink } from "./nats/connection.ts";
-import { announceChange, natsNames, type Announcer } from "./nats/names.ts";
+import { natsNames, type Announcer } from "./nats/names.ts";
 import * as read from "./nats/queries.ts";
-import { key, parseKey, type ChannelChange } from "./nats/state.ts";
+import { Reconciler } from "./nats/reconcile.ts";
+import { key, type ChannelChange } from "./nats/state.ts";
 import { PresenceViews } from "./cluster/presence-views.ts";
 import { Rerun } from "./cluster/rerun.ts";
 import { Sweeper } from "./nats/sweeper.ts";
@@ -43,12 +44,6 @@ export class NatsAdapter implements Adapter {
   private everOnline = false;
   private stopped = false;
   private dirty = false;
-  /** Keys this node wrote a contribution to, per app: what a resync or a stop must revisit. */
-  private readonly touched = new Map<string, Set<string>>();
-  /** "key\nuserId" joined while NATS was away: news for the other nodes even if NATS lost its data. */
-  private readonly addedOffline = new Set<string>();
-  private epoch?: string;
-  private lostData = false;
   /** Reconnected: local presence subscribers may have missed member events. */
   private catchUpPending = false;
   private ticker?: unknown;
@@ -59,8 +54,7 @@ export class NatsAdapter implements Adapter {
   private readonly views = new PresenceViews();
   private readonly write: ContributionWriter;
   private readonly sweeper: Sweeper;
-  /** Apps whose connection quota is enforced (they keep a "q" key). */
-  private readonly quotaApps = new Set<string>();
+  private readonly reconciler: Reconciler;
   private readonly rates: LocalRateLimiter;
 
   constructor(private readonly opts: NatsAdapterOptions) {
@@ -73,6 +67,7 @@ export class NatsAdapter implements Adapter {
     this.link = new NatsLink(opts.servers, names.bucket, opts.logger, `switchboard ${this.nodeId}`);
     this.announcer = { transition: (appId, t) => this.node?.transition?.(appId, t) };
     this.write = new ContributionWriter(this.link, this.local, this.nodeId);
+    this.reconciler = new Reconciler(this.nodeId, this.local, this.link, this.write, this.announcer);
     this.sweeper = new Sweeper(
       this.nodeId, this.link, this.write, this.announcer, names.heartbeat, opts.nodeTimeoutMs, opts.timers.now, opts.logger,
       () => this.online && !this.stopped,
@@ -120,7 +115,7 @@ export class NatsAdapter implements Adapter {
     if (this.online) {
       try {
         // The core has left every channel by now; this releases leftovers and the connection counts.
-        for (const appId of [...this.touched.keys()]) await this.syncApp(appId, false);
+        await this.reconciler.release();
         this.sweeper.heartbeat("bye");
       } catch (error) {
         this.logger.debug("nats adapter: deregistering failed", error);
@@ -152,12 +147,12 @@ export class NatsAdapter implements Adapter {
     if (maxConnections >= 0 && this.online) {
       // A quota is decided by one CAS on the app's per-node connection counts, so two nodes can
       // never both admit the last allowed connection.
-      this.quotaApps.add(appId);
+      this.reconciler.quotaApps.add(appId);
       const qk = key(appId, "q", "all");
       try {
         return await this.write.serial(qk, async () => {
           if (!(await this.write.admit(appId, maxConnections))) return false;
-          this.touch(appId, qk);
+          this.reconciler.touch(appId, qk);
           await this.local.addConnection(appId, socketId, -1);
           this.writeConnections(appId);
           return true;
@@ -174,7 +169,7 @@ export class NatsAdapter implements Adapter {
   async removeConnection(appId: string, socketId: string): Promise<void> {
     await this.local.removeConnection(appId, socketId);
     this.writeConnections(appId);
-    if (this.quotaApps.has(appId) && this.online) await this.write.quota(appId).catch((error) => this.failed(error));
+    if (this.reconciler.quotaApps.has(appId) && this.online) await this.write.quota(appId).catch((error) => this.failed(error));
   }
 
   async join(appId: string, channel: string, socketId: string, member?: Member, maxMembers = -1): Promise<JoinResult> {
@@ -190,7 +185,7 @@ export class NatsAdapter implements Adapter {
           await this.local.leave(appId, channel, socketId, member);
           return { ok: false, occupied: false, memberAdded: false, subscriptionCount: 0 };
         }
-        this.touch(appId, k);
+        this.reconciler.touch(appId, k);
         const memberAdded = member !== undefined && change.added.some((a) => a.userId === member.userId);
         this.announceRest(appId, channel, change, member?.userId, true);
         return { ok: true, occupied: change.occupied, memberAdded, subscriptionCount: change.subscriptionCount };
@@ -203,7 +198,7 @@ export class NatsAdapter implements Adapter {
 
   private offlineResult(k: string, joined: JoinResult, member?: Member): JoinResult {
     this.dirty = true;
-    if (joined.ok && (joined.memberAdded || joined.occupied)) this.addedOffline.add(`${k}\n${member?.userId ?? ""}`);
+    if (joined.ok && (joined.memberAdded || joined.occupied)) this.reconciler.addedWhileAway(k, member?.userId);
     return joined;
   }
 
@@ -243,7 +238,7 @@ export class NatsAdapter implements Adapter {
     const k = key(appId, "u", userId);
     const offline = (result: boolean) => {
       this.dirty = true;
-      if (result && wanted === "online") this.addedOffline.add(`${k}\n`);
+      if (result && wanted === "online") this.reconciler.addedWhileAway(k);
       return result;
     };
     if (!this.online) return offline(await apply());
@@ -251,7 +246,7 @@ export class NatsAdapter implements Adapter {
       const localResult = await apply();
       try {
         const change = await this.write.user(appId, userId);
-        this.touch(appId, k);
+        this.reconciler.touch(appId, k);
         return change[wanted];
       } catch (error) {
         this.failed(error);
@@ -325,12 +320,6 @@ export class NatsAdapter implements Adapter {
     this.logger.debug("nats adapter: operation failed", error);
   }
 
-  private touch(appId: string, k: string): void {
-    let keys = this.touched.get(appId);
-    if (!keys) this.touched.set(appId, (keys = new Set()));
-    keys.add(k);
-  }
-
   /** Announces what a join or leave changed besides the caller's own member (outage leftovers). */
   private announceRest(appId: string, channel: string, change: ChannelChange, userId: string | undefined, joining: boolean): void {
     const rest: ChannelChange = {
@@ -340,19 +329,7 @@ export class NatsAdapter implements Adapter {
       added: change.added.filter((a) => !(joining && a.userId === userId)),
       removed: change.removed.filter((id) => !(!joining && id === userId)),
     };
-    if (rest.added.length || rest.removed.length) this.announce(appId, channel, key(appId, "c", channel), rest, true, false);
-  }
-
-  private announce(appId: string, channel: string, k: string, change: ChannelChange, remoteOnly: boolean, counts: boolean): void {
-    const lost = this.lostData;
-    const keep = (userId: string) => !lost || this.addedOffline.has(`${k}\n${userId}`);
-    announceChange(this.announcer, appId, channel, {
-      ...change,
-      occupied: change.occupied && keep(""),
-      vacated: change.vacated && !lost,
-      added: change.added.filter((a) => keep(a.userId)),
-      removed: lost ? [] : change.removed,
-    }, remoteOnly, counts && !lost);
+    if (rest.added.length || rest.removed.length) this.reconciler.announce(appId, channel, rest, true, false);
   }
 
   private writeConnections(appId: string): void {
@@ -367,14 +344,10 @@ export class NatsAdapter implements Adapter {
       while (this.connDirty.size > 0 && this.online) {
         for (const id of [...this.connDirty]) {
           this.connDirty.delete(id);
-          await this.writeConnectionCount(id);
+          await this.reconciler.writeConnections(id);
         }
       }
     })().catch((error) => this.failed(error)).finally(() => (this.connWriting = false));
-  }
-
-  private async writeConnectionCount(appId: string): Promise<void> {
-    if (await this.write.connections(appId)) this.touch(appId, key(appId, "n", this.nodeId));
   }
 
   private async tick(): Promise<void> {
@@ -395,15 +368,12 @@ export class NatsAdapter implements Adapter {
   private readonly resyncer = new Rerun(async () => {
     this.dirty = false;
     try {
-      await this.checkEpoch();
-      const apps = new Set([...this.touched.keys(), ...this.local.appIds()]);
-      for (const appId of apps) if (!this.stopped) await this.syncApp(appId, true);
+      const lostData = await this.reconciler.resync(() => !this.stopped);
       // After NATS lost its data the lists fill up node by node as each resyncs, so a member
       // missing from them now may just not be back yet: then only additions count.
-      if (this.catchUpPending) await this.catchUp(!this.lostData);
+      if (this.catchUpPending) await this.catchUp(!lostData);
       this.catchUpPending = false;
-      this.addedOffline.clear();
-      this.lostData = false;
+      this.reconciler.settled();
     } catch (error) {
       this.failed(error);
       return false;
@@ -419,42 +389,6 @@ export class NatsAdapter implements Adapter {
   private catchUp(removals: boolean): Promise<void> {
     const members = (appId: string, channel: string) => read.members(this.link, appId, channel);
     return this.views.catchUpAll(this.local, this.node, removals, () => this.online && !this.stopped, members);
-  }
-
-  /** A new epoch key means NATS lost the bucket: every node re-adds what was already announced. */
-  private async checkEpoch(): Promise<void> {
-    const epoch = await this.write.epoch();
-    this.lostData = this.epoch !== undefined && epoch !== this.epoch;
-    this.epoch = epoch;
-  }
-
-  /** Makes every key of the app hold exactly this node's local state, announcing what changed. */
-  private async syncApp(appId: string, announce: boolean): Promise<void> {
-    const keys = new Set(this.touched.get(appId) ?? []);
-    for (const channel of this.local.channelNames(appId)) keys.add(key(appId, "c", channel));
-    for (const userId of this.local.userIds(appId)) keys.add(key(appId, "u", userId));
-    keys.add(key(appId, "n", this.nodeId));
-    if (this.quotaApps.has(appId)) keys.add(key(appId, "q", "all"));
-    for (const k of keys) {
-      const parsed = parseKey(k);
-      if (!parsed || this.stopped && announce) continue;
-      if (parsed.kind === "c") {
-        const change = (await this.write.serial(k, () => this.write.channel(appId, parsed.name)))!;
-        if (announce || change.changed) this.announce(appId, parsed.name, k, change, true, true);
-        if (change.value === undefined || !(this.nodeId in change.value.n)) this.touched.get(appId)?.delete(k);
-      } else if (parsed.kind === "u") {
-        const change = await this.write.serial(k, () => this.write.user(appId, parsed.name));
-        const news = (change.online && (!this.lostData || this.addedOffline.has(`${k}\n`))) || (change.offline && !this.lostData);
-        if (news) this.announcer.transition(appId, { type: change.online ? "online" : "offline", userId: parsed.name, remoteOnly: true });
-        if (this.local.userSocketCount(appId, parsed.name) === 0) this.touched.get(appId)?.delete(k);
-      } else if (parsed.kind === "n") {
-        if (this.stopped) await this.link.delete(k);
-        else await this.writeConnectionCount(appId);
-      } else if (parsed.kind === "q") {
-        await this.write.quota(appId);
-      }
-    }
-    if (this.touched.get(appId)?.size === 0) this.touched.delete(appId);
   }
 }
 
