@@ -4,18 +4,18 @@ import { classifyChannel } from "./channels.ts";
 import { memberAdded, memberRemoved } from "./messages.ts";
 import type { Switchboard } from "./server.ts";
 
-// The side effects of a cluster-wide join or leave (member events, hooks, subscription counts),
+// The side effects of a cluster-wide join or leave (member events, server events, subscription counts),
 // shared by the socket handlers and by transitions an adapter made for another node's sockets.
 
 export function announceJoined(
   server: Switchboard, app: App, channel: string, socketId: string,
   joined: { occupied: boolean; memberAdded: boolean }, member?: Member, options?: BroadcastOptions,
 ): void {
-  if (joined.occupied && !classifyChannel(channel).serverToUser) server.hooks.channelOccupied?.(app.id, channel);
+  if (joined.occupied && !classifyChannel(channel).serverToUser) server.events.emit({ kind: "channel_occupied", appId: app.id, channel });
   if (joined.memberAdded && member) {
     const frame = memberAdded(channel, member.userId, member.userInfo);
     server.adapter.broadcast({ type: "publish", appId: app.id, channel, frame, exceptSocketId: socketId }, options);
-    server.hooks.memberAdded?.(app.id, channel, member.userId);
+    server.events.emit({ kind: "member_added", appId: app.id, channel, userId: member.userId });
   }
 }
 
@@ -26,17 +26,17 @@ export function announceLeft(
 ): void {
   if (left.memberRemoved && userId !== undefined) {
     server.adapter.broadcast({ type: "publish", appId: app.id, channel, frame: memberRemoved(channel, userId) }, options);
-    server.hooks.memberRemoved?.(app.id, channel, userId);
+    server.events.emit({ kind: "member_removed", appId: app.id, channel, userId });
   }
   const kind = classifyChannel(channel);
-  if (left.vacated && !kind.serverToUser) server.hooks.channelVacated?.(app.id, channel);
+  if (left.vacated && !kind.serverToUser) server.events.emit({ kind: "channel_vacated", appId: app.id, channel });
   if (!kind.presence && !left.vacated) announceCount(server, app, channel, left.subscriptionCount);
 }
 
 /** pusher_internal:subscription_count for apps that enable it (spec §3.10). */
 export function announceCount(server: Switchboard, app: App, channel: string, count: number): void {
   if (!app.enableSubscriptionCount) return;
-  server.hooks.subscriptionCount?.(app.id, channel, count);
+  server.events.emit({ kind: "subscription_count", appId: app.id, channel, count });
   server.subscriptionCounts.changed(app.id, channel, count);
 }
 

@@ -43,6 +43,8 @@ export class Connection {
   clientEventCursor = 0;
   /** Set when the socket was counted in the app's connection quota. */
   registered = false;
+  /** The close code the server sent, if it closed the socket. */
+  closeCode?: number;
 
   private busy = false;
   /** Frames waiting behind an async step; allocated the first time one has to wait. */
@@ -98,6 +100,7 @@ export class Connection {
   }
 
   closeSocket(code: number, reason: string): void {
+    this.closeCode ??= code;
     try {
       this.socket.close(code, truncateReason(reason));
     } catch {

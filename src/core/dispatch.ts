@@ -40,7 +40,7 @@ export function dispatchFrame(server: Switchboard, conn: Connection, text: strin
     conn.send(errorFrame(null, "Invalid message format"));
     return;
   }
-  server.hooks.messageReceived?.(conn.app.id, text.length);
+  if (server.events.wants("message_received")) server.events.emit({ kind: "message_received", appId: conn.app.id, socketId: conn.id, bytes: text.length });
   const event = frame.event;
   switch (event) {
     case "pusher:ping":

@@ -10,7 +10,7 @@ export interface HandshakeRequest {
   origin: string | null;
 }
 
-export type HandshakeOutcome = { app: App } | { code: number; message: string };
+export type HandshakeOutcome = { app: App } | { code: number; message: string; appId?: string };
 
 /** The checks of spec §1.2, in order. The quota check happens after, atomically in the adapter. */
 export async function checkHandshake(server: Switchboard, request: HandshakeRequest): Promise<HandshakeOutcome> {
@@ -26,10 +26,10 @@ export async function checkHandshake(server: Switchboard, request: HandshakeRequ
   }
   const app = await server.apps.findByKey(request.appKey);
   if (!app) return { code: CloseCode.AppNotFound, message: "Application does not exist" };
-  if (!app.enabled) return { code: CloseCode.AppDisabled, message: "Application disabled" };
-  if (!originAllowed(app.allowedOrigins, request.origin)) return { code: CloseCode.Unauthorized, message: "Origin not allowed" };
+  if (!app.enabled) return { code: CloseCode.AppDisabled, message: "Application disabled", appId: app.id };
+  if (!originAllowed(app.allowedOrigins, request.origin)) return { code: CloseCode.Unauthorized, message: "Origin not allowed", appId: app.id };
   const cap = server.settings.maxNodeConnections;
-  if (cap >= 0 && server.connectionCount >= cap) return { code: CloseCode.OverCapacity, message: "Over capacity" };
+  if (cap >= 0 && server.connectionCount >= cap) return { code: CloseCode.OverCapacity, message: "Over capacity", appId: app.id };
   return { app };
 }
 

@@ -1,5 +1,5 @@
 import type { Connection } from "./connection.ts";
-import type { ServerHooks } from "./hooks.ts";
+import type { EventStream } from "./events.ts";
 import type { NativePubSub } from "./runtime.ts";
 import { watchlistEvents } from "./messages.ts";
 
@@ -117,7 +117,7 @@ export class LocalRegistry {
   }
 
   /** Hands the same frame string to every local subscriber. */
-  deliver(appId: string, channel: string, frame: string, exceptSocketId: string | undefined, hooks: ServerHooks): void {
+  deliver(appId: string, channel: string, frame: string, exceptSocketId: string | undefined, events: EventStream): void {
     const app = this.apps.get(appId);
     const held = app?.joining.get(channel);
     if (held) for (const [conn, frames] of held) if (conn.id !== exceptSocketId) frames.push(frame);
@@ -143,7 +143,7 @@ export class LocalRegistry {
         conn.send(frame);
       }
     }
-    hooks.messageSent?.(appId, frame.length, count);
+    if (events.wants("broadcast")) events.emit({ kind: "broadcast", appId, channel, bytes: frame.length, sockets: count });
   }
 
   deliverWatchlist(appId: string, userId: string, online: boolean): void {

@@ -5,7 +5,7 @@ import { randomSocketIdPart } from "./crypto.ts";
 import { Connection } from "./connection.ts";
 import { dispatchFrame } from "./dispatch.ts";
 import { checkHandshake, type HandshakeRequest } from "./handshake.ts";
-import type { ServerHooks } from "./hooks.ts";
+import { EventStream } from "./events.ts";
 import { LocalRegistry } from "./registry.ts";
 import type { CryptoProvider, Logger, NativePubSub, RawSocket, Timers } from "./runtime.ts";
 import type { ProtocolSettings } from "./settings.ts";
@@ -22,7 +22,8 @@ export interface ServerDeps {
   timers: Timers;
   crypto: CryptoProvider;
   logger: Logger;
-  hooks?: ServerHooks;
+  /** The stream consumers subscribe to; one is made when not given. */
+  events?: EventStream;
   pubsub?: NativePubSub;
 }
 
@@ -82,7 +83,7 @@ export class Switchboard implements ClusterNode {
   readonly timers: Timers;
   readonly crypto: CryptoProvider;
   readonly logger: Logger;
-  readonly hooks: ServerHooks;
+  readonly events: EventStream;
   readonly registry: LocalRegistry;
   readonly subscriptionCounts: SubscriptionCounter;
   private readonly connections = new Set<Connection>();
@@ -97,7 +98,7 @@ export class Switchboard implements ClusterNode {
     this.timers = deps.timers;
     this.crypto = deps.crypto;
     this.logger = deps.logger;
-    this.hooks = deps.hooks ?? {};
+    this.events = deps.events ?? new EventStream(deps.timers.now, deps.logger);
     this.registry = new LocalRegistry(deps.pubsub);
     this.subscriptionCounts = new SubscriptionCounter(deps.adapter, deps.timers);
   }
@@ -149,6 +150,7 @@ export class Switchboard implements ClusterNode {
   private async handshake(conn: Connection, request: HandshakeRequest): Promise<void> {
     const outcome = await checkHandshake(this, request);
     if ("code" in outcome) {
+      this.events.emit({ kind: "connection_refused", appId: outcome.appId ?? "", appKey: request.appKey, code: outcome.code, reason: outcome.message });
       conn.terminate(outcome.code, outcome.message);
       conn.state = "closed";
       return;
@@ -158,6 +160,7 @@ export class Switchboard implements ClusterNode {
     do conn.id = `${randomSocketIdPart()}.${randomSocketIdPart()}`;
     while (this.registry.socket(conn.id));
     if (!(await this.adapter.addConnection(app.id, conn.id, app.maxConnections))) {
+      this.events.emit({ kind: "connection_refused", appId: app.id, appKey: app.key, code: CloseCode.OverQuota, reason: "Application is over connection quota" });
       conn.terminate(CloseCode.OverQuota, "Application is over connection quota");
       conn.state = "closed";
       return;
@@ -172,7 +175,7 @@ export class Switchboard implements ClusterNode {
       conn.authDeadline = conn.lastSeen + this.settings.userAuthenticationTimeout * 1000;
     }
     conn.send(connectionEstablished(conn.id, this.settings.activityTimeout));
-    this.hooks.connectionOpened?.(app.id);
+    this.events.emit({ kind: "connection_opened", appId: app.id, socketId: conn.id });
   }
 
   /** @internal (Handle, shutdown) */
@@ -201,14 +204,14 @@ export class Switchboard implements ClusterNode {
       if (wentOffline && app.enableWatchlistEvents) announcePresence(this, app, conn.user.id, false);
     }
     await this.adapter.removeConnection(app.id, conn.id);
-    this.hooks.connectionClosed?.(app.id);
+    this.events.emit({ kind: "connection_closed", appId: app.id, socketId: conn.id, code: conn.closeCode, userId: conn.user?.id });
   }
 
   /** Applies a cluster-wide message to this node's sockets. */
   receive(message: ClusterMessage): void {
     switch (message.type) {
       case "publish":
-        this.registry.deliver(message.appId, message.channel, message.frame, message.exceptSocketId, this.hooks);
+        this.registry.deliver(message.appId, message.channel, message.frame, message.exceptSocketId, this.events);
         break;
       case "terminate":
         for (const conn of this.registry.userSockets(message.appId, message.userId)) {

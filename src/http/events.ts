@@ -75,5 +75,8 @@ export async function channelAttributes(server: Switchboard, app: App, channel: 
 }
 
 export async function publishAll(server: Switchboard, app: App, request: PublishRequest): Promise<void> {
+  server.events.emit({
+    kind: "api_publish", appId: app.id, channels: request.channels, event: request.name, bytes: request.data.length, socketId: request.socketId,
+  });
   await Promise.all(request.channels.map((channel) => server.publish(app, channel, request.name, request.data, request.socketId)));
 }

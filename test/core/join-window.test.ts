@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { EventStream } from "../../src/core/events.ts";
 import { framesAfterAck } from "../../src/core/handlers/join-window.ts";
 import { channelEvent, memberAdded, memberRemoved, presenceSnapshot } from "../../src/core/messages.ts";
 import { LocalRegistry } from "../../src/core/registry.ts";
 import type { Connection } from "../../src/core/connection.ts";
+
+const NO_EVENTS = new EventStream(() => 0, console);
 
 const ch = "presence-room";
 const snapshot = (...ids: string[]) => presenceSnapshot(new Map(ids.map((id) => [id, null])));
@@ -47,11 +50,11 @@ describe("LocalRegistry join window", () => {
     registry.addSocket(member);
     registry.join(member, ch);
     registry.beginJoin(joiner, ch);
-    registry.deliver("app", ch, "f1", undefined, {});
-    registry.deliver("app", ch, "f2", "2.2", {}); // excluded socket: not held either
+    registry.deliver("app", ch, "f1", undefined, NO_EVENTS);
+    registry.deliver("app", ch, "f2", "2.2", NO_EVENTS); // excluded socket: not held either
     expect(joiner.sent).toEqual([]);
     expect(registry.join(joiner, ch)).toEqual(["f1"]);
-    registry.deliver("app", ch, "f3", undefined, {});
+    registry.deliver("app", ch, "f3", undefined, NO_EVENTS);
     expect(joiner.sent).toEqual(["f3"]);
     expect(member.sent).toEqual(["f1", "f2", "f3"]);
   });
@@ -60,9 +63,9 @@ describe("LocalRegistry join window", () => {
     const registry = new LocalRegistry();
     const joiner = conn("2.2");
     registry.beginJoin(joiner, ch);
-    registry.deliver("app", ch, "f1", undefined, {});
+    registry.deliver("app", ch, "f1", undefined, NO_EVENTS);
     expect(registry.endJoin(joiner, ch)).toEqual(["f1"]);
-    registry.deliver("app", ch, "f2", undefined, {});
+    registry.deliver("app", ch, "f2", undefined, NO_EVENTS);
     expect(registry.endJoin(joiner, ch)).toEqual([]);
   });
 });

@@ -3,10 +3,13 @@
 // Runtime sockets are small in-memory fakes here; test/integration/backpressure.test.ts drives the
 // real thing on every runtime.
 import { describe, expect, it } from "vitest";
+import { EventStream } from "../../src/core/events.ts";
 import type { App } from "../../src/core/app.ts";
 import { Connection } from "../../src/core/connection.ts";
 import { LocalRegistry } from "../../src/core/registry.ts";
 import type { NativePubSub, RawSocket } from "../../src/core/runtime.ts";
+
+const NO_EVENTS = new EventStream(() => 0, console);
 
 const BOUND = 1000;
 
@@ -60,7 +63,7 @@ describe("native pub/sub fan-out", () => {
     const { registry, published, join } = setup(false);
     const a = join("1.1", 0);
     const b = join("2.2", 0);
-    registry.deliver("app", "ch", "frame", undefined, {});
+    registry.deliver("app", "ch", "frame", undefined, NO_EVENTS);
     expect(published).toEqual([{ topic: "app\nch", frame: "frame" }]);
     expect([...a.topics]).toEqual(["app\nch"]);
     expect([...b.topics]).toEqual(["app\nch"]);
@@ -72,14 +75,14 @@ describe("native pub/sub fan-out", () => {
     const { registry, published, join } = setup(false);
     join("1.1", 0);
     const except = join("2.2", 0);
-    registry.deliver("app", "ch", "frame", "2.2", {});
+    registry.deliver("app", "ch", "frame", "2.2", NO_EVENTS);
     expect(published).toEqual([{ topic: "app\nch", frame: "frame", except }]);
   });
 
   it("does not look at any socket's buffer when the runtime reports no backpressure", () => {
     const { registry, join } = setup(false);
     const slow = join("1.1", BOUND * 10);
-    registry.deliver("app", "ch", "frame", undefined, {});
+    registry.deliver("app", "ch", "frame", undefined, NO_EVENTS);
     expect(slow.bufferedChecks).toBe(0);
     expect(slow.closed).toBeUndefined();
   });
@@ -88,7 +91,7 @@ describe("native pub/sub fan-out", () => {
     const { registry, join } = setup(true);
     const fine = join("1.1", BOUND);
     const slow = join("2.2", BOUND + 1);
-    registry.deliver("app", "ch", "frame", undefined, {});
+    registry.deliver("app", "ch", "frame", undefined, NO_EVENTS);
     expect(fine.closed).toBeUndefined();
     expect(slow.closed?.code).toBe(4100);
     expect(JSON.parse(slow.sent.at(-1)!)).toMatchObject({ event: "pusher:error", data: { code: 4100 } });
@@ -98,7 +101,7 @@ describe("native pub/sub fan-out", () => {
     const { registry, join } = setup(true);
     const slow = join("1.1", BOUND + 1);
     join("2.2", 0);
-    registry.deliver("app", "ch", "frame", "2.2", {});
+    registry.deliver("app", "ch", "frame", "2.2", NO_EVENTS);
     expect(slow.closed?.code).toBe(4100);
   });
 });

@@ -42,11 +42,12 @@ export function clientEvent(server: Switchboard, conn: Connection, frame: Inboun
     return reject("Event payload too large");
   }
   if (!withinRate(conn, app.maxClientEventsPerSecond, server.timers.now())) {
+    server.events.emit({ kind: "rate_limited", appId: app.id, scope: "client_events", socketId: conn.id });
     return reject("Client event rejected due to rate limit", 4301);
   }
   const userId = sub.member?.userId;
   server.adapter.broadcast({
     type: "publish", appId: app.id, channel, frame: channelEvent(frame.event, channel, data, userId), exceptSocketId: conn.id,
   });
-  server.hooks.clientEvent?.(app.id, { channel, event: frame.event, data, socketId: conn.id, userId });
+  server.events.emit({ kind: "client_event", appId: app.id, channel, event: frame.event, data, socketId: conn.id, userId });
 }

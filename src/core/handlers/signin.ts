@@ -7,40 +7,40 @@ import type { Switchboard } from "../server.ts";
 
 const MAX_WATCHLIST = 100;
 
+/** Answers pusher:error (code null, the socket stays open) and tells the event stream why. */
+function refuse(server: Switchboard, conn: Connection, reason: string): void {
+  conn.send(errorFrame(null, reason));
+  server.events.emit({ kind: "signin_refused", appId: conn.app.id, socketId: conn.id, reason });
+}
+
 /** pusher:signin (spec §4.5). Failures answer pusher:error code null and keep the socket open. */
 export async function signin(server: Switchboard, conn: Connection, frame: InboundFrame): Promise<void> {
   const app = conn.app;
   const data = frameData(frame);
   const userData = data?.user_data;
   if (typeof userData !== "string" || userData === "") {
-    conn.send(errorFrame(null, "pusher:signin requires user_data"));
-    return;
+    return refuse(server, conn, "pusher:signin requires user_data");
   }
   const failure = await verifyAuthToken(server.crypto, app, data!.auth, `${conn.id}::user::${userData}`);
   if (failure) {
-    conn.send(errorFrame(null, failure));
-    return;
+    return refuse(server, conn, failure);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(userData);
   } catch {
-    conn.send(errorFrame(null, "user_data is not valid JSON"));
-    return;
+    return refuse(server, conn, "user_data is not valid JSON");
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    conn.send(errorFrame(null, "user_data must be a JSON object"));
-    return;
+    return refuse(server, conn, "user_data must be a JSON object");
   }
   const user = parsed as Record<string, unknown>;
   if (typeof user.id !== "string" || user.id === "") {
-    conn.send(errorFrame(null, "user_data.id must be a non-empty string"));
-    return;
+    return refuse(server, conn, "user_data.id must be a non-empty string");
   }
   const id = user.id;
   if (conn.user && conn.user.id !== id) {
-    conn.send(errorFrame(null, `Already signed in as another user (${conn.user.id})`));
-    return;
+    return refuse(server, conn, `Already signed in as another user (${conn.user.id})`);
   }
   let watchlist = Array.isArray(user.watchlist) ? user.watchlist.filter((w): w is string => typeof w === "string") : [];
   const truncated = watchlist.length > MAX_WATCHLIST;

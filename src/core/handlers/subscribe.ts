@@ -7,7 +7,7 @@ import type { Connection, Subscription } from "../connection.ts";
 import { frameData, type InboundFrame } from "../dispatch.ts";
 import {
   cacheMiss, channelEvent, errorFrame, presenceSnapshot,
-  subscriptionError, subscriptionSucceeded, type PresenceSnapshot,
+  subscriptionError, subscriptionSucceeded, type PresenceSnapshot, type SubscriptionErrorType,
 } from "../messages.ts";
 import type { Switchboard } from "../server.ts";
 
@@ -60,7 +60,7 @@ export async function subscribe(server: Switchboard, conn: Connection, frame: In
     return;
   }
   if (!isValidChannelName(channel, app.maxChannelNameLength)) {
-    conn.send(subscriptionError(channel, "InvalidChannel", "Invalid channel name", 400));
+    refuse(server, conn, channel, "InvalidChannel", "Invalid channel name", 400);
     return;
   }
   const kind = classifyChannel(channel);
@@ -70,7 +70,7 @@ export async function subscribe(server: Switchboard, conn: Connection, frame: In
       ? `${conn.id}:${channel}:${channelData}` : `${conn.id}:${channel}`;
     const failure = await verifyAuthToken(server.crypto, app, data!.auth, signed);
     if (failure) {
-      conn.send(subscriptionError(channel, "AuthError", failure, 401));
+      refuse(server, conn, channel, "AuthError", failure, 401);
       return;
     }
   }
@@ -78,7 +78,7 @@ export async function subscribe(server: Switchboard, conn: Connection, frame: In
   if (kind.presence) {
     const result = presenceMember(conn, channelData, app.maxPresenceMemberSizeInKb);
     if ("error" in result) {
-      conn.send(subscriptionError(channel, result.type, result.error, result.status));
+      refuse(server, conn, channel, result.type, result.error, result.status);
       return;
     }
     member = result.member;
@@ -86,7 +86,7 @@ export async function subscribe(server: Switchboard, conn: Connection, frame: In
   if (kind.serverToUser) {
     const target = channel.slice(SERVER_TO_USER_PREFIX.length);
     if (!conn.user || conn.user.id !== target || !isValidUserId(target)) {
-      conn.send(subscriptionError(channel, "AuthError", "Sign in as this user to subscribe to its channel", 401));
+      refuse(server, conn, channel, "AuthError", "Sign in as this user to subscribe to its channel", 401);
       return;
     }
   }
@@ -109,12 +109,18 @@ export async function subscribe(server: Switchboard, conn: Connection, frame: In
   }
 }
 
+/** Answers pusher:subscription_error and tells the event stream why. */
+function refuse(server: Switchboard, conn: Connection, channel: string, type: SubscriptionErrorType, reason: string, status: number): void {
+  conn.send(subscriptionError(channel, type, reason, status));
+  server.events.emit({ kind: "subscription_refused", appId: conn.app.id, channel, socketId: conn.id, type, reason, status });
+}
+
 async function join(server: Switchboard, conn: Connection, channel: string, kind: ChannelKind, member: Member | undefined): Promise<void> {
   const app = conn.app;
   const sub: Subscription = member ? { member } : {};
   const joined = await server.adapter.join(app.id, channel, conn.id, member, app.maxPresenceMembersPerChannel);
   if (!joined.ok) {
-    conn.send(subscriptionError(channel, "LimitReached", "Presence channel member limit reached", 403));
+    refuse(server, conn, channel, "LimitReached", "Presence channel member limit reached", 403);
     return;
   }
   // Recorded even if the socket closed meanwhile, so its cleanup leaves the channel again.
@@ -133,6 +139,7 @@ async function join(server: Switchboard, conn: Connection, channel: string, kind
   conn.send(subscriptionSucceeded(channel, presence));
   if (kind.cache) sendCache(server, conn, channel, cached);
   for (const frame of framesAfterAck(held, presence, cached ? channelEvent(cached.event, channel, cached.data) : undefined)) conn.send(frame);
+  server.events.emit({ kind: "subscribed", appId: app.id, channel, socketId: conn.id, userId: member?.userId });
   if (!kind.presence) announceCount(server, app, channel, joined.subscriptionCount);
 }
 
@@ -140,7 +147,7 @@ function sendCache(server: Switchboard, conn: Connection, channel: string, cache
   if (cached) conn.send(channelEvent(cached.event, channel, cached.data));
   else {
     conn.send(cacheMiss(channel));
-    server.hooks.cacheMiss?.(conn.app.id, channel);
+    server.events.emit({ kind: "cache_miss", appId: conn.app.id, channel });
   }
 }
 
@@ -161,5 +168,6 @@ export async function leaveChannel(server: Switchboard, conn: Connection, channe
   conn.removeChannel(channel);
   server.registry.leave(conn, channel);
   const left = await server.adapter.leave(app.id, channel, conn.id, sub.member);
+  server.events.emit({ kind: "unsubscribed", appId: app.id, channel, socketId: conn.id, userId: sub.member?.userId });
   announceLeft(server, app, channel, left, sub.member?.userId);
 }

@@ -1,0 +1,115 @@
+import type { Logger } from "./runtime.ts";
+
+// One stream of server events, for every consumer that wants to know what happened (webhooks,
+// metrics, logs, the debug console). Cluster transitions (occupied/vacated, member added/removed)
+// are emitted once for the whole cluster: the adapters decide each one on exactly one node.
+
+interface Base {
+  appId: string;
+  /** Milliseconds since the epoch, stamped by the stream from the core's clock. */
+  time: number;
+}
+
+export type ServerEvent = Base & (
+  | { kind: "connection_opened"; socketId: string }
+  /** `code` is the close code the server sent, undefined when the client went away. */
+  | { kind: "connection_closed"; socketId: string; code?: number; userId?: string }
+  /** A handshake the server refused (spec §1.2); appId is "" when no app was found. */
+  | { kind: "connection_refused"; appKey?: string; code: number; reason: string }
+  | { kind: "subscribed"; channel: string; socketId: string; userId?: string }
+  | { kind: "unsubscribed"; channel: string; socketId: string; userId?: string }
+  /** What the client got in pusher:subscription_error (or pusher:error). */
+  | { kind: "subscription_refused"; channel: string; socketId: string; type: string; reason: string; status: number }
+  | { kind: "signin_refused"; socketId: string; reason: string }
+  | { kind: "channel_occupied"; channel: string }
+  | { kind: "channel_vacated"; channel: string }
+  | { kind: "member_added"; channel: string; userId: string }
+  | { kind: "member_removed"; channel: string; userId: string }
+  | { kind: "client_event"; channel: string; event: string; data: string; socketId: string; userId?: string }
+  /** An event published through the HTTP API (or the console), once per request item. */
+  | { kind: "api_publish"; channels: string[]; event: string; bytes: number; socketId?: string }
+  | { kind: "cache_miss"; channel: string }
+  | { kind: "subscription_count"; channel: string; count: number }
+  /** scope: what was limited ("client_events", "api", ...). */
+  | { kind: "rate_limited"; scope: string; socketId?: string }
+  /** appId is "" for events about the node rather than an app. */
+  | { kind: "backend"; driver: string; role: string; up: boolean; detail?: string }
+  /** One broadcast delivered on this node: counted once, with its recipients, never per socket. */
+  | { kind: "broadcast"; channel: string; bytes: number; sockets: number }
+  | { kind: "message_received"; socketId: string; bytes: number }
+);
+
+export type ServerEventKind = ServerEvent["kind"];
+export type EventOf<K extends ServerEventKind> = Extract<ServerEvent, { kind: K }>;
+/** What a producer hands to emit(): the event without its timestamp. */
+export type EventInput = ServerEvent extends infer E ? (E extends ServerEvent ? Omit<E, "time"> : never) : never;
+
+export type EventConsumer = (event: ServerEvent) => void | Promise<void>;
+
+interface Subscription {
+  name: string;
+  consumer: EventConsumer;
+  kinds: ReadonlySet<ServerEventKind> | undefined;
+}
+
+/**
+ * Guarded fan-out: a consumer that throws (or rejects) is logged and counted, and the others and
+ * the emitting code carry on. Consumers must not block: queue the work and return.
+ */
+export class EventStream {
+  private subscriptions: Subscription[] = [];
+  /** kind → how many consumers want it; producers check wants() before building costly events. */
+  private readonly wanted = new Map<ServerEventKind, number>();
+  private allKinds = 0;
+  /** Consumer failures per consumer name, for the metrics and tests. */
+  readonly failures = new Map<string, number>();
+
+  constructor(private readonly now: () => number, private readonly logger: Logger) {}
+
+  /** Subscribes a consumer to every event, or to the kinds listed; returns the unsubscribe. */
+  subscribe(name: string, consumer: EventConsumer, kinds?: readonly ServerEventKind[]): () => void {
+    const sub: Subscription = { name, consumer, kinds: kinds ? new Set(kinds) : undefined };
+    this.subscriptions = [...this.subscriptions, sub];
+    this.count(sub, 1);
+    return () => {
+      if (!this.subscriptions.includes(sub)) return;
+      this.subscriptions = this.subscriptions.filter((s) => s !== sub);
+      this.count(sub, -1);
+    };
+  }
+
+  private count(sub: Subscription, delta: number): void {
+    if (!sub.kinds) {
+      this.allKinds += delta;
+      return;
+    }
+    for (const kind of sub.kinds) this.wanted.set(kind, (this.wanted.get(kind) ?? 0) + delta);
+  }
+
+  /** True when some consumer listens for `kind`. */
+  wants(kind: ServerEventKind): boolean {
+    return this.allKinds > 0 || (this.wanted.get(kind) ?? 0) > 0;
+  }
+
+  emit(input: EventInput): void {
+    if (!this.wants(input.kind)) return;
+    const event = { ...input, time: this.now() } as ServerEvent;
+    // The array is replaced, never mutated, on (un)subscribe, so a consumer may unsubscribe mid-emit.
+    for (const sub of this.subscriptions) {
+      if (sub.kinds && !sub.kinds.has(event.kind)) continue;
+      try {
+        const result = sub.consumer(event);
+        if (result && typeof (result as Promise<void>).then === "function") {
+          (result as Promise<void>).then(undefined, (error: unknown) => this.failed(sub.name, event, error));
+        }
+      } catch (error) {
+        this.failed(sub.name, event, error);
+      }
+    }
+  }
+
+  private failed(name: string, event: ServerEvent, error: unknown): void {
+    this.failures.set(name, (this.failures.get(name) ?? 0) + 1);
+    this.logger.warn(`event consumer "${name}" failed on ${event.kind}`, error);
+  }
+}
