@@ -1,11 +1,14 @@
 import type {
   Adapter, CachedEvent, ChannelStats, ClusterMessage, ClusterNode, JoinResult, LeaveResult, Member,
 } from "../core/adapter.ts";
+import { nextMemberSeq, type MemberSnapshot } from "../core/presence.ts";
 
 interface ChannelState {
   sockets: Set<string>;
   /** Presence only: user id → first user_info and the sockets holding the membership. */
   members?: Map<string, { info: unknown; sockets: Set<string> }>;
+  /** Sequence of the last member transition (presence.ts). */
+  seq?: number;
 }
 
 interface AppState {
@@ -83,9 +86,10 @@ export class LocalAdapter implements Adapter {
       else {
         state.members.set(member.userId, { info: member.userInfo, sockets: new Set([socketId]) });
         memberAdded = true;
+        state.seq = nextMemberSeq(state.seq, this.now());
       }
     }
-    return { ok: true, occupied, memberAdded, subscriptionCount: state.sockets.size };
+    return { ok: true, occupied, memberAdded, seq: memberAdded ? state.seq : undefined, subscriptionCount: state.sockets.size };
   }
 
   async leave(appId: string, channel: string, socketId: string, member?: Member): Promise<LeaveResult> {
@@ -100,11 +104,12 @@ export class LocalAdapter implements Adapter {
       if (entry && entry.sockets.delete(socketId) && entry.sockets.size === 0) {
         state.members.delete(member.userId);
         memberRemoved = true;
+        state.seq = nextMemberSeq(state.seq, this.now());
       }
     }
     const vacated = state.sockets.size === 0;
     if (vacated) app.channels.delete(channel);
-    return { vacated, memberRemoved, subscriptionCount: state.sockets.size };
+    return { vacated, memberRemoved, seq: memberRemoved ? state.seq : undefined, subscriptionCount: state.sockets.size };
   }
 
   async channelStats(appId: string, channel: string): Promise<ChannelStats> {
@@ -121,10 +126,12 @@ export class LocalAdapter implements Adapter {
     return out;
   }
 
-  async members(appId: string, channel: string): Promise<Map<string, unknown>> {
-    const out = new Map<string, unknown>();
-    for (const [id, entry] of this.apps.get(appId)?.channels.get(channel)?.members ?? []) out.set(id, entry.info);
-    return out;
+  async members(appId: string, channel: string): Promise<MemberSnapshot> {
+    const state = this.apps.get(appId)?.channels.get(channel);
+    const members = new Map<string, unknown>();
+    for (const [id, entry] of state?.members ?? []) members.set(id, entry.info);
+    // A channel without an entry reflects every transition up to now (it emptied, or never filled).
+    return { members, seq: state?.seq ?? nextMemberSeq(undefined, this.now()) - 1 };
   }
 
   async signIn(appId: string, userId: string, socketId: string): Promise<boolean> {

@@ -6,6 +6,7 @@
 import type {
   Adapter, BroadcastOptions, CachedEvent, ChannelStats, ClusterMessage, ClusterNode, JoinResult, LeaveResult, Member,
 } from "../core/adapter.ts";
+import type { MemberSnapshot } from "../core/presence.ts";
 import type { RateLimitResult } from "../core/rate-limiter.ts";
 import type { Logger, Timers } from "../core/runtime.ts";
 import { LocalRateLimiter } from "../rate-limiters/local.ts";
@@ -16,7 +17,7 @@ import { natsNames, type Announcer } from "./nats/names.ts";
 import * as read from "./nats/queries.ts";
 import { Reconciler } from "./nats/reconcile.ts";
 import { key, type ChannelChange } from "./nats/state.ts";
-import { PresenceViews } from "./cluster/presence-views.ts";
+import { catchUpMembers } from "./cluster/member-catch-up.ts";
 import { Rerun } from "./cluster/rerun.ts";
 import { Sweeper } from "./nats/sweeper.ts";
 import { ContributionWriter } from "./nats/writer.ts";
@@ -51,7 +52,6 @@ export class NatsAdapter implements Adapter {
   private readonly connDirty = new Set<string>();
   private connWriting = false;
   private readonly announcer: Announcer;
-  private readonly views = new PresenceViews();
   private readonly write: ContributionWriter;
   private readonly sweeper: Sweeper;
   private readonly reconciler: Reconciler;
@@ -66,7 +66,7 @@ export class NatsAdapter implements Adapter {
     this.hb = names.heartbeat;
     this.link = new NatsLink(opts.servers, names.bucket, opts.logger, `switchboard ${this.nodeId}`);
     this.announcer = { transition: (appId, t) => this.node?.transition?.(appId, t) };
-    this.write = new ContributionWriter(this.link, this.local, this.nodeId);
+    this.write = new ContributionWriter(this.link, this.local, this.nodeId, opts.timers.now);
     this.reconciler = new Reconciler(this.nodeId, this.local, this.link, this.write, this.announcer);
     this.sweeper = new Sweeper(
       this.nodeId, this.link, this.write, this.announcer, names.heartbeat, opts.nodeTimeoutMs, opts.timers.now, opts.logger,
@@ -75,8 +75,7 @@ export class NatsAdapter implements Adapter {
   }
 
   async start(node: ClusterNode): Promise<void> {
-    // Every frame this node delivers passes the presence views, so they know what local clients saw.
-    this.node = this.views.wrap(node);
+    this.node = node;
     let firstUp!: () => void;
     const connected = new Promise<void>((resolve) => (firstUp = resolve));
     this.link.open({ [this.bus]: (p) => this.onBus(p), [this.hb]: (p) => this.sweeper.onHeartbeat(p, this.online) }, {
@@ -188,7 +187,7 @@ export class NatsAdapter implements Adapter {
         this.reconciler.touch(appId, k);
         const memberAdded = member !== undefined && change.added.some((a) => a.userId === member.userId);
         this.announceRest(appId, channel, change, member?.userId, true);
-        return { ok: true, occupied: change.occupied, memberAdded, subscriptionCount: change.subscriptionCount };
+        return { ok: true, occupied: change.occupied, memberAdded, seq: change.seq, subscriptionCount: change.subscriptionCount };
       } catch (error) {
         this.failed(error);
         return this.offlineResult(k, joined, member);
@@ -203,11 +202,7 @@ export class NatsAdapter implements Adapter {
   }
 
   async leave(appId: string, channel: string, socketId: string, member?: Member): Promise<LeaveResult> {
-    const localLeave = async () => {
-      const left = await this.local.leave(appId, channel, socketId, member);
-      if (left.vacated) this.views.drop(appId, channel);
-      return left;
-    };
+    const localLeave = () => this.local.leave(appId, channel, socketId, member);
     if (!this.online) {
       this.dirty = true;
       return localLeave();
@@ -218,7 +213,7 @@ export class NatsAdapter implements Adapter {
         const change = (await this.write.channel(appId, channel))!;
         const memberRemoved = member !== undefined && change.removed.includes(member.userId);
         this.announceRest(appId, channel, change, member?.userId, false);
-        return { vacated: change.vacated, memberRemoved, subscriptionCount: change.subscriptionCount };
+        return { vacated: change.vacated, memberRemoved, seq: change.seq, subscriptionCount: change.subscriptionCount };
       } catch (error) {
         this.failed(error);
         return left;
@@ -275,10 +270,8 @@ export class NatsAdapter implements Adapter {
     return this.query(() => read.channels(this.link, appId, prefix), () => this.local.channels(appId, prefix));
   }
 
-  async members(appId: string, channel: string): Promise<Map<string, unknown>> {
-    const members = await this.query(() => read.members(this.link, appId, channel), () => this.local.members(appId, channel));
-    this.views.snapshot(appId, channel, members);
-    return members;
+  async members(appId: string, channel: string): Promise<MemberSnapshot> {
+    return this.query(() => read.members(this.link, appId, channel, this.opts.timers.now()), () => this.local.members(appId, channel));
   }
 
   async onlineUsers(appId: string, userIds: string[]): Promise<Set<string>> {
@@ -387,8 +380,8 @@ export class NatsAdapter implements Adapter {
 
   /** After an outage: tell local presence subscribers about member changes they missed meanwhile. */
   private catchUp(removals: boolean): Promise<void> {
-    const members = (appId: string, channel: string) => read.members(this.link, appId, channel);
-    return this.views.catchUpAll(this.local, this.node, removals, () => this.online && !this.stopped, members);
+    const members = (appId: string, channel: string) => read.members(this.link, appId, channel, this.opts.timers.now());
+    return catchUpMembers(this.local, this.node, removals, () => this.online && !this.stopped, members);
   }
 }
 

@@ -1,6 +1,7 @@
 // The cluster-shaped view of channel, presence and user state. The core asks the adapter for
 // every state transition and query, so a Redis or NATS adapter gives cluster-wide answers
 // without the core changing. All queries are async for that reason.
+import type { MemberChange, MemberSnapshot } from "./presence.ts";
 import type { RateLimitResult } from "./rate-limiter.ts";
 
 export interface Member {
@@ -15,12 +16,16 @@ export interface JoinResult {
   occupied: boolean;
   /** Presence: this user had no other socket in the channel anywhere in the cluster. */
   memberAdded: boolean;
+  /** The member_added transition's sequence (see presence.ts), when memberAdded. */
+  seq?: number;
   subscriptionCount: number;
 }
 
 export interface LeaveResult {
   vacated: boolean;
   memberRemoved: boolean;
+  /** The member_removed transition's sequence, when memberRemoved. */
+  seq?: number;
   subscriptionCount: number;
 }
 
@@ -39,7 +44,11 @@ export interface CachedEvent {
 
 /** Messages that must reach every node; each node acts on its own sockets. */
 export type ClusterMessage =
-  | { type: "publish"; appId: string; channel: string; frame: string; exceptSocketId?: string }
+  | {
+    type: "publish"; appId: string; channel: string; frame: string; exceptSocketId?: string;
+    /** Set on member_added / member_removed frames: which transition the frame announces. */
+    member?: MemberChange;
+  }
   | { type: "terminate"; appId: string; userId: string }
   | { type: "watchlist"; appId: string; userId: string; online: boolean };
 
@@ -50,8 +59,8 @@ export type ClusterMessage =
  * its own join or leave, so each transition is announced exactly once in the cluster.
  */
 export type ClusterTransition = (
-  | { type: "joined"; channel: string; socketId: string; member?: Member; occupied: boolean; memberAdded: boolean; subscriptionCount: number }
-  | { type: "left"; channel: string; userId?: string; vacated: boolean; memberRemoved: boolean; subscriptionCount: number }
+  | { type: "joined"; channel: string; socketId: string; member?: Member; occupied: boolean; memberAdded: boolean; seq?: number; subscriptionCount: number }
+  | { type: "left"; channel: string; userId?: string; vacated: boolean; memberRemoved: boolean; seq?: number; subscriptionCount: number }
   | { type: "online"; userId: string }
   | { type: "offline"; userId: string }
 ) & {
@@ -69,6 +78,11 @@ export interface ClusterNode {
   receive(message: ClusterMessage): void;
   /** Announces a transition made on behalf of another node's (or a resynchronised) socket. */
   transition?(appId: string, transition: ClusterTransition): void;
+  /**
+   * After a bus outage: the channel's members as the store has them now. The node tells each
+   * local subscriber what it missed (additions only, without `removals`).
+   */
+  syncMembers?(appId: string, channel: string, snapshot: MemberSnapshot, removals: boolean): void;
 }
 
 export interface Adapter {
@@ -90,8 +104,8 @@ export interface Adapter {
   channelStats(appId: string, channel: string): Promise<ChannelStats>;
   /** Occupied channels, optionally filtered by prefix. */
   channels(appId: string, prefix?: string): Promise<Map<string, ChannelStats>>;
-  /** Presence members in join order: user id → user_info of its first socket. */
-  members(appId: string, channel: string): Promise<Map<string, unknown>>;
+  /** Presence members in join order (user id → user_info of its first socket), and their sequence. */
+  members(appId: string, channel: string): Promise<MemberSnapshot>;
 
   /** Returns true when this socket made the user go offline → online. */
   signIn(appId: string, userId: string, socketId: string): Promise<boolean>;

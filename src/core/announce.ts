@@ -9,12 +9,13 @@ import type { Switchboard } from "./server.ts";
 
 export function announceJoined(
   server: Switchboard, app: App, channel: string, socketId: string,
-  joined: { occupied: boolean; memberAdded: boolean }, member?: Member, options?: BroadcastOptions,
+  joined: { occupied: boolean; memberAdded: boolean; seq?: number }, member?: Member, options?: BroadcastOptions,
 ): void {
   if (joined.occupied && !classifyChannel(channel).serverToUser) server.events.emit({ kind: "channel_occupied", appId: app.id, channel });
   if (joined.memberAdded && member) {
     const frame = memberAdded(channel, member.userId, member.userInfo);
-    server.adapter.broadcast({ type: "publish", appId: app.id, channel, frame, exceptSocketId: socketId }, options);
+    const change = { userId: member.userId, added: true, seq: joined.seq ?? 0 };
+    server.adapter.broadcast({ type: "publish", appId: app.id, channel, frame, exceptSocketId: socketId, member: change }, options);
     server.events.emit({ kind: "member_added", appId: app.id, channel, userId: member.userId });
   }
 }
@@ -22,10 +23,11 @@ export function announceJoined(
 /** member_removed before channel_vacated (spec §7.1 ordering), then the new count if still occupied. */
 export function announceLeft(
   server: Switchboard, app: App, channel: string,
-  left: { vacated: boolean; memberRemoved: boolean; subscriptionCount: number }, userId?: string, options?: BroadcastOptions,
+  left: { vacated: boolean; memberRemoved: boolean; seq?: number; subscriptionCount: number }, userId?: string, options?: BroadcastOptions,
 ): void {
   if (left.memberRemoved && userId !== undefined) {
-    server.adapter.broadcast({ type: "publish", appId: app.id, channel, frame: memberRemoved(channel, userId) }, options);
+    const change = { userId, added: false, seq: left.seq ?? 0 };
+    server.adapter.broadcast({ type: "publish", appId: app.id, channel, frame: memberRemoved(channel, userId), member: change }, options);
     server.events.emit({ kind: "member_removed", appId: app.id, channel, userId });
   }
   const kind = classifyChannel(channel);

@@ -1,11 +1,14 @@
 import type { App } from "./app.ts";
 import type { Member } from "./adapter.ts";
+import type { MemberView } from "./presence.ts";
 import type { RawSocket } from "./runtime.ts";
 import { CloseCode, errorFrame, truncateReason } from "./messages.ts";
 
 export interface Subscription {
   /** Set on presence channels: the member this socket joined as. */
   member?: Member;
+  /** Set on presence channels once acknowledged: what the socket was told about the members. */
+  view?: MemberView;
 }
 
 export interface SignedInUser {

@@ -1,7 +1,14 @@
 import type { Connection } from "./connection.ts";
 import type { EventStream } from "./events.ts";
 import type { NativePubSub } from "./runtime.ts";
-import { watchlistEvents } from "./messages.ts";
+import { memberAdded, memberRemoved, watchlistEvents } from "./messages.ts";
+import { MemberLog, type MemberChange, type MemberSnapshot } from "./presence.ts";
+
+/** A frame held for a socket whose subscription is in flight, with the member change it announces. */
+export interface HeldFrame {
+  frame: string;
+  member?: MemberChange;
+}
 
 interface AppSockets {
   channels: Map<string, Set<Connection>>;
@@ -9,7 +16,7 @@ interface AppSockets {
   /** watched user id → sockets whose watchlist names it. */
   watchers: Map<string, Set<Connection>>;
   /** Sockets whose subscription is in flight: channel → socket → frames held until the ack. */
-  joining: Map<string, Map<Connection, string[]>>;
+  joining: Map<string, Map<Connection, HeldFrame[]>>;
 }
 
 const EMPTY: ReadonlySet<Connection> = new Set();
@@ -29,6 +36,8 @@ function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
 export class LocalRegistry {
   private readonly sockets = new Map<string, Connection>();
   private readonly apps = new Map<string, AppSockets>();
+  /** Newest member transition per user of each presence channel with local sockets. */
+  private readonly memberLog = new MemberLog();
 
   constructor(private readonly pubsub?: NativePubSub) {}
 
@@ -55,7 +64,12 @@ export class LocalRegistry {
     const app = this.apps.get(conn.app.id);
     if (!app) return;
     for (const channel of conn.channels.keys()) this.leave(conn, channel);
-    for (const [channel, held] of app.joining) if (held.delete(conn) && held.size === 0) app.joining.delete(channel);
+    for (const [channel, held] of app.joining) {
+      if (held.delete(conn) && held.size === 0) {
+        app.joining.delete(channel);
+        this.forgetIfUnused(app, conn.app.id, channel);
+      }
+    }
     if (conn.user) {
       removeFrom(app.users, conn.user.id, conn);
       for (const id of conn.user.watchlist) removeFrom(app.watchers, id, conn);
@@ -75,26 +89,37 @@ export class LocalRegistry {
   }
 
   /** Stops holding frames for the socket; returns what was held (none after a failed join). */
-  endJoin(conn: Connection, channel: string): string[] {
-    const joining = this.apps.get(conn.app.id)?.joining;
-    const held = joining?.get(channel);
+  endJoin(conn: Connection, channel: string): HeldFrame[] {
+    const app = this.apps.get(conn.app.id);
+    const held = app?.joining.get(channel);
     const frames = held?.get(conn) ?? [];
-    if (held && held.delete(conn) && held.size === 0) joining!.delete(channel);
+    if (held && held.delete(conn) && held.size === 0) {
+      app!.joining.delete(channel);
+      this.forgetIfUnused(app!, conn.app.id, channel);
+    }
     return frames;
   }
 
   /** Adds the socket to the channel's delivery set and returns the frames held meanwhile. */
-  join(conn: Connection, channel: string): string[] {
-    const frames = this.endJoin(conn, channel);
+  join(conn: Connection, channel: string): HeldFrame[] {
     addTo(this.app(conn.app.id).channels, channel, conn);
+    const frames = this.endJoin(conn, channel);
     conn.socket.subscribe?.(this.topic(conn.app.id, channel));
     return frames;
   }
 
   leave(conn: Connection, channel: string): void {
     const app = this.apps.get(conn.app.id);
-    if (app) removeFrom(app.channels, channel, conn);
+    if (app) {
+      removeFrom(app.channels, channel, conn);
+      this.forgetIfUnused(app, conn.app.id, channel);
+    }
     conn.socket.unsubscribe?.(this.topic(conn.app.id, channel));
+  }
+
+  /** A channel without local subscribers or joiners needs no member log. */
+  private forgetIfUnused(app: AppSockets, appId: string, channel: string): void {
+    if (!app.channels.has(channel) && !app.joining.has(channel)) this.memberLog.drop(this.topic(appId, channel));
   }
 
   signIn(conn: Connection, userId: string, watchlist: string[]): void {
@@ -112,15 +137,12 @@ export class LocalRegistry {
     return [...(this.apps.get(appId)?.users.get(userId) ?? EMPTY)];
   }
 
-  channelSockets(appId: string, channel: string): ReadonlySet<Connection> {
-    return this.apps.get(appId)?.channels.get(channel) ?? EMPTY;
-  }
-
   /** Hands the same frame string to every local subscriber. */
-  deliver(appId: string, channel: string, frame: string, exceptSocketId: string | undefined, events: EventStream): void {
+  deliver(appId: string, channel: string, frame: string, exceptSocketId: string | undefined, events: EventStream, member?: MemberChange): void {
+    if (member) return this.deliverMember(appId, channel, frame, exceptSocketId, events, member);
     const app = this.apps.get(appId);
     const held = app?.joining.get(channel);
-    if (held) for (const [conn, frames] of held) if (conn.id !== exceptSocketId) frames.push(frame);
+    if (held) for (const [conn, frames] of held) if (conn.id !== exceptSocketId) frames.push({ frame });
     const subscribers = app?.channels.get(channel);
     if (!subscribers || subscribers.size === 0) return;
     let count = subscribers.size;
@@ -144,6 +166,60 @@ export class LocalRegistry {
       }
     }
     if (events.wants("broadcast")) events.emit({ kind: "broadcast", appId, channel, bytes: frame.length, sockets: count });
+  }
+
+  /**
+   * A member_added / member_removed frame goes to each local subscriber that has not been told
+   * (see presence.ts), socket by socket: member events are rare next to channel events, so the
+   * per-socket check costs nothing on the broadcast path.
+   */
+  private deliverMember(appId: string, channel: string, frame: string, exceptSocketId: string | undefined, events: EventStream, change: MemberChange): void {
+    const app = this.apps.get(appId);
+    const held = app?.joining.get(channel);
+    const subscribers = app?.channels.get(channel);
+    if (!held && !subscribers) return;
+    if (!this.memberLog.fresh(this.topic(appId, channel), change)) return;
+    if (held) for (const [conn, frames] of held) if (conn.id !== exceptSocketId) frames.push({ frame, member: change });
+    let count = 0;
+    for (const conn of subscribers ?? EMPTY) {
+      if (conn.id === exceptSocketId) continue;
+      const view = conn.channels.get(channel)?.view;
+      if (view && !view.admit(change)) continue;
+      conn.send(frame);
+      count++;
+    }
+    if (count > 0 && events.wants("broadcast")) events.emit({ kind: "broadcast", appId, channel, bytes: frame.length, sockets: count });
+  }
+
+  /**
+   * After a bus outage: tells each local subscriber of a presence channel the member changes it
+   * missed, as of the snapshot's sequence. A user with a newer transition seen here already is
+   * left alone; without `removals` (the store is still refilling) only additions are made.
+   */
+  syncMembers(appId: string, channel: string, snapshot: MemberSnapshot, removals: boolean): void {
+    const subscribers = this.apps.get(appId)?.channels.get(channel);
+    if (!subscribers) return;
+    const topic = this.topic(appId, channel);
+    const newer = (userId: string) => (this.memberLog.last(topic, userId) ?? -1) > snapshot.seq;
+    const frames = new Map<string, string>();
+    const frameOf = (userId: string, added: boolean) => {
+      const k = `${added ? "+" : "-"}${userId}`;
+      let frame = frames.get(k);
+      if (frame === undefined) {
+        frame = added ? memberAdded(channel, userId, snapshot.members.get(userId)) : memberRemoved(channel, userId);
+        frames.set(k, frame);
+      }
+      return frame;
+    };
+    for (const conn of subscribers) {
+      const view = conn.channels.get(channel)?.view;
+      if (!view || view.seq >= snapshot.seq) continue;
+      const changes: MemberChange[] = [];
+      if (removals) for (const id of view.ids()) if (!snapshot.members.has(id) && !newer(id)) changes.push({ userId: id, added: false, seq: snapshot.seq });
+      for (const id of snapshot.members.keys()) if (!view.has(id) && !newer(id)) changes.push({ userId: id, added: true, seq: snapshot.seq });
+      for (const change of changes) if (view.admit(change)) conn.send(frameOf(change.userId, change.added));
+    }
+    for (const k of frames.keys()) this.memberLog.advance(topic, k.slice(1), snapshot.seq);
   }
 
   deliverWatchlist(appId: string, userId: string, online: boolean): void {

@@ -8,6 +8,7 @@ import { checkHandshake, type HandshakeRequest } from "./handshake.ts";
 import { EventStream } from "./events.ts";
 import { LocalRegistry } from "./registry.ts";
 import type { CryptoProvider, Logger, NativePubSub, RawSocket, Timers } from "./runtime.ts";
+import type { MemberSnapshot } from "./presence.ts";
 import type { ProtocolSettings } from "./settings.ts";
 import { CloseCode, channelEvent, connectionEstablished, PING_FRAME } from "./messages.ts";
 import { classifyChannel } from "./channels.ts";
@@ -211,7 +212,7 @@ export class Switchboard implements ClusterNode {
   receive(message: ClusterMessage): void {
     switch (message.type) {
       case "publish":
-        this.registry.deliver(message.appId, message.channel, message.frame, message.exceptSocketId, this.events);
+        this.registry.deliver(message.appId, message.channel, message.frame, message.exceptSocketId, this.events, message.member);
         break;
       case "terminate":
         for (const conn of this.registry.userSockets(message.appId, message.userId)) {
@@ -244,6 +245,10 @@ export class Switchboard implements ClusterNode {
       }
     };
     announce().catch((error) => this.logger.error("announcing a cluster transition failed", error));
+  }
+
+  syncMembers(appId: string, channel: string, snapshot: MemberSnapshot, removals: boolean): void {
+    this.registry.syncMembers(appId, channel, snapshot, removals);
   }
 
   /** Publishes an application event to a channel cluster-wide (HTTP API, spec §3.11). */

@@ -124,7 +124,7 @@ export async function channelUsers(server: Switchboard, limiter: RateLimiter, re
   const channel = channelParam(c, req.app);
   if (!classifyChannel(channel).presence) throw new HttpError(400, "Users are only available for presence channels");
   await limit(limiter, req, "read", 1, req.app.maxReadRequestsPerSecond);
-  const members = await server.adapter.members(req.app.id, channel);
+  const { members } = await server.adapter.members(req.app.id, channel);
   return { users: [...members.keys()].map((id) => ({ id })) };
 }
 

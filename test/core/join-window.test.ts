@@ -1,26 +1,26 @@
 import { describe, expect, it } from "vitest";
 import { EventStream } from "../../src/core/events.ts";
 import { framesAfterAck } from "../../src/core/handlers/join-window.ts";
-import { channelEvent, memberAdded, memberRemoved, presenceSnapshot } from "../../src/core/messages.ts";
+import { channelEvent, memberAdded, memberRemoved } from "../../src/core/messages.ts";
+import { MemberView } from "../../src/core/presence.ts";
 import { LocalRegistry } from "../../src/core/registry.ts";
 import type { Connection } from "../../src/core/connection.ts";
 
 const NO_EVENTS = new EventStream(() => 0, console);
 
 const ch = "presence-room";
-const snapshot = (...ids: string[]) => presenceSnapshot(new Map(ids.map((id) => [id, null])));
+const view = (seq: number, ...ids: string[]) => MemberView.of({ members: new Map(ids.map((id) => [id, null])), seq });
 
 describe("framesAfterAck", () => {
-  it("drops member events the presence snapshot already reflects, keeps the rest in order", () => {
+  it("passes member events through the socket's view, keeps the rest in order", () => {
     const held = [
-      memberAdded(ch, "1", null), // already in the snapshot
-      memberAdded(ch, "2", null), // joined after the snapshot
-      channelEvent("e", ch, "{}"),
-      memberRemoved(ch, "3"), // never seen: nothing to remove
-      memberRemoved(ch, "1"), // left after the snapshot
-      memberAdded(ch, "2", null), // duplicate of the kept one
+      { frame: memberAdded(ch, "1", null), member: { userId: "1", added: true, seq: 5 } }, // in the snapshot
+      { frame: memberAdded(ch, "2", null), member: { userId: "2", added: true, seq: 12 } }, // after it
+      { frame: channelEvent("e", ch, "{}") },
+      { frame: memberRemoved(ch, "3"), member: { userId: "3", added: false, seq: 13 } }, // never known
+      { frame: memberRemoved(ch, "1"), member: { userId: "1", added: false, seq: 14 } }, // left after it
     ];
-    expect(framesAfterAck(held, snapshot("1"), undefined)).toEqual([
+    expect(framesAfterAck(held, view(10, "1"), undefined)).toEqual([
       memberAdded(ch, "2", null),
       channelEvent("e", ch, "{}"),
       memberRemoved(ch, "1"),
@@ -31,8 +31,9 @@ describe("framesAfterAck", () => {
     const a = channelEvent("a", "cache-x", "1");
     const b = channelEvent("b", "cache-x", "2");
     const c = channelEvent("c", "cache-x", "3");
-    expect(framesAfterAck([a, b, c], undefined, b)).toEqual([c]);
-    expect(framesAfterAck([a, c], undefined, b)).toEqual([a, c]);
+    const held = (...frames: string[]) => frames.map((frame) => ({ frame }));
+    expect(framesAfterAck(held(a, b, c), undefined, b)).toEqual([c]);
+    expect(framesAfterAck(held(a, c), undefined, b)).toEqual([a, c]);
   });
 });
 
@@ -53,7 +54,7 @@ describe("LocalRegistry join window", () => {
     registry.deliver("app", ch, "f1", undefined, NO_EVENTS);
     registry.deliver("app", ch, "f2", "2.2", NO_EVENTS); // excluded socket: not held either
     expect(joiner.sent).toEqual([]);
-    expect(registry.join(joiner, ch)).toEqual(["f1"]);
+    expect(registry.join(joiner, ch)).toEqual([{ frame: "f1" }]);
     registry.deliver("app", ch, "f3", undefined, NO_EVENTS);
     expect(joiner.sent).toEqual(["f3"]);
     expect(member.sent).toEqual(["f1", "f2", "f3"]);
@@ -64,7 +65,7 @@ describe("LocalRegistry join window", () => {
     const joiner = conn("2.2");
     registry.beginJoin(joiner, ch);
     registry.deliver("app", ch, "f1", undefined, NO_EVENTS);
-    expect(registry.endJoin(joiner, ch)).toEqual(["f1"]);
+    expect(registry.endJoin(joiner, ch)).toEqual([{ frame: "f1" }]);
     registry.deliver("app", ch, "f2", undefined, NO_EVENTS);
     expect(registry.endJoin(joiner, ch)).toEqual([]);
   });

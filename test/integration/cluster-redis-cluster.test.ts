@@ -8,6 +8,7 @@ import {
   getJson, marker,
 } from "../adapters/cluster.ts";
 import { redisServerInstalled, startRedisCluster, type OwnRedisCluster } from "../adapters/redis-cluster.ts";
+import { describePresenceStorm } from "../adapters/presence-storm-suite.ts";
 
 // A developer without redis-server skips (saying why); CI must have it.
 const installed = redisServerInstalled();
@@ -133,5 +134,19 @@ describe("redis-cluster adapter: configuration", () => {
     const error = await startServer({ env: { ADAPTER_DRIVER: "redis-cluster" } }).then(() => null, (e: Error) => e);
     expect(error?.message).toMatch(/configuration error/);
     expect(error?.message).toMatch(/REDIS_CLUSTER_NODES/);
+  });
+});
+
+describe.skipIf(!installed)("redis-cluster adapter: presence under concurrent joins and leaves", () => {
+  let redis: OwnRedisCluster | undefined;
+  beforeAll(async () => {
+    redis = await startRedisCluster();
+  }, 60_000);
+  afterAll(() => redis?.stop());
+  describePresenceStorm({
+    label: "redis-cluster",
+    available: installed,
+    sizes: [1, 3],
+    start: (size, options) => startCluster(size, { ...options, env: { ADAPTER_DRIVER: "redis-cluster", REDIS_CLUSTER_NODES: redis!.nodes, ...options.env } }),
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll } from "vitest";
 import { startUpstashBridge, type UpstashBridge } from "../helpers/upstash-bridge.ts";
 import { freePort, ownRedis, reachable, redisTraces, requireService, startCluster, type ClusterOptions } from "../adapters/cluster.ts";
 import { describeCluster } from "../adapters/cluster-suite.ts";
+import { describePresenceStorm } from "../adapters/presence-storm-suite.ts";
 import { describeFailover } from "../adapters/failover-suite.ts";
 
 const redisUp = await requireService(reachable(6379), "Redis on 127.0.0.1:6379 (behind the Upstash bridge)");
@@ -46,3 +47,4 @@ describeFailover({
       }
     : undefined,
 });
+describePresenceStorm({ label: "upstash", available: redisUp, sizes: [1, 3], start });

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authToken, byEvent, connected, dataOf, once, pusherClient, rawClient, type Frame, type RawClient } from "../helpers/clients.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
+import { describePresenceStorm } from "../adapters/presence-storm-suite.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -294,3 +295,5 @@ describe("pusher-js presence channel", () => {
     alice.disconnect();
   });
 });
+
+describePresenceStorm({ label: "local", available: true, sizes: [1], start: async (_size, options) => [await startServer({ env: options.env })] });

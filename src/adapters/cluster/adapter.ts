@@ -4,10 +4,11 @@
 import type {
   Adapter, BroadcastOptions, CachedEvent, ChannelStats, ClusterMessage, ClusterNode, JoinResult, LeaveResult, Member,
 } from "../../core/adapter.ts";
+import type { MemberSnapshot } from "../../core/presence.ts";
 import type { RateLimitResult } from "../../core/rate-limiter.ts";
 import type { Logger } from "../../core/runtime.ts";
 import { LocalAdapter } from "../local.ts";
-import { PresenceViews } from "./presence-views.ts";
+import { catchUpMembers } from "./member-catch-up.ts";
 import { Rerun } from "./rerun.ts";
 import type { ScriptName } from "./scripts.ts";
 import {
@@ -41,7 +42,6 @@ export class ClusterAdapter implements Adapter {
   private stopped = false;
   private dirty = false;
   private sweeping = false;
-  private readonly views = new PresenceViews();
   /** Reconnected: local presence subscribers may have missed member events sent meanwhile. */
   private catchUpPending = false;
   private ticker?: unknown;
@@ -57,8 +57,7 @@ export class ClusterAdapter implements Adapter {
   }
 
   async start(node: ClusterNode): Promise<void> {
-    // Every frame this node delivers passes the presence views, so they know what local clients saw.
-    this.node = this.views.wrap(node);
+    this.node = node;
     let firstUp!: () => void;
     const connected = new Promise<void>((resolve) => (firstUp = resolve));
     this.backend.open(this.bus, {
@@ -151,23 +150,22 @@ export class ClusterAdapter implements Adapter {
       else this.addedOffline.add(`${appId}\n${item}`);
       return result;
     }
-    const [ok, occupied, added, count] = remote as number[];
+    const [ok, occupied, added, count, seq] = remote as number[];
     if (ok !== 1) {
       this.forget(appId, item);
       return { ok: false, occupied: false, memberAdded: false, subscriptionCount: count ?? 0 };
     }
     await this.local.join(appId, channel, socketId, member, -1);
-    return { ok: true, occupied: occupied === 1, memberAdded: added === 1, subscriptionCount: count ?? 0 };
+    return { ok: true, occupied: occupied === 1, memberAdded: added === 1, seq: Number(seq ?? 0), subscriptionCount: count ?? 0 };
   }
 
   async leave(appId: string, channel: string, socketId: string, member?: Member): Promise<LeaveResult> {
     this.forget(appId, `s|${socketId}|${channel}`);
     const localResult = await this.local.leave(appId, channel, socketId, member);
-    if (localResult.vacated) this.views.drop(appId, channel);
     const remote = await this.remote(appId, () => this.runApp("leave", appId, [this.nodeId, socketId, channel]));
     if (remote === undefined) return localResult;
-    const [vacated, removed, count] = remote as [number, number, number];
-    return { vacated: vacated === 1, memberRemoved: removed === 1, subscriptionCount: count };
+    const [vacated, removed, count, , seq] = remote as [number, number, number, string, number];
+    return { vacated: vacated === 1, memberRemoved: removed === 1, seq: Number(seq ?? 0), subscriptionCount: count };
   }
 
   async signIn(appId: string, userId: string, socketId: string): Promise<boolean> {
@@ -215,13 +213,7 @@ export class ClusterAdapter implements Adapter {
     return out;
   }
 
-  async members(appId: string, channel: string): Promise<Map<string, unknown>> {
-    const members = await this.clusterMembers(appId, channel);
-    this.views.snapshot(appId, channel, members);
-    return members;
-  }
-
-  private async clusterMembers(appId: string, channel: string): Promise<Map<string, unknown>> {
+  async members(appId: string, channel: string): Promise<MemberSnapshot> {
     const remote = await this.query(() => this.runApp("members", appId, [channel]));
     return remote === undefined ? this.local.members(appId, channel) : parseMembers(remote);
   }
@@ -230,7 +222,7 @@ export class ClusterAdapter implements Adapter {
   private catchUp(removals: boolean): Promise<void> {
     // Straight from Redis, without the local fallback: a failure must fail the catch-up (retried).
     const members = async (appId: string, channel: string) => parseMembers(await this.runApp("members", appId, [channel]));
-    return this.views.catchUpAll(this.local, this.node, removals, () => this.online && !this.stopped, members);
+    return catchUpMembers(this.local, this.node, removals, () => this.online && !this.stopped, members);
   }
 
   async onlineUsers(appId: string, userIds: string[]): Promise<Set<string>> {
@@ -397,10 +389,11 @@ export class ClusterAdapter implements Adapter {
     if (kind === "c") {
       await this.runApp("addConnection", appId, [this.nodeId, socketId, -1]);
     } else if (kind === "s") {
-      const [, occupied, added, count] = (await this.runJoin(appId, tail, socketId, member, -1)) as number[];
+      const [, occupied, added, count, seq] = (await this.runJoin(appId, tail, socketId, member, -1)) as number[];
       if (!announce) return;
       this.node?.transition?.(appId, {
-        type: "joined", channel: tail, socketId, member, occupied: occupied === 1, memberAdded: added === 1, subscriptionCount: count ?? 0,
+        type: "joined", channel: tail, socketId, member, occupied: occupied === 1, memberAdded: added === 1, seq: Number(seq ?? 0),
+        subscriptionCount: count ?? 0,
         remoteOnly: true,
       });
     } else if ((await this.runApp("signIn", appId, [this.nodeId, socketId, tail])) === 1 && announce) {

@@ -1,5 +1,6 @@
 // What a Redis-family driver supplies to the shared ClusterAdapter, and the bus envelope.
 import type { ClusterMessage, ClusterTransition } from "../../core/adapter.ts";
+import type { MemberSnapshot } from "../../core/presence.ts";
 import type { Logger, Timers } from "../../core/runtime.ts";
 import type { ScriptName } from "./scripts.ts";
 
@@ -61,10 +62,10 @@ export function releasedTransitions(result: unknown, remoteOnly: boolean): Clust
   const out: ClusterTransition[] = [];
   for (const entry of ((result as unknown[])[1] ?? []) as unknown[][]) {
     if (entry[0] === "s") {
-      const [, channel, vacated, removed, count, user] = entry as [string, string, number, number, number, string];
+      const [, channel, vacated, removed, count, user, seq] = entry as [string, string, number, number, number, string, number];
       out.push({
         type: "left", channel: String(channel), userId: user === "" ? undefined : String(user),
-        vacated: vacated === 1, memberRemoved: removed === 1, subscriptionCount: Number(count), remoteOnly,
+        vacated: vacated === 1, memberRemoved: removed === 1, seq: Number(seq ?? 0), subscriptionCount: Number(count), remoteOnly,
       });
     } else if (entry[0] === "u") {
       out.push({ type: "offline", userId: String(entry[1]), remoteOnly });
@@ -80,12 +81,12 @@ export function parseItem(item: string): { kind: string; socketId: string; rest:
   return { kind: item[0] ?? "", socketId: bar < 0 ? tail : tail.slice(0, bar), rest: bar < 0 ? "" : tail.slice(bar + 1) };
 }
 
-/** Reads a "members" script result (userId, user_info JSON, ...) in join order. */
-export function parseMembers(result: unknown): Map<string, unknown> {
-  const flat = result as string[];
-  const out = new Map<string, unknown>();
-  for (let i = 0; i + 1 < flat.length; i += 2) out.set(String(flat[i]), parseJson(flat[i + 1]!));
-  return out;
+/** Reads a "members" script result (sequence, userId, user_info JSON, ...) in join order. */
+export function parseMembers(result: unknown): MemberSnapshot {
+  if (!Array.isArray(result) || result.length === 0) throw new Error(`unexpected members reply: ${JSON.stringify(result)}`);
+  const members = new Map<string, unknown>();
+  for (let i = 1; i + 1 < result.length; i += 2) members.set(String(result[i]), parseJson(String(result[i + 1])));
+  return { members, seq: Number(result[0]) };
 }
 
 export function parseJson(text: string): unknown {

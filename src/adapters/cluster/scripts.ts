@@ -10,6 +10,7 @@
 //   B m:<channel>  hash  userId → sockets of that user in the channel
 //   B i:<channel>  hash  userId → user_info JSON of the user's first socket
 //   B o:<channel>  zset  userId → join sequence (members in join order)
+//   B v:<channel>  string sequence of the last member transition (core/presence.ts), µs of Redis's clock
 //   B u:<userId>   set   signed-in sockets of a user (watchlist online/offline)
 //   B c:<channel>  string last cached event (cache channels), with a PX expiry
 //   B n:<nodeId>   set   everything the node recorded: "c|sock", "s|sock|channel", "u|sock|userId",
@@ -29,6 +30,18 @@ export interface Script {
 /** Shared helpers for app scripts; ARGV[1] is always B. */
 const APP_PRELUDE = `
 local B = ARGV[1]
+local function redis_us()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+-- The channel's next member sequence: never below the last one, even if the key expired or the clock
+-- stepped back. Written with %.0f: Lua's tostring would round a 16-digit number.
+local function member_seq(ch)
+  local k = B .. 'v:' .. ch
+  local v = math.max(tonumber(redis.call('GET', k) or '0') + 1, redis_us())
+  redis.call('SET', k, string.format('%.0f', v), 'PX', 86400000)
+  return v
+end
 local function sub_leave(node, sock, ch)
   local s = B .. 's:' .. ch
   local user = redis.call('HGET', s, sock)
@@ -36,6 +49,7 @@ local function sub_leave(node, sock, ch)
   redis.call('HDEL', s, sock)
   redis.call('SREM', B .. 'n:' .. node, 's|' .. sock .. '|' .. ch)
   local removed = 0
+  local seq = 0
   if user ~= '' then
     local m = B .. 'm:' .. ch
     if redis.call('HINCRBY', m, user, -1) <= 0 then
@@ -43,6 +57,7 @@ local function sub_leave(node, sock, ch)
       redis.call('HDEL', B .. 'i:' .. ch, user)
       redis.call('ZREM', B .. 'o:' .. ch, user)
       removed = 1
+      seq = member_seq(ch)
     end
   end
   local n = redis.call('HLEN', s)
@@ -51,7 +66,7 @@ local function sub_leave(node, sock, ch)
     vacated = 1
     redis.call('SREM', B .. 'chans', ch)
   end
-  return {vacated, removed, n, user}
+  return {vacated, removed, n, user, seq}
 end
 local function user_out(node, sock, user)
   local k = B .. 'u:' .. user
@@ -83,7 +98,7 @@ return 1`),
   removeConnection: app("sbRemoveConn", `conn_out(ARGV[2], ARGV[3])
 return 1`),
   // ARGV: B, node, socket, channel, presence "1"/"0", userId, userInfo JSON, maxMembers
-  // → {ok, occupied, memberAdded, subscriptionCount}
+  // → {ok, occupied, memberAdded, subscriptionCount, member sequence (0 when no member was added)}
   join: app("sbJoin", `
 local ch = ARGV[4]
 local s = B .. 's:' .. ch
@@ -101,8 +116,10 @@ if redis.call('HSETNX', s, ARGV[3], user) == 0 then return {1, 0, 0, redis.call(
 redis.call('SADD', B .. 'chans', ch)
 redis.call('SADD', B .. 'n:' .. ARGV[2], 's|' .. ARGV[3] .. '|' .. ch)
 local added = 0
+local mseq = 0
 if presence and redis.call('HINCRBY', m, user, 1) == 1 then
   added = 1
+  mseq = member_seq(ch)
   redis.call('HSET', B .. 'i:' .. ch, user, ARGV[7])
   local o = B .. 'o:' .. ch
   local last = redis.call('ZRANGE', o, -1, -1, 'WITHSCORES')
@@ -110,8 +127,8 @@ if presence and redis.call('HINCRBY', m, user, 1) == 1 then
   if last[2] then seq = tonumber(last[2]) + 1 end
   redis.call('ZADD', o, seq, user)
 end
-return {1, occupied, added, redis.call('HLEN', s)}`),
-  // ARGV: B, node, socket, channel → {vacated, memberRemoved, subscriptionCount, userId}
+return {1, occupied, added, redis.call('HLEN', s), mseq}`),
+  // ARGV: B, node, socket, channel → {vacated, memberRemoved, subscriptionCount, userId, member sequence}
   leave: app("sbLeave", `
 local r = sub_leave(ARGV[2], ARGV[3], ARGV[4])
 if r then return r end
@@ -128,7 +145,7 @@ return 0`),
   // Undoes a node's recorded state. ARGV: B, node, "batch", n (SPOP up to n items) or
   // B, node, "items", item... (exactly those). SPOP hands each item to one caller only, so
   // concurrent sweepers never announce the same member_removed twice.
-  // → {items left, {{"s", channel, vacated, memberRemoved, count, userId} | {"u", userId}}...}
+  // → {items left, {{"s", channel, vacated, memberRemoved, count, userId, seq} | {"u", userId}}...}
   release: app("sbRelease", `
 local node = ARGV[2]
 local set = B .. 'n:' .. node
@@ -151,7 +168,7 @@ for _, item in ipairs(items) do
   elseif kind == 's' and bar then
     local ch = string.sub(rest, bar + 1)
     local r = sub_leave(node, string.sub(rest, 1, bar - 1), ch)
-    if r then table.insert(out, {'s', ch, r[1], r[2], r[3], r[4]}) end
+    if r then table.insert(out, {'s', ch, r[1], r[2], r[3], r[4], r[5]}) end
   elseif kind == 'u' and bar then
     local user = string.sub(rest, bar + 1)
     if user_out(node, string.sub(rest, 1, bar - 1), user) == 1 then table.insert(out, {'u', user}) end
@@ -180,10 +197,13 @@ for _, ch in ipairs(redis.call('SMEMBERS', B .. 'chans')) do
   end
 end
 return out`),
-  // ARGV: B, channel → {userId, userInfo JSON, ...} in join order
+  // ARGV: B, channel → {sequence, userId, userInfo JSON, ...} in join order. Without a sequence
+  // key the snapshot reflects every transition up to now.
   members: app("sbMembers", `
 local ids = redis.call('ZRANGE', B .. 'o:' .. ARGV[2], 0, -1)
-local out = {}
+local seq = tonumber(redis.call('GET', B .. 'v:' .. ARGV[2]) or '0')
+if seq == 0 then seq = redis_us() - 1 end
+local out = {string.format('%.0f', seq)}
 if #ids == 0 then return out end
 local infos = redis.call('HMGET', B .. 'i:' .. ARGV[2], unpack(ids))
 for i, id in ipairs(ids) do

@@ -1,5 +1,6 @@
 // Subject and bucket names for a prefix, and turning a KV change into the core's transitions.
 import type { ClusterTransition } from "../../core/adapter.ts";
+import { classifyChannel } from "../../core/channels.ts";
 import type { ChannelChange } from "./state.ts";
 
 export interface Announcer {
@@ -31,16 +32,18 @@ export function announceChange(
   const base = { channel, socketId: "", subscriptionCount: change.subscriptionCount, remoteOnly };
   let occupied = change.occupied;
   for (const member of change.added) {
-    to.transition(appId, { type: "joined", ...base, member, occupied, memberAdded: true });
+    to.transition(appId, { type: "joined", ...base, member, occupied, memberAdded: true, seq: change.seq });
     occupied = false;
   }
   if (occupied) to.transition(appId, { type: "joined", ...base, occupied: true, memberAdded: false });
   for (const userId of change.removed) {
-    to.transition(appId, { type: "left", channel, userId, vacated: false, memberRemoved: true, subscriptionCount: change.subscriptionCount, remoteOnly });
+    to.transition(appId, {
+      type: "left", channel, userId, vacated: false, memberRemoved: true, seq: change.seq, subscriptionCount: change.subscriptionCount, remoteOnly,
+    });
   }
   if (change.vacated) {
     to.transition(appId, { type: "left", channel, vacated: true, memberRemoved: false, subscriptionCount: 0, remoteOnly });
-  } else if (counts && change.countChanged && !change.occupied && !channel.startsWith("presence-")) {
+  } else if (counts && change.countChanged && !change.occupied && !classifyChannel(channel).presence) {
     to.transition(appId, { type: "left", channel, vacated: false, memberRemoved: false, subscriptionCount: change.subscriptionCount, remoteOnly });
   }
 }

@@ -1,7 +1,8 @@
 // Cluster-wide answers read from the nats driver's KV bucket.
 import type { CachedEvent, ChannelStats } from "../../core/adapter.ts";
 import type { NatsLink } from "./connection.ts";
-import { appKeys, key, memberCount, membersOf, parseKey, total, type ChannelValue, type UserValue } from "./state.ts";
+import type { MemberSnapshot } from "../../core/presence.ts";
+import { appKeys, key, memberCount, parseKey, snapshotOf, total, type ChannelValue, type UserValue } from "./state.ts";
 
 /** Connections of the nodes `counted` accepts (live ones other than the caller) plus `own`. */
 export async function connectionCount(link: NatsLink, appId: string, own: number, counted: (nodeId: string) => boolean): Promise<number> {
@@ -32,8 +33,8 @@ export async function channels(link: NatsLink, appId: string, prefix?: string): 
   return out;
 }
 
-export async function members(link: NatsLink, appId: string, channel: string): Promise<Map<string, unknown>> {
-  return membersOf((await link.getJson<ChannelValue>(key(appId, "c", channel))).value);
+export async function members(link: NatsLink, appId: string, channel: string, nowMs: number): Promise<MemberSnapshot> {
+  return snapshotOf((await link.getJson<ChannelValue>(key(appId, "c", channel))).value, nowMs);
 }
 
 export async function onlineUsers(link: NatsLink, appId: string, userIds: string[]): Promise<Set<string>> {

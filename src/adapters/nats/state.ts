@@ -3,6 +3,7 @@
 // only ever replaces its own contribution (or a dead node's), in one compare-and-set. The
 // transition (occupied, member added, ...) is read off the value before and after that CAS, so
 // exactly one node in the cluster sees each transition, however many race on the key.
+import { nextMemberSeq, type MemberSnapshot } from "../../core/presence.ts";
 
 /** nodeId → how many of that node's sockets hold the channel / membership / sign-in. */
 export type Counts = Record<string, number>;
@@ -21,6 +22,8 @@ export interface ChannelValue {
   m?: Record<string, MemberEntry>;
   /** Last join sequence handed out. */
   s?: number;
+  /** Sequence of the last member transition (core/presence.ts). */
+  v?: number;
 }
 
 export interface UserValue {
@@ -43,6 +46,8 @@ export interface ChannelChange {
   vacated: boolean;
   added: { userId: string; userInfo: unknown }[];
   removed: string[];
+  /** The member transitions' sequence (0 when none). */
+  seq: number;
   subscriptionCount: number;
   countChanged: boolean;
 }
@@ -55,6 +60,11 @@ export function total(counts: Counts | undefined): number {
 
 export function memberCount(value: ChannelValue | undefined): number {
   return value?.m ? Object.keys(value.m).length : 0;
+}
+
+/** Members and the sequence they reflect; a missing value reflects everything up to `nowMs`. */
+export function snapshotOf(value: ChannelValue | undefined, nowMs: number): MemberSnapshot {
+  return { members: membersOf(value), seq: value?.v ?? nextMemberSeq(undefined, nowMs) - 1 };
 }
 
 /** Members in join order: userId → user_info. */
@@ -75,8 +85,8 @@ function setCount(counts: Counts, node: string, count: number): void {
   else delete counts[node];
 }
 
-/** Replaces `node`'s contribution to a channel with `c`. */
-export function applyChannel(current: ChannelValue | undefined, node: string, c: Contribution): ChannelChange {
+/** Replaces `node`'s contribution to a channel with `c`; `nowMs` orders its member transitions. */
+export function applyChannel(current: ChannelValue | undefined, node: string, c: Contribution, nowMs = 0): ChannelChange {
   const value: ChannelValue = current ? structuredClone(current) : { n: {} };
   const before = total(value.n);
   setCount(value.n, node, c.sockets);
@@ -101,6 +111,9 @@ export function applyChannel(current: ChannelValue | undefined, node: string, c:
     setCount(entry.n, node, count);
   }
   if (value.m && Object.keys(value.m).length === 0) delete value.m;
+  // All transitions of one write share a sequence: they are different users, decided at once.
+  const seq = added.length + removed.length > 0 ? nextMemberSeq(current?.v, nowMs) : 0;
+  if (seq > 0) value.v = seq;
   const after = total(value.n);
   const changed = JSON.stringify(value) !== JSON.stringify(current ?? { n: {} });
   return {
@@ -110,6 +123,7 @@ export function applyChannel(current: ChannelValue | undefined, node: string, c:
     vacated: before > 0 && after === 0,
     added,
     removed,
+    seq,
     subscriptionCount: after,
     countChanged: before !== after,
   };

@@ -9,7 +9,9 @@ import {
 } from "./state.ts";
 
 export class ContributionWriter {
-  constructor(private readonly link: NatsLink, private readonly local: LocalAdapter, private readonly nodeId: string) {}
+  constructor(
+    private readonly link: NatsLink, private readonly local: LocalAdapter, private readonly nodeId: string, private readonly now: () => number,
+  ) {}
 
   /** Runs `task` in the key's queue (for a local change that must precede its write). */
   serial<T>(k: string, task: () => Promise<T>): Promise<T> {
@@ -24,7 +26,7 @@ export class ContributionWriter {
     const share: Contribution = node === this.nodeId ? this.local.contribution(appId, channel) : EMPTY;
     return this.link.cas<ChannelValue, ChannelChange | null>(key(appId, "c", channel), (value) => {
       if (limit && overMemberLimit(value, limit.userId, limit.max)) return { next: UNCHANGED, result: null };
-      const c = applyChannel(value, node, share);
+      const c = applyChannel(value, node, share, this.now());
       return { next: c.changed ? c.value : UNCHANGED, result: c };
     });
   }

@@ -7,8 +7,9 @@ import type { Connection, Subscription } from "../connection.ts";
 import { frameData, type InboundFrame } from "../dispatch.ts";
 import {
   cacheMiss, channelEvent, errorFrame, presenceSnapshot,
-  subscriptionError, subscriptionSucceeded, type PresenceSnapshot, type SubscriptionErrorType,
+  subscriptionError, subscriptionSucceeded, type SubscriptionErrorType,
 } from "../messages.ts";
+import { MemberView } from "../presence.ts";
 import type { Switchboard } from "../server.ts";
 
 const encoder = new TextEncoder();
@@ -93,10 +94,12 @@ export async function subscribe(server: Switchboard, conn: Connection, frame: In
   const existing = conn.channels.get(channel);
   if (existing) {
     // Duplicate subscribe: acknowledge again with current state, no side effects (spec §3.3 step 7).
-    const presence = kind.presence ? presenceSnapshot(await server.adapter.members(app.id, channel)) : undefined;
+    const snapshot = kind.presence ? await server.adapter.members(app.id, channel) : undefined;
     const cached = kind.cache ? await server.adapter.cacheGet(app.id, channel) : undefined;
     if (!conn.open) return;
-    conn.send(subscriptionSucceeded(channel, presence));
+    // The client replaces its member list with this snapshot, so later changes are told against it.
+    if (snapshot) existing.view = MemberView.of(snapshot);
+    conn.send(subscriptionSucceeded(channel, snapshot && presenceSnapshot(snapshot.members)));
     if (kind.cache) sendCache(server, conn, channel, cached ?? null);
     return;
   }
@@ -127,18 +130,18 @@ async function join(server: Switchboard, conn: Connection, channel: string, kind
   conn.addChannel(channel, sub);
   // Only a subscription that succeeded satisfies the authorized-connection rule (spec §3.3 step 13).
   if (kind.authorized) conn.authDeadline = 0;
-  let presence: PresenceSnapshot | undefined;
-  if (kind.presence) presence = presenceSnapshot(await server.adapter.members(app.id, channel));
+  const snapshot = kind.presence ? await server.adapter.members(app.id, channel) : undefined;
   const cached = kind.cache ? await server.adapter.cacheGet(app.id, channel) : null;
   if (!conn.open) return;
 
   announceJoined(server, app, channel, conn.id, joined, member);
   // Joining the local delivery set and acknowledging happen in one synchronous step, so no
   // channel event can reach the socket before its subscription_succeeded.
+  if (snapshot) sub.view = MemberView.of(snapshot);
   const held = server.registry.join(conn, channel);
-  conn.send(subscriptionSucceeded(channel, presence));
+  conn.send(subscriptionSucceeded(channel, snapshot && presenceSnapshot(snapshot.members)));
   if (kind.cache) sendCache(server, conn, channel, cached);
-  for (const frame of framesAfterAck(held, presence, cached ? channelEvent(cached.event, channel, cached.data) : undefined)) conn.send(frame);
+  for (const frame of framesAfterAck(held, sub.view, cached ? channelEvent(cached.event, channel, cached.data) : undefined)) conn.send(frame);
   server.events.emit({ kind: "subscribed", appId: app.id, channel, socketId: conn.id, userId: member?.userId });
   if (!kind.presence) announceCount(server, app, channel, joined.subscriptionCount);
 }

@@ -75,3 +75,17 @@ describe("nats state: keys", () => {
     expect(parseKey("epoch")).toBeUndefined();
   });
 });
+
+describe("member sequences", () => {
+  it("gives each write with member transitions a sequence above the last, and a snapshot its value's", async () => {
+    const { snapshotOf } = await import("../../../src/adapters/nats/state.ts");
+    const a = applyChannel(undefined, "A", share(1, [["u1", 1]]), 1_000);
+    expect(a.seq).toBe(1_000_000);
+    const same = applyChannel(a.value, "A", share(2, [["u1", 2]]), 2_000); // no member transition
+    expect(same.seq).toBe(0);
+    const b = applyChannel(same.value, "B", share(1, [["u2", 1]]), 500); // B's clock is behind
+    expect(b.seq).toBe(1_000_001);
+    expect(snapshotOf(b.value, 9_999)).toEqual({ members: new Map([["u1", null], ["u2", null]]), seq: 1_000_001 });
+    expect(snapshotOf(undefined, 3_000).seq).toBe(2_999_999);
+  });
+});
