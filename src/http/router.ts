@@ -2,7 +2,7 @@ import { Hono, type Context } from "hono";
 import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { MemoryStats } from "../core/runtime.ts";
 import type { SocketHandle, Switchboard } from "../core/server.ts";
-import { authenticate, channelUsers, listChannels, showChannel, terminateUser, triggerBatch, triggerEvent, type ApiRequest } from "./api.ts";
+import { authenticate, channelUsers, findApp, listChannels, showChannel, terminateUser, triggerBatch, triggerEvent, type ApiRequest } from "./api.ts";
 import { HttpError, jsonError } from "./errors.ts";
 
 /**
@@ -66,7 +66,7 @@ export function createRouter(options: RouterOptions): Hono {
   app.get("/ready", (c) => (server.isShuttingDown ? c.json({ ready: false }, 503) : c.json({ ready: true })));
   app.get("/up", (c) => (server.isShuttingDown ? c.json({ error: "Shutting down" }, 503) : c.json({ ok: true })));
   app.get("/up/:appId", async (c) => {
-    const found = await server.apps.findById(c.req.param("appId"));
+    const found = await findApp(server, c.req.param("appId"));
     if (!found) return jsonError(404, "Unknown app id");
     if (!found.enabled) return jsonError(403, "Application disabled");
     return server.isShuttingDown ? jsonError(503, "Shutting down") : c.json({ ok: true });
