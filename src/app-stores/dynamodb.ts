@@ -156,7 +156,7 @@ export async function openDynamoAppStore(s: DynamoSettings): Promise<AppDatabase
         if (out.Table?.TableStatus === "ACTIVE") break;
         await new Promise((r) => setTimeout(r, 500));
       }
-      s.logger.info(`dynamodb: created table ${s.table} with index AppKeyIndex`);
+      s.logger.debug(`dynamodb: created table ${s.table} with index AppKeyIndex`);
       return "created";
     },
     async close() {

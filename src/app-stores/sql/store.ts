@@ -149,7 +149,7 @@ export class SqlAppStore implements AppDatabase {
     // Soketi's layout has no index on key, but every handshake looks an app up by it.
     const unique = sql`unique (${sql.identifier("key")})`;
     await this.call("create table", () => this.db.run(sql`create table ${this.table} (${sql.join([...definitions, unique], sql`, `)})`));
-    this.options.logger.info(`${this.db.name}: created table ${this.options.table}`);
+    this.options.logger.debug(`${this.db.name}: created table ${this.options.table}`);
     return "created";
   }
 
