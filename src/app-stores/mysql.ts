@@ -26,6 +26,7 @@ export async function openMysqlAppStore(settings: SqlConnectionSettings): Promis
   logger.debug(`mysql: apps from table ${settings.table} at ${describeTarget(settings)} (pool ${settings.poolSize})`);
 
   const dialect: SqlDialect = {
+    sql,
     name: "mysql",
     rows: async (query) => {
       const [rows] = (await db.execute(query)) as unknown as [Record<string, unknown>[]];

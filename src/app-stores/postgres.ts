@@ -27,6 +27,7 @@ export async function openPostgresAppStore(settings: SqlConnectionSettings): Pro
   logger.debug(`postgres: apps from table ${settings.table} at ${describeTarget(settings)} (pool ${settings.poolSize})`);
 
   const dialect: SqlDialect = {
+    sql,
     name: "postgres",
     rows: async (query) => [...(await db.execute(query))] as Record<string, unknown>[],
     run: async (query) => (await db.execute(query)).count,

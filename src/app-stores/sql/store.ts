@@ -1,6 +1,6 @@
 // The apps table through drizzle-orm, the same for PostgreSQL and MySQL/MariaDB: the driver files
 // (postgres.ts, mysql.ts) supply the connection and the few dialect differences.
-import { sql, type SQL } from "drizzle-orm";
+import type { SQL, sql as SqlTag } from "drizzle-orm";
 import type { App } from "../../core/app.ts";
 import { AppStoreError, type AppDatabase } from "../../core/app-store.ts";
 import type { Logger } from "../../core/runtime.ts";
@@ -8,6 +8,8 @@ import { messageOf, withTimeout } from "../timeout.ts";
 import { appFromRow, COLUMNS, rowFromApp, type TableColumn } from "./layout.ts";
 
 export interface SqlDialect {
+  /** drizzle's sql tag, handed in by the driver so drizzle-orm loads only with a SQL store. */
+  sql: typeof SqlTag;
   /** "postgres" or "mysql", for messages. */
   name: string;
   rows(query: SQL): Promise<Record<string, unknown>[]>;
@@ -40,11 +42,11 @@ function driverError(error: unknown): unknown {
 }
 
 export class SqlAppStore implements AppDatabase {
-  private readonly table: ReturnType<typeof sql.identifier>;
+  private readonly table: ReturnType<typeof SqlTag.identifier>;
   private lastReset = -Infinity;
 
   constructor(private readonly db: SqlDialect, private readonly options: SqlStoreOptions) {
-    this.table = sql.identifier(options.table);
+    this.table = db.sql.identifier(options.table);
   }
 
   /** Every database call: bounded by the timeout, failures as AppStoreError naming the driver. */
@@ -72,6 +74,7 @@ export class SqlAppStore implements AppDatabase {
   }
 
   private async one(column: "id" | "key", value: string): Promise<App | undefined> {
+    const { sql } = this.db;
     const rows = await this.call(`lookup by ${column}`, () =>
       this.db.rows(sql`select * from ${this.table} where ${sql.identifier(column)} = ${value} limit 1`));
     return rows[0] === undefined ? undefined : this.parse(rows[0]);
@@ -95,11 +98,13 @@ export class SqlAppStore implements AppDatabase {
   }
 
   async all(): Promise<App[]> {
+    const { sql } = this.db;
     const rows = await this.call("list", () => this.db.rows(sql`select * from ${this.table} order by ${sql.identifier("id")}`));
     return rows.map((row) => this.parse(row));
   }
 
   private async columns(): Promise<TableColumn[]> {
+    const { sql } = this.db;
     const rows = await this.call("reading the table's columns", () =>
       this.db.rows(sql`select column_name as name, data_type as type, is_nullable as nullable from information_schema.columns
         where table_schema = ${this.db.schema} and table_name = ${this.options.table}`));
@@ -113,6 +118,7 @@ export class SqlAppStore implements AppDatabase {
   }
 
   async create(app: App): Promise<void> {
+    const { sql } = this.db;
     const row = await this.writable(app);
     if (await this.findByKey(app.key)) throw new AppStoreError(`an app with key ${app.key} already exists`);
     const names = Object.keys(row);
@@ -127,6 +133,7 @@ export class SqlAppStore implements AppDatabase {
   }
 
   async update(app: App): Promise<boolean> {
+    const { sql } = this.db;
     const row = await this.writable(app);
     const sets = Object.keys(row).filter((n) => n !== "id").map((n) => sql`${sql.identifier(n)} = ${row[n]}`);
     const changed = await this.call("update", () =>
@@ -135,10 +142,12 @@ export class SqlAppStore implements AppDatabase {
   }
 
   async delete(id: string): Promise<boolean> {
+    const { sql } = this.db;
     return (await this.call("delete", () => this.db.run(sql`delete from ${this.table} where ${sql.identifier("id")} = ${id}`))) > 0;
   }
 
   async migrate(): Promise<"created" | "exists"> {
+    const { sql } = this.db;
     if ((await this.columns()).length > 0) return "exists";
     const t = this.db.types;
     const definitions = COLUMNS.map((c) => {
