@@ -2,7 +2,7 @@
 // when it changes an app. Uses REDIS_URL / REDIS_CLUSTER_NODES and REDIS_PREFIX.
 import { appSchema, type App } from "../../core/app.ts";
 import type { Logger } from "../../core/runtime.ts";
-import { messageOf } from "../timeout.ts";
+import { messageOf, withTimeout } from "../timeout.ts";
 import type { AppCache } from "./cache.ts";
 
 export interface RedisCacheSettings {
@@ -38,6 +38,10 @@ export async function openRedisAppCache(s: RedisCacheSettings): Promise<AppCache
     if (!healthy) s.logger.info("app cache (redis) reachable again");
     healthy = true;
   });
+  // Without an offline queue, commands sent before the connection is ready fail: wait for it (the
+  // apps command's invalidation is its first command), but a Redis that is away only costs a miss.
+  const ready = await withTimeout(new Promise<boolean>((resolve) => client.once("ready", () => resolve(true))), s.timeoutMs, "app cache connect").catch(() => false);
+  if (!ready) s.logger.warn(`app cache (${s.cluster ? "redis-cluster" : "redis"}) not ready after ${s.timeoutMs} ms; lookups go to the database until it is`);
   const key = (entry: string) => `${s.prefix}apps:${entry}`;
 
   return {
