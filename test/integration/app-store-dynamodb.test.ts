@@ -12,14 +12,14 @@ import { sdkFlows } from "./app-store-flows.ts";
 describe("apps from dynamodb (Soketi's layout, dynalite)", () => {
   const table = uniqueTable("dyn");
   const app = randomApp();
-  let emulator: { listen(port: number, host: string, cb: () => void): void; address(): AddressInfo; close(cb: () => void): void };
+  let emulator: ReturnType<typeof dynalite>;
   let env: Record<string, string>;
   let server: TestServer;
 
   beforeAll(async () => {
-    emulator = (dynalite as unknown as (o: object) => typeof emulator)({ createTableMs: 10 });
+    emulator = dynalite({ createTableMs: 10 });
     await new Promise<void>((resolve) => emulator.listen(0, "127.0.0.1", resolve));
-    const endpoint = `http://127.0.0.1:${emulator.address().port}`;
+    const endpoint = `http://127.0.0.1:${(emulator.address() as AddressInfo).port}`;
     const credentials = { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" };
     env = { APP_MANAGER: "dynamodb", DYNAMODB_ENDPOINT: endpoint, DYNAMODB_TABLE: table, AWS_REGION: "us-east-1", ...credentials };
     const client = new DynamoDBClient({ region: "us-east-1", endpoint, credentials: { accessKeyId: "test", secretAccessKey: "test" } });
