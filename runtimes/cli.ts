@@ -2,6 +2,7 @@
 // flags, environment and config file, the same exit codes, the same graceful stop.
 import type { Instance } from "../src/bootstrap.ts";
 import { ConfigError, HELP, loadConfig, type Config } from "../src/config/load.ts";
+import { isCommand, runCommand } from "../src/commands/index.ts";
 
 export interface ProcessLike {
   argv: string[];
@@ -60,6 +61,8 @@ export function runMain(
   readFileSync: (path: string) => string,
   start: (config: Config) => Promise<{ stop(): Promise<void> }>,
 ): void {
+  const args = proc.argv.slice(2);
+  if (isCommand(args)) return void runCommandAndExit(args, proc.env, readFileSync, (code) => proc.exit(code));
   const config = configOrExit({ argv: proc.argv.slice(2), env: proc.env, readFileSync, exit: (code) => proc.exit(code) });
   // A failed backend call must be logged, never take every connection down with the process.
   proc.on("unhandledRejection", (error) => console.error("[switchboard] error: unhandled rejection", error));
@@ -74,4 +77,16 @@ export function runMain(
       proc.exit(1);
     },
   );
+}
+
+/** `switchboard apps …` / `switchboard migrate`: run the command instead of the server, then exit. */
+export function runCommandAndExit(
+  args: string[],
+  env: Record<string, string | undefined>,
+  readFileSync: (path: string) => string,
+  exit: (code: number) => void,
+): Promise<void> {
+  const io = { out: (text: string) => console.log(text), err: (text: string) => console.error(text) };
+  const sources = { env, readFileSync, readTextFile: async (path: string) => readFileSync(path) };
+  return runCommand(args, sources, io).then(exit);
 }

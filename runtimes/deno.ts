@@ -6,7 +6,8 @@ import type { Config } from "../src/config/load.ts";
 import { webCryptoProvider } from "../src/core/crypto.ts";
 import type { RawSocket, Timers } from "../src/core/runtime.ts";
 import type { SocketBinding } from "../src/http/router.ts";
-import { configOrExit, gracefulStop } from "./cli.ts";
+import { configOrExit, gracefulStop, runCommandAndExit } from "./cli.ts";
+import { isCommand } from "../src/commands/index.ts";
 
 const OPEN = 1;
 
@@ -94,7 +95,9 @@ export async function startDeno(config: Config) {
   return { instance, port, stop };
 }
 
-if (import.meta.main) {
+if (import.meta.main && isCommand(Deno.args)) {
+  runCommandAndExit(Deno.args, Deno.env.toObject(), (path) => Deno.readTextFileSync(path), (code) => Deno.exit(code));
+} else if (import.meta.main) {
   const config = configOrExit({
     argv: Deno.args,
     env: Deno.env.toObject(),

@@ -4,10 +4,8 @@ import { createRedisAdapter } from "./adapters/redis.ts";
 import { createRedisClusterAdapter } from "./adapters/redis-cluster.ts";
 import { createUpstashAdapter } from "./adapters/upstash.ts";
 import { createNatsAdapter } from "./adapters/nats.ts";
-import { FileAppStore } from "./app-stores/file.ts";
-import { MemoryAppStore } from "./app-stores/memory.ts";
+import { createAppStore } from "./app-stores/index.ts";
 import type { Adapter } from "./core/adapter.ts";
-import type { AppStore } from "./core/app-store.ts";
 import type { CryptoProvider, Logger, MemoryStats, NativePubSub, Timers } from "./core/runtime.ts";
 import { Switchboard } from "./core/server.ts";
 import type { Config } from "./config/load.ts";
@@ -36,15 +34,6 @@ export interface Instance {
   stop(): Promise<void>;
 }
 
-async function createAppStore(config: Config, platform: Platform, logger: Logger): Promise<AppStore> {
-  if (config.appStoreDriver === "file") {
-    const store = new FileAppStore(config.appStoreFile!, platform.readTextFile, logger, platform.timers.now);
-    await store.load();
-    return store;
-  }
-  return new MemoryAppStore(config.apps);
-}
-
 function createAdapter(config: Config, platform: Platform, logger: Logger): Adapter {
   const cluster = { prefix: config.redisPrefix, nodeTimeoutMs: config.clusterNodeTimeout * 1000, timers: platform.timers, logger };
   switch (config.adapterDriver) {
@@ -64,7 +53,12 @@ function createAdapter(config: Config, platform: Platform, logger: Logger): Adap
 /** The composition root shared by every runtime entrypoint. */
 export async function createSwitchboard(config: Config, platform: Platform): Promise<Instance> {
   const logger = platform.logger ?? consoleLogger(config.logLevel);
-  const apps = await createAppStore(config, platform, logger);
+  // The store's up/down changes reach the server's event stream once the server exists.
+  let backendStatus: ((up: boolean, detail?: string) => void) | undefined;
+  const apps = await createAppStore(
+    { config, logger, readTextFile: platform.readTextFile, now: platform.timers.now },
+    (up, detail) => backendStatus?.(up, detail),
+  );
   const adapter = createAdapter(config, platform, logger);
   const localLimiter = new LocalRateLimiter(platform.timers.now);
   const server = new Switchboard({
@@ -76,6 +70,7 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     logger,
     pubsub: platform.pubsub,
   });
+  backendStatus = (up, detail) => server.events.emit({ kind: "backend", appId: "", driver: config.appStoreDriver, role: "apps", up, detail });
   await server.start();
   const router = createRouter({
     server,

@@ -1,6 +1,6 @@
 import { APP_SETTING_KEYS, appSchema, normalizeAppInput, parseApp, type App } from "../core/app.ts";
 import { randomHex } from "../core/crypto.ts";
-import { SERVER_SETTING_KEYS, serverSettingsSchema, type ServerSettingKey, type ServerSettings } from "./schema.ts";
+import { APP_STORE_ALIASES, SERVER_SETTING_KEYS, serverSettingsSchema, type ServerSettingKey, type ServerSettings } from "./schema.ts";
 
 export interface Config extends ServerSettings {
   apps: App[];
@@ -29,6 +29,7 @@ const BOOLEAN_FLAGS = new Set(["preferConfigFile", "help", "requireProtocolParam
 
 /** Maps a camelCase setting name to its flat key ("port", "app.enableClientMessages") or undefined. */
 function flatKey(camel: string): string | undefined {
+  if (camel in APP_STORE_ALIASES) return APP_STORE_ALIASES[camel];
   if ((SERVER_SETTING_KEYS as string[]).includes(camel) || FLAG_ONLY.has(camel) || camel === "apps") return camel;
   if (camel.startsWith("app") && camel.length > 3) {
     const setting = camel[3]!.toLowerCase() + camel.slice(4);
@@ -62,6 +63,8 @@ function parseEnv(env: Record<string, string | undefined>): Layer {
     const value = env[name];
     if (value !== undefined) layer.set(key, { value, label: name });
   };
+  // Aliases first, so the setting's own name wins when both are set.
+  for (const [alias, key] of Object.entries(APP_STORE_ALIASES)) take(upperSnake(alias), key);
   for (const key of SERVER_SETTING_KEYS) take(upperSnake(key), key);
   for (const setting of APP_SETTING_KEYS) take(`APP_${upperSnake(setting)}`, `app.${setting}`);
   take("APPS", "apps");
@@ -120,6 +123,14 @@ export function loadConfig(sources: ConfigSources): Config {
   }
   if (settings.appStoreDriver === "file" && !settings.appStoreFile) {
     throw new ConfigError("APP_STORE_FILE (--app-store-file) is required when APP_STORE_DRIVER is file");
+  }
+  const url = settings.databaseUrl as string | undefined;
+  if (url && (settings.appStoreDriver === "postgres" || settings.appStoreDriver === "mysql")) {
+    const scheme = /^(postgres|postgresql):/.test(url) ? "postgres" : "mysql";
+    if (scheme !== settings.appStoreDriver) throw new ConfigError(`DATABASE_URL is a ${scheme} URL but APP_MANAGER_DRIVER is ${settings.appStoreDriver}`);
+  }
+  if (settings.cacheDriver === "redis-cluster" && !settings.redisClusterNodes) {
+    throw new ConfigError("REDIS_CLUSTER_NODES (--redis-cluster-nodes) is required when CACHE_DRIVER is redis-cluster");
   }
   if (settings.adapterDriver === "upstash") {
     if (!settings.upstashRedisRestUrl) throw new ConfigError("UPSTASH_REDIS_REST_URL (--upstash-redis-rest-url) is required when ADAPTER_DRIVER is upstash");

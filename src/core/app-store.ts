@@ -1,11 +1,11 @@
 import type { App } from "./app.ts";
 import type { Timers } from "./runtime.ts";
 
-/** Where apps come from. Implementations: memory/file now; postgres, mysql, dynamodb later. */
+/** Where apps come from: memory and file stores, or a database behind a cache (src/app-stores). */
 export interface AppStore {
   findById(id: string): Promise<App | undefined>;
   findByKey(key: string): Promise<App | undefined>;
-  /** Every app, for start-up listings; stores that cannot enumerate return what they have cached. */
+  /** Every app, for `switchboard apps list`; database stores read the whole table. */
   all(): Promise<App[]>;
   close?(): Promise<void>;
 }
@@ -16,21 +16,16 @@ export interface AppStore {
  */
 export const APP_LOOKUP_TIMEOUT_MS = 5000;
 
-/** The app store failed or did not answer in time; the client is told to come back later. */
-export class AppStoreUnavailable extends Error {
-  constructor(message: string, readonly cause?: unknown) {
-    super(message);
-    this.name = "AppStoreUnavailable";
-  }
-}
-
-/** Looks an app up by key or id, bounded in time; store failures become AppStoreUnavailable. */
+/**
+ * Looks an app up by key or id, bounded in time (stores bound their own calls too; this is the
+ * core's guarantee for any store): failures and time-outs become AppStoreError.
+ */
 export function lookupApp(
   apps: AppStore, timers: Timers, by: "key" | "id", value: string, timeoutMs = APP_LOOKUP_TIMEOUT_MS,
 ): Promise<App | undefined> {
   return new Promise((resolve, reject) => {
     const timer = timers.setTimeout(() => {
-      reject(new AppStoreUnavailable(`the app store did not answer a lookup by ${by} within ${timeoutMs} ms`));
+      reject(new AppStoreError(`the app store did not answer a lookup by ${by} within ${timeoutMs} ms`));
     }, timeoutMs);
     const found = by === "key" ? apps.findByKey(value) : apps.findById(value);
     found.then(
@@ -40,8 +35,28 @@ export function lookupApp(
       },
       (error: unknown) => {
         timers.clearTimeout(timer);
-        reject(new AppStoreUnavailable(`the app store failed a lookup by ${by}: ${error instanceof Error ? error.message : String(error)}`, error));
+        reject(error instanceof AppStoreError ? error : new AppStoreError(`the app store failed a lookup by ${by}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
       },
     );
   });
+}
+
+/** A store the `switchboard apps` and `switchboard migrate` commands can change. */
+export interface AppDatabase extends AppStore {
+  /** Fails with a clear message when the id or the key is taken. */
+  create(app: App): Promise<void>;
+  /** Replaces the app with this id; false when there is none. */
+  update(app: App): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
+  /** Creates the table (and index) when missing; never alters an existing one. */
+  migrate(): Promise<"created" | "exists">;
+}
+
+/**
+ * A store could not answer: the database is down, slow past its timeout, or returned something
+ * unusable. Lookups reject with this (never hang), so a handshake or REST call can be refused
+ * with a clear error instead of waiting.
+ */
+export class AppStoreError extends Error {
+  override name = "AppStoreError";
 }

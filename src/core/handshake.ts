@@ -1,5 +1,5 @@
 import type { App } from "./app.ts";
-import { AppStoreUnavailable, lookupApp } from "./app-store.ts";
+import { AppStoreError, lookupApp } from "./app-store.ts";
 import { CloseCode } from "./messages.ts";
 import type { HandshakeContext } from "./context.ts";
 
@@ -29,7 +29,7 @@ export async function checkHandshake(server: HandshakeContext, request: Handshak
   try {
     app = await lookupApp(server.apps, server.timers, "key", request.appKey);
   } catch (error) {
-    if (!(error instanceof AppStoreUnavailable)) throw error;
+    if (!(error instanceof AppStoreError)) throw error;
     server.logger.warn(`handshake refused: ${error.message}`, error.cause);
     return { code: CloseCode.AppStoreUnavailable, message: "Application store unavailable, reconnect" };
   }

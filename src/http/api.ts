@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { App } from "../core/app.ts";
-import { AppStoreUnavailable, lookupApp } from "../core/app-store.ts";
+import { AppStoreError, lookupApp } from "../core/app-store.ts";
 import { classifyChannel, isValidChannelName } from "../core/channels.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { Switchboard } from "../core/server.ts";
@@ -40,7 +40,7 @@ export async function findApp(server: Switchboard, id: string): Promise<App | un
   try {
     return await lookupApp(server.apps, server.timers, "id", id);
   } catch (error) {
-    if (!(error instanceof AppStoreUnavailable)) throw error;
+    if (!(error instanceof AppStoreError)) throw error;
     server.logger.warn(`HTTP API: ${error.message}`, error.cause);
     throw new HttpError(503, "Application store unavailable, try again", { "Retry-After": "1" });
   }
