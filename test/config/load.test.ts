@@ -35,8 +35,11 @@ describe("defaults", () => {
     expect(config).toMatchObject({
       port: 6001, bindAddress: "0.0.0.0", pathPrefix: "", activityTimeout: 120, pongTimeout: 30,
       requireProtocolParam: false, userAuthenticationTimeout: 30, cacheTtlSeconds: 1800,
-      maxWebSocketMessageKb: 64, httpMaxBodyKb: 10240, shutdownGracePeriodMs: 3000,
-      adapterDriver: "local", appStoreDriver: "memory", logLevel: "info", devApp: false,
+      maxWebSocketMessageKb: 64, httpMaxBodyKb: 10240, shutdownGracePeriodMs: 3000, logLevel: "info", devApp: false,
+    });
+    expect(config.drivers).toEqual({
+      adapter: { kind: "adapter", name: "local", options: {} },
+      "app-store": { kind: "app-store", name: "memory", options: {} },
     });
     expect(config.apps).toHaveLength(1);
     expect(config.apps[0]).toMatchObject({ id: "app-id", key: "app-key", secret: "app-secret", enabled: true, maxEventPayloadInKb: 10 });
@@ -207,9 +210,8 @@ describe("invalid values name the key to fix", () => {
 
   it("nats driver: NATS_SERVERS must list websocket URLs (flag, variable and file key)", () => {
     const ok = load(["--adapter-driver", "nats", "--nats-servers", "ws://127.0.0.1:8222, ws://127.0.0.1:8223"], APP_ENV);
-    expect(ok.adapterDriver).toBe("nats");
-    expect(ok.natsServers).toBe("ws://127.0.0.1:8222, ws://127.0.0.1:8223");
-    expect(load([], { ...APP_ENV, ADAPTER_DRIVER: "nats" }).natsServers).toBe("ws://127.0.0.1:8222");
+    expect(ok.drivers.adapter).toMatchObject({ name: "nats", options: { natsServers: "ws://127.0.0.1:8222, ws://127.0.0.1:8223" } });
+    expect(load([], { ...APP_ENV, ADAPTER_DRIVER: "nats" }).drivers.adapter.options.natsServers).toBe("ws://127.0.0.1:8222");
     fails(() => load([], { ...APP_ENV, ADAPTER_DRIVER: "nats", NATS_SERVERS: "nats://127.0.0.1:4222" }), "NATS_SERVERS", "ws://");
     fails(() => load(["--config-file", "/c.json"], APP_ENV, { "/c.json": { natsServers: "127.0.0.1:8222" } }), "natsServers in /c.json");
   });
