@@ -112,11 +112,15 @@ export function registerDriver<K extends DriverKind, S extends z.ZodObject>(defi
     if (list.some((d) => d.name === name || d.aliases?.includes(name))) throw new Error(`${definition.kind} driver name ${name} is registered twice`);
   }
   const own = definition as unknown as RegisteredDriver;
-  for (const [key, schema] of Object.entries(definition.options?.shape ?? {}) as [string, z.ZodType][]) {
+  const shape = Object.entries(definition.options?.shape ?? {}) as [string, z.ZodType][];
+  for (const [key, schema] of shape) {
     const known = settings.get(key);
     if (known && known.schema !== schema) {
       throw new Error(`setting ${key} of ${definition.kind} driver ${definition.name} differs from ${known.drivers[0]!.name}'s: share one schema object`);
     }
+  }
+  for (const [key, schema] of shape) {
+    const known = settings.get(key);
     if (known) known.drivers.push(own);
     else settings.set(key, { schema, drivers: [own] });
   }
