@@ -72,7 +72,7 @@ export function startupLines(config: Config, runtime: string, port: number): str
     lines.push(
       "No app configured: created a development app with random credentials (set APP_ID, APP_KEY and APP_SECRET to fix them):",
       `  app_id=${app.id} key=${app.key} secret=${app.secret}`,
-      `  pusher-js: new Pusher("${app.key}", { wsHost: "${host}", wsPort: ${port}, forceTLS: false, enabledTransports: ["ws"], cluster: "" })`,
+      `  pusher-js: new Pusher("${app.key}", { wsHost: "${host}", wsPort: ${port}, forceTLS: false, enabledTransports: ["ws", "wss"], cluster: "" })`,
     );
   } else {
     lines.push(`Apps: ${config.apps.map((a) => a.id).join(", ") || `(from the ${config.drivers["app-store"].name} app store)`}`);
