@@ -159,7 +159,7 @@ export function loadConfig(sources: ConfigSources): Config {
   for (const [key, entry] of merged) {
     if (!key.startsWith("app.")) continue;
     const setting = Object.keys(normalizeAppInput({ [key.slice(4)]: 0 }))[0]!;
-    if (!(APP_SETTING_KEYS as string[]).includes(setting)) throw new ConfigError(`unknown key ${entry.label}`);
+    if (!(APP_SETTING_KEYS as string[]).includes(setting)) throw new ConfigError(`unknown key ${entry.label}${suggestion(setting, APP_SETTING_KEYS)}`);
     defaults[setting] = entry.value;
     labels.set(setting, entry.label);
   }
