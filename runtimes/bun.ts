@@ -8,7 +8,7 @@ import type { Config } from "../src/config/load.ts";
 import type { CryptoProvider, NativePubSub, RawSocket } from "../src/core/runtime.ts";
 import type { SocketHandle } from "../src/core/server.ts";
 import type { SocketBinding } from "../src/http/router.ts";
-import { gracefulStop, memoryStats, nodeLikeHost, runMain, unrefTimers } from "./cli.ts";
+import { gracefulStop, listening, memoryStats, nodeLikeHost, runMain, unrefTimers } from "./cli.ts";
 
 type BunSocketRaw = Bun.ServerWebSocket<SocketHandle>;
 
@@ -82,7 +82,7 @@ export async function startBun(config: Config) {
   const instance = await createSwitchboard(config, platform);
   const bound = config.maxSocketBufferKb * 1024;
   const decoder = new TextDecoder();
-  server = Bun.serve({
+  const listen = () => Bun.serve({
     hostname: config.bindAddress,
     port: config.port,
     fetch: (request, srv) => instance.router.fetch(request, srv),
@@ -106,6 +106,7 @@ export async function startBun(config: Config) {
         : { backpressureLimit: 2 ** 31 - 1, closeOnBackpressureLimit: false }),
     },
   });
+  server = await listening(instance, listen);
   const listener = server;
   for (const line of startupLines(config, platform.name, listener.port)) instance.logger.info(line);
   const stop = gracefulStop(config, instance, () => listener.stop(true));

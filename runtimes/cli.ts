@@ -56,6 +56,19 @@ export function listenProblem(error: unknown, config: Pick<Config, "port" | "bin
 }
 
 /**
+ * Starts listening for an instance that is already running; if that fails (a port in use), the
+ * instance is stopped first, so its backends let go (a cluster node deregisters) before the exit.
+ */
+export async function listening<T>(instance: Instance, listen: () => T | Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    await instance.stop().catch((stopError: unknown) => instance.logger.warn("stopping after a failed listen", stopError));
+    throw error;
+  }
+}
+
+/**
  * Graceful stop, once: 4200 to every socket and state cleanup, then the whole grace period
  * (SHUTDOWN_GRACE_PERIOD_MS) while /ready answers 503 and new sockets are refused with 4200, so a
  * balancer notices and drains this node; then `closeListener` force-closes whatever is left.

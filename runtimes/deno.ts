@@ -6,7 +6,7 @@ import type { Config } from "../src/config/load.ts";
 import { webCryptoProvider } from "../src/core/crypto.ts";
 import type { RawSocket } from "../src/core/runtime.ts";
 import type { SocketBinding } from "../src/http/router.ts";
-import { gracefulStop, memoryStats, runMain, unrefTimers } from "./cli.ts";
+import { gracefulStop, listening, memoryStats, runMain, unrefTimers } from "./cli.ts";
 
 const OPEN = 1;
 
@@ -68,12 +68,13 @@ export async function startDeno(config: Config) {
   };
   const instance = await createSwitchboard(config, platform);
   let http!: Deno.HttpServer;
-  const port = await new Promise<number>((resolve) => {
+  const listen = () => new Promise<number>((resolve) => {
     http = Deno.serve(
       { hostname: config.bindAddress, port: config.port, onListen: (addr) => resolve(addr.port) },
       (request, info) => instance.router.fetch(request, info),
     );
   });
+  const port = await listening(instance, listen);
   for (const line of startupLines(config, platform.name, port)) instance.logger.info(line);
   // shutdown() waits for open requests; upgraded sockets were closed with 4200 just before.
   const stop = gracefulStop(config, instance, () => http.shutdown());

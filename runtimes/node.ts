@@ -13,7 +13,7 @@ import { WebSocket, WebSocketServer } from "ws";
 import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
 import type { Config } from "../src/config/load.ts";
 import type { SocketBinding } from "../src/http/router.ts";
-import { gracefulStop, memoryStats, nodeLikeHost, runMain, unrefTimers } from "./cli.ts";
+import { gracefulStop, listening, memoryStats, nodeLikeHost, runMain, unrefTimers } from "./cli.ts";
 import type { CryptoProvider, RawSocket } from "../src/core/runtime.ts";
 import type { SocketHandle } from "../src/core/server.ts";
 
@@ -251,7 +251,7 @@ export async function startNode(config: Config) {
     memoryUsage: memoryStats(() => process.memoryUsage()),
   };
   const instance = await createSwitchboard(config, platform);
-  const http = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+  const listen = () => new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const srv = serve(
       { fetch: instance.router.fetch, hostname: config.bindAddress, port: config.port },
       () => resolve(srv),
@@ -260,6 +260,7 @@ export async function startNode(config: Config) {
     srv.once("error", reject);
     srv.on("upgrade", upgradeListener(instance.router, wss));
   });
+  const http = await listening(instance, listen);
   const port = (http.address() as AddressInfo).port;
   for (const line of startupLines(config, platform.name, port)) instance.logger.info(line);
 
