@@ -4,8 +4,12 @@ import { z } from "zod";
 import { describe, expect, it } from "vitest";
 import { ConfigError, helpText, loadConfig, type Config } from "../../src/config/load.ts";
 import type { Adapter } from "../../src/core/adapter.ts";
-import { createDriver, defineKind, driverNames, findDriver, registerDriver, type DriverContext } from "../../src/drivers/index.ts";
+import {
+  createDriver, defineKind, driverKinds, driverNames, driverSettings, findDriver, registerDriver, selectorKey, type DriverContext,
+} from "../../src/drivers/index.ts";
 import { LocalAdapter } from "../../src/adapters/local.ts";
+import { SERVER_SETTING_KEYS } from "../../src/config/schema.ts";
+import { APP_SETTING_KEYS } from "../../src/core/app.ts";
 import { MemoryAppStore } from "../../src/app-stores/memory.ts";
 
 const APP_ENV = { APP_ID: "app-id", APP_KEY: "app-key", APP_SECRET: "app-secret" };
@@ -74,6 +78,14 @@ describe("choosing a driver", () => {
     expect(config.drivers.adapter).toEqual({
       kind: "adapter", name: "redis", options: { redisUrl: "redis://10.0.0.1:6380", redisPrefix: "switchboard:", clusterNodeTimeout: 5 },
     });
+  });
+});
+
+describe("the registered drivers", () => {
+  it("use no setting name a server setting or a default-app flag (--app-<setting>) already has", () => {
+    const taken = new Set<string>([...SERVER_SETTING_KEYS, ...APP_SETTING_KEYS.map((k) => `app${k[0]!.toUpperCase()}${k.slice(1)}`)]);
+    const backend = [...driverKinds().map((k) => selectorKey(k.kind)), ...driverSettings().keys()];
+    expect(backend.filter((key) => taken.has(key))).toEqual([]);
   });
 });
 
