@@ -4,7 +4,9 @@ import { APP_SETTING_KEYS, parseApp, type App } from "../core/app.ts";
 import type { AppDatabase, AppStore } from "../core/app-store.ts";
 import { randomHex } from "../core/crypto.ts";
 import { entriesOf } from "../app-stores/cache/cache.ts";
-import { createAppStore, isDatabaseDriver, openAppCache, openAppDatabase, type StoreContext } from "../app-stores/index.ts";
+import {
+  cacheChoice, createAppStore, isDatabaseDriver, openAppCache, openAppDatabase, storeChoice, type StoreContext,
+} from "../app-stores/index.ts";
 import { messageOf, withTimeout } from "../app-stores/timeout.ts";
 import { appListTable, appTable } from "./output.ts";
 
@@ -46,7 +48,7 @@ export async function runApps(args: AppsArgs, ctx: StoreContext, io: CommandOutp
   if (!ACTIONS.has(args.action)) throw new UsageError(`unknown apps command "${args.action}"`);
   const needsId = !["list", "create"].includes(args.action);
   if (needsId && !args.id) throw new UsageError(`apps ${args.action} needs an app id`);
-  const driver = ctx.config.appStoreDriver;
+  const driver = storeChoice(ctx.config).name;
   if (!isDatabaseDriver(driver)) {
     if (args.action !== "list" && args.action !== "show") {
       throw new UsageError(`apps ${args.action} needs a database store (APP_MANAGER_DRIVER=postgres, mysql or dynamodb); ${driver} apps are edited in their configuration`);
@@ -107,19 +109,22 @@ async function change(args: AppsArgs, db: AppDatabase): Promise<App> {
 
 /** Drops the app from a shared cache so every node sees the change on its next lookup. */
 async function invalidate(ctx: StoreContext, app: App, io: CommandOutput): Promise<void> {
-  const { cacheDriver, appCacheTtlSeconds, databaseTimeoutMs } = ctx.config;
+  const cache = cacheChoice(ctx.config);
+  const cacheDriver = cache.name;
+  const appCacheTtlSeconds = Number(cache.options.appCacheTtlSeconds);
+  const databaseTimeoutMs = Number(storeChoice(ctx.config).options.databaseTimeoutMs);
   if (cacheDriver === "none") return;
   if (cacheDriver === "memory") {
     io.err(`note: servers with CACHE_DRIVER=memory see this change within APP_CACHE_TTL_SECONDS (${appCacheTtlSeconds} s); CACHE_DRIVER=redis applies it at once`);
     return;
   }
-  const cache = await openAppCache(ctx);
+  const shared = await openAppCache(ctx);
   try {
-    await withTimeout(cache!.delete(entriesOf(app)), databaseTimeoutMs, `app cache (${cacheDriver}) delete`);
+    await withTimeout(shared!.delete(entriesOf(app)), databaseTimeoutMs, `app cache (${cacheDriver}) delete`);
     ctx.logger.debug(`apps: cleared ${entriesOf(app).join(", ")} in the ${cacheDriver} cache`);
   } catch (error) {
     io.err(`warning: could not clear the app in the ${cacheDriver} cache (${messageOf(error)}); servers see the change within ${appCacheTtlSeconds} s`);
   } finally {
-    await cache?.close?.();
+    await shared?.close?.();
   }
 }

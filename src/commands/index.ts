@@ -3,7 +3,7 @@
 // configured with: the same flags, environment and config file.
 import { APP_SETTING_KEYS } from "../core/app.ts";
 import { ConfigError, loadConfig } from "../config/load.ts";
-import { isDatabaseDriver, openAppDatabase, type StoreContext } from "../app-stores/index.ts";
+import { isDatabaseDriver, openAppDatabase, storeChoice, type StoreContext } from "../app-stores/index.ts";
 import { messageOf } from "../app-stores/timeout.ts";
 import { APPS_USAGE, runApps, UsageError, type AppsArgs, type CommandOutput } from "./apps.ts";
 import type { Logger } from "../core/runtime.ts";
@@ -90,11 +90,11 @@ export async function runCommand(argv: string[], sources: CommandSources, io: Co
 }
 
 async function migrate(ctx: StoreContext, io: CommandOutput): Promise<void> {
-  const driver = ctx.config.appStoreDriver;
+  const { name: driver, options } = storeChoice(ctx.config);
   if (!isDatabaseDriver(driver)) throw new UsageError(`nothing to migrate: APP_MANAGER_DRIVER is ${driver} (migrate is for postgres, mysql and dynamodb)`);
   const db = await openAppDatabase(ctx);
   try {
-    const table = driver === "dynamodb" ? ctx.config.dynamodbTable : ctx.config.appManagerTable;
+    const table = String(driver === "dynamodb" ? options.dynamodbTable : options.appManagerTable);
     const result = await db.migrate();
     io.out(result === "created" ? `created ${driver} table ${table}` : `${driver} table ${table} exists: left unchanged`);
   } finally {

@@ -29,6 +29,9 @@ export interface RouterOptions {
   extend?: (app: Hono) => void;
 }
 
+const NOT_A_PAGE =
+  "This is a Pusher WebSocket endpoint: connect with a Pusher client such as pusher-js (wsHost/wsPort set to this server), not with a browser or plain HTTP";
+
 const isUpgrade = (c: Context) => c.req.header("upgrade")?.toLowerCase() === "websocket";
 
 /** One Hono router for every runtime: the Pusher WebSocket endpoint and the HTTP API. */
@@ -48,7 +51,9 @@ export function createRouter(options: RouterOptions): Hono {
   // The only route matching an upgrade, and synchronous: Hono then answers from fetch() at once
   // instead of through an async dispatch that holds the request and its context across turns
   // (bench, Bun: ~0.3 KB less RSS per idle connection at 5000).
-  app.get("/app/:key", (c, next) => (isUpgrade(c) && websocket(c, c.req.param("key"))) || next());
+  // A plain GET (a browser, curl) learns what the path is for instead of a bare 404.
+  app.get("/app/:key", (c, next) =>
+    isUpgrade(c) ? websocket(c, c.req.param("key")) || next() : jsonError(426, NOT_A_PAGE, { upgrade: "websocket" }));
 
   const api = (handler: (req: ApiRequest, c: Context) => unknown | Promise<unknown>) => async (c: Context) => {
     const req = await authenticate(server, c);

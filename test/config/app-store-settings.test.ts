@@ -6,16 +6,17 @@ const load = (env: Record<string, string>, argv: string[] = []) => loadConfig({ 
 
 describe("app store settings", () => {
   it("accepts APP_MANAGER_DRIVER, APP_MANAGER and APP_STORE_DRIVER, with the array and pgsql aliases", () => {
-    expect(load({ APP_MANAGER_DRIVER: "pgsql" }).appStoreDriver).toBe("postgres");
-    expect(load({ APP_MANAGER: "mysql" }).appStoreDriver).toBe("mysql");
-    expect(load({ APP_STORE_DRIVER: "array" }).appStoreDriver).toBe("memory");
-    expect(load({}, ["--app-manager-driver", "dynamodb"]).appStoreDriver).toBe("dynamodb");
-    expect(load({}, ["--app-manager", "postgres"]).appStoreDriver).toBe("postgres");
+    expect(load({ APP_MANAGER_DRIVER: "pgsql" }).drivers["app-store"].name).toBe("postgres");
+    expect(load({ APP_MANAGER: "mysql" }).drivers["app-store"].name).toBe("mysql");
+    expect(load({ APP_STORE_DRIVER: "array" }).drivers["app-store"].name).toBe("memory");
+    expect(load({}, ["--app-manager-driver", "dynamodb"]).drivers["app-store"].name).toBe("dynamodb");
+    expect(load({}, ["--app-manager", "postgres"]).drivers["app-store"].name).toBe("postgres");
   });
 
   it("reads Sockudo's DATABASE_POSTGRES_* names and AWS_REGION", () => {
     const config = load({ APP_MANAGER: "postgres", DATABASE_POSTGRES_HOST: "db", DATABASE_POSTGRES_PORT: "6543", AWS_REGION: "eu-west-1" });
-    expect(config).toMatchObject({ databasePostgresHost: "db", databasePostgresPort: 6543, dynamodbRegion: "eu-west-1" });
+    expect(config.drivers["app-store"].options).toMatchObject({ databasePostgresHost: "db", databasePostgresPort: 6543 });
+    expect(load({ APP_MANAGER: "dynamodb", AWS_REGION: "eu-west-1" }).drivers["app-store"].options).toMatchObject({ dynamodbRegion: "eu-west-1" });
   });
 
   it("names the bad setting", () => {

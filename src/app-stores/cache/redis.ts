@@ -7,7 +7,8 @@ import type { AppCache } from "./cache.ts";
 
 export interface RedisCacheSettings {
   cluster: boolean;
-  url: string;
+  /** redis:// URL for redis. */
+  url?: string;
   /** "host:port,host:port" for redis-cluster. */
   nodes?: string;
   prefix: string;
@@ -28,7 +29,7 @@ export async function openRedisAppCache(s: RedisCacheSettings): Promise<AppCache
         }),
         { enableOfflineQueue: false, redisOptions: options },
       )
-    : new Redis(s.url, options);
+    : new Redis(s.url ?? "redis://127.0.0.1:6379", options);
   let healthy = true;
   client.on("error", (error: unknown) => {
     if (healthy) s.logger.warn(`app cache (${s.cluster ? "redis-cluster" : "redis"}) unreachable: ${messageOf(error)}`);
