@@ -15,6 +15,7 @@ import { createRouter, type SocketBinding } from "./http/router.ts";
 import { consoleLogger } from "./logger.ts";
 import { ClusterRateLimiter } from "./rate-limiters/cluster.ts";
 import { LocalRateLimiter } from "./rate-limiters/local.ts";
+import { startWebhooks, type Webhooks } from "./webhooks/index.ts";
 
 /** Everything a runtime entrypoint supplies. */
 export interface Platform {
@@ -32,6 +33,7 @@ export interface Instance {
   server: Switchboard;
   router: Hono;
   logger: Logger;
+  webhooks: Webhooks;
   /** Graceful stop: 4200 to every socket, state cleaned up, backends closed. */
   stop(): Promise<void>;
 }
@@ -76,6 +78,8 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     logger,
     pubsub: platform.pubsub,
   });
+  // Before start(): the adapter may announce transitions (a dead node's sweep) as it starts.
+  const webhooks = await startWebhooks(config, server, logger);
   await server.start();
   const router = createRouter({
     server,
@@ -87,8 +91,11 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     server,
     router,
     logger,
+    webhooks,
     async stop() {
       await server.shutdown();
+      // After the sockets' cleanup, so their channel_vacated/member_removed are sent too.
+      await webhooks.stop(platform.timers.now() + config.shutdownGracePeriodMs);
       await apps.close?.();
     },
   };

@@ -131,6 +131,8 @@ export function loadConfig(sources: ConfigSources): Config {
     throw new ConfigError("REDIS_CLUSTER_NODES (--redis-cluster-nodes) is required when ADAPTER_DRIVER is redis-cluster");
   }
 
+  checkWebhookSettings(settings as ServerSettings);
+
   const apps: App[] = [];
   const appsEntry = merged.get("apps");
   if (appsEntry) {
@@ -181,12 +183,25 @@ export function loadConfig(sources: ConfigSources): Config {
   return { ...(settings as ServerSettings), apps, devApp, warnings };
 }
 
+/** The queue drivers' required settings, named as a user sets them. */
+function checkWebhookSettings(s: ServerSettings): void {
+  if (s.queueDriver === "sqs" && !s.sqsQueueUrl) throw new ConfigError("SQS_QUEUE_URL (--sqs-queue-url) is required when QUEUE_DRIVER is sqs");
+  if (s.queueDriver === "redis-cluster" && !s.redisClusterNodes) {
+    throw new ConfigError("REDIS_CLUSTER_NODES (--redis-cluster-nodes) is required when QUEUE_DRIVER is redis-cluster");
+  }
+  // A job still being sent must not be taken by a second node: the lease outlives one attempt.
+  if ((s.queueDriver === "redis" || s.queueDriver === "redis-cluster" || s.queueDriver === "sqs") && s.webhookVisibilityTimeoutMs <= s.webhookTimeoutMs) {
+    throw new ConfigError("WEBHOOK_VISIBILITY_TIMEOUT_MS must be larger than WEBHOOK_TIMEOUT_MS");
+  }
+}
+
 function parseDefaultApp(settings: Record<string, unknown>, labels: Map<string, string>): App {
   const result = appSchema.safeParse(normalizeAppInput(settings));
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const key = String(issue.path[0] ?? "");
-  throw new ConfigError(`invalid value for ${labels.get(key) ?? `APP_* setting ${key}`} (${JSON.stringify(settings[key])}): ${issue.message}`);
+  const inner = issue.path.length > 1 ? `${issue.path.join(".")}: ` : "";
+  throw new ConfigError(`invalid value for ${labels.get(key) ?? `APP_* setting ${key}`} (${JSON.stringify(settings[key])}): ${inner}${issue.message}`);
 }
 
 function parseAppOrThrow(raw: unknown, where: string): App {

@@ -40,6 +40,34 @@ export const serverSettingsSchema = {
   redisPrefix: z.string().regex(/^[^{}]*$/, "must not contain { or } (keys use hash tags)").default("switchboard:"),
   /** Seconds without a heartbeat after which a node counts as dead and its sockets are removed. */
   clusterNodeTimeout: num(z.number().min(0.5).max(3600)).default(20),
+  // --- Webhooks (spec §7; README "Webhooks") ---------------------------------------------------
+  /** Where webhook jobs wait: sync (no queue), memory (lost on a crash), redis, redis-cluster, sqs, none. */
+  queueDriver: z.enum(["sync", "memory", "redis", "redis-cluster", "sqs", "none"]).default("memory"),
+  /** Several events per body for the same (app, webhook) within the window; apps may override. */
+  webhookBatching: bool.default(false),
+  webhookBatchingDurationMs: num(z.number().int().min(1).max(60_000)).default(50),
+  /** Hold channel_vacated/member_removed this long; a re-add within it cancels both (page reloads). */
+  webhookVacateDelayMs: num(z.number().int().min(0).max(600_000)).default(0),
+  /** Deliveries in flight at once on this node. */
+  webhookConcurrency: num(z.number().int().min(1).max(1000)).default(10),
+  /** Per attempt (spec §7.1: 10 s). */
+  webhookTimeoutMs: num(z.number().int().min(1).max(120_000)).default(10_000),
+  /** Retries stop this long after the first attempt and the batch is dead-lettered (Pusher: 5 min). */
+  webhookRetryWindowMs: num(z.number().int().min(0).max(86_400_000)).default(300_000),
+  /** redis/sqs: a job taken by a node that then dies is taken again after this. Above the timeout. */
+  webhookVisibilityTimeoutMs: num(z.number().int().min(1000).max(43_200_000)).default(30_000),
+  /** memory queue: jobs waiting at most; beyond it new jobs are dead-lettered at once. */
+  webhookMemoryQueueSize: num(z.number().int().min(1)).default(10_000),
+  /** Dead letters kept (memory ring, Redis list). */
+  webhookDeadLetterLimit: num(z.number().int().min(0)).default(1000),
+  sqsQueueUrl: z.string().url().optional(),
+  /** Optional: where sqs dead letters go; without it they are only logged. */
+  sqsDeadLetterQueueUrl: z.string().url().optional(),
+  sqsRegion: z.string().min(1).optional(),
+  awsRegion: z.string().min(1).optional(),
+  /** An SQS-compatible endpoint (an emulator such as local-aws-sqs). */
+  sqsEndpoint: z.string().url().optional(),
+  // --- end webhooks ------------------------------------------------------------------------------
   appStoreDriver: z.enum(["memory", "file"]).default("memory"),
   appStoreFile: z.string().optional(),
   logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
