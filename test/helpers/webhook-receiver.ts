@@ -35,7 +35,7 @@ export interface Receiver {
 }
 
 export async function startReceiver(app: { appId: string; key: string; secret: string }): Promise<Receiver> {
-  const pusher = new PusherServer({ appId: app.appId, key: app.key, secret: app.secret });
+  const pusher = new PusherServer({ appId: app.appId, key: app.key, secret: app.secret, host: "127.0.0.1" });
   const received: ReceivedWebhook[] = [];
   const waiters = new Set<() => void>();
   const server = createServer((req, res) => {
