@@ -67,6 +67,8 @@ export const serverSettingsSchema = {
   awsRegion: z.string().min(1).optional(),
   /** An SQS-compatible endpoint (an emulator such as local-aws-sqs). */
   sqsEndpoint: z.string().url().optional(),
+  /** Long-poll length of each receive (SQS allows 0-20); a stop cancels a poll under way. */
+  sqsWaitTimeSeconds: num(z.number().int().min(0).max(20)).default(20),
   // --- end webhooks ------------------------------------------------------------------------------
   appStoreDriver: z.enum(["memory", "file"]).default("memory"),
   appStoreFile: z.string().optional(),

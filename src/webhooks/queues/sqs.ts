@@ -4,17 +4,25 @@ import type { WebhookJob } from "../job.ts";
 import type { DeadLetter, Delivery, Outcome, QueueContext, WebhookQueue, Worker } from "./queue.ts";
 
 // QUEUE_DRIVER=sqs: Amazon SQS (or an emulator at SQS_ENDPOINT). A received message is invisible
-// for the visibility timeout while one node sends it; success deletes it; a retry sets its
-// visibility to the back-off delay, so it reappears (for any node) when due; a node that dies
-// just lets the visibility lapse. Attempt number and first-attempt time are SQS's own receive
-// count and first-receive timestamp. Dead letters go to SQS_DEAD_LETTER_QUEUE_URL when set.
-// Standard queues do not keep order; use a FIFO queue's semantics elsewhere if order matters.
+// for the visibility timeout while one node sends it, and success deletes it; a node that dies
+// just lets the visibility lapse and any node receives the message again. A retry sends the job
+// again with its attempt count and first-attempt time and a delivery delay (DelaySeconds), then
+// deletes the old message: SQS's own receive count can't be trusted for this (emulators count
+// visibility changes too) and a message body can't be changed in place. Send-then-delete means a
+// crash in between duplicates a body, never loses one. Dead letters go to
+// SQS_DEAD_LETTER_QUEUE_URL when set. Standard queues keep no order between bodies.
 
 type Sdk = typeof import("@aws-sdk/client-sqs");
 
-/** Long-poll length: short enough that a stop does not wait long, long enough to be cheap. */
-const WAIT_SECONDS = 5;
 const DOWN_RETRY_MS = 1000;
+/** SQS's limit on DelaySeconds (15 min); our longest back-off is 60 s. */
+const MAX_DELAY_SECONDS = 900;
+
+interface Envelope {
+  job: WebhookJob;
+  attempt: number;
+  first?: number;
+}
 
 export class SqsQueue implements WebhookQueue {
   private running = 0;
@@ -28,11 +36,15 @@ export class SqsQueue implements WebhookQueue {
     private readonly client: SQSClient,
     private readonly timers: Timers,
     private readonly logger: Logger,
-    private readonly opts: { queueUrl: string; deadLetterUrl?: string; concurrency: number; visibilityMs: number },
+    private readonly opts: { queueUrl: string; deadLetterUrl?: string; concurrency: number; visibilityMs: number; waitSeconds: number },
   ) {}
 
   async push(job: WebhookJob): Promise<void> {
-    await this.client.send(new this.sdk.SendMessageCommand({ QueueUrl: this.opts.queueUrl, MessageBody: JSON.stringify(job) }));
+    await this.send({ job, attempt: 1 }, 0);
+  }
+
+  private async send(envelope: Envelope, delaySeconds: number): Promise<void> {
+    await this.client.send(new this.sdk.SendMessageCommand({ QueueUrl: this.opts.queueUrl, MessageBody: JSON.stringify(envelope), DelaySeconds: delaySeconds }));
   }
 
   start(worker: Worker): void {
@@ -51,9 +63,8 @@ export class SqsQueue implements WebhookQueue {
         const res = await this.client.send(new this.sdk.ReceiveMessageCommand({
           QueueUrl: this.opts.queueUrl,
           MaxNumberOfMessages: Math.min(10, free),
-          WaitTimeSeconds: WAIT_SECONDS,
+          WaitTimeSeconds: this.opts.waitSeconds,
           VisibilityTimeout: Math.ceil(this.opts.visibilityMs / 1000),
-          MessageSystemAttributeNames: ["ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp"],
         }), { abortSignal: this.abort.signal });
         messages = res.Messages ?? [];
         this.setDown(false);
@@ -63,7 +74,7 @@ export class SqsQueue implements WebhookQueue {
         await this.sleep(DOWN_RETRY_MS);
         continue;
       }
-      for (const m of messages) void this.run(worker, m.ReceiptHandle!, m.Body ?? "", m.Attributes ?? {});
+      for (const m of messages) void this.run(worker, m.ReceiptHandle!, m.Body ?? "");
     }
   }
 
@@ -78,22 +89,17 @@ export class SqsQueue implements WebhookQueue {
     return new Promise((resolve) => this.timers.setTimeout(resolve, ms));
   }
 
-  private async run(worker: Worker, receipt: string, body: string, attrs: Record<string, string>): Promise<void> {
+  private async run(worker: Worker, receipt: string, body: string): Promise<void> {
     this.running++;
     try {
-      let job: WebhookJob;
-      try {
-        job = JSON.parse(body) as WebhookJob;
-        if (typeof job?.body !== "string" || typeof job.headers !== "object") throw new Error("not a webhook job");
-      } catch (error) {
-        this.logger.warn("sqs webhook queue: deleting a malformed message", { error: (error as Error).message, body: body.slice(0, 200) });
+      const envelope = parseEnvelope(body);
+      if (!envelope) {
+        this.logger.warn("sqs webhook queue: deleting a malformed message", body.slice(0, 200));
         await this.delete(receipt);
         return;
       }
-      const attempt = Number(attrs.ApproximateReceiveCount ?? "1") || 1;
-      const first = Number(attrs.ApproximateFirstReceiveTimestamp ?? "");
-      const delivery: Delivery = { job, attempt, firstAttemptAt: attempt > 1 && first > 0 ? first : undefined };
-      await this.settle(receipt, job, await worker(delivery));
+      const delivery: Delivery = { job: envelope.job, attempt: envelope.attempt, firstAttemptAt: envelope.first };
+      await this.settle(receipt, delivery, await worker(delivery));
     } catch (error) {
       // SQS failed while settling: the visibility lapses and the message is attempted again.
       this.logger.warn("sqs webhook queue: could not record an outcome; the message reappears after its visibility timeout", error);
@@ -102,15 +108,13 @@ export class SqsQueue implements WebhookQueue {
     }
   }
 
-  private async settle(receipt: string, job: WebhookJob, outcome: Outcome): Promise<void> {
-    if (outcome.kind === "done") return this.delete(receipt);
+  private async settle(receipt: string, d: Delivery, outcome: Outcome): Promise<void> {
     if (outcome.kind === "retry") {
-      // Visibility is whole seconds; the first 1 s back-off stays 1 s.
-      const seconds = Math.min(43_200, Math.max(1, Math.ceil(outcome.delayMs / 1000)));
-      await this.client.send(new this.sdk.ChangeMessageVisibilityCommand({ QueueUrl: this.opts.queueUrl, ReceiptHandle: receipt, VisibilityTimeout: seconds }));
-      return;
+      const seconds = Math.min(MAX_DELAY_SECONDS, Math.ceil(outcome.delayMs / 1000));
+      await this.send({ job: d.job, attempt: d.attempt + 1, first: outcome.firstAttemptAt }, seconds);
+    } else if (outcome.kind === "dead") {
+      await this.deadLetter(d.job, outcome.reason);
     }
-    await this.deadLetter(job, outcome.reason);
     await this.delete(receipt);
   }
 
@@ -146,6 +150,16 @@ export class SqsQueue implements WebhookQueue {
   }
 }
 
+function parseEnvelope(raw: string): Envelope | undefined {
+  try {
+    const e = JSON.parse(raw) as Envelope;
+    if (e && typeof e === "object" && e.job && typeof e.job.body === "string" && typeof e.attempt === "number") return e;
+  } catch {
+    // fall through: reported by the caller
+  }
+  return undefined;
+}
+
 export async function create(ctx: QueueContext): Promise<WebhookQueue> {
   // Imported here, not at the top: only a node with QUEUE_DRIVER=sqs loads the AWS SDK.
   const sdk = await import("@aws-sdk/client-sqs");
@@ -155,9 +169,11 @@ export async function create(ctx: QueueContext): Promise<WebhookQueue> {
     ...(c.sqsEndpoint ? { endpoint: c.sqsEndpoint } : {}),
     // One attempt per call: the queue loop and the retry policy already retry.
     maxAttempts: 1,
-    requestHandler: { requestTimeout: (WAIT_SECONDS + 5) * 1000, connectionTimeout: 5000 },
+    // Above the long poll, so only a stuck request times out.
+    requestHandler: { requestTimeout: (c.sqsWaitTimeSeconds + 10) * 1000, connectionTimeout: 5000 },
   });
   return new SqsQueue(sdk, client, ctx.timers, ctx.logger, {
     queueUrl: c.sqsQueueUrl!, deadLetterUrl: c.sqsDeadLetterQueueUrl, concurrency: c.webhookConcurrency, visibilityMs: c.webhookVisibilityTimeoutMs,
+    waitSeconds: c.sqsWaitTimeSeconds,
   });
 }
