@@ -277,3 +277,19 @@ describe("webhooks: configuration errors name the key", () => {
     await expect(startServer({ env: { QUEUE_DRIVER: "sqs" } })).rejects.toThrow(/SQS_QUEUE_URL/);
   });
 });
+
+describe("webhooks: graceful shutdown", () => {
+  it("sends what the vacancy delay holds and what the memory queue has before the process exits", async () => {
+    const receiver = await startReceiver(APP);
+    try {
+      const server = await startServer({ env: env(receiver, undefined, { WEBHOOK_VACATE_DELAY_MS: "60000" }) });
+      const a = await client(server);
+      await subscribe(server, a, "presence-bye", { user_id: "u1" });
+      await receiver.waitFor((all) => all.some((e) => e.name === "member_added"));
+      await server.stop(); // SIGTERM: the socket's removal is held for 60 s, yet must be sent now
+      expect(names(receiver.events(on("presence-bye")))).toEqual(["channel_occupied", "member_added u1", "member_removed u1", "channel_vacated"]);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
