@@ -18,16 +18,20 @@ import type { DeadLetter, Delivery, Outcome, QueueContext, WebhookQueue, Worker 
 const NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)";
 
 const SCRIPTS = {
-  /** Moves due retries and expired leases to the front, then leases the first ready job. */
+  /** Moves due retries and expired leases to the front, then leases up to ARGV[2] ready jobs. */
   webhookTake: `${NOW}
 for _, e in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)) do
   redis.call('ZREM', KEYS[3], e) redis.call('LPUSH', KEYS[1], e) end
 for _, e in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)) do
   redis.call('ZREM', KEYS[2], e) redis.call('RPUSH', KEYS[1], e) end
-local e = redis.call('LPOP', KEYS[1])
-if not e then return false end
-redis.call('ZADD', KEYS[3], now + tonumber(ARGV[1]), e)
-return e`,
+local taken = {}
+for i = 1, tonumber(ARGV[2]) do
+  local e = redis.call('LPOP', KEYS[1])
+  if not e then break end
+  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[1]), e)
+  taken[i] = e
+end
+return taken`,
   /** Ends a lease with a retry after ARGV[3] ms; a lease another node has retaken is left alone. */
   webhookRetry: `${NOW}
 if redis.call('ZREM', KEYS[3], ARGV[1]) == 1 then redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2]) end
@@ -93,20 +97,21 @@ export class RedisQueue implements WebhookQueue {
         await this.sleep(POLL_MS);
         continue;
       }
-      let raw: unknown;
+      let taken: unknown;
       try {
-        raw = await this.redis.webhookTake(...this.keys, this.opts.visibilityMs);
+        // One round trip leases as many jobs as there are free workers.
+        taken = await this.redis.webhookTake(...this.keys, this.opts.visibilityMs, this.opts.concurrency - this.running);
         this.setDown(false);
       } catch (error) {
         this.setDown(true, error);
         await this.sleep(DOWN_RETRY_MS);
         continue;
       }
-      if (typeof raw !== "string") {
+      if (!Array.isArray(taken) || taken.length === 0) {
         await this.sleep(POLL_MS);
         continue;
       }
-      void this.run(worker, raw);
+      for (const raw of taken) if (typeof raw === "string") void this.run(worker, raw);
     }
   }
 
