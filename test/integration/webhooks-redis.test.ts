@@ -5,7 +5,8 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { rawClient, type RawClient } from "../helpers/clients.ts";
 import type { TestServer } from "../helpers/server.ts";
 import { startReceiver, tally, type Receiver } from "../helpers/webhook-receiver.ts";
-import { reachable, requireService, startNode, subscribe, uniquePrefix } from "../adapters/cluster.ts";
+import { freePort, ownRedis, reachable, requireService, startNode, subscribe, uniquePrefix } from "../adapters/cluster.ts";
+import { startServer } from "../helpers/server.ts";
 
 const redisUp = await requireService(reachable(6379), "Redis on 127.0.0.1:6379");
 const APP = { appId: "app-id", key: "app-key", secret: "app-secret" };
@@ -142,5 +143,31 @@ describe.skipIf(!redisUp)("webhooks with QUEUE_DRIVER=redis: a SIGKILL loses not
     down = false;
     const events = await receiver.waitFor((all) => all.some((e) => e.name === "channel_vacated" && e.channel === "retry-kill"), 20_000);
     expect(tally(events)).toEqual({ "channel_occupied retry-kill": 1, "channel_vacated retry-kill": 1 });
+  });
+});
+
+describe.skipIf(!redisUp)("webhooks with QUEUE_DRIVER=redis while Redis is down", () => {
+  it("keeps serving, holds the jobs, and queues them once Redis is back", async () => {
+    const receiver = await startReceiver(APP);
+    receivers.push(receiver);
+    const redis = ownRedis(await freePort());
+    try {
+      const s = await startServer({
+        env: { QUEUE_DRIVER: "redis", REDIS_URL: redis.url, LOG_LEVEL: "debug", APP_WEBHOOKS: JSON.stringify([{ url: receiver.url, event_types: TYPES }]) },
+      });
+      servers.push(s);
+      const c = await client(s);
+      await subscribe(s, c, "while-down"); // the socket is answered although the queue is away
+      const deadline = Date.now() + 5000;
+      while (!/webhooks: queue unreachable, holding job/.test(s.output())) {
+        if (Date.now() > deadline) throw new Error(`no warning logged:\n${s.output()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await redis.start();
+      const events = await receiver.waitFor((all) => all.some((e) => e.channel === "while-down"), 15_000);
+      expect(tally(events)).toEqual({ "channel_occupied while-down": 1 });
+    } finally {
+      await redis.kill();
+    }
   });
 });

@@ -65,6 +65,7 @@ export class RedisQueue implements WebhookQueue {
   private wake?: () => void;
   private loop?: Promise<void>;
   private down = false;
+  private lastError = "";
 
   constructor(
     client: Redis | Cluster,
@@ -77,8 +78,8 @@ export class RedisQueue implements WebhookQueue {
     const base = `${prefix}{webhooks}:`;
     this.keys = [`${base}ready`, `${base}delayed`, `${base}leased`, `${base}dead`];
     for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: 4, lua });
-    // Errors repeat on every reconnect attempt; the take loop logs the state changes.
-    client.on("error", () => {});
+    // Errors repeat on every reconnect attempt: remember the last, the take loop logs state changes.
+    client.on("error", (error: Error) => (this.lastError = error.message));
     this.redis = client as Client;
   }
 
@@ -118,7 +119,7 @@ export class RedisQueue implements WebhookQueue {
   private setDown(down: boolean, error?: unknown): void {
     if (down === this.down) return;
     this.down = down;
-    if (down) this.logger.warn(`${this.label} webhook queue unreachable; retrying every ${DOWN_RETRY_MS} ms`, error);
+    if (down) this.logger.warn(`${this.label} webhook queue unreachable (${this.lastError || (error as Error)?.message}); retrying every ${DOWN_RETRY_MS} ms`);
     else this.logger.info(`${this.label} webhook queue reachable again`);
   }
 
@@ -200,13 +201,14 @@ export class RedisQueue implements WebhookQueue {
 }
 
 function parseEnvelope(raw: string): Envelope | undefined {
+  let e: Envelope;
   try {
-    const e = JSON.parse(raw) as Envelope;
-    if (e && typeof e === "object" && e.job && typeof e.job.body === "string" && typeof e.attempt === "number") return e;
+    e = JSON.parse(raw) as Envelope;
   } catch {
-    // fall through: reported by the caller
+    return undefined; // not JSON: the caller reports and removes it
   }
-  return undefined;
+  const ok = e && typeof e === "object" && e.job && typeof e.job.body === "string" && typeof e.attempt === "number";
+  return ok ? e : undefined;
 }
 
 export async function create(ctx: QueueContext): Promise<WebhookQueue> {

@@ -151,13 +151,14 @@ export class SqsQueue implements WebhookQueue {
 }
 
 function parseEnvelope(raw: string): Envelope | undefined {
+  let e: Envelope;
   try {
-    const e = JSON.parse(raw) as Envelope;
-    if (e && typeof e === "object" && e.job && typeof e.job.body === "string" && typeof e.attempt === "number") return e;
+    e = JSON.parse(raw) as Envelope;
   } catch {
-    // fall through: reported by the caller
+    return undefined; // not JSON: the caller reports and removes it
   }
-  return undefined;
+  const ok = e && typeof e === "object" && e.job && typeof e.job.body === "string" && typeof e.attempt === "number";
+  return ok ? e : undefined;
 }
 
 export async function create(ctx: QueueContext): Promise<WebhookQueue> {
