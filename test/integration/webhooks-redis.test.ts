@@ -119,6 +119,9 @@ describe.skipIf(!redisUp)("webhooks with QUEUE_DRIVER=redis: a SIGKILL loses not
       expect(t[`channel_occupied ${ch}`]).toBe(1);
       expect(t[`channel_vacated ${ch}`]).toBe(1); // from B's sweep of the dead node
     }
+    // The receiver records a body before answering; B logs the send once the answer is in.
+    const logged = Date.now() + 5000;
+    while (!/webhook sent to .* for app app-id: 200/.test(b.output()) && Date.now() < logged) await new Promise((r) => setTimeout(r, 50));
     expect(b.output()).toMatch(/webhook sent to .* for app app-id: 200/);
     expect(receiver.received.every((r) => r.valid)).toBe(true);
   });

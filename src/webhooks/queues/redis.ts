@@ -56,6 +56,8 @@ interface Envelope {
 export const POLL_MS = 100;
 /** Back-off for the take loop while Redis is unreachable. */
 const DOWN_RETRY_MS = 1000;
+/** Failed takes tolerated while first connecting before it is reported (≈ 5 s). */
+const STARTUP_MISSES = 5;
 
 export class RedisQueue implements WebhookQueue {
   private readonly keys: [string, string, string, string];
@@ -65,6 +67,8 @@ export class RedisQueue implements WebhookQueue {
   private wake?: () => void;
   private loop?: Promise<void>;
   private down = false;
+  private everUp = false;
+  private failures = 0;
   private lastError = "";
 
   constructor(
@@ -116,11 +120,19 @@ export class RedisQueue implements WebhookQueue {
     }
   }
 
+  /** Logs state changes; at start-up the client is still connecting, so a few misses are not news. */
   private setDown(down: boolean, error?: unknown): void {
-    if (down === this.down) return;
-    this.down = down;
-    if (down) this.logger.warn(`${this.label} webhook queue unreachable (${this.lastError || (error as Error)?.message}); retrying every ${DOWN_RETRY_MS} ms`);
-    else this.logger.info(`${this.label} webhook queue reachable again`);
+    if (!down) {
+      this.failures = 0;
+      this.everUp = true;
+      if (this.down) this.logger.info(`${this.label} webhook queue reachable again`);
+      this.down = false;
+      return;
+    }
+    this.failures++;
+    if (this.down || (!this.everUp && this.failures < STARTUP_MISSES)) return;
+    this.down = true;
+    this.logger.warn(`${this.label} webhook queue unreachable (${this.lastError || (error as Error)?.message}); retrying every ${DOWN_RETRY_MS} ms`);
   }
 
   private sleep(ms: number): Promise<void> {
