@@ -15,6 +15,7 @@ import { fmt, type Scenario, type ScenarioResult } from "./scenarios/common.ts";
 import { connectScenario } from "./scenarios/connect.ts";
 import { fanoutMaxScenario, fanoutScenario } from "./scenarios/fanout.ts";
 import { presenceScenario } from "./scenarios/presence.ts";
+import { webhooksBatchedScenario, webhooksRedisScenario, webhooksScenario } from "./scenarios/webhooks.ts";
 
 const SCENARIOS: Record<string, Scenario> = {
   connect: connectScenario,
@@ -22,6 +23,9 @@ const SCENARIOS: Record<string, Scenario> = {
   "fanout-max": fanoutMaxScenario,
   "client-events": clientEventsScenario,
   presence: presenceScenario,
+  webhooks: webhooksScenario,
+  "webhooks-batched": webhooksBatchedScenario,
+  "webhooks-redis": webhooksRedisScenario,
 };
 
 const log = (message: string) => console.error(`[bench] ${message}`);
@@ -43,6 +47,7 @@ function serverEnv(o: Options): Record<string, string> {
 function peakSockets(o: Options): number {
   const need: Record<string, number> = {
     connect: o.connections, fanout: o.subscribers, "fanout-max": o.subscribers, "client-events": o.pairs * 2, presence: o.members,
+    webhooks: 20, "webhooks-batched": 20, "webhooks-redis": 20,
   };
   return Math.max(...o.scenarios.map((s) => need[s] ?? 0));
 }

@@ -5,6 +5,7 @@ import type { Config } from "./config/load.ts";
 import { createAppStore } from "./app-stores/index.ts";
 import { createDriver, type DriverContext } from "./drivers/index.ts";
 import { createRouter, type SocketBinding } from "./http/router.ts";
+import { startWebhooks, type Webhooks } from "./webhooks/index.ts";
 import { consoleLogger } from "./logger.ts";
 import { ClusterRateLimiter } from "./rate-limiters/cluster.ts";
 import { LocalRateLimiter } from "./rate-limiters/local.ts";
@@ -25,6 +26,7 @@ export interface Instance {
   server: Switchboard;
   router: Hono;
   logger: Logger;
+  webhooks: Webhooks;
   /** Graceful stop: 4200 to every socket, state cleaned up, backends closed. */
   stop(): Promise<void>;
 }
@@ -53,6 +55,8 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     pubsub: platform.pubsub,
   });
   backendStatus = (up, detail) => server.events.emit({ kind: "backend", appId: "", driver: config.drivers["app-store"].name, role: "apps", up, detail });
+  // Before start(): the adapter may announce transitions (a dead node's sweep) as it starts.
+  const webhooks = await startWebhooks(config, server, logger, context);
   await server.start();
   const router = createRouter({
     server,
@@ -64,8 +68,11 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     server,
     router,
     logger,
+    webhooks,
     async stop() {
       await server.shutdown();
+      // After the sockets' cleanup, so their channel_vacated/member_removed are sent too.
+      await webhooks.stop(platform.timers.now() + config.shutdownGracePeriodMs);
       await apps.close?.();
     },
   };

@@ -1,6 +1,6 @@
 // Command-line options. Every scenario is bounded by a count and by a time limit.
 
-export const ALL_SCENARIOS = ["connect", "fanout", "fanout-max", "client-events", "presence"] as const;
+export const ALL_SCENARIOS = ["connect", "fanout", "fanout-max", "client-events", "presence", "webhooks", "webhooks-batched", "webhooks-redis"] as const;
 
 export interface Options {
   runtime: string;
@@ -37,6 +37,9 @@ export interface Options {
   // presence
   members: number;
   joinConcurrency: number;
+  // webhooks, webhooks-batched, webhooks-redis
+  webhookEvents: number;
+  webhookRate: number;
   /** Upper bound for any single scenario, seconds. */
   scenarioTimeout: number;
 }
@@ -60,6 +63,7 @@ export const HELP = `Usage: npm run bench -- [options]        (runs: bun bench/r
   fanout-max:     --subscribers 1000   --publishers 8 --duration 10
   client-events:  --pairs 50           --pair-rate 500 (round trips/s, all pairs)  --pair-duration 10
   presence:       --members 500        --join-concurrency 10
+  webhooks*:      --webhook-events 5000 --webhook-rate 2000 (client events/s, each one webhook)
   --scenario-timeout 120      hard limit per scenario in seconds
 `;
 
@@ -70,13 +74,14 @@ export function parseOptions(argv: string[]): Options | "help" {
     connections: 2000, inFlight: 100,
     subscribers: 1000, events: 200, rate: 20, payload: 200, publishers: 8, duration: 10,
     pairs: 50, pairRate: 500, pairDuration: 10,
-    members: 500, joinConcurrency: 10, scenarioTimeout: 120,
+    members: 500, joinConcurrency: 10, webhookEvents: 5000, webhookRate: 2000, scenarioTimeout: 120,
   };
   const numeric: Record<string, keyof Options> = {
     "--connections": "connections", "--in-flight": "inFlight", "--subscribers": "subscribers",
     "--events": "events", "--rate": "rate", "--payload": "payload", "--publishers": "publishers",
     "--duration": "duration", "--pairs": "pairs", "--pair-rate": "pairRate", "--pair-duration": "pairDuration",
-    "--members": "members", "--join-concurrency": "joinConcurrency", "--scenario-timeout": "scenarioTimeout",
+    "--members": "members", "--join-concurrency": "joinConcurrency",
+    "--webhook-events": "webhookEvents", "--webhook-rate": "webhookRate", "--scenario-timeout": "scenarioTimeout",
     "--pid": "pid",
   };
   const strings: Record<string, keyof Options> = {

@@ -45,13 +45,12 @@ function knownKeys(): string[] {
 
 /**
  * Other servers' names for our settings (flag, environment variable and file key alike): Soketi's
- * and Sockudo's APP_MANAGER_DRIVER, Socket Rush's APP_MANAGER, the AWS SDK's AWS_REGION. Our own
+ * and Sockudo's APP_MANAGER_DRIVER, Socket Rush's APP_MANAGER. Our own
  * name wins when both are given.
  */
 const SETTING_ALIASES: Record<string, string> = {
   appManagerDriver: "appStoreDriver",
   appManager: "appStoreDriver",
-  awsRegion: "dynamodbRegion",
 };
 
 /** Maps a camelCase setting name to its flat key ("port", "app.enableClientMessages") or undefined. */
@@ -77,7 +76,7 @@ function parseArgv(argv: string[]): Layer {
     let value: unknown;
     if (eq >= 0) value = arg.slice(eq + 1);
     else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("--")) value = argv[++i];
-    else if (BOOLEAN_FLAGS.has(key) || key.startsWith("app.enable") || key === "app.enabled") value = "true";
+    else if (BOOLEAN_FLAGS.has(key) || /^app\.(enable|has[A-Z]|webhooks?Enabled$)/.test(key)) value = "true";
     else throw new ConfigError(`option --${name} needs a value`);
     layer.set(key, { value, label: `--${name}` });
   }
@@ -149,6 +148,8 @@ export function loadConfig(sources: ConfigSources): Config {
   }
   const drivers = chooseDrivers(merged);
 
+  checkAcrossDrivers(settings as ServerSettings, drivers);
+
   const apps: App[] = [];
   const appsEntry = merged.get("apps");
   if (appsEntry) {
@@ -200,12 +201,23 @@ export function loadConfig(sources: ConfigSources): Config {
   return { ...(settings as ServerSettings), drivers, apps, devApp, warnings };
 }
 
+/** The queue drivers' required settings, named as a user sets them. */
+/** Settings of different parts that must agree. */
+function checkAcrossDrivers(settings: ServerSettings, drivers: Config["drivers"]): void {
+  // A job still being sent must not be taken by a second node: the lease outlives one attempt.
+  const lease = drivers.queue?.options.webhookVisibilityTimeoutMs;
+  if (typeof lease === "number" && lease <= settings.webhookTimeoutMs) {
+    throw new ConfigError("WEBHOOK_VISIBILITY_TIMEOUT_MS must be larger than WEBHOOK_TIMEOUT_MS");
+  }
+}
+
 function parseDefaultApp(settings: Record<string, unknown>, labels: Map<string, string>): App {
   const result = appSchema.safeParse(normalizeAppInput(settings));
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const key = String(issue.path[0] ?? "");
-  throw new ConfigError(`invalid value for ${labels.get(key) ?? `APP_* setting ${key}`} (${JSON.stringify(settings[key])}): ${issue.message}`);
+  const inner = issue.path.length > 1 ? `${issue.path.join(".")}: ` : "";
+  throw new ConfigError(`invalid value for ${labels.get(key) ?? `APP_* setting ${key}`} (${JSON.stringify(settings[key])}): ${inner}${issue.message}`);
 }
 
 /** An entry of apps[] (config file) or APPS: like an app-store row, but a misspelt key is an error. */

@@ -25,6 +25,18 @@ export const serverSettingsSchema = {
   maxNodeConnections: num(z.number().int().min(-1)).default(-1).describe("connections on this node, -1 unlimited (4100 above)"),
   shutdownGracePeriodMs: num(z.number().int().min(0)).default(3000)
     .describe("on SIGTERM: wait this long after closing sockets with 4200 (a balancer drains) before exiting"),
+  // --- Webhooks (spec §7; README "Webhooks"); the queue's own settings belong to its driver (QUEUE_DRIVER).
+  webhookBatching: bool.default(false).describe("several events per body for the same app and webhook within the window (apps may override)"),
+  webhookBatchingDurationMs: num(z.number().int().min(1).max(60_000)).default(50).describe("ms; the batching window"),
+  webhookVacateDelayMs: num(z.number().int().min(0).max(600_000)).default(0)
+    .describe("ms to hold channel_vacated/member_removed; a re-add within it cancels both (page reloads)"),
+  webhookConcurrency: num(z.number().int().min(1).max(1000)).default(10).describe("webhook deliveries in flight at once on this node"),
+  webhookTimeoutMs: num(z.number().int().min(1).max(120_000)).default(10_000).describe("ms per delivery attempt (Pusher: 10 s)"),
+  webhookRetryWindowMs: num(z.number().int().min(0).max(86_400_000)).default(300_000)
+    .describe("ms after the first attempt when retries stop and the batch is dead-lettered (Pusher: 5 min)"),
+  webhookMemoryQueueSize: num(z.number().int().min(1)).default(10_000)
+    .describe("jobs waiting in memory at most (the memory queue, or while a queue backend is away); beyond it they are dead-lettered"),
+  webhookDeadLetterLimit: num(z.number().int().min(0)).default(1000).describe("dead letters kept (memory ring, Redis list)"),
   logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info").describe("debug, info, warn, error or silent"),
 } as const;
 

@@ -18,15 +18,35 @@ const stringList = z.preprocess((v) => {
   return v;
 }, z.array(z.string()));
 
+// --- Webhooks (spec §7.3) ---------------------------------------------------------------------
+
+export const WEBHOOK_EVENT_TYPES = [
+  "channel_occupied", "channel_vacated", "member_added", "member_removed", "client_event", "cache_miss", "subscription_count",
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+const httpUrl = z.string().url().refine((u) => /^https?:\/\//i.test(u), "must be an http:// or https:// URL");
+
 export const webhookSchema = z.object({
-  url: z.string().url(),
-  event_types: z.array(z.string()).default([]),
+  url: httpUrl.optional(),
+  /** AWS Lambda target (Soketi's shape): a function name or ARN, invoked with the signed body. */
+  lambda_function: z.string().min(1).optional(),
+  lambda: z.object({
+    /** true: an Event (fire-and-forget) invocation; false: RequestResponse, whose function error is a failure. */
+    async: bool.default(false),
+    region: z.string().min(1).optional(),
+    /** Passed to the LambdaClient constructor (endpoint, credentials, ...). */
+    client_options: z.record(z.string(), z.unknown()).optional(),
+  }).optional(),
+  event_types: z.array(z.enum(WEBHOOK_EVENT_TYPES)).default([]),
   filter: z.object({
     channel_name_starts_with: z.string().optional(),
     channel_name_ends_with: z.string().optional(),
   }).optional(),
   headers: z.record(z.string(), z.string()).optional(),
-}).passthrough();
+}).passthrough().refine((w) => (w.url === undefined) !== (w.lambda_function === undefined), {
+  message: "each webhook needs exactly one target: url or lambda_function",
+});
 
 const webhookList = z.preprocess((v) => {
   if (typeof v === "string") {
@@ -57,6 +77,19 @@ export const appSchema = z.object({
   enableSubscriptionCount: bool.default(false),
   allowedOrigins: stringList.default(["*"]),
   webhooks: webhookList.default([]),
+  // Webhook switches (Socket Rush names). Unset "has" switches follow the webhooks' event_types;
+  // false turns an event type off for the app even when a webhook lists it.
+  webhooksEnabled: bool.optional(),
+  /** Socket Rush's singular spelling of webhooksEnabled. */
+  webhookEnabled: bool.optional(),
+  hasClientEventWebhooks: bool.optional(),
+  hasChannelOccupiedWebhooks: bool.optional(),
+  hasChannelVacatedWebhooks: bool.optional(),
+  hasMemberAddedWebhooks: bool.optional(),
+  hasMemberRemovedWebhooks: bool.optional(),
+  hasCacheMissWebhooks: bool.optional(),
+  /** Unset: the server's WEBHOOK_BATCHING; true/false: batch this app's webhooks or not. */
+  hasWebhookBatchingEnabled: bool.optional(),
 });
 
 export type App = z.infer<typeof appSchema>;
@@ -88,7 +121,16 @@ export const APP_SETTING_HELP: Record<keyof App, string> = {
   enableWatchlistEvents: "watchlist online/offline events for signed-in users",
   enableSubscriptionCount: "pusher_internal:subscription_count broadcasts",
   allowedOrigins: "Origin values allowed to connect (comma list or JSON array; * any)",
-  webhooks: "JSON array of webhooks (validated, not sent yet)",
+  webhooks: "JSON array of webhooks: {url | lambda_function, event_types, filter, headers} (README \"Webhooks\")",
+  webhooksEnabled: "false: no webhooks for this app, whatever it lists",
+  webhookEnabled: "Socket Rush's spelling of webhooks-enabled",
+  hasClientEventWebhooks: "false: no client_event webhooks for this app",
+  hasChannelOccupiedWebhooks: "false: no channel_occupied webhooks for this app",
+  hasChannelVacatedWebhooks: "false: no channel_vacated webhooks for this app",
+  hasMemberAddedWebhooks: "false: no member_added webhooks for this app",
+  hasMemberRemovedWebhooks: "false: no member_removed webhooks for this app",
+  hasCacheMissWebhooks: "false: no cache_miss webhooks for this app",
+  hasWebhookBatchingEnabled: "batch this app's webhooks or not (unset: the server's WEBHOOK_BATCHING)",
 };
 
 const SNAKE_ALIASES: Record<string, string> = {

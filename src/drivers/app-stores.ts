@@ -41,6 +41,9 @@ const timeout = num(z.number().int().min(50).max(60_000)).default(2000)
 /** Shared by the database stores and the redis app caches: one schema object. */
 export const DATABASE_TIMEOUT = { databaseTimeoutMs: timeout };
 
+/** The AWS SDK's region setting, for DynamoDB and SQS alike; each service's own setting wins. */
+export const AWS = { awsRegion: z.string().min(1).optional().describe("AWS region for DynamoDB and SQS (default us-east-1)") };
+
 const SQL = {
   databaseUrl: z.string().regex(/^(postgres|postgresql|mysql|mariadb):\/\/\S+$/, "must be a postgres://… or mysql://… URL").optional()
     .describe("postgres://user:pass@host:port/db or mysql://…; wins over the DATABASE_POSTGRES_*/DATABASE_MYSQL_* fields"),
@@ -117,14 +120,15 @@ registerDriver({
   help: "apps from a DynamoDB table (Soketi's layout)",
   options: z.object({
     dynamodbTable: z.string().min(3).max(255).default("apps").describe("DynamoDB table of apps"),
-    dynamodbRegion: z.string().min(1).default("us-east-1").describe("AWS region (AWS_REGION works too)"),
+    dynamodbRegion: z.string().min(1).optional().describe("AWS region of the table (else AWS_REGION)"),
+    ...AWS,
     dynamodbEndpoint: z.string().url().optional().describe("a local emulator (dynalite, DynamoDB Local) instead of AWS"),
     ...DATABASE_TIMEOUT,
   }),
   load: async () => {
     const { openDynamoAppStore } = await import("../app-stores/dynamodb.ts");
     return (o, { logger }) => openDynamoAppStore({
-      table: o.dynamodbTable, region: o.dynamodbRegion, endpoint: o.dynamodbEndpoint, timeoutMs: o.databaseTimeoutMs, logger,
+      table: o.dynamodbTable, region: o.dynamodbRegion ?? o.awsRegion ?? "us-east-1", endpoint: o.dynamodbEndpoint, timeoutMs: o.databaseTimeoutMs, logger,
     });
   },
 });

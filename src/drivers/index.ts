@@ -4,5 +4,6 @@
 import "./adapters.ts";
 import "./app-stores.ts";
 import "./caches.ts";
+import "./queues.ts";
 
 export * from "./registry.ts";

@@ -35,6 +35,7 @@ import type { Adapter } from "../core/adapter.ts";
 import type { App } from "../core/app.ts";
 import type { AppStore } from "../core/app-store.ts";
 import type { AppCache } from "../app-stores/cache/cache.ts";
+import type { QueueOpener } from "../webhooks/queues/queue.ts";
 import type { CryptoProvider, Logger, Timers } from "../core/runtime.ts";
 
 /** What each kind's drivers build. */
@@ -43,6 +44,7 @@ export interface DriverProducts {
   "app-store": AppStore;
   /** undefined for the "none" cache. */
   cache: AppCache | undefined;
+  queue: QueueOpener;
 }
 
 export type DriverKind = keyof DriverProducts;

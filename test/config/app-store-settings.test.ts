@@ -16,7 +16,7 @@ describe("app store settings", () => {
   it("reads Sockudo's DATABASE_POSTGRES_* names and AWS_REGION", () => {
     const config = load({ APP_MANAGER: "postgres", DATABASE_POSTGRES_HOST: "db", DATABASE_POSTGRES_PORT: "6543", AWS_REGION: "eu-west-1" });
     expect(config.drivers["app-store"].options).toMatchObject({ databasePostgresHost: "db", databasePostgresPort: 6543 });
-    expect(load({ APP_MANAGER: "dynamodb", AWS_REGION: "eu-west-1" }).drivers["app-store"].options).toMatchObject({ dynamodbRegion: "eu-west-1" });
+    expect(load({ APP_MANAGER: "dynamodb", AWS_REGION: "eu-west-1" }).drivers["app-store"].options).toMatchObject({ awsRegion: "eu-west-1" });
   });
 
   it("names the bad setting", () => {

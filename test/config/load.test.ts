@@ -41,6 +41,7 @@ describe("defaults", () => {
       adapter: { kind: "adapter", name: "local", options: {} },
       "app-store": { kind: "app-store", name: "memory", options: {} },
       cache: { kind: "cache", name: "memory", options: { appCacheTtlSeconds: 60, appCacheMissTtlSeconds: 5 } },
+      queue: { kind: "queue", name: "memory", options: {} },
     });
     expect(config.apps).toHaveLength(1);
     expect(config.apps[0]).toMatchObject({ id: "app-id", key: "app-key", secret: "app-secret", enabled: true, maxEventPayloadInKb: 10 });

@@ -132,7 +132,7 @@ describe("registering", () => {
     const load = async () => () => new LocalAdapter(Date.now);
     expect(() => registerDriver({ kind: "adapter", name: "redis", help: "", load })).toThrow(/redis is registered twice/);
     expect(() => registerDriver({ kind: "adapter", name: "another", aliases: ["echo"], help: "", load })).toThrow(/echo is registered twice/);
-    expect(() => registerDriver({ kind: "queue" as "adapter", name: "sqs", help: "", load })).toThrow(/kind queue is not defined/);
+    expect(() => registerDriver({ kind: "carrier" as "adapter", name: "pigeon", help: "", load })).toThrow(/kind carrier is not defined/);
     expect(() => defineKind({ kind: "adapter", default: "local", help: "" })).toThrow(/defined twice/);
     expect(() =>
       registerDriver({ kind: "adapter", name: "prefix-clash", help: "", options: z.object({ redisPrefix: z.string() }), load }),

@@ -1,0 +1,77 @@
+import type { Logger, Timers } from "../../core/runtime.ts";
+import type { Config } from "../../config/load.ts";
+import type { WebhookJob } from "../job.ts";
+
+// What every queue driver implements (one file per driver, chosen by QUEUE_DRIVER in index.ts).
+// The queue stores jobs and leases them to this node's worker; the worker (processor.ts) owns the
+// policy and answers with an Outcome, which the queue carries out in its own storage.
+
+/** One attempt at a job, as the queue hands it out. */
+export interface Delivery {
+  job: WebhookJob;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** When the first attempt started; undefined on the first attempt itself. */
+  firstAttemptAt?: number;
+}
+
+export type Outcome =
+  | { kind: "done" }
+  /** Try again after delayMs; firstAttemptAt is remembered for the next Delivery. */
+  | { kind: "retry"; delayMs: number; firstAttemptAt: number }
+  /** Give up: keep the job where an operator can see it (ring, Redis list, SQS dead-letter queue). */
+  | { kind: "dead"; reason: string };
+
+export type Worker = (delivery: Delivery) => Promise<Outcome>;
+
+export interface DeadLetter {
+  job: WebhookJob;
+  reason: string;
+  at: number;
+}
+
+export interface WebhookQueue {
+  /** Resolves once the job is stored (durable drivers: acknowledged by the backend). */
+  push(job: WebhookJob): Promise<void>;
+  /** Starts leasing jobs to `worker`, at most `concurrency` at a time. */
+  start(worker: Worker): void;
+  /** Stores a job that was never attempted as dead (queue full, backend unreachable). */
+  deadLetter(job: WebhookJob, reason: string): Promise<void>;
+  /** Jobs waiting (including those waiting for a retry). */
+  depth(): Promise<number>;
+  /** The most recent dead letters, newest first, at most `limit`. */
+  deadLetters(limit: number): Promise<DeadLetter[]>;
+  /**
+   * Stops leasing and waits for attempts under way, at most until `deadline` (epoch ms).
+   * The memory queue first sends what is waiting; durable queues leave it for other nodes.
+   */
+  stop(deadline: number): Promise<void>;
+}
+
+/** The server's webhook settings and the selected driver's own (src/drivers/queues.ts). */
+export interface QueueSettings {
+  webhookConcurrency: number;
+  webhookDeadLetterLimit: number;
+  webhookMemoryQueueSize: number;
+  webhookVisibilityTimeoutMs: number;
+  redisUrl?: string;
+  redisClusterNodes?: string;
+  redisPrefix: string;
+  sqsQueueUrl?: string;
+  sqsDeadLetterQueueUrl?: string;
+  sqsRegion?: string;
+  awsRegion?: string;
+  sqsEndpoint?: string;
+  sqsWaitTimeSeconds: number;
+}
+
+/** What a driver gets to build itself. */
+export interface QueueContext {
+  config: QueueSettings;
+  timers: Timers;
+  logger: Logger;
+}
+
+/** What the registry hands out for the chosen queue driver: its constructor, settings bound. */
+export type QueueOpener = (ctx: { config: Pick<Config, "webhookConcurrency" | "webhookDeadLetterLimit" | "webhookMemoryQueueSize">; timers: Timers; logger: Logger }) =>
+  WebhookQueue | Promise<WebhookQueue>;

@@ -1,0 +1,20 @@
+import type { QueueContext, WebhookQueue } from "./queue.ts";
+import { RedisQueue } from "./redis.ts";
+
+// QUEUE_DRIVER=redis-cluster: the redis queue on a Redis Cluster (REDIS_CLUSTER_NODES). Its keys
+// share one hash tag, so the scripts run on the shard that owns it.
+
+export async function create(ctx: QueueContext): Promise<WebhookQueue> {
+  const { Cluster } = await import("ioredis");
+  const { reconnectDelay } = await import("../../adapters/ioredis-backend.ts");
+  const { parseClusterNodes } = await import("../../adapters/redis-cluster.ts");
+  const c = ctx.config;
+  const client = new Cluster(parseClusterNodes(c.redisClusterNodes!), {
+    clusterRetryStrategy: reconnectDelay,
+    enableOfflineQueue: false,
+    redisOptions: { connectTimeout: 5000, commandTimeout: 5000, maxRetriesPerRequest: 0 },
+  });
+  return new RedisQueue(client, c.redisPrefix, ctx.timers, ctx.logger, "redis-cluster", {
+    concurrency: c.webhookConcurrency, visibilityMs: c.webhookVisibilityTimeoutMs, deadLetterLimit: c.webhookDeadLetterLimit,
+  });
+}

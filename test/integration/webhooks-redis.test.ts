@@ -1,0 +1,176 @@
+// Webhooks on a Redis-backed cluster: each cluster transition is sent once by a 3-node cluster,
+// and with QUEUE_DRIVER=redis a SIGKILL of the node that saw the events loses nothing.
+import { Redis } from "ioredis";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { rawClient, type RawClient } from "../helpers/clients.ts";
+import type { TestServer } from "../helpers/server.ts";
+import { startReceiver, tally, type Receiver } from "../helpers/webhook-receiver.ts";
+import { freePort, ownRedis, reachable, requireService, startNode, subscribe, uniquePrefix } from "../adapters/cluster.ts";
+import { startServer } from "../helpers/server.ts";
+
+const redisUp = await requireService(reachable(6379), "Redis on 127.0.0.1:6379");
+const APP = { appId: "app-id", key: "app-key", secret: "app-secret" };
+const TYPES = ["channel_occupied", "channel_vacated", "member_added", "member_removed", "client_event"];
+
+const servers: TestServer[] = [];
+const clients: RawClient[] = [];
+const receivers: Receiver[] = [];
+const prefixes: string[] = [];
+
+async function node(prefix: string, receiver: Receiver, env: Record<string, string> = {}): Promise<TestServer> {
+  const s = await startNode({
+    prefix,
+    nodeTimeout: 2,
+    env: { QUEUE_DRIVER: "redis", LOG_LEVEL: "debug", APP_WEBHOOKS: JSON.stringify([{ url: receiver.url, event_types: TYPES }]), ...env },
+  });
+  servers.push(s);
+  return s;
+}
+
+async function client(server: TestServer): Promise<RawClient> {
+  const c = await rawClient(server);
+  clients.push(c);
+  return c;
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+  await Promise.all(receivers.splice(0).map((r) => r.close()));
+});
+
+afterAll(async () => {
+  if (!redisUp) return;
+  const redis = new Redis("redis://127.0.0.1:6379");
+  for (const p of prefixes) {
+    const keys = await redis.keys(`${p}*`);
+    if (keys.length) await redis.del(...keys);
+  }
+  redis.disconnect();
+});
+
+describe.skipIf(!redisUp)("webhooks on a 3-node Redis cluster", () => {
+  it("sends each transition once, whichever nodes the clients are on", async () => {
+    const receiver = await startReceiver(APP);
+    receivers.push(receiver);
+    const prefix = uniquePrefix("hooks3");
+    prefixes.push(prefix);
+    const [a, b, c] = await Promise.all([node(prefix, receiver), node(prefix, receiver), node(prefix, receiver)]);
+    const ch = "presence-trio";
+    const ca = await client(a!);
+    await subscribe(a!, ca, ch, { user_id: "u1" });
+    const cb = await client(b!);
+    await subscribe(b!, cb, ch, { user_id: "u2" });
+    const cc = await client(c!);
+    await subscribe(c!, cc, ch, { user_id: "u1" }); // u1 again, from another node: no member_added
+    const pub = await Promise.all([a!, b!, c!].map(async (s) => {
+      const x = await client(s);
+      await subscribe(s, x, "public-trio");
+      return x;
+    }));
+    cb.send({ event: "client-hi", channel: ch, data: {} });
+    for (const x of [ca, cb, cc, ...pub]) x.close();
+    await receiver.waitFor((all) => all.filter((e) => e.name === "channel_vacated").length >= 2, 15_000);
+    await new Promise((r) => setTimeout(r, 500)); // any duplicate would arrive by now
+    expect(tally(receiver.events())).toEqual({
+      "channel_occupied presence-trio": 1,
+      "member_added presence-trio u1": 1,
+      "member_added presence-trio u2": 1,
+      "client_event presence-trio u2": 1,
+      "member_removed presence-trio u1": 1,
+      "member_removed presence-trio u2": 1,
+      "channel_vacated presence-trio": 1,
+      "channel_occupied public-trio": 1,
+      "channel_vacated public-trio": 1,
+    });
+    expect(receiver.events()).toHaveLength(9);
+    expect(receiver.received.every((r) => r.valid)).toBe(true);
+  });
+});
+
+describe.skipIf(!redisUp)("webhooks with QUEUE_DRIVER=redis: a SIGKILL loses nothing", () => {
+  it("another node delivers the jobs the killed node had taken, once their lease expires", async () => {
+    const receiver = await startReceiver(APP);
+    receivers.push(receiver);
+    let hanging = true;
+    receiver.answer = () => (hanging ? undefined : 200); // the endpoint hangs while A holds the jobs
+    const prefix = uniquePrefix("hookskill");
+    prefixes.push(prefix);
+    const timing = { WEBHOOK_TIMEOUT_MS: "5000", WEBHOOK_VISIBILITY_TIMEOUT_MS: "6000" };
+    const a = await node(prefix, receiver, timing);
+    const ca = await client(a);
+    for (const ch of ["kill-1", "kill-2", "kill-3"]) await subscribe(a, ca, ch);
+    // A alone works the queue, so A holds the three jobs (their requests hang).
+    const deadline = Date.now() + 5000;
+    while ((a.output().match(/webhook queued/g) ?? []).length < 3) {
+      if (Date.now() > deadline) throw new Error(`jobs not queued:\n${a.output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const b = await node(prefix, receiver, timing);
+    await a.kill("SIGKILL");
+    hanging = false;
+    const done = (all: { name: string; channel: string }[]) => ["kill-1", "kill-2", "kill-3"].every((ch) =>
+      ["channel_occupied", "channel_vacated"].every((name) => all.some((e) => e.name === name && e.channel === ch)));
+    const events = await receiver.waitFor(done, 20_000);
+    await new Promise((r) => setTimeout(r, 300)); // any duplicate would arrive by now
+    const t = tally(events);
+    for (const ch of ["kill-1", "kill-2", "kill-3"]) {
+      expect(t[`channel_occupied ${ch}`]).toBe(1);
+      expect(t[`channel_vacated ${ch}`]).toBe(1); // from B's sweep of the dead node
+    }
+    // The receiver records a body before answering; B logs the send once the answer is in.
+    const logged = Date.now() + 5000;
+    while (!/webhook sent to .* for app app-id: 200/.test(b.output()) && Date.now() < logged) await new Promise((r) => setTimeout(r, 50));
+    expect(b.output()).toMatch(/webhook sent to .* for app app-id: 200/);
+    expect(receiver.received.every((r) => r.valid)).toBe(true);
+  });
+
+  it("retries wait in Redis: an endpoint down for a while gets everything from whichever node is alive", async () => {
+    const receiver = await startReceiver(APP);
+    receivers.push(receiver);
+    let down = true;
+    receiver.answer = () => (down ? 503 : 200);
+    const prefix = uniquePrefix("hooksretry");
+    prefixes.push(prefix);
+    const a = await node(prefix, receiver);
+    const b = await node(prefix, receiver);
+    const ca = await client(a);
+    await subscribe(a, ca, "retry-kill");
+    const deadline = Date.now() + 5000;
+    while (!/failed: HTTP 503/.test(a.output() + b.output())) {
+      if (Date.now() > deadline) throw new Error("no failed attempt seen");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await a.kill("SIGKILL");
+    down = false;
+    const events = await receiver.waitFor((all) => all.some((e) => e.name === "channel_vacated" && e.channel === "retry-kill"), 20_000);
+    expect(tally(events)).toEqual({ "channel_occupied retry-kill": 1, "channel_vacated retry-kill": 1 });
+  });
+});
+
+describe.skipIf(!redisUp)("webhooks with QUEUE_DRIVER=redis while Redis is down", () => {
+  it("keeps serving, holds the jobs, and queues them once Redis is back", async () => {
+    const receiver = await startReceiver(APP);
+    receivers.push(receiver);
+    const redis = ownRedis(await freePort());
+    try {
+      const s = await startServer({
+        env: { QUEUE_DRIVER: "redis", REDIS_URL: redis.url, LOG_LEVEL: "debug", APP_WEBHOOKS: JSON.stringify([{ url: receiver.url, event_types: TYPES }]) },
+      });
+      servers.push(s);
+      const c = await client(s);
+      await subscribe(s, c, "while-down"); // the socket is answered although the queue is away
+      const deadline = Date.now() + 5000;
+      while (!/webhooks: queue unreachable, holding job/.test(s.output())) {
+        if (Date.now() > deadline) throw new Error(`no warning logged:\n${s.output()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await redis.start();
+      const events = await receiver.waitFor((all) => all.some((e) => e.channel === "while-down"), 15_000);
+      expect(tally(events)).toEqual({ "channel_occupied while-down": 1 });
+    } finally {
+      await redis.kill();
+    }
+  });
+});
