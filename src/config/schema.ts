@@ -22,6 +22,8 @@ export const serverSettingsSchema = {
   httpMaxBodyKb: num(z.number().positive()).default(10240).describe("larger HTTP API bodies get 413"),
   maxSocketBufferKb: num(z.number().min(0)).default(4096)
     .describe("outgoing buffer per socket; a client that stops reading is closed with 4100 (0: no bound)"),
+  maxInboundBacklogKb: num(z.number().positive()).default(4096)
+    .describe("inbound frames one socket may have waiting to be handled; past it the socket is closed with 4100"),
   maxNodeConnections: num(z.number().int().min(-1)).default(-1).describe("connections on this node, -1 unlimited (4100 above)"),
   shutdownGracePeriodMs: num(z.number().int().min(0)).default(3000)
     .describe("on SIGTERM: wait this long after closing sockets with 4200 (a balancer drains) before exiting"),

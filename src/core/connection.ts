@@ -2,6 +2,7 @@ import type { App } from "./app.ts";
 import type { Member } from "./adapter.ts";
 import type { MemberView } from "./presence.ts";
 import type { Logger, RawSocket } from "./runtime.ts";
+import { TaskQueue } from "./task-queue.ts";
 import { CloseCode, errorFrame, truncateReason } from "./messages.ts";
 
 export interface Subscription {
@@ -19,17 +20,14 @@ export interface SignedInUser {
   watchlist: string[];
 }
 
-type Task = () => void | Promise<void>;
-
 /** Shared by every socket that has not subscribed to anything (most idle ones): no Map each. */
 const NO_CHANNELS: ReadonlyMap<string, Subscription> = new Map();
-const NO_TASKS: readonly Task[] = [];
 
 /**
- * Per-socket protocol state. Inbound frames are processed strictly in order: while an async
- * step (HMAC, an adapter round trip) is in flight, later frames wait in a bounded backlog.
+ * Per-socket protocol state. Inbound frames are handled in order (task-queue.ts): while an async
+ * step (HMAC, an adapter round trip) is in flight, later frames wait in a backlog bounded in bytes.
  */
-export class Connection {
+export class Connection extends TaskQueue {
   id = "";
   app!: App;
   state: "opening" | "open" | "closed" = "opening";
@@ -49,18 +47,14 @@ export class Connection {
   /** The close code the server sent, if it closed the socket. */
   closeCode?: number;
 
-  private busy = false;
-  /** Frames waiting behind an async step; allocated the first time one has to wait. */
-  private backlog: Task[] = NO_TASKS as Task[];
-  private onIdle?: () => void;
-
   constructor(
     readonly socket: RawSocket,
     now: number,
     private readonly maxBufferedBytes: number,
-    private readonly maxBacklog: number,
+    maxBacklogBytes: number,
     private readonly logger: Pick<Logger, "error" | "debug">,
   ) {
+    super(maxBacklogBytes);
     this.lastSeen = now;
   }
 
@@ -112,54 +106,11 @@ export class Connection {
     }
   }
 
-  /** Runs tasks one after another; a synchronous task runs immediately when nothing is pending. */
-  enqueue(task: Task): void {
-    if (this.busy) {
-      if (this.backlog.length >= this.maxBacklog) {
-        this.terminate(CloseCode.OverCapacity, "Too many messages waiting to be processed");
-        return;
-      }
-      if (this.backlog === NO_TASKS) this.backlog = [];
-      this.backlog.push(task);
-      return;
-    }
-    this.run(task);
+  protected overflow(): void {
+    this.terminate(CloseCode.OverCapacity, "Too many messages waiting to be processed");
   }
 
-  /** Calls `fn` once no task is in flight (used for cleanup after close). */
-  whenIdle(fn: () => void): void {
-    if (this.backlog !== NO_TASKS) this.backlog.length = 0;
-    if (this.busy) this.onIdle = fn;
-    else fn();
-  }
-
-  private run(task: Task): void {
-    let result: void | Promise<void>;
-    try {
-      result = task();
-    } catch (error) {
-      this.logger.error(`socket ${this.id}: error while handling a message`, error);
-      return;
-    }
-    if (result && typeof (result as Promise<void>).then === "function") {
-      this.busy = true;
-      (result as Promise<void>).then(
-        () => this.next(),
-        (error) => {
-          this.logger.error(`socket ${this.id}: error while handling a message`, error);
-          this.next();
-        },
-      );
-    }
-  }
-
-  private next(): void {
-    this.busy = false;
-    while (!this.busy && this.backlog.length > 0) this.run(this.backlog.shift()!);
-    if (!this.busy && this.onIdle) {
-      const fn = this.onIdle;
-      this.onIdle = undefined;
-      fn();
-    }
+  protected taskFailed(error: unknown): void {
+    this.logger.error(`socket ${this.id}: error while handling a message`, error);
   }
 }

@@ -4,17 +4,19 @@ import { signin } from "./handlers/signin.ts";
 import { subscribe, unsubscribe } from "./handlers/subscribe.ts";
 import { errorFrame, PONG_FRAME, subscriptionError } from "./messages.ts";
 import type { DispatchContext } from "./context.ts";
-import { frameData, parseFrame } from "./frames.ts";
+import { frameData, type InboundFrame } from "./frames.ts";
 
-/** Routes one inbound text frame (spec §1.9). Returns a promise only when async work is needed. */
-export function dispatchFrame(server: DispatchContext, conn: Connection, text: string): void | Promise<void> {
+/**
+ * Routes one inbound text frame (spec §1.9), parsed (null when it is not a JSON object with an
+ * event). Returns a promise only when async work is needed.
+ */
+export function dispatchFrame(server: DispatchContext, conn: Connection, frame: InboundFrame | null, bytes: number): void | Promise<void> {
   if (!conn.open) return;
-  const frame = parseFrame(text);
   if (!frame) {
     conn.send(errorFrame(null, "Invalid message format"));
     return;
   }
-  if (server.events.wants("message_received")) server.events.emit({ kind: "message_received", appId: conn.app.id, socketId: conn.id, bytes: text.length });
+  if (server.events.wants("message_received")) server.events.emit({ kind: "message_received", appId: conn.app.id, socketId: conn.id, bytes });
   const event = frame.event;
   switch (event) {
     case "pusher:ping":

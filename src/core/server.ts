@@ -4,6 +4,7 @@ import type { AppStore } from "./app-store.ts";
 import { randomSocketIdPart } from "./crypto.ts";
 import { Connection } from "./connection.ts";
 import { dispatchFrame } from "./dispatch.ts";
+import { frameData, parseFrame } from "./frames.ts";
 import { checkHandshake, type HandshakeRequest } from "./handshake.ts";
 import { EventStream } from "./events.ts";
 import { LocalRegistry } from "./registry.ts";
@@ -29,8 +30,6 @@ export interface ServerDeps {
 }
 
 const utf8 = new TextEncoder();
-/** Frames one socket may have waiting behind an async step before it is closed with 4100. */
-const MAX_BACKLOG = 1000;
 /** A handshake refused because the app store is unavailable takes at least this long. */
 const STORE_RETRY_FLOOR_MS = 1000;
 
@@ -132,7 +131,7 @@ export class Switchboard implements ClusterNode {
 
   /** @internal (Handle) A socket opened: its connection, with the handshake under way. */
   openSocket(socket: RawSocket, request: HandshakeRequest): Connection {
-    const c = new Connection(socket, this.timers.now(), this.settings.maxSocketBufferKb * 1024, MAX_BACKLOG, this.logger);
+    const c = new Connection(socket, this.timers.now(), this.settings.maxSocketBufferKb * 1024, this.settings.maxInboundBacklogKb * 1024, this.logger);
     c.enqueue(() => this.handshake(c, request).catch((error: unknown) => {
       // Whatever failed, the client must not wait forever for connection_established.
       this.logger.error("handshake failed", error);
@@ -157,7 +156,10 @@ export class Switchboard implements ClusterNode {
       c.closeSocket(CloseCode.MessageTooBig, "Message too big");
       return;
     }
-    c.enqueue(() => dispatchFrame(this, c, data));
+    const frame = parseFrame(data);
+    // Subscribes to different channels may overlap their round trips (task-queue.ts).
+    const channel = frame?.event === "pusher:subscribe" ? frameData(frame)?.channel : undefined;
+    c.enqueue(() => dispatchFrame(this, c, frame, data.length), data.length, typeof channel === "string" ? channel : undefined);
   }
 
   private async handshake(conn: Connection, request: HandshakeRequest): Promise<void> {

@@ -12,6 +12,8 @@ export interface ProtocolSettings {
   httpMaxBodyKb: number;
   /** Per-socket outgoing buffer bound; a socket over it is closed with 4100. 0 disables. */
   maxSocketBufferKb: number;
+  /** Inbound frames one socket may have waiting behind an async step, KB; past it 4100. */
+  maxInboundBacklogKb: number;
   /** Node-wide connection cap (4100); -1 for none. */
   maxNodeConnections: number;
   /** How long to wait between the 4200 closes of a graceful stop and returning. */
@@ -28,6 +30,7 @@ export const DEFAULT_PROTOCOL_SETTINGS: ProtocolSettings = {
   maxWebSocketMessageKb: 64,
   httpMaxBodyKb: 10240,
   maxSocketBufferKb: 4096,
+  maxInboundBacklogKb: 4096,
   maxNodeConnections: -1,
   shutdownGracePeriodMs: 3000,
   pathPrefix: "",

@@ -134,15 +134,60 @@ describe("liveness", () => {
 });
 
 describe("per-socket backlog", () => {
-  it("closes a socket with 4100 when frames pile up behind an adapter that does not answer", async () => {
+  it("closes a socket with 4100 when more bytes of frames wait than the bound", async () => {
     const adapter = new LocalAdapter();
     adapter.join = () => new Promise(() => {});
-    const h = await new Harness({ adapter }).start();
+    const h = await new Harness({ adapter, env: { MAX_INBOUND_BACKLOG_KB: "4" } }).start();
     const c = await h.connect();
-    for (let i = 0; i <= 1001; i++) c.send({ event: "pusher:subscribe", data: { channel: `ch-${i}` } });
+    for (let i = 0; i < 200; i++) c.send({ event: "pusher:subscribe", data: { channel: `ch-${i}` } });
     await settle();
     expect(c.socket.closed?.code).toBe(CloseCode.OverCapacity);
     expect(c.events("pusher:error").at(-1)?.data.message).toBe("Too many messages waiting to be processed");
+    await h.stop();
+  });
+
+  it("serves a burst of 5000 subscribes on one socket, acknowledged in order", async () => {
+    const h = await new Harness().start();
+    const c = await h.connect();
+    for (let i = 0; i < 5000; i++) c.send({ event: "pusher:subscribe", data: { channel: `burst-${i}` } });
+    c.send({ event: "pusher:ping", data: {} });
+    for (let i = 0; i < 100 && c.socket.sent.length < 5002; i++) await new Promise((r) => setImmediate(r));
+    expect(c.socket.closed).toBeUndefined();
+    const acks = c.events("pusher_internal:subscription_succeeded").map((f) => f.channel);
+    expect(acks).toEqual(Array.from({ length: 5000 }, (_, i) => `burst-${i}`));
+    expect(c.frames.at(-1)?.event).toBe("pusher:pong");
+    await h.stop();
+  });
+
+  it("lets subscribes to different channels overlap their round trips, answering in arrival order", async () => {
+    const adapter = new LocalAdapter();
+    const join = adapter.join.bind(adapter);
+    const pending: (() => void)[] = [];
+    let inFlight = 0;
+    let most = 0;
+    adapter.join = (...args) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      return new Promise((resolve) => pending.push(() => {
+        inFlight--;
+        resolve(join(...args));
+      }));
+    };
+    const h = await new Harness({ adapter }).start();
+    const c = await h.connect();
+    for (const ch of ["a", "b", "c", "a"]) c.send({ event: "pusher:subscribe", data: { channel: ch } });
+    c.send({ event: "pusher:ping", data: {} });
+    await settle();
+    expect(most).toBe(3); // a, b and c at once; the second "a" waits for the first
+    // The round trips finish in reverse order; the answers still follow the frames.
+    while (pending.length > 0) {
+      pending.pop()!();
+      await settle();
+    }
+    const answers = c.frames.slice(1).map((f) => `${f.event.replace(/^pusher(_internal)?:/, "")}${f.channel ? ` ${f.channel}` : ""}`);
+    expect(answers).toEqual([
+      "subscription_succeeded a", "subscription_succeeded b", "subscription_succeeded c", "subscription_succeeded a", "pong",
+    ]);
     await h.stop();
   });
 

@@ -45,15 +45,30 @@ function presenceMember(conn: Connection, channelData: unknown, maxInfoKb: numbe
   return { member: { userId, userInfo: userInfo ?? null } };
 }
 
+/**
+ * pusher:subscribe (spec §3.3). Subscribes to different channels of one socket may run at once
+ * (task-queue.ts); each answers only when the ones before it have, so acks keep the frames' order.
+ */
 export async function subscribe(server: SubscribeContext, conn: Connection, frame: InboundFrame): Promise<void> {
+  const turn = conn.takeTurn();
+  try {
+    await subscribeInTurn(server, conn, frame, turn.ready);
+  } finally {
+    turn.done();
+  }
+}
+
+async function subscribeInTurn(server: SubscribeContext, conn: Connection, frame: InboundFrame, ready: Promise<void>): Promise<void> {
   const app = conn.app;
   const data = frameData(frame);
   const channel = data?.channel;
   if (typeof channel !== "string" || channel === "") {
+    await ready;
     conn.send(errorFrame(null, "pusher:subscribe requires a channel name"));
     return;
   }
   if (!isValidChannelName(channel, app.maxChannelNameLength)) {
+    await ready;
     refuse(server, conn, channel, "InvalidChannel", "Invalid channel name", 400);
     return;
   }
@@ -64,6 +79,7 @@ export async function subscribe(server: SubscribeContext, conn: Connection, fram
       ? `${conn.id}:${channel}:${channelData}` : `${conn.id}:${channel}`;
     const failure = await verifyAuthToken(server.crypto, app, data!.auth, signed);
     if (failure) {
+      await ready;
       refuse(server, conn, channel, "AuthError", failure, 401);
       return;
     }
@@ -72,6 +88,7 @@ export async function subscribe(server: SubscribeContext, conn: Connection, fram
   if (kind.presence) {
     const result = presenceMember(conn, channelData, app.maxPresenceMemberSizeInKb);
     if ("error" in result) {
+      await ready;
       refuse(server, conn, channel, result.type, result.error, result.status);
       return;
     }
@@ -80,6 +97,7 @@ export async function subscribe(server: SubscribeContext, conn: Connection, fram
   if (kind.serverToUser) {
     const target = channel.slice(SERVER_TO_USER_PREFIX.length);
     if (!conn.user || conn.user.id !== target || !isValidUserId(target)) {
+      await ready;
       refuse(server, conn, channel, "AuthError", "Sign in as this user to subscribe to its channel", 401);
       return;
     }
@@ -89,6 +107,7 @@ export async function subscribe(server: SubscribeContext, conn: Connection, fram
     // Duplicate subscribe: acknowledge again with current state, no side effects (spec §3.3 step 7).
     const snapshot = kind.presence ? await server.adapter.members(app.id, channel) : undefined;
     const cached = kind.cache ? await server.adapter.cacheGet(app.id, channel) : undefined;
+    await ready;
     if (!conn.open) return;
     // The client replaces its member list with this snapshot, so later changes are told against it.
     if (snapshot) existing.view = MemberView.of(snapshot);
@@ -99,7 +118,7 @@ export async function subscribe(server: SubscribeContext, conn: Connection, fram
 
   server.registry.beginJoin(conn, channel);
   try {
-    await join(server, conn, channel, kind, member);
+    await join(server, conn, channel, kind, member, ready);
   } finally {
     server.registry.endJoin(conn, channel);
   }
@@ -111,11 +130,14 @@ function refuse(server: SubscribeContext, conn: Connection, channel: string, typ
   server.events.emit({ kind: "subscription_refused", appId: conn.app.id, channel, socketId: conn.id, type, reason, status });
 }
 
-async function join(server: SubscribeContext, conn: Connection, channel: string, kind: ChannelKind, member: Member | undefined): Promise<void> {
+async function join(
+  server: SubscribeContext, conn: Connection, channel: string, kind: ChannelKind, member: Member | undefined, ready: Promise<void>,
+): Promise<void> {
   const app = conn.app;
   const sub: Subscription = member ? { member } : {};
   const joined = await server.adapter.join(app.id, channel, conn.id, member, app.maxPresenceMembersPerChannel);
   if (!joined.ok) {
+    await ready;
     refuse(server, conn, channel, "LimitReached", "Presence channel member limit reached", 403);
     return;
   }
@@ -125,6 +147,7 @@ async function join(server: SubscribeContext, conn: Connection, channel: string,
   if (kind.authorized) conn.authDeadline = 0;
   const snapshot = kind.presence ? await server.adapter.members(app.id, channel) : undefined;
   const cached = kind.cache ? await server.adapter.cacheGet(app.id, channel) : null;
+  await ready;
   if (!conn.open) return;
 
   announceJoined(server, app, channel, conn.id, joined, member);
