@@ -5,7 +5,8 @@ import type { Logger } from "../../core/runtime.ts";
 import { Rerun } from "../cluster/rerun.ts";
 import type { NatsLink } from "./connection.ts";
 import { announceChange, type Announcer } from "./names.ts";
-import { nodesIn, parseKey, type ChannelValue, type UserValue } from "./state.ts";
+import { nodesIn, parseKey } from "./state.ts";
+import { CHANNEL, USER } from "./values.ts";
 import type { ContributionWriter } from "./writer.ts";
 
 interface Heartbeat {
@@ -34,6 +35,8 @@ export class Sweeper {
     private readonly logger: Logger,
     /** False stops a sweep in progress (NATS lost, node stopping). */
     private readonly active: () => boolean,
+    /** A sweep failed (it runs again on the next death or resync). */
+    private readonly failed: (error: unknown) => void,
   ) {}
 
   /** This node and every node heard from within the timeout, in a stable order. */
@@ -60,12 +63,13 @@ export class Sweeper {
   }
 
   onHeartbeat(payload: string, online: boolean): void {
-    let beat: Heartbeat;
+    let parsed: unknown;
     try {
-      beat = JSON.parse(payload) as Heartbeat;
+      parsed = JSON.parse(payload);
     } catch {
-      return;
+      return; // not a heartbeat: a foreign publisher on our subject, not ours to log
     }
+    const beat = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Partial<Heartbeat>;
     if (typeof beat.id !== "string" || beat.id === this.nodeId) return;
     if (beat.t === "bye") {
       this.lastSeen.delete(beat.id);
@@ -102,7 +106,7 @@ export class Sweeper {
     }
     this.sweptSinceUp = true;
     return this.active();
-  });
+  }, (error) => this.failed(error));
 
   sweep(): Promise<void> {
     return this.sweeps.run();
@@ -116,11 +120,7 @@ export class Sweeper {
     const parsed = parseKey(k);
     if (!parsed || parsed.kind === "k") return;
     const { appId, kind, name } = parsed;
-    if (kind === "n") {
-      if (!this.alive(name)) await this.link.delete(k);
-      return;
-    }
-    const { value } = await this.link.getJson<ChannelValue | UserValue>(k);
+    const { value } = await this.link.getJson(k, kind === "c" ? CHANNEL : USER);
     for (const dead of [...nodesIn(value)].filter((id) => !this.alive(id))) {
       if (kind === "c") {
         const change = (await this.write.channel(appId, name, dead))!;
