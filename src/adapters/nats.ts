@@ -3,13 +3,12 @@
 // node's contribution and changes by compare-and-set (see nats/state.ts), so each transition is
 // seen by exactly one node. While NATS is away the node serves its own sockets from local state
 // and writes its contribution back when NATS returns (ClusterLifecycle runs that cycle).
-import type { Adapter, CachedEvent, ChannelStats, JoinResult, LeaveResult, Member } from "../core/adapter.ts";
-import type { MemberSnapshot } from "../core/presence.ts";
+import type { Adapter, JoinResult, LeaveResult, Member } from "../core/adapter.ts";
 import type { RateLimitResult } from "../core/rate-limiter.ts";
 import { ClusterLifecycle, type ClusterOptions, type TransportEvents } from "./cluster/lifecycle.ts";
 import { NatsLink } from "./nats/connection.ts";
 import { natsNames, type Announcer } from "./nats/names.ts";
-import * as read from "./nats/queries.ts";
+import { NatsReads } from "./nats/queries.ts";
 import { NodeShareRateCounter } from "./nats/rate-share.ts";
 import { Reconciler } from "./nats/reconcile.ts";
 import { key, type ChannelChange } from "./nats/state.ts";
@@ -26,6 +25,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
   private readonly sweeper: Sweeper;
   private readonly reconciler: Reconciler;
   private readonly rates: NodeShareRateCounter;
+  protected readonly reads: NatsReads;
 
   constructor(opts: NatsAdapterOptions) {
     super("nats", opts);
@@ -34,6 +34,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     this.hb = names.heartbeat;
     this.link = new NatsLink(opts.servers, names.bucket, opts.logger, opts.timers, `switchboard ${this.nodeId}`);
     const announcer: Announcer = { transition: (appId, t) => this.node?.transition?.(appId, t) };
+    this.reads = new NatsReads(this.link, opts.timers.now);
     this.write = new ContributionWriter(this.link, this.local, this.nodeId, opts.timers.now);
     this.reconciler = new Reconciler(this.nodeId, this.local, this.write, announcer);
     this.sweeper = new Sweeper(
@@ -72,10 +73,6 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
 
   protected resynced(): void {
     this.reconciler.settled();
-  }
-
-  protected storeMembers(appId: string, channel: string): Promise<MemberSnapshot> {
-    return read.members(this.link, appId, channel, this.opts.timers.now());
   }
 
   protected maintain(): Promise<void> {
@@ -204,30 +201,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
   async cacheSet(appId: string, channel: string, event: string, data: string, ttlSeconds: number): Promise<void> {
     await this.local.cacheSet(appId, channel, event, data, ttlSeconds);
     if (!this.online) return;
-    await read.cacheSet(this.link, appId, channel, event, data, ttlSeconds).catch((error: unknown) => this.failed("cacheSet", error));
-  }
-
-  // --- queries: cluster totals, or this node's view while NATS is unreachable ---
-
-  async channelStats(appId: string, channel: string): Promise<ChannelStats> {
-    return this.query("channelStats", () => read.channelStats(this.link, appId, channel), () => this.local.channelStats(appId, channel));
-  }
-
-  async channels(appId: string, prefix?: string): Promise<Map<string, ChannelStats>> {
-    return this.query("channels", () => read.channels(this.link, appId, prefix), () => this.local.channels(appId, prefix));
-  }
-
-  async members(appId: string, channel: string): Promise<MemberSnapshot> {
-    return this.query("members", () => this.storeMembers(appId, channel), () => this.local.members(appId, channel));
-  }
-
-  async onlineUsers(appId: string, userIds: string[]): Promise<Set<string>> {
-    if (userIds.length === 0) return new Set();
-    return this.query("onlineUsers", () => read.onlineUsers(this.link, appId, userIds), () => this.local.onlineUsers(appId, userIds));
-  }
-
-  async cacheGet(appId: string, channel: string): Promise<CachedEvent | null> {
-    return this.query("cacheGet", () => read.cacheGet(this.link, appId, channel, this.opts.timers.now()), () => this.local.cacheGet(appId, channel));
+    await this.reads.cacheSet(appId, channel, event, data, ttlSeconds).catch((error: unknown) => this.failed("cacheSet", error));
   }
 
   /** The rate counter part (nats/rate-share.ts): this node's share of each limit. */

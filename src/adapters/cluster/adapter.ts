@@ -2,11 +2,10 @@
 // (run a script from scripts.ts, publish on the bus, report up/down); ClusterLifecycle runs the
 // connection, the bus, the resync and the catch-up; this class keeps the cluster state in the
 // scripts' keys with local fallback, re-registers it after an outage and sweeps dead nodes.
-import type { Adapter, CachedEvent, ChannelStats, ClusterTransition, JoinResult, LeaveResult, Member } from "../../core/adapter.ts";
-import type { MemberSnapshot } from "../../core/presence.ts";
+import type { Adapter, ClusterTransition, JoinResult, LeaveResult, Member } from "../../core/adapter.ts";
 import type { RateLimitResult } from "../../core/rate-limiter.ts";
 import type { ClusterBackend } from "./backend.ts";
-import { ClusterLifecycle, type ClusterOptions, type TransportEvents } from "./lifecycle.ts";
+import { ClusterLifecycle, type ClusterOptions, type StoreReads, type TransportEvents } from "./lifecycle.ts";
 import * as reply from "./replies.ts";
 import type { ScriptName } from "./scripts.ts";
 
@@ -64,9 +63,13 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     await this.runNodes("forgetNode", [this.nodeId, -1]);
   }
 
-  protected async storeMembers(appId: string, channel: string): Promise<MemberSnapshot> {
-    return reply.members(await this.runApp("members", appId, [channel]));
-  }
+  protected readonly reads: StoreReads = {
+    channelStats: async (appId, channel) => reply.stats(await this.runApp("channelStats", appId, [channel])),
+    channels: async (appId, prefix) => reply.channels(await this.runApp("channels", appId, [prefix ?? ""])),
+    members: async (appId, channel) => reply.members(await this.runApp("members", appId, [channel])),
+    onlineUsers: async (appId, userIds) => new Set(reply.strings("onlineUsers", await this.runApp("onlineUsers", appId, userIds))),
+    cacheGet: async (appId, channel) => reply.cached(await this.runApp("cacheGet", appId, [channel])),
+  };
 
   // --- state transitions: recorded locally, decided by the backend when it is reachable ---
 
@@ -135,33 +138,6 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     await this.local.cacheSet(appId, channel, event, data, ttlSeconds);
     await this.remote("cacheSet", appId, () =>
       this.runApp("cacheSet", appId, [channel, JSON.stringify({ event, data }), Math.round(ttlSeconds * 1000)]));
-  }
-
-  // --- queries: cluster totals, or this node's view while the backend is unreachable ---
-
-  async channelStats(appId: string, channel: string): Promise<ChannelStats> {
-    return this.query("channelStats", async () => reply.stats(await this.runApp("channelStats", appId, [channel])),
-      () => this.local.channelStats(appId, channel));
-  }
-
-  async channels(appId: string, prefix?: string): Promise<Map<string, ChannelStats>> {
-    return this.query("channels", async () => reply.channels(await this.runApp("channels", appId, [prefix ?? ""])),
-      () => this.local.channels(appId, prefix));
-  }
-
-  async members(appId: string, channel: string): Promise<MemberSnapshot> {
-    return this.query("members", () => this.storeMembers(appId, channel), () => this.local.members(appId, channel));
-  }
-
-  async onlineUsers(appId: string, userIds: string[]): Promise<Set<string>> {
-    if (userIds.length === 0) return new Set();
-    return this.query("onlineUsers", async () => new Set(reply.strings("onlineUsers", await this.runApp("onlineUsers", appId, userIds))),
-      () => this.local.onlineUsers(appId, userIds));
-  }
-
-  async cacheGet(appId: string, channel: string): Promise<CachedEvent | null> {
-    return this.query("cacheGet", async () => reply.cached(await this.runApp("cacheGet", appId, [channel])),
-      () => this.local.cacheGet(appId, channel));
   }
 
   /** The rate counter part: one fixed window per bucket for the whole cluster, timed by Redis. */

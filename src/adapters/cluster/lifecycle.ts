@@ -2,9 +2,12 @@
 // ClusterAdapter; nats through NatsAdapter): connect with a deadline, broadcast over the bus,
 // serve this node's own sockets from local state while the backend is away, resynchronise when it
 // is back, catch presence subscribers up on what they missed, heartbeat and sweep on a ticker,
-// release this node's state on a graceful stop, and log every failure. A driver subclass supplies
-// the transport (open/publish/close) and the state operations; see README "Adding a transport".
-import type { BroadcastOptions, ClusterMessage, ClusterNode, MessageBus } from "../../core/adapter.ts";
+// release this node's state on a graceful stop, answer queries with the local fallback, and log
+// every failure. A driver subclass supplies the transport (open/publish/close), the backend's
+// reads and the state changes; see README "Adding a cluster transport".
+import type {
+  BroadcastOptions, CachedEvent, ChannelStats, ClusterMessage, ClusterNode, MessageBus,
+} from "../../core/adapter.ts";
 import { classifyChannel } from "../../core/channels.ts";
 import type { MemberSnapshot } from "../../core/presence.ts";
 import type { Logger, TimerHandle, Timers } from "../../core/runtime.ts";
@@ -34,6 +37,15 @@ export interface TransportEvents {
   down(reason: string): void;
   /** Something the transport does in the background failed; logged like a failed command. */
   failed(operation: string, error: unknown): void;
+}
+
+/** A driver's cluster-wide reads, straight from its backend: they throw when it cannot answer. */
+export interface StoreReads {
+  channelStats(appId: string, channel: string): Promise<ChannelStats>;
+  channels(appId: string, prefix?: string): Promise<Map<string, ChannelStats>>;
+  members(appId: string, channel: string): Promise<MemberSnapshot>;
+  onlineUsers(appId: string, userIds: string[]): Promise<Set<string>>;
+  cacheGet(appId: string, channel: string): Promise<CachedEvent | null>;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -71,8 +83,8 @@ export abstract class ClusterLifecycle implements MessageBus {
   protected abstract close(): Promise<void>;
   /** Makes the backend hold exactly this node's state; true when the backend had lost its data. */
   protected abstract reconcile(): Promise<boolean>;
-  /** A channel's members straight from the backend, without the local fallback (for the catch-up). */
-  protected abstract storeMembers(appId: string, channel: string): Promise<MemberSnapshot>;
+  /** The backend's answers to the queries below (and to the catch-up, which has no fallback). */
+  protected abstract readonly reads: StoreReads;
   /** Each tick while online, after any resync: heartbeat and sweep dead nodes. */
   protected abstract maintain(): Promise<void>;
   /** Graceful stop while online, after the core left everything: release leftovers, deregister. */
@@ -173,6 +185,29 @@ export abstract class ClusterLifecycle implements MessageBus {
     this.node?.backendState?.(this.name, false, reason);
   }
 
+  // --- queries: cluster totals, or this node's view while the backend is unreachable ---
+
+  channelStats(appId: string, channel: string): Promise<ChannelStats> {
+    return this.query("channelStats", () => this.reads.channelStats(appId, channel), () => this.local.channelStats(appId, channel));
+  }
+
+  channels(appId: string, prefix?: string): Promise<Map<string, ChannelStats>> {
+    return this.query("channels", () => this.reads.channels(appId, prefix), () => this.local.channels(appId, prefix));
+  }
+
+  members(appId: string, channel: string): Promise<MemberSnapshot> {
+    return this.query("members", () => this.reads.members(appId, channel), () => this.local.members(appId, channel));
+  }
+
+  async onlineUsers(appId: string, userIds: string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    return this.query("onlineUsers", () => this.reads.onlineUsers(appId, userIds), () => this.local.onlineUsers(appId, userIds));
+  }
+
+  cacheGet(appId: string, channel: string): Promise<CachedEvent | null> {
+    return this.query("cacheGet", () => this.reads.cacheGet(appId, channel), () => this.local.cacheGet(appId, channel));
+  }
+
   // --- plumbing for the drivers ---
 
   /** A cluster-wide answer, or this node's own while the backend is unreachable or failing. */
@@ -234,7 +269,7 @@ export abstract class ClusterLifecycle implements MessageBus {
       for (const channel of this.local.channelNames(appId)) {
         if (!classifyChannel(channel).presence) continue;
         if (!this.online || this.stopped) return;
-        this.node?.syncMembers?.(appId, channel, await this.storeMembers(appId, channel), removals);
+        this.node?.syncMembers?.(appId, channel, await this.reads.members(appId, channel), removals);
       }
     }
   }
