@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Switchboard on Node 20. Stage 1 builds dist/node.js with the dev toolchain (bun bundles it);
+# Switchboard on Node 20. Stage 1 builds dist/node.js (and its lazily loaded dist/chunks/) with the dev toolchain (bun bundles it);
 # stage 2 installs production dependencies only; the final image holds just those two plus Node.
 #   docker build -t switchboard .
 #   docker run -p 6001:6001 -e APP_ID=app-id -e APP_KEY=app-key -e APP_SECRET=app-secret switchboard
@@ -30,6 +30,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/node.js ./dist/node.js
+COPY --from=build /app/dist/chunks ./dist/chunks
 COPY package.json ./
 COPY config ./config
 # The node image's unprivileged user; nothing in /app needs to be writable.

@@ -1,6 +1,7 @@
 // Switchboard benchmark harness: spawns the server under a chosen runtime, runs the selected
 // load scenarios against it on 127.0.0.1, prints a table and writes the results as JSON.
 // Run with Bun (its WebSocket client keeps the load generator cheap): bun bench/run.ts --help
+import { prepareStore } from "./lib/store.ts";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -85,6 +86,7 @@ async function main(): Promise<number> {
   }
 
   let server: BenchServer;
+  let storeCleanup: Awaited<ReturnType<typeof prepareStore>> | undefined;
   if (o.external) {
     server = externalServer(o.external, o.pid, { id: o.appId, key: o.appKey, secret: o.appSecret });
   } else {
@@ -98,7 +100,13 @@ async function main(): Promise<number> {
       if (o.runtime === "deno") throw new Error("--profile supports --runtime node and bun");
       runtimeArgs = ["--cpu-prof", "--cpu-prof-dir", path.join(ROOT, "bench/profiles")];
     }
-    server = await spawnServer({ runtime: o.runtime, nodeBin: o.nodeBin, env: serverEnv(o), runtimeArgs, root: o.serverRoot && path.resolve(o.serverRoot) });
+    let env = serverEnv(o);
+    if (o.store) {
+      log(`apps from ${o.store}: a fresh table with the bench app`);
+      storeCleanup = await prepareStore(o.store, env);
+      env = { ...env, ...storeCleanup.env };
+    }
+    server = await spawnServer({ runtime: o.runtime, nodeBin: o.nodeBin, env, runtimeArgs, root: o.serverRoot && path.resolve(o.serverRoot) });
   }
   log(`server: ${server.command} on ${server.host}:${server.port} (pid ${server.pid ?? "unknown"}); client: ${clientRuntime}, ${client.name}`);
 
@@ -121,11 +129,13 @@ async function main(): Promise<number> {
     }
   } finally {
     await server.stop();
+    await storeCleanup?.drop();
   }
 
   const report = {
     date: new Date().toISOString(),
     runtime: o.external ? `external ${o.external}` : o.runtime,
+    store: o.store ?? "memory",
     server: server.command,
     client: `${clientRuntime} (${client.name})`,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "", memoryMb: Math.round(os.totalmem() / 2 ** 20), kernel: os.release() },
@@ -135,7 +145,7 @@ async function main(): Promise<number> {
     errors: failed,
   };
   const stamp = report.date.replace(/:/g, "-").replace(/\..*$/, "");
-  const out = o.out ?? path.join(ROOT, "bench/results", `${o.runtime}-${stamp}.json`);
+  const out = o.out ?? path.join(ROOT, "bench/results", `${o.runtime}-${stamp}${o.store ? `-${o.store}` : ""}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(report, null, 2) + "\n");
 

@@ -5,10 +5,10 @@
 import { readFileSync } from "node:fs";
 import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
 import type { Config } from "../src/config/load.ts";
-import type { CryptoProvider, NativePubSub, RawSocket, Timers } from "../src/core/runtime.ts";
+import type { CryptoProvider, NativePubSub, RawSocket } from "../src/core/runtime.ts";
 import type { SocketHandle } from "../src/core/server.ts";
 import type { SocketBinding } from "../src/http/router.ts";
-import { gracefulStop, runMain } from "./cli.ts";
+import { gracefulStop, listening, memoryStats, nodeLikeHost, runMain, unrefTimers } from "./cli.ts";
 
 type BunSocketRaw = Bun.ServerWebSocket<SocketHandle>;
 
@@ -21,13 +21,7 @@ const bunCrypto: CryptoProvider = {
   },
 };
 
-const timers: Timers = {
-  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
-  clearInterval: (h) => clearInterval(h as ReturnType<typeof setInterval>),
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-  now: Date.now,
-};
+const timers = unrefTimers((handle) => (handle as ReturnType<typeof setTimeout>).unref());
 
 /** The core's view of one Bun socket, built once when it opens. */
 class BunSocket implements RawSocket {
@@ -82,16 +76,13 @@ export async function startBun(config: Config) {
     timers,
     crypto: bunCrypto,
     readTextFile: (path) => Bun.file(path).text(),
-    memoryUsage: () => {
-      const m = process.memoryUsage();
-      return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed };
-    },
+    memoryUsage: memoryStats(() => process.memoryUsage()),
     pubsub,
   };
   const instance = await createSwitchboard(config, platform);
   const bound = config.maxSocketBufferKb * 1024;
   const decoder = new TextDecoder();
-  server = Bun.serve({
+  const listen = () => Bun.serve({
     hostname: config.bindAddress,
     port: config.port,
     fetch: (request, srv) => instance.router.fetch(request, srv),
@@ -115,10 +106,11 @@ export async function startBun(config: Config) {
         : { backpressureLimit: 2 ** 31 - 1, closeOnBackpressureLimit: false }),
     },
   });
+  server = await listening(instance, listen);
   const listener = server;
   for (const line of startupLines(config, platform.name, listener.port)) instance.logger.info(line);
   const stop = gracefulStop(config, instance, () => listener.stop(true));
   return { instance, port: listener.port, stop };
 }
 
-if (import.meta.main) runMain(process, (path) => readFileSync(path, "utf8"), startBun);
+if (import.meta.main) runMain(nodeLikeHost(process, (path) => readFileSync(path, "utf8")), startBun);

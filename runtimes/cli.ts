@@ -1,77 +1,178 @@
-// Command-line plumbing shared by the Deno and Bun entrypoints (Node's lives in node.ts): the same
-// flags, environment and config file, the same exit codes, the same graceful stop.
+// What every entrypoint (node.ts, deno.ts, bun.ts) shares around its server: the command line
+// (flags, environment and config file; --help, --version), the exit codes, the graceful stop, one
+// line instead of a stack trace when the port is taken, and the unref'd timers and memory figures
+// the platform hands the core. Each runtime supplies a Host: the few process APIs that differ.
 import type { Instance } from "../src/bootstrap.ts";
-import { ConfigError, HELP, loadConfig, type Config } from "../src/config/load.ts";
+import { commandOf, ConfigError, helpText, loadConfig, type Config } from "../src/config/load.ts";
+import { VERSION } from "../src/config/version.ts";
+import { isCommand, runCommand } from "../src/commands/index.ts";
+import type { MemoryStats, Timers } from "../src/core/runtime.ts";
 
-export interface ProcessLike {
+/** The process as runMain needs it; `argv` holds only the arguments after the script. */
+export interface Host {
   argv: string[];
   env: Record<string, string | undefined>;
   readFileSync(path: string): string;
   exit(code: number): never;
+  onSignal(signal: "SIGTERM" | "SIGINT", listener: () => void): void;
+  onUnhandledRejection(listener: (error: unknown) => void): void;
 }
 
-/** Parses flags > environment > config file; prints --help, and exits 78 on a bad setting. */
-export function configOrExit(proc: ProcessLike): Config {
-  if (proc.argv.includes("--help")) {
-    console.log(HELP);
-    return proc.exit(0);
+/** Exit codes: 78 is EX_CONFIG (sysexits.h), 1 any failure to start. */
+export const EXIT_CONFIG = 78;
+export const EXIT_START_FAILED = 1;
+
+/** Parses flags > environment > config file; prints --help or --version, and exits 78 on a bad setting. */
+export function configOrExit(host: Pick<Host, "argv" | "env" | "readFileSync" | "exit">): Config {
+  switch (commandOf(host.argv)) {
+    case "help":
+      console.log(helpText());
+      return host.exit(0);
+    case "version":
+      console.log(VERSION);
+      return host.exit(0);
   }
   try {
-    return loadConfig({ argv: proc.argv, env: proc.env, readFile: proc.readFileSync });
+    return loadConfig({ argv: host.argv, env: host.env, readFile: host.readFileSync });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`switchboard: configuration error: ${error.message}`);
-      return proc.exit(78);
+      return host.exit(EXIT_CONFIG);
     }
     throw error;
   }
 }
 
 /**
- * Graceful stop, once: 4200 to every socket and state cleanup, a short pause so those close
- * frames reach the clients, then `closeListener` force-closes whatever is left.
+ * A listen failure as one line a person can act on, or undefined for any other error. Node and
+ * Bun report `code` (EADDRINUSE), Deno an error `name` (AddrInUse).
+ */
+export function listenProblem(error: unknown, config: Pick<Config, "port" | "bindAddress">): string | undefined {
+  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
+  const where = `port ${config.port} on ${config.bindAddress}`;
+  if (code === "EADDRINUSE" || name === "AddrInUse") return `${where} is already in use (set PORT or --port)`;
+  if (code === "EACCES" || name === "PermissionDenied") return `no permission to listen on ${where} (ports below 1024 need privileges; set PORT or --port)`;
+  if (code === "EADDRNOTAVAIL" || name === "AddrNotAvailable") return `${config.bindAddress} is not an address of this machine (set BIND_ADDRESS or --bind-address)`;
+  return undefined;
+}
+
+/**
+ * Starts listening for an instance that is already running; if that fails (a port in use), the
+ * instance is stopped first, so its backends let go (a cluster node deregisters) before the exit.
+ */
+export async function listening<T>(instance: Instance, listen: () => T | Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    await instance.stop().catch((stopError: unknown) => instance.logger.warn("stopping after a failed listen", stopError));
+    throw error;
+  }
+}
+
+/**
+ * Graceful stop, once: 4200 to every socket and state cleanup, then the whole grace period
+ * (SHUTDOWN_GRACE_PERIOD_MS) while /ready answers 503 and new sockets are refused with 4200, so a
+ * balancer notices and drains this node; then `closeListener` force-closes whatever is left.
  */
 export function gracefulStop(config: Config, instance: Instance, closeListener: () => Promise<void>): () => Promise<void> {
   let stopping: Promise<void> | undefined;
   return () =>
     (stopping ??= (async () => {
-      instance.logger.info("shutting down: closing sockets with 4200");
+      instance.logger.info(`shutting down: closing sockets with 4200, exiting in ${config.shutdownGracePeriodMs} ms`);
       await instance.stop();
-      await new Promise((r) => setTimeout(r, Math.min(config.shutdownGracePeriodMs, 500)));
+      await new Promise((r) => setTimeout(r, config.shutdownGracePeriodMs));
       await closeListener();
     })());
 }
 
-/** The slice of Node's and Bun's `process` that runMain needs. */
+/**
+ * Every entrypoint's main: configure from the host, log (never crash on) unhandled rejections,
+ * stop gracefully on SIGTERM/SIGINT, and turn a failed start into one line and a non-zero exit.
+ * The signal handlers are installed before the server listens: a signal that arrives before
+ * them would kill the process without the graceful stop. A signal during start-up, or a second
+ * one during the grace period, exits at once.
+ */
+export function runMain(host: Host, start: (config: Config) => Promise<{ stop(): Promise<void> }>): void {
+  if (isCommand(host.argv)) return void runCommandAndExit(host);
+  const config = configOrExit(host);
+  // A failed backend call must be logged, never take every connection down with the process.
+  host.onUnhandledRejection((error) => console.error("[switchboard] error: unhandled rejection", error));
+  let stop: (() => Promise<void>) | undefined;
+  let stopping = false;
+  const onSignal = () => {
+    if (!stop || stopping) return host.exit(0);
+    stopping = true;
+    void stop().then(() => host.exit(0));
+  };
+  host.onSignal("SIGTERM", onSignal);
+  host.onSignal("SIGINT", onSignal);
+  start(config).then(
+    (started) => {
+      stop = started.stop;
+    },
+    (error) => {
+      const problem = listenProblem(error, config);
+      console.error(problem ? `switchboard: error: ${problem}` : `switchboard: failed to start: ${(error as Error).message}`);
+      host.exit(EXIT_START_FAILED);
+    },
+  );
+}
+
+/** `switchboard apps …` / `switchboard migrate`: runs the command instead of the server, then exits. */
+export function runCommandAndExit(host: Pick<Host, "argv" | "env" | "readFileSync" | "exit">): Promise<void> {
+  const io = { out: (text: string) => console.log(text), err: (text: string) => console.error(text) };
+  const sources = { env: host.env, readFileSync: host.readFileSync, readTextFile: async (path: string) => host.readFileSync(path) };
+  return runCommand(host.argv, sources, io).then((code) => host.exit(code));
+}
+
+/** The slice of Node's and Bun's `process` their Host is built from. */
 export interface NodeLikeProcess {
   argv: string[];
   env: Record<string, string | undefined>;
   exit(code: number): never;
   on(event: "unhandledRejection", listener: (error: unknown) => void): unknown;
-  once(event: "SIGTERM" | "SIGINT", listener: () => void): unknown;
+  on(event: "SIGTERM" | "SIGINT", listener: () => void): unknown;
+  memoryUsage(): MemoryStats;
+}
+
+export function nodeLikeHost(proc: NodeLikeProcess, readFileSync: (path: string) => string): Host {
+  return {
+    argv: proc.argv.slice(2),
+    env: proc.env,
+    readFileSync,
+    exit: (code) => proc.exit(code),
+    onSignal: (signal, listener) => void proc.on(signal, listener),
+    onUnhandledRejection: (listener) => void proc.on("unhandledRejection", listener),
+  };
 }
 
 /**
- * Node and Bun entrypoints: configure from the process, log (never crash on) unhandled
- * rejections, and stop gracefully on SIGTERM/SIGINT.
+ * The core's Timers over the global timer functions; `unref` makes each one not keep a stopping
+ * process alive (Node and Bun: handle.unref(); Deno: Deno.unrefTimer(id)).
  */
-export function runMain(
-  proc: NodeLikeProcess,
-  readFileSync: (path: string) => string,
-  start: (config: Config) => Promise<{ stop(): Promise<void> }>,
-): void {
-  const config = configOrExit({ argv: proc.argv.slice(2), env: proc.env, readFileSync, exit: (code) => proc.exit(code) });
-  // A failed backend call must be logged, never take every connection down with the process.
-  proc.on("unhandledRejection", (error) => console.error("[switchboard] error: unhandled rejection", error));
-  start(config).then(
-    ({ stop }) => {
-      const onSignal = () => void stop().then(() => proc.exit(0));
-      proc.once("SIGTERM", onSignal);
-      proc.once("SIGINT", onSignal);
+export function unrefTimers(unref: (handle: unknown) => void): Timers {
+  type Handle = Parameters<typeof clearTimeout>[0];
+  return {
+    setInterval(fn, ms) {
+      const handle = setInterval(fn, ms);
+      unref(handle);
+      return handle;
     },
-    (error) => {
-      console.error(`switchboard: failed to start: ${(error as Error).message}`);
-      proc.exit(1);
+    clearInterval: (handle) => clearInterval(handle as Handle),
+    setTimeout(fn, ms) {
+      const handle = setTimeout(fn, ms);
+      unref(handle);
+      return handle;
     },
-  );
+    clearTimeout: (handle) => clearTimeout(handle as Handle),
+    now: Date.now,
+  };
+}
+
+/** The /usage memory figures from a runtime's memoryUsage(), without its other fields. */
+export function memoryStats(read: () => MemoryStats): () => MemoryStats {
+  return () => {
+    const m = read();
+    return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed };
+  };
 }

@@ -4,25 +4,14 @@
 import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
 import type { Config } from "../src/config/load.ts";
 import { webCryptoProvider } from "../src/core/crypto.ts";
-import type { RawSocket, Timers } from "../src/core/runtime.ts";
+import type { RawSocket } from "../src/core/runtime.ts";
 import type { SocketBinding } from "../src/http/router.ts";
-import { configOrExit, gracefulStop } from "./cli.ts";
+import { gracefulStop, listening, memoryStats, runMain, unrefTimers } from "./cli.ts";
 
 const OPEN = 1;
 
-const timers: Timers = {
-  // Deno's timers are numbers; unref'd so a pending sweep never keeps a stopping process alive.
-  setInterval: (fn, ms) => unref(setInterval(fn, ms)),
-  clearInterval: (h) => clearInterval(h as number),
-  setTimeout: (fn, ms) => unref(setTimeout(fn, ms)),
-  clearTimeout: (h) => clearTimeout(h as number),
-  now: Date.now,
-};
-
-function unref(id: unknown): number {
-  Deno.unrefTimer(id as number);
-  return id as number;
-}
+// Deno's timers are numbers; unref'd so a pending sweep never keeps a stopping process alive.
+const timers = unrefTimers((id) => Deno.unrefTimer(id as number));
 
 const decoder = new TextDecoder();
 
@@ -75,19 +64,17 @@ export async function startDeno(config: Config) {
     timers,
     crypto: webCryptoProvider(),
     readTextFile: (path) => Deno.readTextFile(path),
-    memoryUsage: () => {
-      const m = Deno.memoryUsage();
-      return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed };
-    },
+    memoryUsage: memoryStats(() => Deno.memoryUsage()),
   };
   const instance = await createSwitchboard(config, platform);
   let http!: Deno.HttpServer;
-  const port = await new Promise<number>((resolve) => {
+  const listen = () => new Promise<number>((resolve) => {
     http = Deno.serve(
       { hostname: config.bindAddress, port: config.port, onListen: (addr) => resolve(addr.port) },
       (request, info) => instance.router.fetch(request, info),
     );
   });
+  const port = await listening(instance, listen);
   for (const line of startupLines(config, platform.name, port)) instance.logger.info(line);
   // shutdown() waits for open requests; upgraded sockets were closed with 4200 just before.
   const stop = gracefulStop(config, instance, () => http.shutdown());
@@ -95,26 +82,19 @@ export async function startDeno(config: Config) {
 }
 
 if (import.meta.main) {
-  const config = configOrExit({
-    argv: Deno.args,
-    env: Deno.env.toObject(),
-    readFileSync: (path) => Deno.readTextFileSync(path),
-    exit: (code) => Deno.exit(code),
-  });
-  // A failed backend call must be logged, never take every connection down with the process.
-  globalThis.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    console.error("[switchboard] error: unhandled rejection", event.reason);
-  });
-  startDeno(config).then(
-    ({ stop }) => {
-      const onSignal = () => void stop().then(() => Deno.exit(0));
-      Deno.addSignalListener("SIGTERM", onSignal);
-      Deno.addSignalListener("SIGINT", onSignal);
+  runMain(
+    {
+      argv: Deno.args,
+      env: Deno.env.toObject(),
+      readFileSync: (path) => Deno.readTextFileSync(path),
+      exit: (code) => Deno.exit(code),
+      onSignal: (signal, listener) => Deno.addSignalListener(signal, listener),
+      onUnhandledRejection: (listener) =>
+        globalThis.addEventListener("unhandledrejection", (event) => {
+          event.preventDefault();
+          listener(event.reason);
+        }),
     },
-    (error) => {
-      console.error(`switchboard: failed to start: ${(error as Error).message}`);
-      Deno.exit(1);
-    },
+    startDeno,
   );
 }

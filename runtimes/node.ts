@@ -13,8 +13,8 @@ import { WebSocket, WebSocketServer } from "ws";
 import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
 import type { Config } from "../src/config/load.ts";
 import type { SocketBinding } from "../src/http/router.ts";
-import { gracefulStop, runMain } from "./cli.ts";
-import type { CryptoProvider, RawSocket, Timers } from "../src/core/runtime.ts";
+import { gracefulStop, listening, memoryStats, nodeLikeHost, runMain, unrefTimers } from "./cli.ts";
+import type { CryptoProvider, RawSocket } from "../src/core/runtime.ts";
 import type { SocketHandle } from "../src/core/server.ts";
 
 const nodeCrypto: CryptoProvider = {
@@ -26,13 +26,7 @@ const nodeCrypto: CryptoProvider = {
   },
 };
 
-const timers: Timers = {
-  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
-  clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  now: Date.now,
-};
+const timers = unrefTimers((handle) => (handle as NodeJS.Timeout).unref());
 
 // A broadcast hands the same string to every subscriber: build its WebSocket frame once.
 let lastFrame = "";
@@ -254,19 +248,19 @@ export async function startNode(config: Config) {
     timers,
     crypto: nodeCrypto,
     readTextFile: (path) => readFile(path, "utf8"),
-    memoryUsage: () => {
-      const m = process.memoryUsage();
-      return { rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed };
-    },
+    memoryUsage: memoryStats(() => process.memoryUsage()),
   };
   const instance = await createSwitchboard(config, platform);
-  const http = await new Promise<ReturnType<typeof serve>>((resolve) => {
+  const listen = () => new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const srv = serve(
       { fetch: instance.router.fetch, hostname: config.bindAddress, port: config.port },
       () => resolve(srv),
     );
+    // EADDRINUSE and the like: runMain turns it into one line and a non-zero exit.
+    srv.once("error", reject);
     srv.on("upgrade", upgradeListener(instance.router, wss));
   });
+  const http = await listening(instance, listen);
   const port = (http.address() as AddressInfo).port;
   for (const line of startupLines(config, platform.name, port)) instance.logger.info(line);
 
@@ -295,5 +289,5 @@ export function limitYoungGeneration(execArgv: string[], nodeOptions = ""): bool
 
 if (isMain) {
   limitYoungGeneration(process.execArgv, process.env.NODE_OPTIONS);
-  runMain(process, (path) => readFileSync(path, "utf8"), startNode);
+  runMain(nodeLikeHost(process, (path) => readFileSync(path, "utf8")), startNode);
 }

@@ -1,16 +1,9 @@
 import type { Hono } from "hono";
-import { LocalAdapter } from "./adapters/local.ts";
-import { createRedisAdapter } from "./adapters/redis.ts";
-import { createRedisClusterAdapter } from "./adapters/redis-cluster.ts";
-import { createUpstashAdapter } from "./adapters/upstash.ts";
-import { createNatsAdapter } from "./adapters/nats.ts";
-import { FileAppStore } from "./app-stores/file.ts";
-import { MemoryAppStore } from "./app-stores/memory.ts";
-import type { Adapter } from "./core/adapter.ts";
-import type { AppStore } from "./core/app-store.ts";
 import type { CryptoProvider, Logger, MemoryStats, NativePubSub, Timers } from "./core/runtime.ts";
 import { Switchboard } from "./core/server.ts";
 import type { Config } from "./config/load.ts";
+import { createAppStore } from "./app-stores/index.ts";
+import { createDriver, type DriverContext } from "./drivers/index.ts";
 import { createRouter, type SocketBinding } from "./http/router.ts";
 import { consoleLogger } from "./logger.ts";
 import { ClusterRateLimiter } from "./rate-limiters/cluster.ts";
@@ -36,36 +29,19 @@ export interface Instance {
   stop(): Promise<void>;
 }
 
-async function createAppStore(config: Config, platform: Platform, logger: Logger): Promise<AppStore> {
-  if (config.appStoreDriver === "file") {
-    const store = new FileAppStore(config.appStoreFile!, platform.readTextFile, logger, platform.timers.now);
-    await store.load();
-    return store;
-  }
-  return new MemoryAppStore(config.apps);
-}
-
-function createAdapter(config: Config, platform: Platform, logger: Logger): Adapter {
-  const cluster = { prefix: config.redisPrefix, nodeTimeoutMs: config.clusterNodeTimeout * 1000, timers: platform.timers, logger };
-  switch (config.adapterDriver) {
-    case "local":
-      return new LocalAdapter(platform.timers.now);
-    case "redis":
-      return createRedisAdapter({ ...cluster, url: config.redisUrl });
-    case "redis-cluster":
-      return createRedisClusterAdapter({ ...cluster, nodes: config.redisClusterNodes! });
-    case "upstash":
-      return createUpstashAdapter({ ...cluster, url: config.upstashRedisRestUrl!, token: config.upstashRedisRestToken! });
-    case "nats":
-      return createNatsAdapter({ ...cluster, servers: config.natsServers.split(",").map((s) => s.trim()) });
-  }
-}
-
 /** The composition root shared by every runtime entrypoint. */
 export async function createSwitchboard(config: Config, platform: Platform): Promise<Instance> {
   const logger = platform.logger ?? consoleLogger(config.logLevel);
-  const apps = await createAppStore(config, platform, logger);
-  const adapter = createAdapter(config, platform, logger);
+  // Backends by name through the driver registry: only the chosen drivers' modules are loaded.
+  const context: DriverContext = { apps: config.apps, timers: platform.timers, logger, crypto: platform.crypto, readTextFile: platform.readTextFile };
+  // A database store's up/down changes reach the server's event stream once the server exists.
+  let backendStatus: ((up: boolean, detail?: string) => void) | undefined;
+  const apps = await createAppStore(
+    { config, logger, readTextFile: platform.readTextFile, now: platform.timers.now },
+    (up, detail) => backendStatus?.(up, detail),
+    context,
+  );
+  const adapter = await createDriver("adapter", config.drivers.adapter, context);
   const localLimiter = new LocalRateLimiter(platform.timers.now);
   const server = new Switchboard({
     settings: config,
@@ -76,6 +52,7 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     logger,
     pubsub: platform.pubsub,
   });
+  backendStatus = (up, detail) => server.events.emit({ kind: "backend", appId: "", driver: config.drivers["app-store"].name, role: "apps", up, detail });
   await server.start();
   const router = createRouter({
     server,
@@ -103,10 +80,10 @@ export function startupLines(config: Config, runtime: string, port: number): str
     lines.push(
       "No app configured: created a development app with random credentials (set APP_ID, APP_KEY and APP_SECRET to fix them):",
       `  app_id=${app.id} key=${app.key} secret=${app.secret}`,
-      `  pusher-js: new Pusher("${app.key}", { wsHost: "${host}", wsPort: ${port}, forceTLS: false, enabledTransports: ["ws"], cluster: "" })`,
+      `  pusher-js: new Pusher("${app.key}", { wsHost: "${host}", wsPort: ${port}, forceTLS: false, enabledTransports: ["ws", "wss"], cluster: "" })`,
     );
   } else {
-    lines.push(`Apps: ${config.apps.map((a) => a.id).join(", ") || `(from ${config.appStoreDriver} store)`}`);
+    lines.push(`Apps: ${config.apps.map((a) => a.id).join(", ") || `(from the ${config.drivers["app-store"].name} app store)`}`);
   }
   for (const warning of config.warnings) lines.push(`warning: ${warning}`);
   return lines;

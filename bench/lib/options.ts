@@ -4,6 +4,8 @@ export const ALL_SCENARIOS = ["connect", "fanout", "fanout-max", "client-events"
 
 export interface Options {
   runtime: string;
+  /** postgres or mysql: the bench app is read from a database store (bench/lib/store.ts). */
+  store?: string;
   scenarios: string[];
   out?: string;
   build: boolean;
@@ -42,6 +44,7 @@ export interface Options {
 export const HELP = `Usage: npm run bench -- [options]        (runs: bun bench/run.ts [options])
 
   --runtime node|deno|bun     server runtime to spawn (default node; node is built first)
+  --store postgres|mysql      read the bench app from a database store (fresh table, migrate + insert)
   --scenarios a,b,...         ${ALL_SCENARIOS.join(",")} (default: all)
   --out FILE                  JSON output (default bench/results/<runtime>-<date>.json)
   --no-build                  node: use the existing dist/node.js instead of npm run build
@@ -77,7 +80,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     "--pid": "pid",
   };
   const strings: Record<string, keyof Options> = {
-    "--runtime": "runtime", "--out": "out", "--node": "nodeBin", "--external": "external", "--server-root": "serverRoot",
+    "--runtime": "runtime", "--store": "store", "--out": "out", "--node": "nodeBin", "--external": "external", "--server-root": "serverRoot",
     "--app-id": "appId", "--app-key": "appKey", "--app-secret": "appSecret",
   };
   for (let i = 0; i < argv.length; i++) {

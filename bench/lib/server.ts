@@ -78,6 +78,7 @@ export async function spawnServer(options: SpawnOptions): Promise<BenchServer> {
     BIND_ADDRESS: "127.0.0.1",
     PORT: "0",
     LOG_LEVEL: "info",
+    SHUTDOWN_GRACE_PERIOD_MS: "500",
     APP_ID: BENCH_APP.id,
     APP_KEY: BENCH_APP.key,
     APP_SECRET: BENCH_APP.secret,

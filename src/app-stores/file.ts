@@ -63,5 +63,9 @@ export function parseAppsFile(text: string, path: string): App[] {
   }
   const list = Array.isArray(json) ? json : (json as { apps?: unknown })?.apps;
   if (!Array.isArray(list)) throw new Error(`apps file ${path} must hold an array of apps or {"apps": [...]}`);
-  return list.map((raw, i) => parseApp(raw as Record<string, unknown>, `apps[${i}] in ${path}`));
+  return list.map((raw: unknown, i) => {
+    const where = `apps[${i}] in ${path}`;
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new Error(`${where} must be an object`);
+    return parseApp(raw as Record<string, unknown>, where);
+  });
 }

@@ -1,8 +1,13 @@
-import { APP_SETTING_KEYS, appSchema, normalizeAppInput, parseApp, type App } from "../core/app.ts";
+import type { z } from "zod";
+import { APP_SETTING_HELP, APP_SETTING_KEYS, appSchema, normalizeAppInput, parseApp, type App } from "../core/app.ts";
 import { randomHex } from "../core/crypto.ts";
+import { driverKinds, driverNames, driverSettings, driversOf, findDriver, selectorKey, type DriverChoice, type DriverKind } from "../drivers/index.ts";
 import { SERVER_SETTING_KEYS, serverSettingsSchema, type ServerSettingKey, type ServerSettings } from "./schema.ts";
+import { VERSION } from "./version.ts";
 
 export interface Config extends ServerSettings {
+  /** The driver chosen for each backend kind, with its parsed options (src/drivers/). */
+  drivers: { adapter: DriverChoice; "app-store": DriverChoice } & Partial<Record<DriverKind, DriverChoice>>;
   apps: App[];
   /** True when no app was configured and one with random credentials was made. */
   devApp: boolean;
@@ -24,12 +29,35 @@ const kebab = (camel: string) => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCas
 const upperSnake = (camel: string) => camel.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 const camelFromKebab = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
-const FLAG_ONLY = new Set(["configFile", "preferConfigFile", "help"]);
-const BOOLEAN_FLAGS = new Set(["preferConfigFile", "help", "requireProtocolParam"]);
+const FLAG_ONLY = new Set(["configFile", "preferConfigFile"]);
+const BOOLEAN_FLAGS = new Set(["preferConfigFile", "requireProtocolParam"]);
+
+/** Settings that are neither server nor app settings: the driver selectors and the drivers' own. */
+function backendKeys(): Set<string> {
+  return new Set([...driverKinds().map((k) => selectorKey(k.kind)), ...driverSettings().keys()]);
+}
+
+/** Every flag's camelCase name (appEnableClientMessages for the default app's settings), for suggestions. */
+function knownKeys(): string[] {
+  const app = APP_SETTING_KEYS.map((k) => `app${k[0]!.toUpperCase()}${k.slice(1)}`);
+  return [...SERVER_SETTING_KEYS, ...backendKeys(), ...FLAG_ONLY, ...app];
+}
+
+/**
+ * Other servers' names for our settings (flag, environment variable and file key alike): Soketi's
+ * and Sockudo's APP_MANAGER_DRIVER, Socket Rush's APP_MANAGER, the AWS SDK's AWS_REGION. Our own
+ * name wins when both are given.
+ */
+const SETTING_ALIASES: Record<string, string> = {
+  appManagerDriver: "appStoreDriver",
+  appManager: "appStoreDriver",
+  awsRegion: "dynamodbRegion",
+};
 
 /** Maps a camelCase setting name to its flat key ("port", "app.enableClientMessages") or undefined. */
 function flatKey(camel: string): string | undefined {
-  if ((SERVER_SETTING_KEYS as string[]).includes(camel) || FLAG_ONLY.has(camel) || camel === "apps") return camel;
+  if (camel in SETTING_ALIASES) return SETTING_ALIASES[camel];
+  if ((SERVER_SETTING_KEYS as string[]).includes(camel) || backendKeys().has(camel) || FLAG_ONLY.has(camel) || camel === "apps") return camel;
   if (camel.startsWith("app") && camel.length > 3) {
     const setting = camel[3]!.toLowerCase() + camel.slice(4);
     if ((APP_SETTING_KEYS as string[]).includes(setting)) return `app.${setting}`;
@@ -45,7 +73,7 @@ function parseArgv(argv: string[]): Layer {
     const eq = arg.indexOf("=");
     const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     const key = flatKey(camelFromKebab(name));
-    if (!key || key === "apps") throw new ConfigError(`unknown option --${name}`);
+    if (!key || key === "apps") throw new ConfigError(`unknown option --${name}${suggestion(`--${name}`, knownKeys().map((k) => `--${kebab(k)}`))}`);
     let value: unknown;
     if (eq >= 0) value = arg.slice(eq + 1);
     else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("--")) value = argv[++i];
@@ -62,7 +90,8 @@ function parseEnv(env: Record<string, string | undefined>): Layer {
     const value = env[name];
     if (value !== undefined) layer.set(key, { value, label: name });
   };
-  for (const key of SERVER_SETTING_KEYS) take(upperSnake(key), key);
+  for (const [alias, key] of Object.entries(SETTING_ALIASES)) take(upperSnake(alias), key);
+  for (const key of [...SERVER_SETTING_KEYS, ...backendKeys()]) take(upperSnake(key), key);
   for (const setting of APP_SETTING_KEYS) take(`APP_${upperSnake(setting)}`, `app.${setting}`);
   take("APPS", "apps");
   take("CONFIG_FILE", "configFile");
@@ -92,7 +121,7 @@ function parseFile(path: string, read: (path: string) => string): Layer {
       continue;
     }
     const key = flatKey(name);
-    if (!key || FLAG_ONLY.has(key)) throw new ConfigError(`unknown key "${name}" in config file ${path}`);
+    if (!key || FLAG_ONLY.has(key)) throw new ConfigError(`unknown key "${name}" in config file ${path}${suggestion(name, [...knownKeys(), "app", "apps"])}`);
     layer.set(key, { value, label: `${name} in ${path}` });
   }
   return layer;
@@ -118,18 +147,7 @@ export function loadConfig(sources: ConfigSources): Config {
     }
     settings[key] = result.data;
   }
-  if (settings.appStoreDriver === "file" && !settings.appStoreFile) {
-    throw new ConfigError("APP_STORE_FILE (--app-store-file) is required when APP_STORE_DRIVER is file");
-  }
-  if (settings.adapterDriver === "upstash") {
-    if (!settings.upstashRedisRestUrl) throw new ConfigError("UPSTASH_REDIS_REST_URL (--upstash-redis-rest-url) is required when ADAPTER_DRIVER is upstash");
-    if (!settings.upstashRedisRestToken) throw new ConfigError("UPSTASH_REDIS_REST_TOKEN (--upstash-redis-rest-token) is required when ADAPTER_DRIVER is upstash");
-    // The bus is the SSE channel "<prefix>bus", and the client's SSE framing splits at commas.
-    if (String(settings.redisPrefix).includes(",")) throw new ConfigError("REDIS_PREFIX must not contain a comma when ADAPTER_DRIVER is upstash");
-  }
-  if (settings.adapterDriver === "redis-cluster" && !settings.redisClusterNodes) {
-    throw new ConfigError("REDIS_CLUSTER_NODES (--redis-cluster-nodes) is required when ADAPTER_DRIVER is redis-cluster");
-  }
+  const drivers = chooseDrivers(merged);
 
   const apps: App[] = [];
   const appsEntry = merged.get("apps");
@@ -143,7 +161,8 @@ export function loadConfig(sources: ConfigSources): Config {
       }
     }
     if (!Array.isArray(list)) throw new ConfigError(`${appsEntry.label} must be an array of apps`);
-    list.forEach((raw, i) => apps.push(parseAppOrThrow(raw, `apps[${i}] (${appsEntry.label})`)));
+    const source = appsEntry.label.replace(/^apps in /, "");
+    list.forEach((raw, i) => apps.push(parseAppOrThrow(raw, `apps[${i}]`, source)));
   }
 
   // Default-app settings keyed by their camelCase name, remembering where each came from so an
@@ -153,7 +172,7 @@ export function loadConfig(sources: ConfigSources): Config {
   for (const [key, entry] of merged) {
     if (!key.startsWith("app.")) continue;
     const setting = Object.keys(normalizeAppInput({ [key.slice(4)]: 0 }))[0]!;
-    if (!(APP_SETTING_KEYS as string[]).includes(setting)) throw new ConfigError(`unknown key ${entry.label}`);
+    if (!(APP_SETTING_KEYS as string[]).includes(setting)) throw new ConfigError(`unknown key ${entry.label}${suggestion(setting, APP_SETTING_KEYS)}`);
     defaults[setting] = entry.value;
     labels.set(setting, entry.label);
   }
@@ -164,7 +183,7 @@ export function loadConfig(sources: ConfigSources): Config {
       if (!(part in defaults)) throw new ConfigError(`APP_${part.toUpperCase()} (--app-${part}) is missing: the default app needs an id, a key and a secret`);
     }
     apps.unshift(parseDefaultApp(defaults, labels));
-  } else if (apps.length === 0 && settings.appStoreDriver === "memory") {
+  } else if (apps.length === 0 && drivers["app-store"].name === "memory") {
     // Development mode: never ship a fixed demo secret.
     apps.push(parseDefaultApp({ id: String(Math.floor(Math.random() * 900000) + 100000), key: randomHex(10), secret: randomHex(16), ...defaults }, labels));
     devApp = true;
@@ -178,7 +197,7 @@ export function loadConfig(sources: ConfigSources): Config {
       seen.set(ident, app.id);
     }
   }
-  return { ...(settings as ServerSettings), apps, devApp, warnings };
+  return { ...(settings as ServerSettings), drivers, apps, devApp, warnings };
 }
 
 function parseDefaultApp(settings: Record<string, unknown>, labels: Map<string, string>): App {
@@ -189,26 +208,135 @@ function parseDefaultApp(settings: Record<string, unknown>, labels: Map<string, 
   throw new ConfigError(`invalid value for ${labels.get(key) ?? `APP_* setting ${key}`} (${JSON.stringify(settings[key])}): ${issue.message}`);
 }
 
-function parseAppOrThrow(raw: unknown, where: string): App {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError(`${where} must be an object`);
+/** An entry of apps[] (config file) or APPS: like an app-store row, but a misspelt key is an error. */
+function parseAppOrThrow(raw: unknown, where: string, source: string): App {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError(`${where} (${source}) must be an object`);
+  for (const name of Object.keys(raw)) {
+    const setting = Object.keys(normalizeAppInput({ [name]: 0 }))[0]!;
+    if (!(APP_SETTING_KEYS as string[]).includes(setting)) {
+      throw new ConfigError(`unknown key ${where}.${name} in ${source}${suggestion(setting, APP_SETTING_KEYS)}`);
+    }
+  }
   try {
-    return parseApp(raw as Record<string, unknown>, where);
+    return parseApp(raw as Record<string, unknown>, `${where} (${source})`);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
 }
 
-export const HELP = `Switchboard: a Pusher Channels compatible server.
+/** Picks each backend kind's driver and parses its options, naming the key of any bad value. */
+function chooseDrivers(merged: Layer): Config["drivers"] {
+  const describe = (key: string) => merged.get(key)?.label ?? upperSnake(key);
+  const invalid = (key: string, message: string) =>
+    new ConfigError(`invalid value for ${describe(key)} (${JSON.stringify(merged.get(key)?.value)}): ${message}`);
+  // A value given for any driver is checked, chosen or not: a typo shows up before it matters.
+  for (const [key, { schema }] of driverSettings()) {
+    const entry = merged.get(key);
+    if (!entry) continue;
+    const result = schema.safeParse(entry.value);
+    if (!result.success) throw invalid(key, result.error.issues[0]?.message ?? "invalid");
+  }
+  const chosen: Partial<Record<DriverKind, DriverChoice>> = {};
+  for (const { kind, default: fallback } of driverKinds()) {
+    const selector = selectorKey(kind);
+    const given = merged.get(selector)?.value ?? fallback;
+    const driver = typeof given === "string" ? findDriver(kind, given.trim()) : undefined;
+    if (!driver) throw invalid(selector, `unknown ${kind} driver; valid: ${driverNames(kind)}`);
+    const raw: Record<string, unknown> = {};
+    for (const key of Object.keys(driver.options?.shape ?? {})) if (merged.has(key)) raw[key] = merged.get(key)!.value;
+    const result = (driver.options ?? null)?.safeParse(raw);
+    if (result && !result.success) {
+      const issue = result.error.issues[0]!;
+      const key = String(issue.path[0] ?? "");
+      if (!merged.has(key)) throw new ConfigError(`${upperSnake(key)} (--${kebab(key)}) is required when ${describe(selector)} is ${driver.name}`);
+      throw invalid(key, issue.message);
+    }
+    chosen[kind] = { kind, name: driver.name, options: (result?.data ?? {}) as Record<string, unknown> };
+  }
+  return chosen as Config["drivers"];
+}
 
-Usage: switchboard [--option value ...]
+/** " (did you mean enableClientMessages?)" for a near miss, else "". */
+function suggestion(name: string, candidates: readonly string[]): string {
+  const distance = (a: string, b: string) => {
+    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const next = [i];
+      for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row = next;
+    }
+    return row[b.length]!;
+  };
+  const lower = name.toLowerCase();
+  const best = candidates.map((c) => ({ c, d: distance(lower, c.toLowerCase()) })).sort((x, y) => x.d - y.d)[0];
+  return best && best.d <= Math.max(2, Math.floor(name.length / 5)) ? ` (did you mean ${best.c}?)` : "";
+}
 
-Every option is also an environment variable (--port → PORT, --app-enable-client-messages →
-APP_ENABLE_CLIENT_MESSAGES) and a config-file key (port, app.enableClientMessages, apps[]).
-Precedence: flags > environment > config file (--prefer-config-file: flags > file > environment).
+/** What to do with the command line: run the server, or print help or the version and exit. */
+export function commandOf(argv: string[]): "help" | "version" | "run" {
+  if (argv.includes("--help") || argv.includes("-h")) return "help";
+  if (argv.includes("--version")) return "version";
+  return "run";
+}
 
-  --config-file PATH          JSON config file (see config/switchboard.example.json)
-  --prefer-config-file        let the config file override the environment
-${SERVER_SETTING_KEYS.map((k) => `  --${kebab(k)}`).join("\n")}
-  --app-id, --app-key, --app-secret and --app-<setting> for the default app:
-${APP_SETTING_KEYS.filter((k) => !["id", "key", "secret"].includes(k)).map((k) => `  --app-${kebab(k)}`).join("\n")}
-`;
+/** A setting's default as --help shows it, or undefined when it has none. */
+function defaultOf(schema: z.ZodType): string | undefined {
+  const result = schema.safeParse(undefined);
+  if (!result.success || result.data === undefined) return undefined;
+  const value = result.data;
+  if (Array.isArray(value)) return value.length ? value.join(",") : "[]";
+  return value === "" ? '""' : String(value);
+}
+
+/** Two lines per option: flag, variable and default; then what it means. */
+function option(flag: string, env: string | undefined, fallback: string | undefined, meaning: string): string {
+  const head = [flag, env].filter(Boolean).join(", ");
+  return `  ${head}${fallback === undefined ? "" : `  (default ${fallback})`}\n      ${meaning}`;
+}
+
+/** --help: every flag with its environment variable, default and meaning, from the schemas. */
+export function helpText(): string {
+  const out = [
+    `Switchboard ${VERSION}: a Pusher Channels compatible server.`,
+    "",
+    "Usage: switchboard [--option value ...]",
+    "",
+    "Every option is also an environment variable and a camelCase config-file key (--port: PORT, port;",
+    "--app-enable-client-messages: APP_ENABLE_CLIENT_MESSAGES, app.enableClientMessages).",
+    "Precedence: flags > environment > config file (--prefer-config-file: flags > file > environment).",
+    "Booleans take true/false, 1/0, yes/no or on/off; a boolean flag given alone means true.",
+    "",
+    option("-h, --help", undefined, undefined, "print this help and exit"),
+    option("--version", undefined, undefined, "print the version and exit"),
+    option("--config-file", "CONFIG_FILE", undefined, "JSON config file (see config/switchboard.example.json)"),
+    option("--prefer-config-file", undefined, undefined, "let the config file override the environment"),
+    "",
+    "Server:",
+  ];
+  for (const key of SERVER_SETTING_KEYS) {
+    const schema = serverSettingsSchema[key];
+    out.push(option(`--${kebab(key)}`, upperSnake(key), defaultOf(schema), schema.description ?? ""));
+  }
+  for (const { kind, default: fallback, help } of driverKinds()) {
+    const selector = selectorKey(kind);
+    out.push("", `${kind[0]!.toUpperCase()}${kind.slice(1)} drivers (${help}):`);
+    out.push(option(`--${kebab(selector)}`, upperSnake(selector), fallback, `one of: ${driverNames(kind)}`));
+    for (const driver of driversOf(kind)) out.push(`      ${driver.name}: ${driver.help}`);
+    for (const [key, { schema, drivers }] of driverSettings()) {
+      if (drivers[0]!.kind !== kind) continue;
+      const users = drivers.map((d) => d.name).join(", ");
+      out.push(option(`--${kebab(key)}`, upperSnake(key), defaultOf(schema), `${schema.description ?? ""} [${users}]`));
+    }
+  }
+  out.push(
+    "",
+    "Apps: the default app takes --app-id, --app-key, --app-secret and the settings below; more apps come",
+    "from APPS (a JSON array) or the config file's apps[], whose entries use the camelCase names",
+    "(app.enableClientMessages: enableClientMessages) or Soketi's snake_case ones (enable_client_messages).",
+    option("--apps", "APPS", undefined, "JSON array of apps (environment or config file only)").replace("--apps, ", ""),
+  );
+  for (const key of APP_SETTING_KEYS) {
+    out.push(option(`--app-${kebab(key)}`, `APP_${upperSnake(key)}`, defaultOf(appSchema.shape[key]), APP_SETTING_HELP[key]));
+  }
+  return out.join("\n") + "\n";
+}

@@ -1,48 +1,31 @@
 import { z } from "zod";
+import { bool, num } from "../core/coerce.ts";
 
 // Server-wide settings. Each key is reachable as --kebab-case flag, UPPER_SNAKE environment
 // variable and camelCase config-file key; per-app settings use the app prefix (see load.ts).
-
-const num = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v), schema);
-const bool = z.preprocess((v) => {
-  if (typeof v === "string") {
-    const s = v.trim().toLowerCase();
-    if (["true", "1", "yes", "on", ""].includes(s)) return true;
-    if (["false", "0", "no", "off"].includes(s)) return false;
-  }
-  return v;
-}, z.boolean());
+// Each .describe() is that setting's line in --help. Backend settings (ADAPTER_DRIVER, REDIS_URL,
+// APP_STORE_FILE, ...) belong to their drivers: src/drivers/.
 
 export const serverSettingsSchema = {
-  port: num(z.number().int().min(0).max(65535)).default(6001),
-  bindAddress: z.string().min(1).default("0.0.0.0"),
-  pathPrefix: z.string().regex(/^(\/[A-Za-z0-9_\-.~/]*)?$/, "must be empty or start with /").default(""),
-  activityTimeout: num(z.number().int().min(1)).default(120),
-  pongTimeout: num(z.number().positive()).default(30),
-  requireProtocolParam: bool.default(false),
-  userAuthenticationTimeout: num(z.number().positive()).default(30),
-  cacheTtlSeconds: num(z.number().int().min(1)).default(1800),
-  maxWebSocketMessageKb: num(z.number().positive()).default(64),
-  httpMaxBodyKb: num(z.number().positive()).default(10240),
-  maxSocketBufferKb: num(z.number().min(0)).default(4096),
-  maxNodeConnections: num(z.number().int().min(-1)).default(-1),
-  shutdownGracePeriodMs: num(z.number().int().min(0)).default(3000),
-  adapterDriver: z.enum(["local", "redis", "redis-cluster", "upstash", "nats"]).default("local"),
-  // Cluster adapters. Nodes sharing a prefix form one cluster; other prefixes on the same Redis are separate.
-  redisUrl: z.string().min(1).default("redis://127.0.0.1:6379"),
-  /** redis-cluster driver: startup nodes "host:port,host:port"; any reachable one discovers the rest. */
-  redisClusterNodes: z.string().regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, "must be host:port[,host:port...]").optional(),
-  /** upstash driver: REST URL and token of an Upstash (or Upstash-compatible) Redis. */
-  upstashRedisRestUrl: z.string().url().optional(),
-  upstashRedisRestToken: z.string().min(1).optional(),
-  /** nats driver: NATS WebSocket listener URLs "ws://host:port[,ws://host:port...]" (JetStream enabled). */
-  natsServers: z.string().regex(/^\s*wss?:\/\/[^\s,]+\s*(,\s*wss?:\/\/[^\s,]+\s*)*$/, "must be ws://host:port[,ws://host:port...] (the servers' websocket listeners)").default("ws://127.0.0.1:8222"),
-  redisPrefix: z.string().regex(/^[^{}]*$/, "must not contain { or } (keys use hash tags)").default("switchboard:"),
-  /** Seconds without a heartbeat after which a node counts as dead and its sockets are removed. */
-  clusterNodeTimeout: num(z.number().min(0.5).max(3600)).default(20),
-  appStoreDriver: z.enum(["memory", "file"]).default("memory"),
-  appStoreFile: z.string().optional(),
-  logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  port: num(z.number().int().min(0).max(65535)).default(6001).describe("TCP port to listen on (0 picks a free one)"),
+  bindAddress: z.string().min(1).default("0.0.0.0").describe("address to listen on"),
+  pathPrefix: z.string().regex(/^(\/[A-Za-z0-9_\-.~/]*)?$/, "must be empty or start with /").default("")
+    .describe("prefix for /app/{key} and /apps/{id} (e.g. /ws)"),
+  activityTimeout: num(z.number().int().min(1)).default(120)
+    .describe("seconds; announced to clients, the server pings a socket silent this long"),
+  pongTimeout: num(z.number().positive()).default(30).describe("seconds to wait for a pong before closing with 4201"),
+  requireProtocolParam: bool.default(false).describe("refuse connections without ?protocol= (4008)"),
+  userAuthenticationTimeout: num(z.number().positive()).default(30)
+    .describe("seconds a socket has to sign in when its app requires it (4009)"),
+  cacheTtlSeconds: num(z.number().int().min(1)).default(1800).describe("lifetime of a cache channel's last event"),
+  maxWebSocketMessageKb: num(z.number().positive()).default(64).describe("larger inbound frames close the socket with 1009"),
+  httpMaxBodyKb: num(z.number().positive()).default(10240).describe("larger HTTP API bodies get 413"),
+  maxSocketBufferKb: num(z.number().min(0)).default(4096)
+    .describe("outgoing buffer per socket; a client that stops reading is closed with 4100 (0: no bound)"),
+  maxNodeConnections: num(z.number().int().min(-1)).default(-1).describe("connections on this node, -1 unlimited (4100 above)"),
+  shutdownGracePeriodMs: num(z.number().int().min(0)).default(3000)
+    .describe("on SIGTERM: wait this long after closing sockets with 4200 (a balancer drains) before exiting"),
+  logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info").describe("debug, info, warn, error or silent"),
 } as const;
 
 export type ServerSettingKey = keyof typeof serverSettingsSchema;

@@ -2,13 +2,13 @@ import type { BroadcastOptions, Member } from "./adapter.ts";
 import type { App } from "./app.ts";
 import { classifyChannel } from "./channels.ts";
 import { memberAdded, memberRemoved } from "./messages.ts";
-import type { Switchboard } from "./server.ts";
+import type { AnnounceContext } from "./context.ts";
 
 // The side effects of a cluster-wide join or leave (member events, server events, subscription counts),
 // shared by the socket handlers and by transitions an adapter made for another node's sockets.
 
 export function announceJoined(
-  server: Switchboard, app: App, channel: string, socketId: string,
+  server: AnnounceContext, app: App, channel: string, socketId: string,
   joined: { occupied: boolean; memberAdded: boolean; seq?: number }, member?: Member, options?: BroadcastOptions,
 ): void {
   if (joined.occupied && !classifyChannel(channel).serverToUser) server.events.emit({ kind: "channel_occupied", appId: app.id, channel });
@@ -22,7 +22,7 @@ export function announceJoined(
 
 /** member_removed before channel_vacated (spec §7.1 ordering), then the new count if still occupied. */
 export function announceLeft(
-  server: Switchboard, app: App, channel: string,
+  server: AnnounceContext, app: App, channel: string,
   left: { vacated: boolean; memberRemoved: boolean; seq?: number; subscriptionCount: number }, userId?: string, options?: BroadcastOptions,
 ): void {
   if (left.memberRemoved && userId !== undefined) {
@@ -36,13 +36,13 @@ export function announceLeft(
 }
 
 /** pusher_internal:subscription_count for apps that enable it (spec §3.10). */
-export function announceCount(server: Switchboard, app: App, channel: string, count: number): void {
+export function announceCount(server: AnnounceContext, app: App, channel: string, count: number): void {
   if (!app.enableSubscriptionCount) return;
   server.events.emit({ kind: "subscription_count", appId: app.id, channel, count });
   server.subscriptionCounts.changed(app.id, channel, count);
 }
 
 /** Tells every node's watchers that a user went online or offline (spec §4.7). */
-export function announcePresence(server: Switchboard, app: App, userId: string, online: boolean, options?: BroadcastOptions): void {
+export function announcePresence(server: Pick<AnnounceContext, "adapter">, app: App, userId: string, online: boolean, options?: BroadcastOptions): void {
   server.adapter.broadcast({ type: "watchlist", appId: app.id, userId, online }, options);
 }

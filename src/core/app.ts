@@ -1,20 +1,10 @@
 import { z } from "zod";
+import { bool, num } from "./coerce.ts";
 
 // Per-app settings (spec §8.1). Keys are camelCase; stores may hand us Soketi/Sockudo snake_case
 // rows and numbers or booleans as strings, which normalizeAppInput folds in before validation.
 
-const bool = z.preprocess((v) => {
-  if (typeof v === "string") {
-    const s = v.trim().toLowerCase();
-    if (["true", "1", "yes", "on"].includes(s)) return true;
-    if (["false", "0", "no", "off", ""].includes(s)) return false;
-  }
-  if (v === 1) return true;
-  if (v === 0) return false;
-  return v;
-}, z.boolean());
-
-const int = z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v), z.number().int());
+const int = num(z.number().int());
 const limit = int.pipe(z.number().int().min(-1));
 
 const stringList = z.preprocess((v) => {
@@ -56,11 +46,11 @@ export const appSchema = z.object({
   maxClientEventsPerSecond: limit.default(10),
   maxReadRequestsPerSecond: limit.default(-1),
   maxPresenceMembersPerChannel: limit.default(100),
-  maxPresenceMemberSizeInKb: z.preprocess((v) => (typeof v === "string" ? Number(v) : v), z.number().min(-1)).default(2),
+  maxPresenceMemberSizeInKb: num(z.number().min(-1)).default(2),
   maxChannelNameLength: int.pipe(z.number().int().min(1)).default(200),
   maxEventChannelsAtOnce: limit.default(100),
   maxEventNameLength: int.pipe(z.number().int().min(1)).default(200),
-  maxEventPayloadInKb: z.preprocess((v) => (typeof v === "string" ? Number(v) : v), z.number().min(-1)).default(10),
+  maxEventPayloadInKb: num(z.number().min(-1)).default(10),
   maxEventBatchSize: limit.default(10),
   enableUserAuthentication: bool.default(false),
   enableWatchlistEvents: bool.default(false),
@@ -75,6 +65,31 @@ export type WebhookConfig = z.infer<typeof webhookSchema>;
 
 /** The app-level setting names, for config loaders that map APP_<SETTING> / --app-<setting>. */
 export const APP_SETTING_KEYS = Object.keys(appSchema.shape) as (keyof App)[];
+
+/** One line per app setting for --help and README; typed so a new setting cannot go undescribed. */
+export const APP_SETTING_HELP: Record<keyof App, string> = {
+  id: "app id (the HTTP API's /apps/{id})",
+  key: "app key (what clients connect with: /app/{key})",
+  secret: "app secret (signs the HTTP API and channel authorizations)",
+  enabled: "false: connections close with 4003, the HTTP API answers 403",
+  maxConnections: "connections per app, -1 unlimited (4004 above)",
+  enableClientMessages: "allow client- events on private and presence channels",
+  maxBackendEventsPerSecond: "HTTP API events × channels per second, -1 unlimited (429 above)",
+  maxClientEventsPerSecond: "client events per connection per second (4301 above)",
+  maxReadRequestsPerSecond: "HTTP API reads per second, -1 unlimited (429 above)",
+  maxPresenceMembersPerChannel: "members per presence channel",
+  maxPresenceMemberSizeInKb: "size of one member's user_info",
+  maxChannelNameLength: "characters in a channel name",
+  maxEventChannelsAtOnce: "channels one HTTP API event may name",
+  maxEventNameLength: "characters in an event name",
+  maxEventPayloadInKb: "size of one event's data (413 above)",
+  maxEventBatchSize: "events in one batch_events call",
+  enableUserAuthentication: "sockets must sign in (or join a private/presence channel) in time, else 4009",
+  enableWatchlistEvents: "watchlist online/offline events for signed-in users",
+  enableSubscriptionCount: "pusher_internal:subscription_count broadcasts",
+  allowedOrigins: "Origin values allowed to connect (comma list or JSON array; * any)",
+  webhooks: "JSON array of webhooks (validated, not sent yet)",
+};
 
 const SNAKE_ALIASES: Record<string, string> = {
   max_backend_events_per_sec: "maxBackendEventsPerSecond",

@@ -1,7 +1,7 @@
 import type { App } from "./app.ts";
 import type { Member } from "./adapter.ts";
 import type { MemberView } from "./presence.ts";
-import type { RawSocket } from "./runtime.ts";
+import type { Logger, RawSocket } from "./runtime.ts";
 import { CloseCode, errorFrame, truncateReason } from "./messages.ts";
 
 export interface Subscription {
@@ -59,7 +59,7 @@ export class Connection {
     now: number,
     private readonly maxBufferedBytes: number,
     private readonly maxBacklog: number,
-    private readonly onTaskError: (error: unknown) => void,
+    private readonly logger: Pick<Logger, "error" | "debug">,
   ) {
     this.lastSeen = now;
   }
@@ -96,8 +96,9 @@ export class Connection {
     if (this.state === "closed") return;
     try {
       this.socket.send(errorFrame(code, message));
-    } catch {
+    } catch (error) {
       // The socket may already be gone; closing below is what matters.
+      this.logger.debug(`socket ${this.id}: sending the ${code} error before closing failed`, error);
     }
     this.closeSocket(code, message);
   }
@@ -106,8 +107,8 @@ export class Connection {
     this.closeCode ??= code;
     try {
       this.socket.close(code, truncateReason(reason));
-    } catch {
-      // Already closed by the peer.
+    } catch (error) {
+      this.logger.debug(`socket ${this.id}: closing with ${code} failed (closed by the peer already?)`, error);
     }
   }
 
@@ -137,7 +138,7 @@ export class Connection {
     try {
       result = task();
     } catch (error) {
-      this.onTaskError(error);
+      this.logger.error(`socket ${this.id}: error while handling a message`, error);
       return;
     }
     if (result && typeof (result as Promise<void>).then === "function") {
@@ -145,7 +146,7 @@ export class Connection {
       (result as Promise<void>).then(
         () => this.next(),
         (error) => {
-          this.onTaskError(error);
+          this.logger.error(`socket ${this.id}: error while handling a message`, error);
           this.next();
         },
       );

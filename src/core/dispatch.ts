@@ -3,40 +3,14 @@ import { clientEvent } from "./handlers/client-event.ts";
 import { signin } from "./handlers/signin.ts";
 import { subscribe, unsubscribe } from "./handlers/subscribe.ts";
 import { errorFrame, PONG_FRAME, subscriptionError } from "./messages.ts";
-import type { Switchboard } from "./server.ts";
-
-export interface InboundFrame {
-  event: string;
-  channel?: unknown;
-  data?: unknown;
-}
-
-/** `data` of pusher:* events may be an object or a JSON string; missing means {} (spec §1.4). */
-export function frameData(frame: InboundFrame): Record<string, unknown> | null {
-  let data = frame.data;
-  if (data === undefined || data === null) return {};
-  if (typeof data === "string") {
-    if (data === "") return {};
-    try {
-      data = JSON.parse(data);
-    } catch {
-      return null;
-    }
-  }
-  return typeof data === "object" && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : null;
-}
+import type { DispatchContext } from "./context.ts";
+import { frameData, parseFrame } from "./frames.ts";
 
 /** Routes one inbound text frame (spec §1.9). Returns a promise only when async work is needed. */
-export function dispatchFrame(server: Switchboard, conn: Connection, text: string): void | Promise<void> {
+export function dispatchFrame(server: DispatchContext, conn: Connection, text: string): void | Promise<void> {
   if (!conn.open) return;
-  let frame: InboundFrame;
-  try {
-    frame = JSON.parse(text);
-  } catch {
-    conn.send(errorFrame(null, "Invalid message format"));
-    return;
-  }
-  if (typeof frame !== "object" || frame === null || Array.isArray(frame) || typeof frame.event !== "string") {
+  const frame = parseFrame(text);
+  if (!frame) {
     conn.send(errorFrame(null, "Invalid message format"));
     return;
   }
@@ -48,17 +22,22 @@ export function dispatchFrame(server: Switchboard, conn: Connection, text: strin
       return;
     case "pusher:pong":
       return;
+    // A backend failure (e.g. the cluster bus is down) must not leave the client waiting: each
+    // request that has an answer gets one, and every failure is logged once, here.
     case "pusher:subscribe":
       return subscribe(server, conn, frame).catch((error) => {
-        // A backend failure (e.g. the cluster bus is down) must not leave the client waiting.
-        server.logger.error("subscribe failed", error);
+        server.logger.error(`subscribe failed (socket ${conn.id})`, error);
         const channel = frameData(frame)?.channel;
         if (typeof channel === "string") conn.send(subscriptionError(channel, "ServerError", "Internal server error", 500));
       });
     case "pusher:unsubscribe":
-      return unsubscribe(server, conn, frame);
+      // Nothing is answered to an unsubscribe; the socket has left locally and a resync repairs the store.
+      return unsubscribe(server, conn, frame).catch((error) => server.logger.error(`unsubscribe failed (socket ${conn.id})`, error));
     case "pusher:signin":
-      return signin(server, conn, frame);
+      return signin(server, conn, frame).catch((error) => {
+        server.logger.error(`sign-in failed (socket ${conn.id})`, error);
+        conn.send(errorFrame(null, "Sign-in failed: internal server error"));
+      });
   }
   if (event.startsWith("client-")) return clientEvent(server, conn, frame);
   conn.send(errorFrame(null, `Unsupported event: ${event.slice(0, 200)}`));

@@ -1,6 +1,7 @@
 import type { App } from "./app.ts";
+import { AppStoreError, lookupApp } from "./app-store.ts";
 import { CloseCode } from "./messages.ts";
-import type { Switchboard } from "./server.ts";
+import type { HandshakeContext } from "./context.ts";
 
 export interface HandshakeRequest {
   /** The key from `/app/{key}`; undefined when the upgrade came on another path. */
@@ -13,7 +14,7 @@ export interface HandshakeRequest {
 export type HandshakeOutcome = { app: App } | { code: number; message: string; appId?: string };
 
 /** The checks of spec §1.2, in order. The quota check happens after, atomically in the adapter. */
-export async function checkHandshake(server: Switchboard, request: HandshakeRequest): Promise<HandshakeOutcome> {
+export async function checkHandshake(server: HandshakeContext, request: HandshakeRequest): Promise<HandshakeOutcome> {
   if (request.appKey === undefined) return { code: CloseCode.PathNotFound, message: "Path not found" };
   if (server.isShuttingDown) return { code: CloseCode.Reconnect, message: "Server is shutting down, reconnect" };
   const { protocol } = request;
@@ -24,7 +25,14 @@ export async function checkHandshake(server: Switchboard, request: HandshakeRequ
     const version = Number(protocol);
     if (version < 4 || version > 7) return { code: CloseCode.UnsupportedProtocol, message: "Unsupported protocol version" };
   }
-  const app = await server.apps.findByKey(request.appKey);
+  let app: App | undefined;
+  try {
+    app = await lookupApp(server.apps, server.timers, "key", request.appKey);
+  } catch (error) {
+    if (!(error instanceof AppStoreError)) throw error;
+    server.logger.warn(`handshake refused: ${error.message}`, error.cause);
+    return { code: CloseCode.AppStoreUnavailable, message: "Application store unavailable, reconnect" };
+  }
   if (!app) return { code: CloseCode.AppNotFound, message: "Application does not exist" };
   if (!app.enabled) return { code: CloseCode.AppDisabled, message: "Application disabled", appId: app.id };
   if (!originAllowed(app.allowedOrigins, request.origin)) return { code: CloseCode.Unauthorized, message: "Origin not allowed", appId: app.id };

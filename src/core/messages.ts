@@ -100,5 +100,7 @@ export const CloseCode = {
   OverCapacity: 4100,
   Reconnect: 4200,
   PongNotReceived: 4201,
+  /** The app store failed or timed out during the handshake: try again (not in Pusher's table). */
+  AppStoreUnavailable: 4203,
   MessageTooBig: 1009,
 } as const;

@@ -29,6 +29,10 @@ export interface ServerDeps {
 }
 
 const utf8 = new TextEncoder();
+/** Frames one socket may have waiting behind an async step before it is closed with 4100. */
+const MAX_BACKLOG = 1000;
+/** A handshake refused because the app store is unavailable takes at least this long. */
+const STORE_RETRY_FLOOR_MS = 1000;
 
 /**
  * What a runtime calls for one WebSocket. Call these as methods (`handle.alive()`), not as
@@ -128,12 +132,20 @@ export class Switchboard implements ClusterNode {
 
   /** @internal (Handle) A socket opened: its connection, with the handshake under way. */
   openSocket(socket: RawSocket, request: HandshakeRequest): Connection {
-    const c = new Connection(socket, this.timers.now(), this.settings.maxSocketBufferKb * 1024, 1000, this.onTaskError);
-    c.enqueue(() => this.handshake(c, request));
+    const c = new Connection(socket, this.timers.now(), this.settings.maxSocketBufferKb * 1024, MAX_BACKLOG, this.logger);
+    c.enqueue(() => this.handshake(c, request).catch((error: unknown) => {
+      // Whatever failed, the client must not wait forever for connection_established.
+      this.logger.error("handshake failed", error);
+      this.refuse(c, request, CloseCode.Reconnect, "Internal server error, reconnect", c.app?.id);
+    }));
     return c;
   }
 
-  private readonly onTaskError = (error: unknown) => this.logger.error("error while handling a socket message", error);
+  private refuse(conn: Connection, request: HandshakeRequest, code: number, reason: string, appId?: string): void {
+    this.events.emit({ kind: "connection_refused", appId: appId ?? "", appKey: request.appKey, code, reason });
+    conn.terminate(code, reason);
+    conn.state = "closed";
+  }
 
   /** @internal (Handle) One inbound text frame of an open connection. */
   onMessage(c: Connection, data: string): void {
@@ -149,11 +161,16 @@ export class Switchboard implements ClusterNode {
   }
 
   private async handshake(conn: Connection, request: HandshakeRequest): Promise<void> {
+    const started = this.timers.now();
     const outcome = await checkHandshake(this, request);
     if ("code" in outcome) {
-      this.events.emit({ kind: "connection_refused", appId: outcome.appId ?? "", appKey: request.appKey, code: outcome.code, reason: outcome.message });
-      conn.terminate(outcome.code, outcome.message);
-      conn.state = "closed";
+      if (outcome.code === CloseCode.AppStoreUnavailable) {
+        // Clients reconnect at once on 42xx: holding the refusal a moment keeps a store outage
+        // from turning every client into a tight reconnect loop.
+        const wait = STORE_RETRY_FLOOR_MS - (this.timers.now() - started);
+        if (wait > 0) await new Promise<void>((resolve) => this.timers.setTimeout(() => resolve(), wait));
+      }
+      this.refuse(conn, request, outcome.code, outcome.message, outcome.appId);
       return;
     }
     const app = outcome.app;
@@ -161,9 +178,7 @@ export class Switchboard implements ClusterNode {
     do conn.id = `${randomSocketIdPart()}.${randomSocketIdPart()}`;
     while (this.registry.socket(conn.id));
     if (!(await this.adapter.addConnection(app.id, conn.id, app.maxConnections))) {
-      this.events.emit({ kind: "connection_refused", appId: app.id, appKey: app.key, code: CloseCode.OverQuota, reason: "Application is over connection quota" });
-      conn.terminate(CloseCode.OverQuota, "Application is over connection quota");
-      conn.state = "closed";
+      this.refuse(conn, request, CloseCode.OverQuota, "Application is over connection quota", app.id);
       return;
     }
     conn.registered = true;

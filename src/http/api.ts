@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { App } from "../core/app.ts";
+import { AppStoreError, lookupApp } from "../core/app-store.ts";
 import { classifyChannel, isValidChannelName } from "../core/channels.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { Switchboard } from "../core/server.ts";
@@ -18,9 +19,9 @@ export interface ApiRequest {
 
 /** Route → app (404) → body (413) → signature (401) → enabled (403), as spec §6.1 orders them. */
 export async function authenticate(server: Switchboard, c: Context): Promise<ApiRequest> {
-  const app = await server.apps.findById(c.req.param("appId") ?? "");
+  const app = await findApp(server, c.req.param("appId") ?? "");
   if (!app) throw new HttpError(404, "Unknown app id");
-  const body = await readBody(c.req.raw, server.settings.httpMaxBodyKb * 1024);
+  const body = await readBody(c.req.raw, server.settings.httpMaxBodyKb * 1024, server.logger);
   const url = new URL(c.req.url);
   const failure = await verifyRequestSignature(server.crypto, app, {
     method: c.req.method,
@@ -32,6 +33,17 @@ export async function authenticate(server: Switchboard, c: Context): Promise<Api
   if (failure) throw new HttpError(401, failure);
   if (!app.enabled) throw new HttpError(403, "Application disabled");
   return { app, body, query: url.searchParams, headers: {} };
+}
+
+/** The app by id; a store that fails or hangs is a 503, never a hanging request. */
+export async function findApp(server: Switchboard, id: string): Promise<App | undefined> {
+  try {
+    return await lookupApp(server.apps, server.timers, "id", id);
+  } catch (error) {
+    if (!(error instanceof AppStoreError)) throw error;
+    server.logger.warn(`HTTP API: ${error.message}`, error.cause);
+    throw new HttpError(503, "Application store unavailable, try again", { "Retry-After": "1" });
+  }
 }
 
 async function limit(limiter: RateLimiter, req: ApiRequest, kind: string, points: number, perSecond: number): Promise<void> {

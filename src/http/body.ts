@@ -1,9 +1,10 @@
+import type { Logger } from "../core/runtime.ts";
 import { HttpError } from "./errors.ts";
 
 const EMPTY = new Uint8Array(0);
 
 /** Reads the request body, failing with 413 as soon as it passes `maxBytes`. */
-export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+export async function readBody(request: Request, maxBytes: number, logger?: Pick<Logger, "debug">): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > maxBytes) throw new HttpError(413, "Request body too large");
   // With a declared length, arrayBuffer() lets @hono/node-server and Bun read the body natively
@@ -22,7 +23,8 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
+      // The answer is 413 whatever the cancel does; a failed cancel only means the peer is gone.
+      await reader.cancel().catch((error: unknown) => logger?.debug("cancelling an oversized request body failed", error));
       throw new HttpError(413, "Request body too large");
     }
     chunks.push(value);

@@ -2,7 +2,7 @@ import { Hono, type Context } from "hono";
 import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { MemoryStats } from "../core/runtime.ts";
 import type { SocketHandle, Switchboard } from "../core/server.ts";
-import { authenticate, channelUsers, listChannels, showChannel, terminateUser, triggerBatch, triggerEvent, type ApiRequest } from "./api.ts";
+import { authenticate, channelUsers, findApp, listChannels, showChannel, terminateUser, triggerBatch, triggerEvent, type ApiRequest } from "./api.ts";
 import { HttpError, jsonError } from "./errors.ts";
 
 /**
@@ -29,6 +29,9 @@ export interface RouterOptions {
   extend?: (app: Hono) => void;
 }
 
+const NOT_A_PAGE =
+  "This is a Pusher WebSocket endpoint: connect with a Pusher client such as pusher-js (wsHost/wsPort set to this server), not with a browser or plain HTTP";
+
 const isUpgrade = (c: Context) => c.req.header("upgrade")?.toLowerCase() === "websocket";
 
 /** One Hono router for every runtime: the Pusher WebSocket endpoint and the HTTP API. */
@@ -48,7 +51,9 @@ export function createRouter(options: RouterOptions): Hono {
   // The only route matching an upgrade, and synchronous: Hono then answers from fetch() at once
   // instead of through an async dispatch that holds the request and its context across turns
   // (bench, Bun: ~0.3 KB less RSS per idle connection at 5000).
-  app.get("/app/:key", (c, next) => (isUpgrade(c) && websocket(c, c.req.param("key"))) || next());
+  // A plain GET (a browser, curl) learns what the path is for instead of a bare 404.
+  app.get("/app/:key", (c, next) =>
+    isUpgrade(c) ? websocket(c, c.req.param("key")) || next() : jsonError(426, NOT_A_PAGE, { upgrade: "websocket" }));
 
   const api = (handler: (req: ApiRequest, c: Context) => unknown | Promise<unknown>) => async (c: Context) => {
     const req = await authenticate(server, c);
@@ -66,7 +71,7 @@ export function createRouter(options: RouterOptions): Hono {
   app.get("/ready", (c) => (server.isShuttingDown ? c.json({ ready: false }, 503) : c.json({ ready: true })));
   app.get("/up", (c) => (server.isShuttingDown ? c.json({ error: "Shutting down" }, 503) : c.json({ ok: true })));
   app.get("/up/:appId", async (c) => {
-    const found = await server.apps.findById(c.req.param("appId"));
+    const found = await findApp(server, c.req.param("appId"));
     if (!found) return jsonError(404, "Unknown app id");
     if (!found.enabled) return jsonError(403, "Application disabled");
     return server.isShuttingDown ? jsonError(503, "Shutting down") : c.json({ ok: true });

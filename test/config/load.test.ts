@@ -35,8 +35,12 @@ describe("defaults", () => {
     expect(config).toMatchObject({
       port: 6001, bindAddress: "0.0.0.0", pathPrefix: "", activityTimeout: 120, pongTimeout: 30,
       requireProtocolParam: false, userAuthenticationTimeout: 30, cacheTtlSeconds: 1800,
-      maxWebSocketMessageKb: 64, httpMaxBodyKb: 10240, shutdownGracePeriodMs: 3000,
-      adapterDriver: "local", appStoreDriver: "memory", logLevel: "info", devApp: false,
+      maxWebSocketMessageKb: 64, httpMaxBodyKb: 10240, shutdownGracePeriodMs: 3000, logLevel: "info", devApp: false,
+    });
+    expect(config.drivers).toEqual({
+      adapter: { kind: "adapter", name: "local", options: {} },
+      "app-store": { kind: "app-store", name: "memory", options: {} },
+      cache: { kind: "cache", name: "memory", options: { appCacheTtlSeconds: 60, appCacheMissTtlSeconds: 5 } },
     });
     expect(config.apps).toHaveLength(1);
     expect(config.apps[0]).toMatchObject({ id: "app-id", key: "app-key", secret: "app-secret", enabled: true, maxEventPayloadInKb: 10 });
@@ -129,6 +133,14 @@ describe("boolean flags", () => {
   });
 });
 
+describe("booleans", () => {
+  it("read an empty value as false, for server and app settings alike", () => {
+    const config = load(["--require-protocol-param="], { ...APP_ENV, APP_ENABLE_CLIENT_MESSAGES: "", APP_ENABLED: "" });
+    expect(config.requireProtocolParam).toBe(false);
+    expect(config.apps[0]).toMatchObject({ enableClientMessages: false, enabled: false });
+  });
+});
+
 describe("per-app settings: APP_* and --app-*", () => {
   it("map onto the default app", () => {
     const config = load(["--app-max-read-requests-per-second", "4"], {
@@ -207,9 +219,8 @@ describe("invalid values name the key to fix", () => {
 
   it("nats driver: NATS_SERVERS must list websocket URLs (flag, variable and file key)", () => {
     const ok = load(["--adapter-driver", "nats", "--nats-servers", "ws://127.0.0.1:8222, ws://127.0.0.1:8223"], APP_ENV);
-    expect(ok.adapterDriver).toBe("nats");
-    expect(ok.natsServers).toBe("ws://127.0.0.1:8222, ws://127.0.0.1:8223");
-    expect(load([], { ...APP_ENV, ADAPTER_DRIVER: "nats" }).natsServers).toBe("ws://127.0.0.1:8222");
+    expect(ok.drivers.adapter).toMatchObject({ name: "nats", options: { natsServers: "ws://127.0.0.1:8222, ws://127.0.0.1:8223" } });
+    expect(load([], { ...APP_ENV, ADAPTER_DRIVER: "nats" }).drivers.adapter.options.natsServers).toBe("ws://127.0.0.1:8222");
     fails(() => load([], { ...APP_ENV, ADAPTER_DRIVER: "nats", NATS_SERVERS: "nats://127.0.0.1:4222" }), "NATS_SERVERS", "ws://");
     fails(() => load(["--config-file", "/c.json"], APP_ENV, { "/c.json": { natsServers: "127.0.0.1:8222" } }), "natsServers in /c.json");
   });
@@ -232,6 +243,34 @@ describe("unknown or malformed input", () => {
     fails(() => load(["--config-file", "/c.json"], APP_ENV, { "/c.json": { prot: 1 } }), '"prot"', "/c.json");
     fails(() => load(["--config-file", "/c.json"], APP_ENV, { "/c.json": { configFile: "/x.json" } }), "configFile");
     fails(() => load(["--config-file", "/c.json"], APP_ENV, { "/c.json": { app: { enableClientMesages: true } } }), "enableClientMesages", "/c.json");
+  });
+
+  it("rejects unknown keys inside apps[] entries (file and APPS), naming the entry and the key", () => {
+    const typo = { id: "1", key: "k", secret: "s", enableClientMesages: true };
+    fails(() => load(["--config-file", "/c.json"], {}, { "/c.json": { apps: [typo] } }), "apps[0].enableClientMesages", "/c.json", "did you mean enableClientMessages");
+    fails(() => load([], { APPS: JSON.stringify([{ id: "1", key: "k", secret: "s" }, typo]) }), "apps[1].enableClientMesages", "APPS");
+    fails(() => load([], { APPS: JSON.stringify([{ id: "1", key: "k", secret: "s", colour: "red" }]) }), "apps[0].colour");
+  });
+
+  it("accepts camelCase, snake_case and Soketi's short names inside apps[] entries", () => {
+    const config = load([], {
+      APPS: JSON.stringify([
+        { id: "1", key: "k1", secret: "s1", enableClientMessages: true, maxConnections: 5, maxBackendEventsPerSecond: 7 },
+        { app_id: "2", app_key: "k2", app_secret: "s2", enable_client_messages: true, max_connections: 5, max_backend_events_per_sec: 7,
+          max_client_events_per_sec: 3, max_read_req_per_sec: 4, enable_user_authentication: true, allowed_origins: ["https://a.example"] },
+      ]),
+    });
+    const [camel, snake] = config.apps;
+    expect(camel).toMatchObject({ id: "1", enableClientMessages: true, maxConnections: 5, maxBackendEventsPerSecond: 7 });
+    expect(snake).toMatchObject({
+      id: "2", key: "k2", secret: "s2", enableClientMessages: true, maxConnections: 5, maxBackendEventsPerSecond: 7,
+      maxClientEventsPerSecond: 3, maxReadRequestsPerSecond: 4, enableUserAuthentication: true, allowedOrigins: ["https://a.example"],
+    });
+  });
+
+  it("suggests the closest flag or file key for a near miss", () => {
+    fails(() => load(["--prot", "1"], APP_ENV), "--prot", "did you mean --port");
+    fails(() => load(["--config-file", "/c.json"], APP_ENV, { "/c.json": { activityTimout: 5 } }), "did you mean activityTimeout");
   });
 
   it("ignores $schema and comment keys in the file", () => {

@@ -47,7 +47,7 @@ function setup(backedUp: boolean) {
   const app = { id: "app" } as App;
   const join = (id: string, buffered: number) => {
     const socket = new FakeSocket(buffered);
-    const conn = new Connection(socket, 0, BOUND, 10, (e) => { throw e; });
+    const conn = new Connection(socket, 0, BOUND, 10, { error: (_m: string, e: unknown) => { throw e; }, debug() {} });
     conn.id = id;
     conn.app = app;
     conn.state = "open";

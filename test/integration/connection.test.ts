@@ -105,6 +105,13 @@ describe("upgrade requests on HTTP routes", () => {
     const up = await upgradeRequest("/up");
     expect(up).toEqual({ status: 200, body: JSON.stringify({ ok: true }) });
   });
+
+  it("a plain GET on /app/{key} (a browser) answers 426 with a hint instead of a bare 404", async () => {
+    const res = await fetch(`http://${server.host}:${server.port}${appPath(server.key)}`);
+    expect(res.status).toBe(426);
+    expect(res.headers.get("upgrade")).toBe("websocket");
+    expect(((await res.json()) as { error: string }).error).toMatch(/WebSocket endpoint.*Pusher client/);
+  });
 });
 
 describe("handshake refusals", () => {

@@ -1,8 +1,8 @@
+import type { ClientEventContext } from "../context.ts";
 import { classifyChannel } from "../channels.ts";
 import type { Connection } from "../connection.ts";
-import type { InboundFrame } from "../dispatch.ts";
+import type { InboundFrame } from "../frames.ts";
 import { channelEvent, errorFrame } from "../messages.ts";
-import type { Switchboard } from "../server.ts";
 
 const encoder = new TextEncoder();
 
@@ -24,7 +24,7 @@ function withinRate(conn: Connection, perSecond: number, now: number): boolean {
 }
 
 /** Relays a client- event to the channel's other subscribers (spec §5). */
-export function clientEvent(server: Switchboard, conn: Connection, frame: InboundFrame): void {
+export function clientEvent(server: ClientEventContext, conn: Connection, frame: InboundFrame): void {
   const app = conn.app;
   const channel = frame.channel;
   if (typeof channel !== "string" || channel === "") {

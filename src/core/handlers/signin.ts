@@ -1,20 +1,20 @@
+import type { SigninContext } from "../context.ts";
 import { announcePresence } from "../announce.ts";
 import { verifyAuthToken } from "../auth.ts";
 import type { Connection } from "../connection.ts";
-import { frameData, type InboundFrame } from "../dispatch.ts";
+import { frameData, parseJsonObject, type InboundFrame } from "../frames.ts";
 import { errorFrame, signinSuccess, watchlistEvents, type WatchlistEvent } from "../messages.ts";
-import type { Switchboard } from "../server.ts";
 
 const MAX_WATCHLIST = 100;
 
 /** Answers pusher:error (code null, the socket stays open) and tells the event stream why. */
-function refuse(server: Switchboard, conn: Connection, reason: string): void {
+function refuse(server: SigninContext, conn: Connection, reason: string): void {
   conn.send(errorFrame(null, reason));
   server.events.emit({ kind: "signin_refused", appId: conn.app.id, socketId: conn.id, reason });
 }
 
 /** pusher:signin (spec §4.5). Failures answer pusher:error code null and keep the socket open. */
-export async function signin(server: Switchboard, conn: Connection, frame: InboundFrame): Promise<void> {
+export async function signin(server: SigninContext, conn: Connection, frame: InboundFrame): Promise<void> {
   const app = conn.app;
   const data = frameData(frame);
   const userData = data?.user_data;
@@ -25,16 +25,8 @@ export async function signin(server: Switchboard, conn: Connection, frame: Inbou
   if (failure) {
     return refuse(server, conn, failure);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(userData);
-  } catch {
-    return refuse(server, conn, "user_data is not valid JSON");
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    return refuse(server, conn, "user_data must be a JSON object");
-  }
-  const user = parsed as Record<string, unknown>;
+  const user = parseJsonObject(userData);
+  if (!user) return refuse(server, conn, "user_data must be a JSON object");
   if (typeof user.id !== "string" || user.id === "") {
     return refuse(server, conn, "user_data.id must be a non-empty string");
   }

@@ -1,16 +1,16 @@
+import type { SubscribeContext } from "../context.ts";
 import type { Member } from "../adapter.ts";
 import { verifyAuthToken } from "../auth.ts";
 import { classifyChannel, isValidChannelName, isValidUserId, SERVER_TO_USER_PREFIX, type ChannelKind } from "../channels.ts";
 import { framesAfterAck } from "./join-window.ts";
 import { announceCount, announceJoined, announceLeft } from "../announce.ts";
 import type { Connection, Subscription } from "../connection.ts";
-import { frameData, type InboundFrame } from "../dispatch.ts";
+import { frameData, parseJsonObject, type InboundFrame } from "../frames.ts";
 import {
   cacheMiss, channelEvent, errorFrame, presenceSnapshot,
   subscriptionError, subscriptionSucceeded, type SubscriptionErrorType,
 } from "../messages.ts";
 import { MemberView } from "../presence.ts";
-import type { Switchboard } from "../server.ts";
 
 const encoder = new TextEncoder();
 
@@ -21,17 +21,10 @@ function presenceMember(conn: Connection, channelData: unknown, maxInfoKb: numbe
   let userId: unknown;
   let userInfo: unknown;
   if (typeof channelData === "string" && channelData !== "") {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(channelData);
-    } catch {
-      return { type: "InvalidChannelData", error: "channel_data is not valid JSON", status: 400 };
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-      return { type: "InvalidChannelData", error: "channel_data must be a JSON object", status: 400 };
-    }
-    userId = (parsed as Record<string, unknown>).user_id;
-    userInfo = (parsed as Record<string, unknown>).user_info;
+    const parsed = parseJsonObject(channelData);
+    if (!parsed) return { type: "InvalidChannelData", error: "channel_data must be a JSON object", status: 400 };
+    userId = parsed.user_id;
+    userInfo = parsed.user_info;
   } else if (conn.user) {
     userId = conn.user.id;
     userInfo = conn.user.info;
@@ -52,7 +45,7 @@ function presenceMember(conn: Connection, channelData: unknown, maxInfoKb: numbe
   return { member: { userId, userInfo: userInfo ?? null } };
 }
 
-export async function subscribe(server: Switchboard, conn: Connection, frame: InboundFrame): Promise<void> {
+export async function subscribe(server: SubscribeContext, conn: Connection, frame: InboundFrame): Promise<void> {
   const app = conn.app;
   const data = frameData(frame);
   const channel = data?.channel;
@@ -113,12 +106,12 @@ export async function subscribe(server: Switchboard, conn: Connection, frame: In
 }
 
 /** Answers pusher:subscription_error and tells the event stream why. */
-function refuse(server: Switchboard, conn: Connection, channel: string, type: SubscriptionErrorType, reason: string, status: number): void {
+function refuse(server: SubscribeContext, conn: Connection, channel: string, type: SubscriptionErrorType, reason: string, status: number): void {
   conn.send(subscriptionError(channel, type, reason, status));
   server.events.emit({ kind: "subscription_refused", appId: conn.app.id, channel, socketId: conn.id, type, reason, status });
 }
 
-async function join(server: Switchboard, conn: Connection, channel: string, kind: ChannelKind, member: Member | undefined): Promise<void> {
+async function join(server: SubscribeContext, conn: Connection, channel: string, kind: ChannelKind, member: Member | undefined): Promise<void> {
   const app = conn.app;
   const sub: Subscription = member ? { member } : {};
   const joined = await server.adapter.join(app.id, channel, conn.id, member, app.maxPresenceMembersPerChannel);
@@ -146,7 +139,7 @@ async function join(server: Switchboard, conn: Connection, channel: string, kind
   if (!kind.presence) announceCount(server, app, channel, joined.subscriptionCount);
 }
 
-function sendCache(server: Switchboard, conn: Connection, channel: string, cached: { event: string; data: string } | null): void {
+function sendCache(server: SubscribeContext, conn: Connection, channel: string, cached: { event: string; data: string } | null): void {
   if (cached) conn.send(channelEvent(cached.event, channel, cached.data));
   else {
     conn.send(cacheMiss(channel));
@@ -154,7 +147,7 @@ function sendCache(server: Switchboard, conn: Connection, channel: string, cache
   }
 }
 
-export async function unsubscribe(server: Switchboard, conn: Connection, frame: InboundFrame): Promise<void> {
+export async function unsubscribe(server: SubscribeContext, conn: Connection, frame: InboundFrame): Promise<void> {
   const channel = frameData(frame)?.channel;
   if (typeof channel !== "string") {
     conn.send(errorFrame(null, "pusher:unsubscribe requires a channel name"));
@@ -166,11 +159,11 @@ export async function unsubscribe(server: Switchboard, conn: Connection, frame: 
 }
 
 /** Removes the socket from a channel with every side effect of spec §3.5. */
-export async function leaveChannel(server: Switchboard, conn: Connection, channel: string, sub: Subscription): Promise<void> {
+export async function leaveChannel(server: SubscribeContext, conn: Connection, channel: string, sub: Subscription): Promise<void> {
   const app = conn.app;
   conn.removeChannel(channel);
   server.registry.leave(conn, channel);
   const left = await server.adapter.leave(app.id, channel, conn.id, sub.member);
-  server.events.emit({ kind: "unsubscribed", appId: app.id, channel, socketId: conn.id, userId: sub.member?.userId });
   announceLeft(server, app, channel, left, sub.member?.userId);
+  server.events.emit({ kind: "unsubscribed", appId: app.id, channel, socketId: conn.id, userId: sub.member?.userId });
 }

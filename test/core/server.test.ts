@@ -1,0 +1,162 @@
+// The node's logic through the in-process harness (test/helpers/harness.ts): handshake outcomes,
+// the event stream, failure paths, liveness and the per-socket backlog, with time driven by hand.
+import { describe, expect, it } from "vitest";
+import type { AppStore } from "../../src/core/app-store.ts";
+import { LocalAdapter } from "../../src/adapters/local.ts";
+import { CloseCode } from "../../src/core/messages.ts";
+import { Harness, settle } from "../helpers/harness.ts";
+
+describe("handshake", () => {
+  it("establishes a connection and tells the event stream", async () => {
+    const h = await new Harness().start();
+    const client = await h.connect();
+    expect(client.socketId).toMatch(/^\d+\.\d+$/);
+    expect(h.eventsOf("connection_opened")).toEqual([expect.objectContaining({ appId: "app-id", socketId: client.socketId })]);
+    await h.stop();
+  });
+
+  it("refuses an unknown key with 4001 and reports the refusal", async () => {
+    const h = await new Harness().start();
+    const client = await h.connect("nope");
+    expect(client.socket.closed?.code).toBe(CloseCode.AppNotFound);
+    expect(client.events("pusher:error")[0]?.data).toEqual({ code: 4001, message: "Application does not exist" });
+    expect(h.eventsOf("connection_refused")).toEqual([expect.objectContaining({ appId: "", appKey: "nope", code: 4001 })]);
+    await h.stop();
+  });
+
+  const failingStore = (lookup: () => Promise<undefined>): AppStore => ({
+    findByKey: lookup, findById: lookup, all: async () => [],
+  });
+
+  it("ends a handshake whose app store fails with 4203 after the retry floor, logged at warn", async () => {
+    const h = await new Harness({ apps: failingStore(() => Promise.reject(new Error("connection refused"))) }).start();
+    const client = await h.connect();
+    expect(client.socket.closed).toBeUndefined(); // held a moment so clients do not retry in a tight loop
+    await h.timers.advance(1000);
+    expect(client.socket.closed?.code).toBe(CloseCode.AppStoreUnavailable);
+    expect(client.events("pusher:error")[0]?.data.code).toBe(4203);
+    expect(h.logs.some((l) => l.level === "warn" && l.message.includes("connection refused"))).toBe(true);
+    await h.stop();
+  });
+
+  it("ends a handshake whose app store never answers within the lookup timeout", async () => {
+    const h = await new Harness({ apps: failingStore(() => new Promise(() => {})) }).start();
+    const client = await h.connect();
+    await h.timers.advance(4999);
+    expect(client.socket.closed).toBeUndefined();
+    await h.timers.advance(1);
+    expect(client.socket.closed?.code).toBe(CloseCode.AppStoreUnavailable);
+    await h.stop();
+  });
+
+  it("ends a handshake whose adapter fails with 4200 instead of leaving it opening", async () => {
+    const adapter = new LocalAdapter();
+    adapter.addConnection = () => Promise.reject(new Error("bus down"));
+    const h = await new Harness({ adapter }).start();
+    const client = await h.connect();
+    expect(client.socket.closed?.code).toBe(CloseCode.Reconnect);
+    expect(h.logs.some((l) => l.level === "error" && l.message === "handshake failed")).toBe(true);
+    await h.stop();
+  });
+});
+
+describe("event stream", () => {
+  it("reports subscriptions, occupancy, members and closes, once each, in order", async () => {
+    const h = await new Harness().start();
+    const a = await h.connect();
+    await a.subscribe("presence-room", { user_id: "alice" });
+    const b = await h.connect();
+    await b.subscribe("presence-room", { user_id: "bob" });
+    b.close();
+    await settle();
+    a.close();
+    await settle();
+    const kinds = h.events.filter((e) => "channel" in e && e.kind !== "broadcast").map((e) => `${e.kind} ${"userId" in e ? e.userId ?? "" : ""}`.trim());
+    expect(kinds).toEqual([
+      "channel_occupied", "member_added alice", "subscribed alice",
+      "member_added bob", "subscribed bob",
+      "member_removed bob", "unsubscribed bob",
+      "member_removed alice", "channel_vacated", "unsubscribed alice",
+    ]);
+    expect(h.eventsOf("connection_closed").map((e) => e.socketId)).toEqual([b.socketId, a.socketId]);
+    await h.stop();
+  });
+
+  it("reports refused subscriptions with the reason the client got", async () => {
+    const h = await new Harness().start();
+    const c = await h.connect();
+    c.send({ event: "pusher:subscribe", data: { channel: "private-x", auth: "app-key:bad" } });
+    await settle();
+    const [refused] = h.eventsOf("subscription_refused");
+    expect(refused).toMatchObject({ channel: "private-x", type: "AuthError", status: 401 });
+    expect(c.events("pusher:subscription_error")[0]?.data.error).toBe(refused!.reason);
+    await h.stop();
+  });
+
+  it("keeps delivering when a consumer throws, and counts the failures", async () => {
+    const h = await new Harness().start();
+    h.server.events.subscribe("broken", () => {
+      throw new Error("consumer bug");
+    });
+    const a = await h.connect();
+    const b = await h.connect();
+    await a.subscribe("private-chat");
+    await b.subscribe("private-chat");
+    a.send({ event: "client-hi", channel: "private-chat", data: { n: 1 } });
+    await settle();
+    expect(b.events("client-hi", "private-chat")).toHaveLength(1);
+    expect(h.eventsOf("client_event")).toEqual([expect.objectContaining({ channel: "private-chat", event: "client-hi", socketId: a.socketId })]);
+    expect(h.server.events.failures.get("broken")).toBeGreaterThan(3);
+    await h.stop();
+  });
+});
+
+describe("liveness", () => {
+  it("pings an idle socket after the activity timeout and closes it with 4201 without a pong", async () => {
+    const h = await new Harness({ env: { ACTIVITY_TIMEOUT: "10", PONG_TIMEOUT: "5" } }).start();
+    const c = await h.connect();
+    await h.timers.advance(10_000);
+    expect(c.events("pusher:ping")).toHaveLength(1);
+    await h.timers.advance(5_000);
+    expect(c.socket.closed?.code).toBe(CloseCode.PongNotReceived);
+    await h.stop();
+  });
+
+  it("keeps a socket that answers the ping", async () => {
+    const h = await new Harness({ env: { ACTIVITY_TIMEOUT: "10", PONG_TIMEOUT: "5" } }).start();
+    const c = await h.connect();
+    await h.timers.advance(10_000);
+    c.send({ event: "pusher:pong", data: {} });
+    await h.timers.advance(5_000);
+    expect(c.socket.closed).toBeUndefined();
+    await h.stop();
+  });
+});
+
+describe("per-socket backlog", () => {
+  it("closes a socket with 4100 when frames pile up behind an adapter that does not answer", async () => {
+    const adapter = new LocalAdapter();
+    adapter.join = () => new Promise(() => {});
+    const h = await new Harness({ adapter }).start();
+    const c = await h.connect();
+    for (let i = 0; i <= 1001; i++) c.send({ event: "pusher:subscribe", data: { channel: `ch-${i}` } });
+    await settle();
+    expect(c.socket.closed?.code).toBe(CloseCode.OverCapacity);
+    expect(c.events("pusher:error").at(-1)?.data.message).toBe("Too many messages waiting to be processed");
+    await h.stop();
+  });
+
+  it("processes frames strictly in order across async steps", async () => {
+    const h = await new Harness().start();
+    const c = await h.connect();
+    await c.subscribe("private-a");
+    c.send({ event: "pusher:subscribe", data: { channel: "b" } });
+    c.send({ event: "pusher:ping", data: {} });
+    await settle();
+    const order = c.frames.slice(1).map((f) => `${f.event}${f.channel ? ` ${f.channel}` : ""}`);
+    expect(order).toEqual([
+      "pusher_internal:subscription_succeeded private-a", "pusher_internal:subscription_succeeded b", "pusher:pong",
+    ]);
+    await h.stop();
+  });
+});
