@@ -34,14 +34,14 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     this.hb = names.heartbeat;
     this.link = new NatsLink(opts.servers, names.bucket, opts.logger, opts.timers, `switchboard ${this.nodeId}`);
     const announcer: Announcer = { transition: (appId, t) => this.node?.transition?.(appId, t) };
-    this.reads = new NatsReads(this.link, opts.timers.now);
-    this.write = new ContributionWriter(this.link, this.local, this.nodeId, opts.timers.now);
+    this.reads = new NatsReads(this.link, this.now);
+    this.write = new ContributionWriter(this.link, this.local, this.nodeId, this.now);
     this.reconciler = new Reconciler(this.nodeId, this.local, this.write, announcer);
     this.sweeper = new Sweeper(
-      this.nodeId, this.link, this.write, announcer, names.heartbeat, opts.nodeTimeoutMs, opts.timers.now, opts.logger,
+      this.nodeId, this.link, this.write, announcer, names.heartbeat, opts.nodeTimeoutMs, this.now, opts.logger,
       () => this.online && !this.stopped, (error) => this.failed("sweep", error),
     );
-    this.rates = new NodeShareRateCounter(this.nodeId, () => (this.online ? this.sweeper.liveNodes() : undefined), opts.timers.now);
+    this.rates = new NodeShareRateCounter(this.nodeId, () => (this.online ? this.sweeper.liveNodes() : undefined), this.now);
   }
 
   // --- the transport, for ClusterLifecycle ---

@@ -69,10 +69,13 @@ export abstract class ClusterLifecycle implements MessageBus {
   private lastTick = 0;
 
   constructor(readonly name: string, protected readonly opts: ClusterOptions) {
-    this.local = new LocalAdapter(opts.timers.now);
+    this.local = new LocalAdapter(this.now);
     this.logger = opts.logger;
-    this.failures = new FailureLog(name, opts.logger, opts.timers.now);
+    this.failures = new FailureLog(name, opts.logger, this.now);
   }
+
+  /** The injected clock, bound: a Timers implementation may rely on `this`. */
+  protected readonly now = (): number => this.opts.timers.now();
 
   // --- what a driver supplies ---
 
@@ -229,7 +232,7 @@ export abstract class ClusterLifecycle implements MessageBus {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
-    const now = this.opts.timers.now();
+    const now = this.now();
     // A pause longer than the timeout (a stopped process, a starved event loop) may have got us swept.
     if (this.lastTick && now - this.lastTick > this.opts.nodeTimeoutMs) this.dirty = true;
     this.lastTick = now;

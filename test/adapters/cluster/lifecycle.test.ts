@@ -5,49 +5,8 @@ import { describe, expect, it } from "vitest";
 import { ClusterLifecycle, type StoreReads, type TransportEvents } from "../../../src/adapters/cluster/lifecycle.ts";
 import type { ClusterMessage, ClusterNode } from "../../../src/core/adapter.ts";
 import type { MemberSnapshot } from "../../../src/core/presence.ts";
-import type { Logger, TimerHandle, Timers } from "../../../src/core/runtime.ts";
-
-/** Timers that fire only when the test advances the clock. */
-class ManualTimers implements Timers {
-  private clock = 1_000_000;
-  private nextId = 1;
-  private readonly pending = new Map<number, { at: number; fn: () => void; every?: number }>();
-
-  now = (): number => this.clock;
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    this.pending.set(this.nextId, { at: this.clock + ms, fn });
-    return this.nextId++;
-  }
-  setInterval(fn: () => void, ms: number): TimerHandle {
-    this.pending.set(this.nextId, { at: this.clock + ms, fn, every: ms });
-    return this.nextId++;
-  }
-  clearTimeout(handle: TimerHandle): void {
-    this.pending.delete(handle as number);
-  }
-  clearInterval(handle: TimerHandle): void {
-    this.pending.delete(handle as number);
-  }
-  /** Moves the clock on, firing each due timer and letting the promises it starts settle. */
-  async advance(ms: number): Promise<void> {
-    const until = this.clock + ms;
-    for (;;) {
-      const due = [...this.pending].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      const [id, timer] = due;
-      this.clock = timer.at;
-      if (timer.every) timer.at += timer.every;
-      else this.pending.delete(id);
-      timer.fn();
-      await settle();
-    }
-    this.clock = until;
-  }
-}
-
-const settle = async () => {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-};
+import type { Logger } from "../../../src/core/runtime.ts";
+import { ManualTimers, settle } from "../../helpers/harness.ts";
 
 function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
