@@ -1,5 +1,6 @@
 // The bus envelope every cluster driver sends: the message and the node it came from.
 import type { ClusterMessage } from "../../core/adapter.ts";
+import { parseJsonObject } from "../../core/frames.ts";
 
 export interface BusEnvelope {
   /** Origin node: it applied the message locally already and ignores its own echo. */
@@ -18,14 +19,7 @@ export function writeEnvelope(nodeId: string, message: ClusterMessage): string {
  * not an envelope (a probe, or garbage from a foreign publisher on the channel: not ours to log).
  */
 export function readEnvelope(payload: string, nodeId: string): ClusterMessage | undefined {
-  let envelope: unknown;
-  try {
-    envelope = JSON.parse(payload);
-  } catch {
-    return undefined;
-  }
-  if (typeof envelope !== "object" || envelope === null) return undefined;
-  const { o, m } = envelope as Partial<BusEnvelope>;
-  if (o === nodeId || typeof m !== "object" || m === null) return undefined;
-  return m;
+  const envelope = parseJsonObject(payload) as Partial<BusEnvelope> | null;
+  if (!envelope || envelope.o === nodeId || typeof envelope.m !== "object" || envelope.m === null) return undefined;
+  return envelope.m;
 }

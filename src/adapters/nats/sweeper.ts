@@ -1,6 +1,7 @@
 // Liveness of the other nodes (heartbeats on a core subject) and the sweep that removes the state
 // of nodes that stopped heartbeating. Every surviving node may sweep; the CAS in each write lets
 // only one of them see, and announce, each member_removed / vacated / offline.
+import { parseJsonObject } from "../../core/frames.ts";
 import type { Logger } from "../../core/runtime.ts";
 import { Rerun } from "../cluster/rerun.ts";
 import type { NatsLink } from "./connection.ts";
@@ -63,13 +64,8 @@ export class Sweeper {
   }
 
   onHeartbeat(payload: string, online: boolean): void {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(payload);
-    } catch {
-      return; // not a heartbeat: a foreign publisher on our subject, not ours to log
-    }
-    const beat = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Partial<Heartbeat>;
+    // Anything else on the subject (a foreign publisher) is not a heartbeat, and not ours to log.
+    const beat = (parseJsonObject(payload) ?? {}) as Partial<Heartbeat>;
     if (typeof beat.id !== "string" || beat.id === this.nodeId) return;
     if (beat.t === "bye") {
       this.lastSeen.delete(beat.id);
