@@ -1,7 +1,8 @@
 // What the two ioredis drivers (single Redis and Redis Cluster) share: script definitions, the
 // up/down state machine across the command and subscriber connections, script calls and close.
 import type { Cluster, Redis } from "ioredis";
-import type { BackendEvents, ClusterBackend } from "./cluster/backend.ts";
+import type { ClusterBackend } from "./cluster/backend.ts";
+import type { TransportEvents } from "./cluster/lifecycle.ts";
 import { SCRIPTS, type ScriptName } from "./cluster/scripts.ts";
 
 /** Reconnect backoff: 100 ms doubling up to 5 s, forever (a bus outage must never end the node). */
@@ -15,22 +16,25 @@ export interface IoredisConnections<C extends Redis | Cluster> {
   /** "message" for classic pub/sub, "smessage" for sharded. */
   messageEvent: "message" | "smessage";
   subscribe(channel: string): Promise<unknown>;
+  /** PUBLISH for classic pub/sub, SPUBLISH for sharded. */
+  publish(channel: string, payload: string): Promise<unknown>;
 }
 
 export abstract class IoredisBackend<C extends Redis | Cluster> implements ClusterBackend {
-  protected cmd?: C;
+  private cmd?: C;
   private sub?: C;
+  private send?: (channel: string, payload: string) => Promise<unknown>;
   private up = false;
   private lastError = "connection closed";
 
   /** Opens the command connection (no offline queue: fail fast while away) and the subscriber. */
   protected abstract connect(): IoredisConnections<C>;
-  abstract publish(busChannel: string, payload: string): Promise<void>;
 
-  open(busChannel: string, events: BackendEvents): void {
-    const { cmd, sub, messageEvent, subscribe } = this.connect();
+  open(busChannel: string, events: TransportEvents): void {
+    const { cmd, sub, messageEvent, subscribe, publish } = this.connect();
     this.cmd = cmd;
     this.sub = sub;
+    this.send = publish;
     for (const script of Object.values(SCRIPTS)) cmd.defineCommand(script.name, { numberOfKeys: 1, lua: script.lua });
 
     let subscribed = false;
@@ -45,9 +49,11 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
       this.up = false;
       events.down(this.lastError);
     };
-    // Errors repeat on every reconnect attempt; the adapter logs state changes, not each error.
+    // Errors repeat on every reconnect attempt, so they are not logged one by one: the latest is
+    // the reason the adapter logs when the connection is lost. The subscriber reconnects with
+    // the command connection (same server), so its errors only matter while commands still work.
     cmd.on("error", (error: Error) => (this.lastError = error.message));
-    sub.on("error", () => {});
+    sub.on("error", (error: Error) => (this.lastError = `bus subscriber: ${error.message}`));
     cmd.on("ready", maybeUp);
     cmd.on("close", down);
     cmd.on("end", down);
@@ -57,7 +63,16 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
     subscribe(busChannel).then(() => {
       subscribed = true;
       maybeUp();
-    }, (error: Error) => (this.lastError = `bus subscribe failed: ${error.message}`));
+    }, (error: Error) => {
+      // Without the bus subscription the node never goes up, so this must not pass unseen.
+      this.lastError = `bus subscribe failed: ${error.message}`;
+      events.failed(`subscribing to the bus channel ${busChannel}`, error);
+    });
+  }
+
+  async publish(busChannel: string, payload: string): Promise<void> {
+    if (!this.send) throw new Error("not connected");
+    await this.send(busChannel, payload);
   }
 
   run(script: ScriptName, key: string, args: (string | number)[]): Promise<unknown> {

@@ -18,7 +18,11 @@ interface AppState {
   cache: Map<string, { event: string; data: string; expiresAt: number }>;
 }
 
-/** Single-node adapter: all state in this process's memory. */
+/**
+ * Single-node adapter: all state in this process's memory. It has no rate counter part, so the
+ * REST limits are counted by the local rate limiter. The cluster drivers also keep one as this
+ * node's own view, for answers while their backend is unreachable.
+ */
 export class LocalAdapter implements Adapter {
   readonly name = "local";
   private node?: ClusterNode;
@@ -56,10 +60,6 @@ export class LocalAdapter implements Adapter {
 
   async removeConnection(appId: string, socketId: string): Promise<void> {
     this.apps.get(appId)?.connections.delete(socketId);
-  }
-
-  async connectionCount(appId: string): Promise<number> {
-    return this.apps.get(appId)?.connections.size ?? 0;
   }
 
   async join(appId: string, channel: string, socketId: string, member?: Member, maxMembers = -1): Promise<JoinResult> {
@@ -193,6 +193,11 @@ export class LocalAdapter implements Adapter {
     const members = new Map<string, { count: number; info: unknown }>();
     for (const [id, entry] of state?.members ?? []) members.set(id, { count: entry.sockets.size, info: entry.info });
     return { sockets: state?.sockets.size ?? 0, members };
+  }
+
+  /** This node's connections of the app (the nats driver's share of a connection quota). */
+  connectionCount(appId: string): number {
+    return this.apps.get(appId)?.connections.size ?? 0;
   }
 
   userSocketCount(appId: string, userId: string): number {

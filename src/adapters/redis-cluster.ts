@@ -3,8 +3,8 @@
 // sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7+): a message travels only within the shard that
 // owns the bus channel's slot instead of being broadcast over the whole cluster bus.
 import { Cluster, type ClusterNode } from "ioredis";
-import type { Logger, Timers } from "../core/runtime.ts";
 import { ClusterAdapter } from "./cluster/adapter.ts";
+import type { ClusterOptions } from "./cluster/lifecycle.ts";
 import { IoredisBackend, reconnectDelay, type IoredisConnections } from "./ioredis-backend.ts";
 
 /** "host:port,host:port" (format checked by the config schema) → startup nodes; any reachable one finds the rest. */
@@ -31,21 +31,15 @@ export class RedisClusterBackend extends IoredisBackend<Cluster> {
     });
     // The subscriber keeps one connection per master and re-subscribes after topology changes.
     const sub = new Cluster(this.nodes, { clusterRetryStrategy, shardedSubscribers: true, redisOptions: { connectTimeout: 5000 } });
-    return { cmd, sub, messageEvent: "smessage", subscribe: (channel) => sub.ssubscribe(channel) };
-  }
-
-  async publish(busChannel: string, payload: string): Promise<void> {
-    await this.cmd!.spublish(busChannel, payload);
+    return {
+      cmd, sub, messageEvent: "smessage",
+      subscribe: (channel) => sub.ssubscribe(channel),
+      publish: (channel, payload) => cmd.spublish(channel, payload),
+    };
   }
 }
 
-export interface RedisClusterAdapterOptions {
-  nodes: string;
-  prefix: string;
-  nodeTimeoutMs: number;
-  timers: Timers;
-  logger: Logger;
-}
+export type RedisClusterAdapterOptions = ClusterOptions & { nodes: string };
 
 export function createRedisClusterAdapter(options: RedisClusterAdapterOptions): ClusterAdapter {
   return new ClusterAdapter("redis-cluster", new RedisClusterBackend(parseClusterNodes(options.nodes)), options);

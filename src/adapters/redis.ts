@@ -1,11 +1,9 @@
 // The "redis" adapter driver: ioredis over TCP (works on Node, Deno and Bun). One connection runs
 // the state scripts and publishes; a second one is subscribed to the prefix's bus channel.
 import { Redis, type RedisOptions } from "ioredis";
-import type { Logger, Timers } from "../core/runtime.ts";
 import { ClusterAdapter } from "./cluster/adapter.ts";
+import type { ClusterOptions } from "./cluster/lifecycle.ts";
 import { IoredisBackend, reconnectDelay, type IoredisConnections } from "./ioredis-backend.ts";
-
-export { reconnectDelay };
 
 export class RedisBackend extends IoredisBackend<Redis> {
   constructor(private readonly url: string) {
@@ -19,21 +17,15 @@ export class RedisBackend extends IoredisBackend<Redis> {
     const cmd = new Redis(this.url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false });
     // The subscriber queues its SUBSCRIBE until connected and re-subscribes after reconnects.
     const sub = new Redis(this.url, { ...common, maxRetriesPerRequest: null });
-    return { cmd, sub, messageEvent: "message", subscribe: (channel) => sub.subscribe(channel) };
-  }
-
-  async publish(busChannel: string, payload: string): Promise<void> {
-    await this.cmd!.publish(busChannel, payload);
+    return {
+      cmd, sub, messageEvent: "message",
+      subscribe: (channel) => sub.subscribe(channel),
+      publish: (channel, payload) => cmd.publish(channel, payload),
+    };
   }
 }
 
-export interface RedisAdapterOptions {
-  url: string;
-  prefix: string;
-  nodeTimeoutMs: number;
-  timers: Timers;
-  logger: Logger;
-}
+export type RedisAdapterOptions = ClusterOptions & { url: string };
 
 export function createRedisAdapter(options: RedisAdapterOptions): ClusterAdapter {
   return new ClusterAdapter("redis", new RedisBackend(options.url), options);

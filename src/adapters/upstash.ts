@@ -1,8 +1,10 @@
 // The "upstash" adapter driver: @upstash/redis over its REST API, for edge runtimes without TCP.
 // Scripts run with EVALSHA/EVAL and the bus is one SSE subscription. No node:* imports here.
 import { Redis } from "@upstash/redis";
-import type { Logger, TimerHandle, Timers } from "../core/runtime.ts";
-import { ClusterAdapter, type BackendEvents, type ClusterBackend } from "./cluster/adapter.ts";
+import type { TimerHandle, Timers } from "../core/runtime.ts";
+import { ClusterAdapter } from "./cluster/adapter.ts";
+import type { ClusterBackend } from "./cluster/backend.ts";
+import type { ClusterOptions, TransportEvents } from "./cluster/lifecycle.ts";
 import { SCRIPTS, type ScriptName } from "./cluster/scripts.ts";
 
 /** How often the backend is pinged; REST has no connection whose loss we could observe. */
@@ -25,6 +27,7 @@ export class UpstashBackend implements ClusterBackend {
   private readonly probeId = `probe:${Math.random().toString(36).slice(2)}`;
   private busy = false;
   private closed = false;
+  private events?: TransportEvents;
 
   constructor(url: string, token: string, private readonly timers: Timers) {
     // No retries and no auto-pipelining: while the backend is away a command must fail at once so
@@ -32,7 +35,8 @@ export class UpstashBackend implements ClusterBackend {
     this.redis = new Redis({ url, token, retry: false, enableTelemetry: false, enableAutoPipelining: false, automaticDeserialization: false });
   }
 
-  open(busChannel: string, events: BackendEvents): void {
+  open(busChannel: string, events: TransportEvents): void {
+    this.events = events;
     // The client splits SSE lines at commas (channel = text between the 1st and 2nd comma), and
     // each channel is one HTTP stream, so the bus is a single comma-free channel.
     if (busChannel.includes(",")) throw new Error(`upstash adapter: bus channel ${busChannel} must not contain a comma`);
@@ -55,7 +59,8 @@ export class UpstashBackend implements ClusterBackend {
       if (this.probeSent <= this.probeSeen && now - this.probeSent >= PROBE_EVERY_MS) {
         this.probeSent = now;
         // No "m" field: every adapter on the bus ignores it, whatever its driver.
-        await this.redis.publish(busChannel, JSON.stringify({ o: this.probeId })).catch(() => {});
+        // A failed probe shows as a missing echo, which takes the bus down at the deadline.
+        await this.redis.publish(busChannel, JSON.stringify({ o: this.probeId })).catch((error) => events.failed("publishing the bus probe", error));
       }
       if (!this.up) {
         this.up = true;
@@ -71,7 +76,7 @@ export class UpstashBackend implements ClusterBackend {
     tick();
   }
 
-  private subscribe(busChannel: string, events: BackendEvents): void {
+  private subscribe(busChannel: string, events: TransportEvents): void {
     const sub = this.redis.subscribe([busChannel]);
     this.sub = sub;
     this.subscribed = false;
@@ -79,7 +84,12 @@ export class UpstashBackend implements ClusterBackend {
     sub.on("subscribe", () => {
       if (this.sub === sub) this.subscribed = true;
     });
-    sub.on("error", () => this.sub === sub && this.dropSubscription());
+    sub.on("error", (error: unknown) => {
+      if (this.sub !== sub) return;
+      // The next ping subscribes again; the probe notices if that keeps failing.
+      events.failed("the bus stream", error);
+      this.dropSubscription();
+    });
     sub.on("message", ({ channel, message }: { channel: string; message: unknown }) => {
       if (this.sub !== sub || channel !== busChannel) return;
       const payload = String(message);
@@ -96,7 +106,7 @@ export class UpstashBackend implements ClusterBackend {
     const sub = this.sub;
     this.sub = undefined;
     this.subscribed = false;
-    void sub?.unsubscribe().catch(() => {});
+    sub?.unsubscribe().catch((error: unknown) => this.events?.failed("closing the bus stream", error));
   }
 
   async run(script: ScriptName, key: string, args: (string | number)[]): Promise<unknown> {
@@ -127,14 +137,7 @@ export class UpstashBackend implements ClusterBackend {
   }
 }
 
-export interface UpstashAdapterOptions {
-  url: string;
-  token: string;
-  prefix: string;
-  nodeTimeoutMs: number;
-  timers: Timers;
-  logger: Logger;
-}
+export type UpstashAdapterOptions = ClusterOptions & { url: string; token: string };
 
 export function createUpstashAdapter(options: UpstashAdapterOptions): ClusterAdapter {
   return new ClusterAdapter("upstash", new UpstashBackend(options.url, options.token, options.timers), options);

@@ -83,20 +83,34 @@ export interface ClusterNode {
    * local subscriber what it missed (additions only, without `removals`).
    */
   syncMembers?(appId: string, channel: string, snapshot: MemberSnapshot, removals: boolean): void;
+  /**
+   * The adapter's backend became reachable (`up`) or stopped being reachable, once per change;
+   * `detail` says why it went down. The core turns it into a "backend" server event.
+   */
+  backendState?(driver: string, up: boolean, detail?: string): void;
 }
 
-export interface Adapter {
+// An adapter is composed of the parts below. A driver implements each part it has a backend for;
+// the Redis-family and NATS drivers share their lifecycle (src/adapters/cluster/lifecycle.ts).
+
+/** The message bus: every node hears every broadcast. */
+export interface MessageBus {
   readonly name: string;
   start(node: ClusterNode): Promise<void>;
   stop(): Promise<void>;
-
   /** Broadcasts to every node, this one included (which applies it synchronously when it can). */
   broadcast(message: ClusterMessage, options?: BroadcastOptions): void;
+}
 
+/**
+ * Cluster state: connections, subscriptions, presence members and signed-in users. Every change
+ * answers with the cluster-wide transition it made (occupied, member_added, online, ...), decided
+ * once for the whole cluster.
+ */
+export interface ClusterState {
   /** Atomically checks the app's connection quota and counts the socket; false when over quota. */
   addConnection(appId: string, socketId: string, maxConnections: number): Promise<boolean>;
   removeConnection(appId: string, socketId: string): Promise<void>;
-  connectionCount(appId: string): Promise<number>;
 
   join(appId: string, channel: string, socketId: string, member?: Member, maxMembers?: number): Promise<JoinResult>;
   leave(appId: string, channel: string, socketId: string, member?: Member): Promise<LeaveResult>;
@@ -112,14 +126,25 @@ export interface Adapter {
   /** Returns true when this socket was the user's last (online → offline). */
   signOut(appId: string, userId: string, socketId: string): Promise<boolean>;
   onlineUsers(appId: string, userIds: string[]): Promise<Set<string>>;
+}
 
+/** The last event of each cache channel (spec §10), with its expiry. */
+export interface CacheStore {
   cacheSet(appId: string, channel: string, event: string, data: string, ttlSeconds: number): Promise<void>;
   cacheGet(appId: string, channel: string): Promise<CachedEvent | null>;
+}
 
+/** A cluster-wide counter for the REST rate limits (src/rate-limiters/cluster.ts). */
+export interface SharedRateCounter {
   /**
    * Counts `points` against the app's cluster-wide budget `bucket` for the current one-second
-   * window. Undefined when the adapter keeps no shared state or cannot reach it: the caller then
-   * counts on this node.
+   * window. Undefined when the backend cannot be reached: the caller then counts on this node.
    */
-  consumeRate?(appId: string, bucket: string, points: number, limit: number): Promise<RateLimitResult | undefined>;
+  consumeRate(appId: string, bucket: string, points: number, limit: number): Promise<RateLimitResult | undefined>;
 }
+
+/**
+ * What the core holds. The rate counter is optional: a driver without a shared counter (local)
+ * leaves it out and the REST limits are counted on each node.
+ */
+export interface Adapter extends MessageBus, ClusterState, CacheStore, Partial<SharedRateCounter> {}

@@ -268,6 +268,11 @@ export class Switchboard implements ClusterNode {
     this.registry.syncMembers(appId, channel, snapshot, removals);
   }
 
+  /** The adapter's backend went up or down (reported once per change): a "backend" server event. */
+  backendState(driver: string, up: boolean, detail?: string): void {
+    this.events.emit({ kind: "backend", appId: "", driver, role: "adapter", up, detail });
+  }
+
   /** Publishes an application event to a channel cluster-wide (HTTP API, spec §3.11). */
   async publish(app: App, channel: string, event: string, data: string, exceptSocketId?: string): Promise<void> {
     const frame = channelEvent(event, channel, data);

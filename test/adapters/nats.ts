@@ -43,7 +43,7 @@ export async function ownNats(): Promise<OwnNats> {
   };
 }
 
-/** Keys of the prefix's KV bucket that still name the node (its connection count or a contribution). */
+/** Keys of the prefix's KV bucket that still name the node (a contribution to a channel, user or quota). */
 export async function natsTraces(url: string, prefix: string, nodeId: string): Promise<string[]> {
   (globalThis as { WebSocket?: unknown }).WebSocket ??= (await import("ws")).WebSocket;
   const { connect } = await import("nats.ws");

@@ -4,7 +4,7 @@
 //
 // Key layout. App keys share the hash tag {appId} so one app's scripts stay in one cluster slot:
 //   B = <prefix>{<appId>}:
-//   B conns        hash  socketId → nodeId          (connection quota and count)
+//   B conns        hash  socketId → nodeId          (connection quota)
 //   B chans        set   occupied channels
 //   B s:<channel>  hash  socketId → userId ("" when not presence): the subscription count
 //   B m:<channel>  hash  userId → sockets of that user in the channel
@@ -177,8 +177,6 @@ end
 return {redis.call('SCARD', set), out}`),
   // ARGV: B, node → the node's recorded items
   items: app("sbItems", `return redis.call('SMEMBERS', B .. 'n:' .. ARGV[2])`),
-  // ARGV: B → connection count
-  connectionCount: app("sbConnCount", `return redis.call('HLEN', B .. 'conns')`),
   // ARGV: B, channel → {subscriptions, users}
   channelStats: app("sbChanStats", `
 return {redis.call('HLEN', B .. 's:' .. ARGV[2]), redis.call('HLEN', B .. 'm:' .. ARGV[2])}`),

@@ -2,12 +2,11 @@
 // JetStream KV bucket for cluster state, and compare-and-set updates on it. nats.ws reconnects
 // by itself (with our back-off); this reports up/down so the adapter can fall back and resync.
 import type { KV, KvEntry, NatsConnection } from "nats.ws";
-import type { Logger } from "../../core/runtime.ts";
+import type { Logger, Timers } from "../../core/runtime.ts";
+import type { TransportEvents } from "../cluster/lifecycle.ts";
+import type { Shape } from "./values.ts";
 
-export interface NatsEvents {
-  up(): void;
-  down(reason: string): void;
-}
+export type NatsEvents = Omit<TransportEvents, "message">;
 
 /** Marker a mutation returns to leave the key as it is. */
 export const UNCHANGED = Symbol("unchanged");
@@ -53,6 +52,7 @@ export class NatsLink {
     private readonly servers: string[],
     private readonly bucket: string,
     private readonly logger: Logger,
+    private readonly timers: Timers,
     private readonly name: string,
   ) {}
 
@@ -73,12 +73,18 @@ export class NatsLink {
       if (this.closed) return void nc.close();
       this.nc = nc;
       for (const [subject, handler] of Object.entries(subscriptions)) {
-        nc.subscribe(subject, { callback: (err, msg) => !err && handler(this.decoder.decode(msg.data)) });
+        nc.subscribe(subject, {
+          callback: (err, msg) => {
+            // A subscription error (a permissions violation, say) ends the subscription: say so.
+            if (err) events.failed(`the subscription to ${subject}`, err);
+            else handler(this.decoder.decode(msg.data));
+          },
+        });
       }
       void this.watchStatus(nc, events);
       await this.ready(events);
     })().catch((error) => {
-      if (!this.closed) this.logger.error(`${this.name}: cannot connect to NATS`, error);
+      if (!this.closed) this.logger.error(`nats adapter: cannot connect to NATS (${this.servers.join(", ")})`, error);
     });
   }
 
@@ -129,14 +135,21 @@ export class NatsLink {
     this.nc.publish(subject, this.codec.encode(payload));
   }
 
-  async getJson<V>(key: string): Promise<{ value: V | undefined; entry: KvEntry | null }> {
+  /** The key's value, checked against `shape`; a value of another shape fails, naming the key. */
+  async getJson<V>(key: string, shape: Shape<V>): Promise<{ value: V | undefined; entry: KvEntry | null }> {
     const entry = await this.kv.get(key);
     if (!entry || entry.operation !== "PUT") return { value: undefined, entry };
+    const text = this.decoder.decode(entry.value);
+    let value: unknown;
     try {
-      return { value: JSON.parse(this.decoder.decode(entry.value)) as V, entry };
+      value = JSON.parse(text);
     } catch {
-      return { value: undefined, entry };
+      value = undefined;
     }
+    if (!shape.is(value)) {
+      throw new Error(`key ${key} of bucket ${this.bucket} holds ${text.length > 200 ? `${text.slice(0, 200)}…` : text}, not ${shape.name}`);
+    }
+    return { value, entry };
   }
 
   async put(key: string, value: unknown): Promise<void> {
@@ -162,9 +175,13 @@ export class NatsLink {
   /** Runs `task` after every earlier task for the same key on this node has finished. */
   serial<T>(key: string, task: () => Promise<T>): Promise<T> {
     const previous = this.queues.get(key) ?? Promise.resolve();
-    const run = previous.catch(() => {}).then(task);
+    // Whether the previous task failed is its caller's business; this one only waits for it.
+    const run = previous.then(task, task);
     this.queues.set(key, run);
-    void run.finally(() => this.queues.get(key) === run && this.queues.delete(key)).catch(() => {});
+    const done = () => {
+      if (this.queues.get(key) === run) this.queues.delete(key);
+    };
+    run.then(done, done);
     return run;
   }
 
@@ -172,9 +189,9 @@ export class NatsLink {
    * Reads the key, lets `fn` compute the new value, and writes it only if nobody wrote in
    * between (retrying with the fresh value otherwise). `fn` must be pure: it may run many times.
    */
-  async cas<V, R>(key: string, fn: (current: V | undefined) => Mutation<V, R>): Promise<R> {
+  async cas<V, R>(key: string, shape: Shape<V>, fn: (current: V | undefined) => Mutation<V, R>): Promise<R> {
     for (let attempt = 0; ; attempt++) {
-      const { value, entry } = await this.getJson<V>(key);
+      const { value, entry } = await this.getJson(key, shape);
       const { next, result } = fn(value);
       if (next === UNCHANGED) return result;
       const live = entry !== null && entry.operation === "PUT";
@@ -188,7 +205,7 @@ export class NatsLink {
       } catch (error) {
         const code = (error as { api_error?: { err_code?: number } }).api_error?.err_code;
         if (code !== 10071 || attempt >= CAS_ATTEMPTS) throw error; // 10071: wrong last sequence
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 + attempt * 2)));
+        await new Promise((r) => this.timers.setTimeout(() => r(undefined), Math.random() * Math.min(50, 2 + attempt * 2)));
       }
     }
   }
@@ -201,8 +218,11 @@ export class NatsLink {
     if (!nc || nc.isClosed()) return;
     try {
       await nc.drain();
-    } catch {
-      await nc.close().catch(() => {});
+    } catch (error) {
+      // Draining flushes what we published last (the "bye" heartbeat); closing without it only
+      // means the other nodes notice our exit by the heartbeat timeout instead.
+      this.logger.warn(`nats adapter: draining the connection failed (${(error as Error).message}); closing it`);
+      await nc.close().catch((closeError: unknown) => this.logger.warn("nats adapter: closing the connection failed", closeError));
     }
   }
 }

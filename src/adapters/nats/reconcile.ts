@@ -2,7 +2,6 @@
 // what joined while NATS was away, and the resync that rewrites every such key after an outage,
 // a sweep of us, or NATS losing its data, announcing to the other nodes what changed meanwhile.
 import type { LocalAdapter } from "../local.ts";
-import type { NatsLink } from "./connection.ts";
 import { announceChange, type Announcer } from "./names.ts";
 import { key, parseKey, type ChannelChange } from "./state.ts";
 import type { ContributionWriter } from "./writer.ts";
@@ -20,7 +19,6 @@ export class Reconciler {
   constructor(
     private readonly nodeId: string,
     private readonly local: LocalAdapter,
-    private readonly link: NatsLink,
     private readonly write: ContributionWriter,
     private readonly announcer: Announcer,
   ) {}
@@ -53,18 +51,13 @@ export class Reconciler {
     }, remoteOnly, counts && !lost);
   }
 
-  /** This node's connection count, read by connectionCount() on every node. */
-  async writeConnections(appId: string): Promise<void> {
-    if (await this.write.connections(appId)) this.touch(appId, key(appId, "n", this.nodeId));
-  }
-
   /** Rewrites every key of every app from local state; true when NATS had lost its data. */
   async resync(active: () => boolean): Promise<boolean> {
     const fresh = await this.write.epoch();
     this.lostData = this.epoch !== undefined && fresh !== this.epoch;
     this.epoch = fresh;
     for (const appId of new Set([...this.touched.keys(), ...this.local.appIds()])) {
-      if (active()) await this.syncApp(appId, false, active);
+      if (active()) await this.syncApp(appId, active);
     }
     return this.lostData;
   }
@@ -77,15 +70,14 @@ export class Reconciler {
 
   /** On a graceful stop, after the core left everything: releases leftovers and the counts. */
   async release(): Promise<void> {
-    for (const appId of [...this.touched.keys()]) await this.syncApp(appId, true, () => true);
+    for (const appId of [...this.touched.keys()]) await this.syncApp(appId, () => true);
   }
 
   /** Makes every key of the app hold exactly this node's local state, announcing what changed. */
-  private async syncApp(appId: string, releasing: boolean, active: () => boolean): Promise<void> {
+  private async syncApp(appId: string, active: () => boolean): Promise<void> {
     const keys = new Set(this.touched.get(appId) ?? []);
     for (const channel of this.local.channelNames(appId)) keys.add(key(appId, "c", channel));
     for (const userId of this.local.userIds(appId)) keys.add(key(appId, "u", userId));
-    keys.add(key(appId, "n", this.nodeId));
     if (this.quotaApps.has(appId)) keys.add(key(appId, "q", "all"));
     for (const k of keys) {
       const parsed = parseKey(k);
@@ -99,9 +91,6 @@ export class Reconciler {
         const news = (change.online && (!this.lostData || this.addedOffline.has(`${k}\n`))) || (change.offline && !this.lostData);
         if (news) this.announcer.transition(appId, { type: change.online ? "online" : "offline", userId: parsed.name, remoteOnly: true });
         if (this.local.userSocketCount(appId, parsed.name) === 0) this.touched.get(appId)?.delete(k);
-      } else if (parsed.kind === "n") {
-        if (releasing) await this.link.delete(k);
-        else await this.writeConnections(appId);
       } else if (parsed.kind === "q") {
         await this.write.quota(appId);
       }

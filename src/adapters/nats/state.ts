@@ -156,12 +156,12 @@ export function applyUser(current: UserValue | undefined, node: string, count: n
   };
 }
 
-// --- keys: "<app>.c.<channel>", "<app>.u.<user>", "<app>.n.<node>" (connection count),
-// "<app>.q.all" (connections per node, for the quota), "<app>.k.<channel>" (cached event) ---
+// --- keys: "<app>.c.<channel>", "<app>.u.<user>", "<app>.q.all" (connections per node, for
+// the quota), "<app>.k.<channel>" (cached event) ---
 // KV keys allow only [-/=._A-Za-z0-9]; Pusher channel names and user ids allow more, so each
 // part is base64url-encoded.
 
-export type KeyKind = "c" | "u" | "n" | "q" | "k";
+export type KeyKind = "c" | "u" | "q" | "k";
 
 export function token(text: string): string {
   const bytes = new TextEncoder().encode(text);
@@ -185,7 +185,7 @@ export function appKeys(appId: string, kind: KeyKind): string {
 
 export function parseKey(k: string): { appId: string; kind: KeyKind; name: string } | undefined {
   const parts = k.split(".");
-  if (parts.length !== 3 || !["c", "u", "n", "q", "k"].includes(parts[1]!)) return undefined;
+  if (parts.length !== 3 || !["c", "u", "q", "k"].includes(parts[1]!)) return undefined;
   try {
     return { appId: untoken(parts[0]!), kind: parts[1] as KeyKind, name: untoken(parts[2]!) };
   } catch {

@@ -1,11 +1,13 @@
 // Liveness of the other nodes (heartbeats on a core subject) and the sweep that removes the state
 // of nodes that stopped heartbeating. Every surviving node may sweep; the CAS in each write lets
 // only one of them see, and announce, each member_removed / vacated / offline.
+import { parseJsonObject } from "../../core/frames.ts";
 import type { Logger } from "../../core/runtime.ts";
 import { Rerun } from "../cluster/rerun.ts";
 import type { NatsLink } from "./connection.ts";
 import { announceChange, type Announcer } from "./names.ts";
-import { nodesIn, parseKey, type ChannelValue, type UserValue } from "./state.ts";
+import { nodesIn, parseKey } from "./state.ts";
+import { CHANNEL, USER } from "./values.ts";
 import type { ContributionWriter } from "./writer.ts";
 
 interface Heartbeat {
@@ -34,6 +36,8 @@ export class Sweeper {
     private readonly logger: Logger,
     /** False stops a sweep in progress (NATS lost, node stopping). */
     private readonly active: () => boolean,
+    /** A sweep failed (it runs again on the next death or resync). */
+    private readonly failed: (error: unknown) => void,
   ) {}
 
   /** This node and every node heard from within the timeout, in a stable order. */
@@ -60,12 +64,8 @@ export class Sweeper {
   }
 
   onHeartbeat(payload: string, online: boolean): void {
-    let beat: Heartbeat;
-    try {
-      beat = JSON.parse(payload) as Heartbeat;
-    } catch {
-      return;
-    }
+    // Anything else on the subject (a foreign publisher) is not a heartbeat, and not ours to log.
+    const beat = (parseJsonObject(payload) ?? {}) as Partial<Heartbeat>;
     if (typeof beat.id !== "string" || beat.id === this.nodeId) return;
     if (beat.t === "bye") {
       this.lastSeen.delete(beat.id);
@@ -102,7 +102,7 @@ export class Sweeper {
     }
     this.sweptSinceUp = true;
     return this.active();
-  });
+  }, (error) => this.failed(error));
 
   sweep(): Promise<void> {
     return this.sweeps.run();
@@ -116,11 +116,7 @@ export class Sweeper {
     const parsed = parseKey(k);
     if (!parsed || parsed.kind === "k") return;
     const { appId, kind, name } = parsed;
-    if (kind === "n") {
-      if (!this.alive(name)) await this.link.delete(k);
-      return;
-    }
-    const { value } = await this.link.getJson<ChannelValue | UserValue>(k);
+    const { value } = await this.link.getJson(k, kind === "c" ? CHANNEL : USER);
     for (const dead of [...nodesIn(value)].filter((id) => !this.alive(id))) {
       if (kind === "c") {
         const change = (await this.write.channel(appId, name, dead))!;

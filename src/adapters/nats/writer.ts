@@ -7,6 +7,7 @@ import {
   EMPTY, applyChannel, applyUser, key, overMemberLimit, total, type ChannelChange, type ChannelValue, type Contribution,
   type UserChange, type UserValue,
 } from "./state.ts";
+import { CHANNEL, TEXT, USER } from "./values.ts";
 
 export class ContributionWriter {
   constructor(
@@ -24,7 +25,7 @@ export class ContributionWriter {
    */
   channel(appId: string, channel: string, node = this.nodeId, limit?: { userId: string; max: number }): Promise<ChannelChange | null> {
     const share: Contribution = node === this.nodeId ? this.local.contribution(appId, channel) : EMPTY;
-    return this.link.cas<ChannelValue, ChannelChange | null>(key(appId, "c", channel), (value) => {
+    return this.link.cas<ChannelValue, ChannelChange | null>(key(appId, "c", channel), CHANNEL, (value) => {
       if (limit && overMemberLimit(value, limit.userId, limit.max)) return { next: UNCHANGED, result: null };
       const c = applyChannel(value, node, share, this.now());
       return { next: c.changed ? c.value : UNCHANGED, result: c };
@@ -33,7 +34,7 @@ export class ContributionWriter {
 
   /** Writes a node's count of a user's signed-in sockets ("u" key) or of its connections ("q" key). */
   counts(k: string, count: number, node = this.nodeId): Promise<UserChange> {
-    return this.link.cas<UserValue, UserChange>(k, (value) => {
+    return this.link.cas<UserValue, UserChange>(k, USER, (value) => {
       const c = applyUser(value, node, count);
       return { next: c.changed ? c.value : UNCHANGED, result: c };
     });
@@ -45,31 +46,21 @@ export class ContributionWriter {
 
   /** Counts one more connection for this node unless the cluster is at `max`; false when refused. */
   admit(appId: string, max: number): Promise<boolean> {
-    return this.local.connectionCount(appId).then((own) =>
-      this.link.cas<UserValue, boolean>(key(appId, "q", "all"), (value) => {
-        if (total(value?.n) - (value?.n[this.nodeId] ?? 0) + own + 1 > max) return { next: UNCHANGED, result: false };
-        return { next: applyUser(value, this.nodeId, own + 1).value, result: true };
-      }),
-    );
+    const own = this.local.connectionCount(appId);
+    return this.link.cas<UserValue, boolean>(key(appId, "q", "all"), USER, (value) => {
+      if (total(value?.n) - (value?.n[this.nodeId] ?? 0) + own + 1 > max) return { next: UNCHANGED, result: false };
+      return { next: applyUser(value, this.nodeId, own + 1).value, result: true };
+    });
   }
 
   async quota(appId: string): Promise<void> {
     const k = key(appId, "q", "all");
-    await this.link.serial(k, async () => this.counts(k, await this.local.connectionCount(appId)));
+    await this.link.serial(k, () => this.counts(k, this.local.connectionCount(appId)));
   }
 
   /** The bucket's epoch, created by the first node; a new one means NATS lost the bucket. */
   epoch(): Promise<string> {
     const fresh = globalThis.crypto.randomUUID();
-    return this.link.cas<string, string>("epoch", (value) => (value ? { next: UNCHANGED, result: value } : { next: fresh, result: fresh }));
-  }
-
-  /** This node's connection count, read by connectionCount() on every node. */
-  async connections(appId: string): Promise<boolean> {
-    const k = key(appId, "n", this.nodeId);
-    const count = await this.local.connectionCount(appId);
-    if (count > 0) await this.link.put(k, count);
-    else await this.link.delete(k);
-    return count > 0;
+    return this.link.cas<string, string>("epoch", TEXT, (value) => (value ? { next: UNCHANGED, result: value } : { next: fresh, result: fresh }));
   }
 }

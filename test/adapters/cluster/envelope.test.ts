@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readEnvelope, writeEnvelope } from "../../../src/adapters/cluster/backend.ts";
+import { readEnvelope, writeEnvelope } from "../../../src/adapters/cluster/envelope.ts";
 import type { ClusterMessage } from "../../../src/core/adapter.ts";
 
 describe("bus envelopes", () => {

@@ -1,0 +1,279 @@
+// The lifecycle every cluster driver shares (redis, redis-cluster and upstash through
+// ClusterAdapter; nats through NatsAdapter): connect with a deadline, broadcast over the bus,
+// serve this node's own sockets from local state while the backend is away, resynchronise when it
+// is back, catch presence subscribers up on what they missed, heartbeat and sweep on a ticker,
+// release this node's state on a graceful stop, answer queries with the local fallback, and log
+// every failure. A driver subclass supplies the transport (open/publish/close), the backend's
+// reads and the state changes; see README "Adding a cluster transport".
+import type {
+  BroadcastOptions, CachedEvent, ChannelStats, ClusterMessage, ClusterNode, MessageBus,
+} from "../../core/adapter.ts";
+import { classifyChannel } from "../../core/channels.ts";
+import type { MemberSnapshot } from "../../core/presence.ts";
+import type { Logger, TimerHandle, Timers } from "../../core/runtime.ts";
+import { LocalAdapter } from "../local.ts";
+import { readEnvelope, writeEnvelope } from "./envelope.ts";
+import { FailureLog } from "./failures.ts";
+import { Rerun } from "./rerun.ts";
+
+export interface ClusterOptions {
+  /** Key prefix; apps and clusters sharing one backend must use different prefixes or app ids. */
+  prefix: string;
+  /** A node that has not sent a heartbeat for this long is dead and its state is removed. */
+  nodeTimeoutMs: number;
+  timers: Timers;
+  logger: Logger;
+  /** How long start() waits for the backend before serving local clients alone. */
+  connectTimeoutMs?: number;
+}
+
+/** What a transport reports to the lifecycle. */
+export interface TransportEvents {
+  /** A payload some node published on the bus. */
+  message(payload: string): void;
+  /** Commands work (first connection, or again after an outage). */
+  up(): void;
+  /** Commands stopped working. */
+  down(reason: string): void;
+  /** Something the transport does in the background failed; logged like a failed command. */
+  failed(operation: string, error: unknown): void;
+}
+
+/** A driver's cluster-wide reads, straight from its backend: they throw when it cannot answer. */
+export interface StoreReads {
+  channelStats(appId: string, channel: string): Promise<ChannelStats>;
+  channels(appId: string, prefix?: string): Promise<Map<string, ChannelStats>>;
+  members(appId: string, channel: string): Promise<MemberSnapshot>;
+  onlineUsers(appId: string, userIds: string[]): Promise<Set<string>>;
+  cacheGet(appId: string, channel: string): Promise<CachedEvent | null>;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+export abstract class ClusterLifecycle implements MessageBus {
+  /** Unique per process: a restarted node never inherits (or resurrects) a dead one's state. */
+  readonly nodeId = globalThis.crypto.randomUUID();
+  protected node?: ClusterNode;
+  /** This node's sockets only: answers while the backend is unreachable. */
+  protected readonly local: LocalAdapter;
+  protected readonly logger: Logger;
+  protected readonly failures: FailureLog;
+  protected online = false;
+  protected stopped = false;
+  /** The backend may not hold exactly this node's state: resync on the next tick. */
+  protected dirty = false;
+  private everOnline = false;
+  /** Reconnected: local presence subscribers may have missed member events sent meanwhile. */
+  private catchUpPending = false;
+  private ticker?: TimerHandle;
+  private lastTick = 0;
+
+  constructor(readonly name: string, protected readonly opts: ClusterOptions) {
+    this.local = new LocalAdapter(this.now);
+    this.logger = opts.logger;
+    this.failures = new FailureLog(name, opts.logger, this.now);
+  }
+
+  /** The injected clock, bound: a Timers implementation may rely on `this`. */
+  protected readonly now = (): number => this.opts.timers.now();
+
+  // --- what a driver supplies ---
+
+  /** Connects in the background, keeps reconnecting, and reports through `events`. */
+  protected abstract open(events: TransportEvents): void;
+  /** Sends a bus payload (called only while online). */
+  protected abstract publish(payload: string): Promise<void> | void;
+  protected abstract close(): Promise<void>;
+  /** Makes the backend hold exactly this node's state; true when the backend had lost its data. */
+  protected abstract reconcile(): Promise<boolean>;
+  /** The backend's answers to the queries below (and to the catch-up, which has no fallback). */
+  protected abstract readonly reads: StoreReads;
+  /** Each tick while online, after any resync: heartbeat and sweep dead nodes. */
+  protected abstract maintain(): Promise<void>;
+  /** Graceful stop while online, after the core left everything: release leftovers, deregister. */
+  protected abstract release(): Promise<void>;
+
+  /** Came online, before the resync. */
+  protected connected(): void {}
+  /** Each tick while online, before any resync (may set `dirty`). */
+  protected async checkIn(): Promise<void> {}
+  /** Each tick while offline. */
+  protected retry(): void {}
+  /** A resync, and the catch-up that depended on its view of the outage, completed. */
+  protected resynced(): void {}
+  /** Resolves once the driver's own background work (a sweep) has finished; awaited by stop(). */
+  protected async idle(): Promise<void> {}
+
+  // --- the bus ---
+
+  async start(node: ClusterNode): Promise<void> {
+    this.node = node;
+    let firstUp!: () => void;
+    const connected = new Promise<void>((resolve) => (firstUp = resolve));
+    this.open({
+      message: (payload) => this.onBusMessage(payload),
+      up: () => this.wentUp(firstUp),
+      down: (reason) => this.wentDown(reason),
+      failed: (operation, error) => this.failures.failed(operation, error),
+    });
+    const beat = Math.max(100, Math.floor(this.opts.nodeTimeoutMs / 4));
+    this.ticker = this.opts.timers.setInterval(() => void this.tick(), beat);
+    // A healthy start is cluster-wide from the first socket on; an unreachable backend must not
+    // keep the node from serving its own clients.
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = this.opts.timers.setTimeout(resolve, this.opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)));
+    await Promise.race([connected, timeout]);
+    if (timer !== undefined) this.opts.timers.clearTimeout(timer);
+    if (!this.online) {
+      this.logger.warn(`${this.name} adapter: backend unreachable at start; serving local clients only until it is reachable`);
+      this.node.backendState?.(this.name, false, "unreachable at start");
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.ticker !== undefined) this.opts.timers.clearInterval(this.ticker);
+    await this.resyncer.idle();
+    await this.idle();
+    if (this.online) {
+      try {
+        await this.release();
+      } catch (error) {
+        // Not fatal: the other nodes sweep what is left once our heartbeat expires.
+        this.failures.failed("deregistering on stop", error);
+      }
+    }
+    this.online = false;
+    await this.close();
+    await this.local.stop();
+  }
+
+  broadcast(message: ClusterMessage, options?: BroadcastOptions): void {
+    if (!options?.remoteOnly) this.node?.receive(message);
+    if (!this.online) return;
+    try {
+      // Not deferred: one connection keeps this publish in order with the commands around it.
+      const sent = this.publish(writeEnvelope(this.nodeId, message));
+      sent?.catch((error: unknown) => this.failed("publish", error));
+    } catch (error) {
+      this.failed("publish", error);
+    }
+  }
+
+  private onBusMessage(payload: string): void {
+    const message = readEnvelope(payload, this.nodeId);
+    if (message) this.node?.receive(message);
+  }
+
+  private wentUp(firstUp: () => void): void {
+    if (this.stopped || this.online) return;
+    this.online = true;
+    this.logger.info(this.everOnline
+      ? `${this.name} adapter: connection restored, resynchronising cluster state`
+      : `${this.name} adapter: connected (node ${this.nodeId})`);
+    this.failures.recovered();
+    this.node?.backendState?.(this.name, true);
+    this.catchUpPending = this.everOnline;
+    this.everOnline = true;
+    this.connected();
+    this.dirty = true;
+    void this.resync().finally(firstUp);
+  }
+
+  private wentDown(reason: string): void {
+    if (!this.online) return;
+    this.online = false;
+    if (this.stopped) return;
+    this.logger.warn(`${this.name} adapter: connection lost (${reason}); serving local clients only, reconnecting`);
+    this.node?.backendState?.(this.name, false, reason);
+  }
+
+  // --- queries: cluster totals, or this node's view while the backend is unreachable ---
+
+  channelStats(appId: string, channel: string): Promise<ChannelStats> {
+    return this.query("channelStats", () => this.reads.channelStats(appId, channel), () => this.local.channelStats(appId, channel));
+  }
+
+  channels(appId: string, prefix?: string): Promise<Map<string, ChannelStats>> {
+    return this.query("channels", () => this.reads.channels(appId, prefix), () => this.local.channels(appId, prefix));
+  }
+
+  members(appId: string, channel: string): Promise<MemberSnapshot> {
+    return this.query("members", () => this.reads.members(appId, channel), () => this.local.members(appId, channel));
+  }
+
+  async onlineUsers(appId: string, userIds: string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    return this.query("onlineUsers", () => this.reads.onlineUsers(appId, userIds), () => this.local.onlineUsers(appId, userIds));
+  }
+
+  cacheGet(appId: string, channel: string): Promise<CachedEvent | null> {
+    return this.query("cacheGet", () => this.reads.cacheGet(appId, channel), () => this.local.cacheGet(appId, channel));
+  }
+
+  // --- plumbing for the drivers ---
+
+  /** A cluster-wide answer, or this node's own while the backend is unreachable or failing. */
+  protected async query<T>(operation: string, remote: () => Promise<T>, fallback: () => T | Promise<T>): Promise<T> {
+    if (!this.online) return fallback();
+    try {
+      return await remote();
+    } catch (error) {
+      this.failed(operation, error);
+      return fallback();
+    }
+  }
+
+  /** A backend operation failed: the backend may now disagree with this node, so resync. */
+  protected failed(operation: string, error: unknown): void {
+    this.dirty = true;
+    this.failures.failed(operation, error);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    const now = this.now();
+    // A pause longer than the timeout (a stopped process, a starved event loop) may have got us swept.
+    if (this.lastTick && now - this.lastTick > this.opts.nodeTimeoutMs) this.dirty = true;
+    this.lastTick = now;
+    try {
+      if (!this.online) return this.retry();
+      await this.checkIn();
+      if (this.dirty) await this.resync();
+      await this.maintain();
+    } catch (error) {
+      this.failed("heartbeat and sweep", error);
+    }
+  }
+
+  private readonly resyncer = new Rerun(async () => {
+    this.dirty = false;
+    const lostData = await this.reconcile();
+    // After the backend lost its data the lists fill up node by node as each resyncs, so a
+    // member missing from them now may just not be back yet: then only additions count.
+    if (this.catchUpPending && !this.stopped) await this.catchUp(!lostData);
+    this.catchUpPending = false;
+    this.resynced();
+    return !this.stopped && this.online;
+  }, (error) => this.failed("resync", error));
+
+  protected resync(): Promise<void> {
+    return this.resyncer.run();
+  }
+
+  /**
+   * After an outage, member events published meanwhile never reached this node. For each presence
+   * channel with local sockets the core gets the backend's members and tells each socket what it
+   * missed, ordered by the transitions' sequences (core/presence.ts). Without `removals` (the
+   * backend lost its data and refills node by node) only additions count.
+   */
+  private async catchUp(removals: boolean): Promise<void> {
+    for (const appId of this.local.appIds()) {
+      for (const channel of this.local.channelNames(appId)) {
+        if (!classifyChannel(channel).presence) continue;
+        if (!this.online || this.stopped) return;
+        this.node?.syncMembers?.(appId, channel, await this.reads.members(appId, channel), removals);
+      }
+    }
+  }
+}

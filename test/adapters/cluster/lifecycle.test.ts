@@ -1,0 +1,197 @@
+// The lifecycle every cluster driver shares, driven through a fake transport and a manual clock:
+// start with a deadline, up/down reporting, the bus, the local fallback, failure logging,
+// resync with catch-up after an outage, and stop.
+import { describe, expect, it } from "vitest";
+import { ClusterLifecycle, type StoreReads, type TransportEvents } from "../../../src/adapters/cluster/lifecycle.ts";
+import type { ClusterMessage, ClusterNode } from "../../../src/core/adapter.ts";
+import type { MemberSnapshot } from "../../../src/core/presence.ts";
+import type { Logger } from "../../../src/core/runtime.ts";
+import { ManualTimers, settle } from "../../helpers/harness.ts";
+
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const at = (level: string) => (message: string) => void lines.push(`${level}: ${message}`);
+  return { lines, info: at("info"), warn: at("warn"), error: at("error"), debug: at("debug") };
+}
+
+class FakeDriver extends ClusterLifecycle {
+  events?: TransportEvents;
+  published: string[] = [];
+  publishFails = false;
+  reconciles = 0;
+  lostData = false;
+  released = 0;
+  closed = false;
+  storeDown = false;
+  protected readonly reads: StoreReads = {
+    channelStats: async () => this.remote({ subscriptionCount: 7, userCount: 0 }),
+    channels: async () => this.remote(new Map()),
+    members: async (): Promise<MemberSnapshot> => this.remote({ members: new Map([["u-remote", null]]), seq: 5 }),
+    onlineUsers: async () => this.remote(new Set(["remote"])),
+    cacheGet: async () => this.remote(null),
+  };
+
+  protected open(events: TransportEvents): void {
+    this.events = events;
+  }
+  protected async publish(payload: string): Promise<void> {
+    if (this.publishFails) throw new Error("bus refused");
+    this.published.push(payload);
+  }
+  protected async close(): Promise<void> {
+    this.closed = true;
+  }
+  protected async reconcile(): Promise<boolean> {
+    this.reconciles++;
+    return this.lostData;
+  }
+  protected async maintain(): Promise<void> {}
+  protected async release(): Promise<void> {
+    this.released++;
+  }
+  /** Lets a test add local state the way a driver's state changes do. */
+  get localState() {
+    return this.local;
+  }
+  private remote<T>(value: T): T {
+    if (this.storeDown) throw new Error("store timed out");
+    return value;
+  }
+}
+
+function setup() {
+  const timers = new ManualTimers();
+  const logger = recordingLogger();
+  const driver = new FakeDriver("fake", { prefix: "p:", nodeTimeoutMs: 2000, timers, logger, connectTimeoutMs: 1000 });
+  const received: ClusterMessage[] = [];
+  const states: [boolean, string | undefined][] = [];
+  const synced: [string, MemberSnapshot, boolean][] = [];
+  const node: ClusterNode = {
+    receive: (m) => void received.push(m),
+    backendState: (driverName, up, detail) => {
+      expect(driverName).toBe("fake");
+      states.push([up, detail]);
+    },
+    syncMembers: (_appId, channel, snapshot, removals) => void synced.push([channel, snapshot, removals]),
+  };
+  return { timers, logger, driver, node, received, states, synced };
+}
+
+const message: ClusterMessage = { type: "terminate", appId: "app", userId: "u1" };
+
+describe("cluster lifecycle", () => {
+  it("starts cluster-wide once the transport is up and the first resync is done", async () => {
+    const { driver, node, states, logger } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    expect(driver.reconciles).toBe(1);
+    expect(states).toEqual([[true, undefined]]);
+    expect(logger.lines).toContain(`info: fake adapter: connected (node ${driver.nodeId})`);
+  });
+
+  it("serves local clients when the backend is unreachable at start, and says so", async () => {
+    const { driver, node, timers, states, logger } = setup();
+    const started = driver.start(node);
+    await timers.advance(1000);
+    await started;
+    expect(states).toEqual([[false, "unreachable at start"]]);
+    expect(logger.lines.filter((l) => l.startsWith("warn"))).toEqual([
+      "warn: fake adapter: backend unreachable at start; serving local clients only until it is reachable",
+    ]);
+    expect(await driver.channelStats("app", "ch")).toEqual({ subscriptionCount: 0, userCount: 0 });
+  });
+
+  it("broadcasts to this node at once and to the others in an envelope, only while online", async () => {
+    const { driver, node, received, timers } = setup();
+    const started = driver.start(node);
+    await timers.advance(1000);
+    await started;
+    driver.broadcast(message);
+    expect(received).toEqual([message]);
+    expect(driver.published).toEqual([]);
+    driver.events!.up();
+    await settle();
+    driver.broadcast(message, { remoteOnly: true });
+    expect(received).toEqual([message]);
+    expect(driver.published.map((p) => JSON.parse(p))).toEqual([{ o: driver.nodeId, m: message }]);
+    // Our own echo is dropped; another node's message is applied.
+    driver.events!.message(driver.published[0]!);
+    driver.events!.message(JSON.stringify({ o: "other", m: message }));
+    expect(received).toEqual([message, message]);
+  });
+
+  it("answers from the backend, and from local state when the backend fails, warning once per operation", async () => {
+    const { driver, node, logger } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    expect(await driver.channelStats("app", "ch")).toEqual({ subscriptionCount: 7, userCount: 0 });
+    driver.storeDown = true;
+    for (let i = 0; i < 5; i++) expect(await driver.channelStats("app", "ch")).toEqual({ subscriptionCount: 0, userCount: 0 });
+    expect(await driver.onlineUsers("app", ["remote"])).toEqual(new Set());
+    expect(logger.lines.filter((l) => l.startsWith("warn"))).toEqual([
+      "warn: fake adapter: channelStats failed: store timed out; repeats are counted until the backend recovers",
+      "warn: fake adapter: onlineUsers failed: store timed out; repeats are counted until the backend recovers",
+    ]);
+  });
+
+  it("logs a failed publish at warn, naming the driver", async () => {
+    const { driver, node, logger } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    driver.publishFails = true;
+    driver.broadcast(message);
+    driver.broadcast(message);
+    await settle();
+    expect(logger.lines.filter((l) => l.startsWith("warn"))).toEqual([
+      "warn: fake adapter: publish failed: bus refused; repeats are counted until the backend recovers",
+    ]);
+  });
+
+  it("reports an outage once, resyncs when the backend is back and catches presence subscribers up", async () => {
+    const { driver, node, states, synced, logger } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    await driver.localState.join("app", "presence-room", "s1", { userId: "u1", userInfo: null });
+    await driver.localState.join("app", "public", "s1");
+    driver.events!.down("socket closed");
+    driver.events!.down("socket closed");
+    driver.events!.up();
+    await settle();
+    expect(states).toEqual([[true, undefined], [false, "socket closed"], [true, undefined]]);
+    expect(logger.lines.filter((l) => l.includes("connection lost"))).toHaveLength(1);
+    expect(logger.lines).toContain("info: fake adapter: connection restored, resynchronising cluster state");
+    expect(driver.reconciles).toBe(2);
+    // Only presence channels, with removals unless the backend had lost its data.
+    expect(synced).toEqual([["presence-room", { members: new Map([["u-remote", null]]), seq: 5 }, true]]);
+  });
+
+  it("resyncs again on the next tick after a resync failed", async () => {
+    const { driver, node, timers, logger } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    await driver.localState.join("app", "presence-room", "s1", { userId: "u1", userInfo: null });
+    driver.storeDown = true;
+    driver.events!.down("gone");
+    driver.events!.up();
+    await settle();
+    expect(logger.lines.some((l) => l.startsWith("warn: fake adapter: resync failed: store timed out"))).toBe(true);
+    driver.storeDown = false;
+    await timers.advance(500);
+    expect(driver.reconciles).toBe(3);
+  });
+
+  it("releases its state and closes the transport on stop", async () => {
+    const { driver, node } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    await driver.stop();
+    expect(driver.released).toBe(1);
+    expect(driver.closed).toBe(true);
+  });
+});
