@@ -3,8 +3,22 @@ import { HttpError } from "./errors.ts";
 
 const EMPTY = new Uint8Array(0);
 
-/** Reads the request body, failing with 413 as soon as it passes `maxBytes`. */
+/**
+ * Reads the request body, failing with 413 as soon as it passes `maxBytes`, and with 400 when the
+ * client stops sending part way (an aborted upload is the client's doing: a debug line, not an
+ * error with a stack, or a flood of them is one `curl` loop away).
+ */
 export async function readBody(request: Request, maxBytes: number, logger?: Pick<Logger, "debug">): Promise<Uint8Array> {
+  try {
+    return await read(request, maxBytes, logger);
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    logger?.debug("HTTP API: the request body was cut off", error);
+    throw new HttpError(400, "Request body was cut off before its end");
+  }
+}
+
+async function read(request: Request, maxBytes: number, logger?: Pick<Logger, "debug">): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > maxBytes) throw new HttpError(413, "Request body too large");
   // With a declared length, arrayBuffer() lets @hono/node-server and Bun read the body natively
