@@ -8,8 +8,6 @@
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-# The root postinstall fetches Node 24 for the runtime test matrix; an image build needs none of it.
-ENV SWITCHBOARD_SKIP_NODE24=1
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
 RUN npm ci --no-audit --no-fund
@@ -21,8 +19,7 @@ RUN npm run build
 FROM node:20-alpine AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# No install scripts: production dependencies are plain JavaScript, and the root postinstall is
-# for development only.
+# No install scripts: production dependencies are plain JavaScript.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 FROM node:20-alpine

@@ -13,7 +13,9 @@ export interface ChannelKind {
 
 export const SERVER_TO_USER_PREFIX = "#server-to-user-";
 const NAME_RE = /^[A-Za-z0-9_\-=@,.;]+$/;
-const USER_ID_RE = /^[A-Za-z0-9_\-=@,.;]{1,128}$/;
+/** Pusher's limit on a user id (presence member, server-to-user channel). */
+export const MAX_USER_ID_LENGTH = 128;
+const USER_ID_RE = new RegExp(`^[A-Za-z0-9_\\-=@,.;]{1,${MAX_USER_ID_LENGTH}}$`);
 
 const kind = (k: Partial<ChannelKind>): ChannelKind => ({
   authorized: false, presence: false, cache: false, encrypted: false, serverToUser: false, clientEvents: false, ...k,

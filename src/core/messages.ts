@@ -88,6 +88,12 @@ export function truncateReason(reason: string): string {
   return new TextDecoder().decode(bytes.slice(0, cut));
 }
 
+/** pusher:error codes that do not close the socket (spec §1.6). */
+export const ErrorCode = {
+  ClientEventRateLimit: 4301,
+  WatchlistLimit: 4302,
+} as const;
+
 export const CloseCode = {
   AppNotFound: 4001,
   AppDisabled: 4003,

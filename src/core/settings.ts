@@ -20,18 +20,3 @@ export interface ProtocolSettings {
   shutdownGracePeriodMs: number;
   pathPrefix: string;
 }
-
-export const DEFAULT_PROTOCOL_SETTINGS: ProtocolSettings = {
-  activityTimeout: 120,
-  pongTimeout: 30,
-  requireProtocolParam: false,
-  userAuthenticationTimeout: 30,
-  cacheTtlSeconds: 1800,
-  maxWebSocketMessageKb: 64,
-  httpMaxBodyKb: 10240,
-  maxSocketBufferKb: 4096,
-  maxInboundBacklogKb: 4096,
-  maxNodeConnections: -1,
-  shutdownGracePeriodMs: 3000,
-  pathPrefix: "",
-};

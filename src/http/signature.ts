@@ -55,7 +55,7 @@ export async function verifyRequestSignature(crypto: CryptoProvider, app: App, r
   if (authKey !== app.key) return "auth_key does not match the app";
   if (version !== "1.0") return "Unsupported auth_version";
   if (!/^\d+$/.test(timestamp) || Math.abs(req.nowSeconds - Number(timestamp)) > MAX_SKEW_SECONDS) {
-    return "auth_timestamp is more than 600 seconds away from the server time";
+    return `auth_timestamp is more than ${MAX_SKEW_SECONDS} seconds away from the server time`;
   }
   const bodyMd5 = get("body_md5");
   if (req.body.length > 0 && bodyMd5 === undefined) return "body_md5 is required when there is a body";

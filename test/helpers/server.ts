@@ -50,7 +50,7 @@ export function runtimeCommand(runtime = process.env.SWITCHBOARD_RUNTIME ?? "nod
     case "node":
       return [process.execPath, [path.join(ROOT, "dist/node.js")]];
     case "node24":
-      // Installed by the root postinstall into its own folder: a root `node` dependency would
+      // Installed by scripts/install-node24.mjs into its own folder: a root `node` dependency would
       // shadow Node 20 in every npm script.
       return [path.join(ROOT, "test/node24/node_modules/node/bin/node"), [path.join(ROOT, "dist/node.js")]];
     case "deno":

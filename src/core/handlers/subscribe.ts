@@ -1,7 +1,7 @@
 import type { SubscribeContext } from "../context.ts";
 import type { Member } from "../adapter.ts";
 import { verifyAuthToken } from "../auth.ts";
-import { classifyChannel, isValidChannelName, isValidUserId, SERVER_TO_USER_PREFIX, type ChannelKind } from "../channels.ts";
+import { classifyChannel, isValidChannelName, isValidUserId, MAX_USER_ID_LENGTH, SERVER_TO_USER_PREFIX, type ChannelKind } from "../channels.ts";
 import { framesAfterAck } from "./join-window.ts";
 import { announceCount, announceJoined, announceLeft } from "../announce.ts";
 import type { Connection, Subscription } from "../connection.ts";
@@ -35,7 +35,9 @@ function presenceMember(conn: Connection, channelData: unknown, maxInfoKb: numbe
   if (typeof userId !== "string" || userId === "") {
     return { type: "InvalidChannelData", error: "user_id must be a non-empty string or number", status: 400 };
   }
-  if (userId.length > 128) return { type: "InvalidChannelData", error: "user_id is longer than 128 characters", status: 400 };
+  if (userId.length > MAX_USER_ID_LENGTH) {
+    return { type: "InvalidChannelData", error: `user_id is longer than ${MAX_USER_ID_LENGTH} characters`, status: 400 };
+  }
   if (maxInfoKb >= 0 && userInfo !== undefined) {
     const size = encoder.encode(JSON.stringify(userInfo)).length;
     if (size > maxInfoKb * 1024) {
