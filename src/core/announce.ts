@@ -38,7 +38,6 @@ export function announceLeft(
 /** pusher_internal:subscription_count for apps that enable it (spec §3.10). */
 export function announceCount(server: AnnounceContext, app: App, channel: string, count: number): void {
   if (!app.enableSubscriptionCount) return;
-  server.events.emit({ kind: "subscription_count", appId: app.id, channel, count });
   server.subscriptionCounts.changed(app.id, channel, count);
 }
 

@@ -104,7 +104,7 @@ export class Switchboard implements ClusterNode {
     this.logger = deps.logger;
     this.events = deps.events ?? new EventStream(deps.timers.now, deps.logger);
     this.registry = new LocalRegistry(deps.pubsub);
-    this.subscriptionCounts = new SubscriptionCounter(deps.adapter, deps.timers);
+    this.subscriptionCounts = new SubscriptionCounter(deps.adapter, deps.timers, this.events);
   }
 
   async start(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Adapter } from "./adapter.ts";
+import type { EventStream } from "./events.ts";
 import { subscriptionCount } from "./messages.ts";
 import type { Timers } from "./runtime.ts";
 
@@ -7,13 +8,14 @@ const THROTTLE_MS = 5000;
 
 /**
  * Broadcasts pusher_internal:subscription_count (spec §3.10). Busy channels (over 100
- * subscribers) get at most one update per 5 s, carrying the latest count.
+ * subscribers) get at most one update per 5 s, carrying the latest count; the subscription_count
+ * server event (and so the webhook) follows the same schedule.
  */
 export class SubscriptionCounter {
   private readonly lastSent = new Map<string, number>();
   private readonly pending = new Map<string, { count: number; timer: unknown }>();
 
-  constructor(private readonly adapter: Adapter, private readonly timers: Timers) {}
+  constructor(private readonly adapter: Adapter, private readonly timers: Timers, private readonly events: EventStream) {}
 
   changed(appId: string, channel: string, count: number): void {
     const key = `${appId}\n${channel}`;
@@ -48,6 +50,8 @@ export class SubscriptionCounter {
     }
     this.lastSent.set(key, now);
     this.adapter.broadcast({ type: "publish", appId, channel, frame: subscriptionCount(channel, count) });
+    // Emitted with the broadcast, so webhooks are throttled like the clients' updates (spec §7.2).
+    this.events.emit({ kind: "subscription_count", appId, channel, count });
   }
 
   stop(): void {
