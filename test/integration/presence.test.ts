@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authToken, byEvent, connected, dataOf, once, pusherClient, rawClient, type Frame, type RawClient } from "../helpers/clients.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { describePresenceStorm } from "../adapters/presence-storm-suite.ts";
+import { describeSubscribeBurst } from "../adapters/subscribe-burst-suite.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -297,3 +298,4 @@ describe("pusher-js presence channel", () => {
 });
 
 describePresenceStorm({ label: "local", available: true, sizes: [1], start: async (_size, options) => [await startServer({ env: options.env })] });
+describeSubscribeBurst({ label: "local", available: true, start: async (_size, options) => [await startServer({ env: options.env })] });
