@@ -255,7 +255,7 @@ function translateOrThrow(translate: () => Translation): Translation {
 function foreignFile(t: Translation, path: string, warnings: string[]): Layer {
   const builder = new LayerBuilder(warnings);
   for (const { name, value, label } of t.entries) {
-    const own = name.includes(".") || name === "apps" ? name : ownKey(name);
+    const own = name.includes(".") || name === "apps" || PSEUDO_KEYS.has(name) ? name : ownKey(name);
     const foreign = own ? undefined : EVERYWHERE.get(name);
     if (own && !FLAG_ONLY.has(own)) builder.other(own, undefined, value, label);
     else if (foreign) builder.other(foreign.key, foreign.alias, value, label.replace(/ in .*$/, ` in ${path}`));

@@ -144,7 +144,8 @@ export function translateSockudo(json: Record<string, unknown>, file: string): T
   const defaults: Record<string, unknown> = {};
   for (const [path, value] of leaves(json)) {
     if (path.startsWith("$") || path === "app_manager.array.apps") continue;
-    if (!selected(path)) continue;
+    // An empty list or object configures nothing (cluster_nodes: []): Sockudo's default, and ours.
+    if (!selected(path) || isEmpty(value)) continue;
     if (path === "ssl.redirect_http" && truthy(value)) {
       t.entries.push({ name: "sslHttpPort", value: at("ssl.http_port") ?? 80, label: `ssl.redirect_http and ssl.http_port in ${file}` });
       continue;
@@ -156,7 +157,7 @@ export function translateSockudo(json: Record<string, unknown>, file: string): T
       const mapped = map ? map(value) : value;
       if (mapped !== undefined) t.entries.push({ name, value: mapped, label: `${path} in ${file}` });
     } else if (path in APP_DEFAULTS) defaults[APP_DEFAULTS[path]!] = value;
-    else if (!(path in SAME && SAME[path] === value) && !isEmpty(value)) t.ignored.push(path);
+    else if (!(path in SAME && SAME[path] === value)) t.ignored.push(path);
   }
   const apps = at("app_manager.array.apps");
   if (apps !== undefined) {
