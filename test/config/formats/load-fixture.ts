@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { ConfigError, loadConfig, type Config } from "../../../src/config/load.ts";
+import { parseDotenv } from "../../../src/config/dotenv.ts";
 
 export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../fixtures");
 export const fixture = (name: string) => path.join(FIXTURES, name);
@@ -21,14 +22,9 @@ export function load(argv: string[] = [], env: Record<string, string> = {}, extr
   });
 }
 
-/** A fixture .env as the environment a process would get (NAME=value lines, comments dropped). */
+/** A fixture .env as the environment a process would get. */
 export function envFixture(name: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(fixture(name), "utf8").split("\n")) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) out[m[1]!] = m[2]!;
-  }
-  return out;
+  return parseDotenv(readFileSync(fixture(name), "utf8"), name);
 }
 
 export function configError(fn: () => unknown): string {
