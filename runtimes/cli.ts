@@ -118,7 +118,7 @@ export function runMain(host: Host, start: (config: Config) => Promise<{ stop():
   );
 }
 
-/** `switchboard apps …` / `switchboard migrate`: runs the command instead of the server, then exits. */
+/** `switchboard apps …`, `migrate` or `config`: runs the command instead of the server, then exits. */
 export function runCommandAndExit(host: Pick<Host, "argv" | "env" | "readFileSync" | "exit">): Promise<void> {
   const io = { out: (text: string) => console.log(text), err: (text: string) => console.error(text) };
   const sources = { env: host.env, readFileSync: host.readFileSync, readTextFile: async (path: string) => host.readFileSync(path) };

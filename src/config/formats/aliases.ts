@@ -93,7 +93,7 @@ export const ALIASES: Record<string, Alias[]> = {
   httpAcceptTrafficMemoryThreshold: [soketi("SOKETI_HTTP_ACCEPT_TRAFFIC_MEMORY_THRESHOLD")],
   // --- Drivers and their settings
   adapterDriver: [soketi("SOKETI_ADAPTER_DRIVER")],
-  appStoreDriver: [rush("appManager"), rush("appManagerDriver"), soketi("SOKETI_APP_MANAGER_DRIVER")],
+  appStoreDriver: [rush("appManager"), sockudo("appManagerDriver"), soketi("SOKETI_APP_MANAGER_DRIVER")],
   cacheDriver: [soketi("SOKETI_CACHE_DRIVER")],
   queueDriver: [soketi("SOKETI_QUEUE_DRIVER")],
   redisPrefix: [soketi("SOKETI_ADAPTER_REDIS_PREFIX")],
