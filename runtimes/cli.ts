@@ -1,5 +1,6 @@
 // What every entrypoint (node.ts, deno.ts, bun.ts) shares around its server: the command line
-// (flags, environment and config file; --help, --version), the exit codes, the graceful stop, one
+// (flags, environment, .env and config file; --help, --version; the apps, migrate and config
+// subcommands, src/commands/), the exit codes, the graceful stop, one
 // line instead of a stack trace when the port is taken, and the unref'd timers and memory figures
 // the platform hands the core. Each runtime supplies a Host: the few process APIs that differ.
 import type { Instance } from "../src/bootstrap.ts";

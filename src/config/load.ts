@@ -476,8 +476,12 @@ export function helpText(): string {
     "",
     option("-h, --help", undefined, undefined, "print this help and exit"),
     option("--version", undefined, undefined, "print the version and exit"),
-    option("--config-file", "CONFIG_FILE", undefined, "JSON config file (see config/switchboard.example.json)"),
+    option("--config-file, --config", "CONFIG_FILE", undefined, "JSON config file (see config/switchboard.example.json); Socket Rush's and Sockudo's files are read too"),
     option("--prefer-config-file", undefined, undefined, "let the config file override the environment"),
+    option("--env-file", "ENV_FILE", "./.env if it exists", "NAME=value file filling what the environment leaves unset (\"\": none)"),
+    "",
+    "Soketi's SOKETI_*, Sockudo's and Socket Rush's names work too (README \"Coming from Soketi, Sockudo or",
+    "Socket Rush\"); `switchboard config` shows the effective value of every setting and where it came from.",
     "",
     "Server:",
   ];

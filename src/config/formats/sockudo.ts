@@ -27,7 +27,7 @@ const PATHS: Record<string, Target> = {
   debug: ["logLevel", (v) => (truthy(v) ? "debug" : undefined)],
   host: "bindAddress",
   port: "port",
-  path_prefix: "pathPrefix",
+  path_prefix: ["pathPrefix", (v) => (v === "/" ? "" : v)],
   activity_timeout: "activityTimeout",
   shutdown_grace_period: ["shutdownGracePeriodMs", secondsToMs],
   user_authentication_timeout: "userAuthenticationTimeout",

@@ -7,7 +7,7 @@ describe("Sockudo's config.json", () => {
   it("reads the repository's config/config.json: server settings, drivers, apps and global limits", () => {
     const config = load(["--config-file", fixture("sockudo/config.json")]);
     expect(config).toMatchObject({
-      bindAddress: "127.0.0.1", port: 6001, pathPrefix: "/", shutdownGracePeriodMs: 10_000, maxWebSocketMessageKb: 64,
+      bindAddress: "127.0.0.1", port: 6001, pathPrefix: "", shutdownGracePeriodMs: 10_000, maxWebSocketMessageKb: 64,
       userAuthenticationTimeout: 3600, cacheTtlSeconds: 3600, httpMaxBodyKb: 10 * 1024, webhookBatching: false, webhookBatchingDurationMs: 50,
       logLevel: "info",
     });
