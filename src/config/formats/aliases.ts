@@ -107,7 +107,7 @@ export const ALIASES: Record<string, Alias[]> = {
   redisPort: [sockudo("DATABASE_REDIS_PORT"), soketi("SOKETI_DB_REDIS_PORT")],
   redisDb: [sockudo("DATABASE_REDIS_DB"), soketi("SOKETI_DB_REDIS_DB")],
   appManagerCacheEnabled: [soketi("SOKETI_APP_MANAGER_CACHE_ENABLED")],
-  appCacheTtlSeconds: [sockudo("CACHE_TTL_SECONDS"), soketi("SOKETI_APP_MANAGER_CACHE_TTL")],
+  appCacheTtlSeconds: [soketi("SOKETI_APP_MANAGER_CACHE_TTL")],
   appManagerTable: [sockudo("DATABASE_MYSQL_TABLE_NAME"), soketi("SOKETI_APP_MANAGER_MYSQL_TABLE"), soketi("SOKETI_APP_MANAGER_POSTGRES_TABLE")],
   databasePoolSize: [sockudo("DATABASE_CONNECTION_POOL_SIZE"), soketi("SOKETI_DB_POOLING_MAX")],
   databaseMysqlHost: [soketi("SOKETI_DB_MYSQL_HOST")],
