@@ -165,7 +165,7 @@ export const ALIASES: Record<string, Alias[]> = {
 /** Foreign names with no counterpart here: read, then named in a warning. */
 export const NOT_ACTED_ON: Alias[] = [
   rush("appEnv"),
-  sockudo("ENVIRONMENT"), sockudo("INSTANCE_PROCESS_ID"), sockudo("UNIX_SOCKET_ENABLED"), sockudo("SSL_REDIRECT_HTTP"),
+  sockudo("INSTANCE_PROCESS_ID"), sockudo("UNIX_SOCKET_ENABLED"), sockudo("SSL_REDIRECT_HTTP"),
   sockudo("METRICS_DRIVER"), sockudo("RATE_LIMITER_API_TRUST_HOPS"), sockudo("DATABASE_REDIS_KEY_PREFIX"),
   soketi("SOKETI_MODE"), soketi("SOKETI_METRICS_DRIVER"), soketi("SOKETI_DB_REDIS_KEY_PREFIX"), soketi("SOKETI_DB_POOLING_ENABLED"),
   soketi("SOKETI_DB_POOLING_MIN"), soketi("SOKETI_APP_MANAGER_MYSQL_VERSION"), soketi("SOKETI_APP_MANAGER_POSTGRES_VERSION"),
