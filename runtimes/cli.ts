@@ -1,5 +1,6 @@
 // What every entrypoint (node.ts, deno.ts, bun.ts) shares around its server: the command line
-// (flags, environment and config file; --help, --version), the exit codes, the graceful stop, one
+// (flags, environment, .env and config file; --help, --version; the apps, migrate and config
+// subcommands, src/commands/), the exit codes, the graceful stop, one
 // line instead of a stack trace when the port is taken, and the unref'd timers and memory figures
 // the platform hands the core. Each runtime supplies a Host: the few process APIs that differ.
 import type { Instance } from "../src/bootstrap.ts";
@@ -118,7 +119,7 @@ export function runMain(host: Host, start: (config: Config) => Promise<{ stop():
   );
 }
 
-/** `switchboard apps …` / `switchboard migrate`: runs the command instead of the server, then exits. */
+/** `switchboard apps …`, `migrate` or `config`: runs the command instead of the server, then exits. */
 export function runCommandAndExit(host: Pick<Host, "argv" | "env" | "readFileSync" | "exit">): Promise<void> {
   const io = { out: (text: string) => console.log(text), err: (text: string) => console.error(text) };
   const sources = { env: host.env, readFileSync: host.readFileSync, readTextFile: async (path: string) => host.readFileSync(path) };

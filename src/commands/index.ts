@@ -1,4 +1,4 @@
-// Subcommands on the server's own entry point (`switchboard apps …`, `switchboard migrate`), so
+// Subcommands on the server's own entry point (`switchboard apps …`, `migrate`, `config`), so
 // npm run apps, node dist/node.js apps and the binary all work on the store the server is
 // configured with: the same flags, environment and config file.
 import { APP_SETTING_KEYS } from "../core/app.ts";
@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from "../config/load.ts";
 import { isDatabaseDriver, openAppDatabase, storeChoice, type StoreContext } from "../app-stores/index.ts";
 import { messageOf } from "../app-stores/timeout.ts";
 import { APPS_USAGE, runApps, UsageError, type AppsArgs, type CommandOutput } from "./apps.ts";
+import { CONFIG_USAGE, printConfig } from "./config.ts";
 import type { Logger } from "../core/runtime.ts";
 
 export interface CommandSources {
@@ -14,7 +15,13 @@ export interface CommandSources {
   readTextFile(path: string): Promise<string>;
 }
 
-const COMMANDS = new Set(["apps", "migrate"]);
+const COMMANDS = new Set(["apps", "migrate", "config"]);
+
+const USAGE: Record<string, string> = {
+  apps: APPS_USAGE,
+  migrate: "Usage: switchboard migrate [--option value ...]\n  Creates the apps table (or DynamoDB table and index) when missing; never alters one.",
+  config: CONFIG_USAGE,
+};
 
 export function isCommand(argv: string[]): boolean {
   return argv[0] !== undefined && COMMANDS.has(argv[0]);
@@ -60,14 +67,19 @@ function stderrLogger(debug: boolean): Logger {
   return { debug: debug ? write("debug") : () => {}, info: write("info"), warn: write("warn"), error: write("error") };
 }
 
-/** Runs `apps …` or `migrate`; resolves with the exit code (64 usage, 78 configuration, 1 failure). */
+/** Runs `apps …`, `migrate` or `config`; resolves with the exit code (64 usage, 78 configuration, 1 failure). */
 export async function runCommand(argv: string[], sources: CommandSources, io: CommandOutput): Promise<number> {
   const [command, ...words] = argv;
   if (words.includes("--help") || (command === "apps" && words.length === 0)) {
-    io.out(command === "apps" ? APPS_USAGE : "Usage: switchboard migrate [--option value ...]\n  Creates the apps table (or DynamoDB table and index) when missing; never alters one.");
+    io.out(USAGE[command!] ?? "");
     return 0;
   }
   try {
+    if (command === "config") {
+      const json = words.includes("--json");
+      printConfig(loadConfig({ argv: words.filter((w) => w !== "--json"), env: sources.env, readFile: sources.readFileSync }), json, io);
+      return 0;
+    }
     const { args, rest } = command === "apps" ? parseAppsArgv(words) : { args: undefined, rest: words };
     const config = loadConfig({ argv: rest, env: sources.env, readFile: sources.readFileSync });
     const logger = stderrLogger(config.logLevel === "debug");

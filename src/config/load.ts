@@ -4,6 +4,13 @@ import { randomHex } from "../core/crypto.ts";
 import { driverKinds, driverNames, driverSettings, driversOf, findDriver, selectorKey, type DriverChoice, type DriverKind } from "../drivers/index.ts";
 import { SERVER_SETTING_KEYS, serverSettingsSchema, type ServerSettingKey, type ServerSettings } from "./schema.ts";
 import { VERSION } from "./version.ts";
+import { parseDotenv } from "./dotenv.ts";
+import { ALIASES, NOT_ACTED_ON, PSEUDO_KEYS, VALUE_ALIASES, isEnvOnly, type Alias } from "./formats/aliases.ts";
+import { deriveSettings } from "./formats/derive.ts";
+import { isSocketRushFile, translateSocketRush } from "./formats/socket-rush.ts";
+import { isSockudoFile, translateSockudo } from "./formats/sockudo.ts";
+import { soketiSslEnabled, unknownSoketiNames } from "./formats/soketi.ts";
+import { ignoredWarning, type Translation } from "./formats/translation.ts";
 
 export interface Config extends ServerSettings {
   /** The driver chosen for each backend kind, with its parsed options (src/drivers/). */
@@ -13,6 +20,8 @@ export interface Config extends ServerSettings {
   devApp: boolean;
   /** Settings that were given but have no effect, for the start-up log. */
   warnings: string[];
+  /** Where each given setting came from ("--port", "PORT", "port in config.json"), for `switchboard config`. */
+  origins: Record<string, string>;
 }
 
 export interface ConfigSources {
@@ -23,13 +32,14 @@ export interface ConfigSources {
 
 export class ConfigError extends Error {}
 
-type Layer = Map<string, { value: unknown; label: string }>;
+type Entry = { value: unknown; label: string };
+type Layer = Map<string, Entry>;
 
 const kebab = (camel: string) => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const upperSnake = (camel: string) => camel.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 const camelFromKebab = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
-const FLAG_ONLY = new Set(["configFile", "preferConfigFile"]);
+const FLAG_ONLY = new Set(["configFile", "preferConfigFile", "envFile"]);
 const BOOLEAN_FLAGS = new Set(["preferConfigFile", "requireProtocolParam"]);
 
 /** Settings that are neither server nor app settings: the driver selectors and the drivers' own. */
@@ -43,19 +53,8 @@ function knownKeys(): string[] {
   return [...SERVER_SETTING_KEYS, ...backendKeys(), ...FLAG_ONLY, ...app];
 }
 
-/**
- * Other servers' names for our settings (flag, environment variable and file key alike): Soketi's
- * and Sockudo's APP_MANAGER_DRIVER, Socket Rush's APP_MANAGER. Our own
- * name wins when both are given.
- */
-const SETTING_ALIASES: Record<string, string> = {
-  appManagerDriver: "appStoreDriver",
-  appManager: "appStoreDriver",
-};
-
-/** Maps a camelCase setting name to its flat key ("port", "app.enableClientMessages") or undefined. */
-function flatKey(camel: string): string | undefined {
-  if (camel in SETTING_ALIASES) return SETTING_ALIASES[camel];
+/** Maps one of our camelCase setting names to its flat key ("port", "app.enableClientMessages") or undefined. */
+function ownKey(camel: string): string | undefined {
   if ((SERVER_SETTING_KEYS as string[]).includes(camel) || backendKeys().has(camel) || FLAG_ONLY.has(camel) || camel === "apps") return camel;
   if (camel.startsWith("app") && camel.length > 3) {
     const setting = camel[3]!.toLowerCase() + camel.slice(4);
@@ -64,40 +63,151 @@ function flatKey(camel: string): string | undefined {
   return undefined;
 }
 
-function parseArgv(argv: string[]): Layer {
-  const layer: Layer = new Map();
+/** A flat key this version acts on (a foreign name may point at a setting that does not exist yet). */
+function isKnownKey(key: string): boolean {
+  if (PSEUDO_KEYS.has(key)) return true;
+  if (key.startsWith("app.")) return (APP_SETTING_KEYS as string[]).includes(key.slice(4));
+  return ownKey(key) === key;
+}
+
+/** The schema a flat key is validated with, if any. */
+function schemaOf(key: string): z.ZodType | undefined {
+  if (key.startsWith("app.")) return appSchema.shape[key.slice(4) as keyof App];
+  return serverSettingsSchema[key as ServerSettingKey] ?? driverSettings().get(key)?.schema;
+}
+
+/** A flag given alone means true for a boolean setting, and for a foreign switch we only note. */
+function flagAloneIsTrue(key: string): boolean {
+  if (BOOLEAN_FLAGS.has(key) || PSEUDO_KEYS.has(key) || !isKnownKey(key)) return true;
+  const schema = schemaOf(key);
+  return schema?.safeParse("true").data === true && schema.safeParse("false").data === false;
+}
+
+/** Other servers' flag and file names (camelCase), and their environment names. */
+const EVERYWHERE = new Map<string, { key: string; alias: Alias }>();
+const ENV_ALIASES: { env: string; key: string; alias: Alias }[] = [];
+for (const [key, aliases] of [...Object.entries(ALIASES), ["", NOT_ACTED_ON] as const]) {
+  for (const alias of aliases) {
+    if (!isEnvOnly(alias)) EVERYWHERE.set(alias.name, { key, alias });
+    ENV_ALIASES.push({ env: isEnvOnly(alias) ? alias.name : upperSnake(alias.name), key, alias });
+  }
+}
+
+/**
+ * One layer (flags, environment or a file) being built: our own names first, then other servers'
+ * names for what is still unset (our name wins when both are given). A foreign name whose setting
+ * does not exist here is a warning, never an error: those files carry many options.
+ */
+class LayerBuilder {
+  readonly layer: Layer = new Map();
+  private readonly foreign: { key: string; alias?: Alias; entry: Entry }[] = [];
+  constructor(private readonly warnings: string[]) {}
+
+  own(key: string, value: unknown, label: string): void {
+    this.layer.set(key, { value, label });
+  }
+
+  /** A foreign name; `alias` undefined when a translated file already used our key. */
+  other(key: string, alias: Alias | undefined, value: unknown, label: string): void {
+    this.foreign.push({ key, alias, entry: { value, label: alias ? `${label} (${alias.from})` : label } });
+  }
+
+  build(): Layer {
+    const taken = new Map<string, Entry>();
+    for (const { key, alias, entry } of this.foreign) {
+      if (!key || !isKnownKey(key)) {
+        this.warnings.push(`${entry.label} accepted but not acted on: no such setting in this version`);
+        continue;
+      }
+      const value = alias?.map ? alias.map(entry.value) : entry.value;
+      if (value === undefined) continue;
+      const earlier = taken.get(key);
+      if (earlier && JSON.stringify(earlier.value) !== JSON.stringify(value)) {
+        this.warnings.push(`${entry.label} (${JSON.stringify(value)}) not acted on: ${upperSnake(key)} is one setting here, taken from ${earlier.label}`);
+      }
+      if (this.layer.has(key)) continue;
+      const own = { value, label: entry.label };
+      this.layer.set(key, own);
+      taken.set(key, own);
+    }
+    return this.layer;
+  }
+}
+
+function parseArgv(argv: string[], warnings: string[]): Layer {
+  const builder = new LayerBuilder(warnings);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith("--")) throw new ConfigError(`unexpected argument "${arg}" (options look like --port 6001)`);
     const eq = arg.indexOf("=");
     const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    const key = flatKey(camelFromKebab(name));
-    if (!key || key === "apps") throw new ConfigError(`unknown option --${name}${suggestion(`--${name}`, knownKeys().map((k) => `--${kebab(k)}`))}`);
+    const camel = camelFromKebab(name);
+    const own = ownKey(camel);
+    const foreign = own ? undefined : EVERYWHERE.get(camel);
+    const key = own ?? foreign?.key;
+    if (key === undefined || key === "apps") throw new ConfigError(`unknown option --${name}${suggestion(`--${name}`, knownKeys().map((k) => `--${kebab(k)}`))}`);
     let value: unknown;
     if (eq >= 0) value = arg.slice(eq + 1);
     else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("--")) value = argv[++i];
-    else if (BOOLEAN_FLAGS.has(key) || /^app\.(enable|has[A-Z]|webhooks?Enabled$)/.test(key)) value = "true";
+    else if (flagAloneIsTrue(key) || /^app\.(enable|has[A-Z]|webhooks?Enabled$)/.test(key)) value = "true";
     else throw new ConfigError(`option --${name} needs a value`);
-    layer.set(key, { value, label: `--${name}` });
+    if (own) builder.own(own, value, `--${name}`);
+    else builder.other(key, foreign!.alias, value, `--${name}`);
   }
-  return layer;
+  return builder.build();
 }
 
-function parseEnv(env: Record<string, string | undefined>): Layer {
-  const layer: Layer = new Map();
+/** `dotenv` names the .env file each variable came from when the real environment lacks it. */
+function parseEnv(env: Record<string, string | undefined>, fromFile: Record<string, string>, warnings: string[]): Layer {
+  const builder = new LayerBuilder(warnings);
+  const labelOf = (name: string) => (name in fromFile ? `${name} in ${fromFile[name]}` : name);
+  const ownNames = new Set<string>();
   const take = (name: string, key: string) => {
+    ownNames.add(name);
     const value = env[name];
-    if (value !== undefined) layer.set(key, { value, label: name });
+    if (value !== undefined) builder.own(key, value, labelOf(name));
   };
-  for (const [alias, key] of Object.entries(SETTING_ALIASES)) take(upperSnake(alias), key);
   for (const key of [...SERVER_SETTING_KEYS, ...backendKeys()]) take(upperSnake(key), key);
   for (const setting of APP_SETTING_KEYS) take(`APP_${upperSnake(setting)}`, `app.${setting}`);
   take("APPS", "apps");
   take("CONFIG_FILE", "configFile");
-  return layer;
+  for (const { env: name, key, alias } of ENV_ALIASES) {
+    if (env[name] !== undefined && !ownNames.has(name)) builder.other(key, alias, env[name], labelOf(name));
+  }
+  for (const name of unknownSoketiNames(env)) warnings.push(`${labelOf(name)} accepted but not acted on: not a Soketi option Switchboard knows`);
+  return builder.build();
 }
 
-function parseFile(path: string, read: (path: string) => string): Layer {
+/**
+ * The .env file: --env-file or ENV_FILE names one (missing: an error; "" reads none), else ./.env
+ * when it exists, as Socket Rush, Sockudo and Soketi do. Its variables fill what the real
+ * environment leaves unset.
+ */
+function readDotenv(flags: Layer, env: Record<string, string | undefined>, read: (path: string) => string): { vars: Record<string, string>; file?: string } {
+  const named = flags.get("envFile") ?? (env.ENV_FILE !== undefined ? { value: env.ENV_FILE, label: "ENV_FILE" } : undefined);
+  const path = named ? String(named.value) : "./.env";
+  if (path === "") return { vars: {} };
+  let text: string;
+  try {
+    text = read(path);
+  } catch (error) {
+    const { code, name } = error as { code?: unknown; name?: unknown };
+    const missing = code === "ENOENT" || name === "NotFound" || /ENOENT|no such file/i.test((error as Error).message);
+    if (!named && missing) return { vars: {} };
+    throw new ConfigError(`cannot read ${named ? `${named.label} ` : ""}${path}: ${(error as Error).message}`);
+  }
+  if (typeof text !== "string") {
+    if (!named) return { vars: {} };
+    throw new ConfigError(`cannot read ${named.label} ${path}`);
+  }
+  try {
+    return { vars: parseDotenv(text, path), file: path };
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
+function parseFile(path: string, read: (path: string) => string, warnings: string[]): Layer {
   let text: string;
   try {
     text = read(path);
@@ -111,31 +221,74 @@ function parseFile(path: string, read: (path: string) => string): Layer {
     throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ConfigError(`config file ${path} must hold a JSON object`);
-  const layer: Layer = new Map();
-  for (const [name, value] of Object.entries(json)) {
+  const record = json as Record<string, unknown>;
+  if (isSocketRushFile(record)) return foreignFile(translateOrThrow(() => translateSocketRush(record, path)), path, warnings);
+  if (isSockudoFile(record)) return foreignFile(translateOrThrow(() => translateSockudo(record, path)), path, warnings);
+  const builder = new LayerBuilder(warnings);
+  for (const [name, value] of Object.entries(record)) {
     if (name.startsWith("$") || name === "comment") continue; // "$schema", notes
     if (name === "app") {
       if (typeof value !== "object" || value === null) throw new ConfigError(`config file key "app" must be an object`);
-      for (const [setting, v] of Object.entries(value)) layer.set(`app.${setting}`, { value: v, label: `app.${setting} in ${path}` });
+      for (const [setting, v] of Object.entries(value)) builder.own(`app.${setting}`, v, `app.${setting} in ${path}`);
       continue;
     }
-    const key = flatKey(name);
-    if (!key || FLAG_ONLY.has(key)) throw new ConfigError(`unknown key "${name}" in config file ${path}${suggestion(name, [...knownKeys(), "app", "apps"])}`);
-    layer.set(key, { value, label: `${name} in ${path}` });
+    const key = ownKey(name);
+    const foreign = key ? undefined : EVERYWHERE.get(name);
+    if ((!key && !foreign) || FLAG_ONLY.has(key ?? foreign!.key)) {
+      throw new ConfigError(`unknown key "${name}" in config file ${path}${suggestion(name, [...knownKeys(), "app", "apps"])}`);
+    }
+    if (key) builder.own(key, value, `${name} in ${path}`);
+    else builder.other(foreign!.key, foreign!.alias, value, `${name} in ${path}`);
   }
+  return builder.build();
+}
+
+function translateOrThrow(translate: () => Translation): Translation {
+  try {
+    return translate();
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
+/** A translated Socket Rush or Sockudo file as a layer; its keys with no counterpart become one warning. */
+function foreignFile(t: Translation, path: string, warnings: string[]): Layer {
+  const builder = new LayerBuilder(warnings);
+  for (const { name, value, label } of t.entries) {
+    const own = name.includes(".") || name === "apps" || PSEUDO_KEYS.has(name) ? name : ownKey(name);
+    const foreign = own ? undefined : EVERYWHERE.get(name);
+    if (own && !FLAG_ONLY.has(own)) builder.other(own, undefined, value, label);
+    else if (foreign) builder.other(foreign.key, foreign.alias, value, label.replace(/ in .*$/, ` in ${path}`));
+    else t.ignored.push(label.replace(/ in .*$/, ""));
+  }
+  const layer = builder.build();
+  warnings.push(...t.warnings, ...ignoredWarning(t, path));
   return layer;
 }
 
-/** Flags > environment > config file; --prefer-config-file puts the file above the environment. */
+/** Flags > environment (and .env) > config file; --prefer-config-file puts the file above the environment. */
 export function loadConfig(sources: ConfigSources): Config {
-  const flags = parseArgv(sources.argv);
-  const env = parseEnv(sources.env);
+  const warnings: string[] = [];
+  const flags = parseArgv(sources.argv, warnings);
+  const dotenv = readDotenv(flags, sources.env, sources.readFile);
+  const fromFile = Object.fromEntries(Object.keys(dotenv.vars).filter((n) => sources.env[n] === undefined).map((n) => [n, dotenv.file!]));
+  const envVars = { ...dotenv.vars, ...sources.env };
+  const env = parseEnv(envVars, fromFile, warnings);
   const fileName = (flags.get("configFile") ?? env.get("configFile"))?.value as string | undefined;
-  const file: Layer = fileName ? parseFile(fileName, sources.readFile) : new Map();
+  const file: Layer = fileName ? parseFile(fileName, sources.readFile, warnings) : new Map();
   const preferFile = flags.has("preferConfigFile") && flags.get("preferConfigFile")!.value !== "false";
   const layers = preferFile ? [env, file, flags] : [file, env, flags];
   const merged: Layer = new Map();
   for (const layer of layers) for (const [key, entry] of layer) merged.set(key, entry);
+  for (const [key, values] of Object.entries(VALUE_ALIASES)) {
+    const entry = merged.get(key);
+    if (typeof entry?.value === "string" && entry.value.trim().toLowerCase() in values) merged.set(key, { ...entry, value: values[entry.value.trim().toLowerCase()] });
+  }
+  deriveSettings(merged, warnings);
+  if (soketiSslEnabled(envVars) && !merged.has("sslEnabled") && isKnownKey("sslEnabled")) {
+    merged.set("sslEnabled", { value: true, label: "SOKETI_SSL_CERT + SOKETI_SSL_KEY" });
+  }
+  for (const key of [...PSEUDO_KEYS, "envFile"]) merged.delete(key);
 
   const settings: Record<string, unknown> = {};
   for (const key of SERVER_SETTING_KEYS) {
@@ -162,8 +315,9 @@ export function loadConfig(sources: ConfigSources): Config {
       }
     }
     if (!Array.isArray(list)) throw new ConfigError(`${appsEntry.label} must be an array of apps`);
-    const source = appsEntry.label.replace(/^apps in /, "");
-    list.forEach((raw, i) => apps.push(parseAppOrThrow(raw, `apps[${i}]`, source)));
+    const source = appsEntry.label.replace(/^[\w.]+ in /, "");
+    const where = appsEntry.label.replace(/ in .*$/, "");
+    list.forEach((raw, i) => apps.push(parseAppOrThrow(raw, `${where === "APPS" ? "apps" : where}[${i}]`, source)));
   }
 
   // Default-app settings keyed by their camelCase name, remembering where each came from so an
@@ -178,10 +332,12 @@ export function loadConfig(sources: ConfigSources): Config {
     labels.set(setting, entry.label);
   }
   let devApp = false;
-  const warnings: string[] = [];
   if ("id" in defaults || "key" in defaults || "secret" in defaults) {
     for (const part of ["id", "key", "secret"]) {
-      if (!(part in defaults)) throw new ConfigError(`APP_${part.toUpperCase()} (--app-${part}) is missing: the default app needs an id, a key and a secret`);
+      if (!(part in defaults)) {
+        const given = ["id", "key", "secret"].filter((p) => p in defaults).map((p) => labels.get(p)).join(" and ");
+        throw new ConfigError(`APP_${part.toUpperCase()} (--app-${part}) is missing: ${given} start a default app, which needs an id, a key and a secret`);
+      }
     }
     apps.unshift(parseDefaultApp(defaults, labels));
   } else if (apps.length === 0 && drivers["app-store"].name === "memory") {
@@ -198,10 +354,10 @@ export function loadConfig(sources: ConfigSources): Config {
       seen.set(ident, app.id);
     }
   }
-  return { ...(settings as ServerSettings), drivers, apps, devApp, warnings };
+  const origins = Object.fromEntries([...merged].map(([key, entry]) => [key, entry.label]));
+  return { ...(settings as ServerSettings), drivers, apps, devApp, warnings, origins };
 }
 
-/** The queue drivers' required settings, named as a user sets them. */
 /** Settings of different parts that must agree. */
 function checkAcrossDrivers(settings: ServerSettings, drivers: Config["drivers"]): void {
   // A job still being sent must not be taken by a second node: the lease outlives one attempt.
@@ -320,8 +476,12 @@ export function helpText(): string {
     "",
     option("-h, --help", undefined, undefined, "print this help and exit"),
     option("--version", undefined, undefined, "print the version and exit"),
-    option("--config-file", "CONFIG_FILE", undefined, "JSON config file (see config/switchboard.example.json)"),
+    option("--config-file, --config", "CONFIG_FILE", undefined, "JSON config file (see config/switchboard.example.json); Socket Rush's and Sockudo's files are read too"),
     option("--prefer-config-file", undefined, undefined, "let the config file override the environment"),
+    option("--env-file", "ENV_FILE", "./.env if it exists", "NAME=value file filling what the environment leaves unset (\"\": none)"),
+    "",
+    "Soketi's SOKETI_*, Sockudo's and Socket Rush's names work too (README \"Coming from Soketi, Sockudo or",
+    "Socket Rush\"); `switchboard config` shows the effective value of every setting and where it came from.",
     "",
     "Server:",
   ];

@@ -9,7 +9,9 @@ defineKind({ kind: "adapter", default: "local", help: "cluster state and message
 /** Redis settings other kinds' drivers (the app cache) share: one schema object per key. */
 export const REDIS = {
   redisUrl: z.string().min(1).default("redis://127.0.0.1:6379").describe("redis:// or rediss:// URL"),
-  redisClusterNodes: z.string().regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, "must be host:port[,host:port...]")
+  // Sockudo writes the nodes as redis://host:port; the scheme adds nothing here.
+  redisClusterNodes: z.preprocess((v) => (typeof v === "string" ? v.replace(/rediss?:\/\//g, "") : v),
+    z.string().regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, "must be host:port[,host:port...]"))
     .describe("startup nodes host:port[,host:port...]; any reachable one discovers the rest"),
   redisPrefix: z.string().regex(/^[^{}]*$/, "must not contain { or } (keys use hash tags)").default("switchboard:")
     .describe("key (or subject) prefix: nodes sharing it form one cluster"),

@@ -18,6 +18,8 @@ export const CACHE_TTL = {
 registerDriver({
   kind: "cache",
   name: "memory",
+  // Socket Rush's name for its in-memory cache.
+  aliases: ["local"],
   help: "per node, in memory",
   options: z.object({ ...CACHE_TTL }),
   load: async () => {

@@ -2,7 +2,12 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config/load.ts";
 
-const load = (env: Record<string, string>, argv: string[] = []) => loadConfig({ argv, env, readFile: () => "{}" });
+// No ./.env in these tests: only the config file exists.
+const noDotenv = (path: string) => {
+  if (path.endsWith(".env")) throw Object.assign(new Error(`ENOENT: ${path}`), { code: "ENOENT" });
+  return "{}";
+};
+const load = (env: Record<string, string>, argv: string[] = []) => loadConfig({ argv, env, readFile: noDotenv });
 
 describe("app store settings", () => {
   it("accepts APP_MANAGER_DRIVER, APP_MANAGER and APP_STORE_DRIVER, with the array and pgsql aliases", () => {

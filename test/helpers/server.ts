@@ -146,6 +146,8 @@ async function startProcess(options: StartOptions = {}): Promise<TestServer> {
     // The drain wait after SIGTERM (default 3000 ms): long enough for the 4200 close frames to
     // reach the clients, short enough that stopping a server does not dominate a test file.
     SHUTDOWN_GRACE_PERIOD_MS: "500",
+    // A developer's ./.env in the checkout must not configure the servers under test.
+    ENV_FILE: "",
     ...app,
     ...options.env,
   };
