@@ -18,7 +18,7 @@ export async function prepareStore(store: string, appEnv: Record<string, string>
   if (!url) throw new Error(`--store must be one of ${STORES.join(", ")}`);
   const env = { APP_MANAGER_DRIVER: store, DATABASE_URL: url, APP_MANAGER_TABLE: `bench_apps_${Date.now().toString(36)}` };
   const quiet = { debug() {}, info() {}, warn: console.warn, error: console.error };
-  const config = loadConfig({ argv: [], env, readFile: () => "{}" });
+  const config = loadConfig({ argv: [], env: { ENV_FILE: "", ...env }, readFile: () => "{}" });
   const db = await openAppDatabase({ config, logger: quiet, readTextFile: async () => "", now: Date.now });
   const settings = Object.fromEntries(Object.entries(appEnv).map(([k, v]) => [k.replace(/^APP_/, "").toLowerCase(), v]));
   await db.migrate();

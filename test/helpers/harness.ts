@@ -166,8 +166,8 @@ export class Harness {
     this.config = loadConfig({
       argv: [],
       env: { APP_ID: "app-id", APP_KEY: "app-key", APP_SECRET: "app-secret", APP_ENABLE_CLIENT_MESSAGES: "true", ...options.env },
-      readFile: () => {
-        throw new Error("no files in the harness");
+      readFile: (path) => {
+        throw Object.assign(new Error(`no such file in the harness: ${path}`), { code: "ENOENT" });
       },
     });
     this.app = this.config.apps[0]!;

@@ -21,7 +21,7 @@ function fakeHost(argv: string[] = [], { throwOnExit = true } = {}) {
   const exits: number[] = [];
   const host: Host = {
     argv,
-    env: {},
+    env: { ENV_FILE: "" },
     readFileSync: () => "{}",
     exit: (code) => {
       exits.push(code);
