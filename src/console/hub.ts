@@ -61,6 +61,8 @@ export class ConsoleHub {
   private readonly counts = new Map<string, Map<string, { connections: number; at: number }>>();
   private readonly outbox = new Map<string, Outbox>();
   private readonly refreshing = new Set<string>();
+  /** The last state sent per app (as JSON): an unchanged state is not sent again. */
+  private readonly lastState = new Map<string, { json: string; state: ConsoleState }>();
   private unsubscribe: (() => void) | undefined;
   private ticker: unknown;
   private flushTimer: unknown;
@@ -77,6 +79,8 @@ export class ConsoleHub {
     if (!set) this.viewers.set(appId, (set = new Set()));
     set.add(viewer);
     this.stats.viewers++;
+    const last = this.lastState.get(appId);
+    if (last) viewer.setState(last.state);
     this.activate();
     // At once rather than at the next heartbeat: other nodes' counts and events start flowing now.
     this.sendWatch(appId);
@@ -93,6 +97,7 @@ export class ConsoleHub {
     if (set.size === 0) {
       this.viewers.delete(viewer.appId);
       this.counts.delete(viewer.appId);
+      this.lastState.delete(viewer.appId);
     }
     this.server.logger.debug(`console: a browser stopped watching app ${viewer.appId} (${set.size} left here)`);
   }
@@ -211,6 +216,9 @@ export class ConsoleHub {
     this.refreshing.add(appId);
     try {
       const state = await this.state(appId);
+      const json = JSON.stringify(state);
+      if (this.lastState.get(appId)?.json === json || !this.viewers.has(appId)) return;
+      this.lastState.set(appId, { json, state });
       for (const v of this.viewers.get(appId) ?? []) v.setState(state);
     } catch (error) {
       this.server.logger.warn(`console: reading the channels of app ${appId} failed`, error);

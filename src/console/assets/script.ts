@@ -106,7 +106,7 @@ export const CONSOLE_JS = String.raw`"use strict";
   function addRow(e) {
     var li = document.createElement("li");
     li.className = BAD[e.kind] || (e.kind === "webhook_delivery" && e.details.indexOf("sent") !== 0) ? "bad" : GOOD[e.kind] ? "good" : "";
-    li.dataset.kind = e.kind; li.dataset.channel = e.channel || ""; li.dataset.event = e.event || "";
+    li.dataset.kind = e.kind; li.dataset.channel = e.channel || ""; li.dataset.event = e.event || ""; li.dataset.node = e.node;
     var time = document.createElement("time"); time.dateTime = new Date(e.time).toISOString(); time.textContent = clock(e.time);
     var where = [e.channel, e.event, e.userId ? "user " + e.userId : "", e.socketId ? "socket " + e.socketId : ""].filter(Boolean).join(" · ");
     li.appendChild(time); li.appendChild(span("kind", e.kind.replace(/_/g, " "))); li.appendChild(span("where", where));
