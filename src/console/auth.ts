@@ -85,7 +85,9 @@ export async function signIn(d: AuthDeps, c: Context): Promise<Response> {
     d.server.logger.warn(`console: sign-in as ${who} refused (wrong ${operator ? "token" : "id or secret"}) from ${address ?? "an unknown address"}${lock ? `; locked for ${Math.ceil(lock / 1000)} s` : ""}`);
     throw new HttpError(401, operator && d.token === undefined ? "Operator sign-in is off (CONSOLE_TOKEN is not set)" : operator ? "Wrong token" : REFUSED);
   }
-  d.guard.succeeded(keys);
+  // The account's failures only: signing in to one's own app must not wipe the address's count
+  // of guesses at another.
+  d.guard.succeeded([account]);
   d.stats.signIns++;
   d.server.logger.info(`console: signed in as ${who} from ${address ?? "an unknown address"}`);
   const cookie = sessionCookie(await signSession(d.server.crypto, key, session), d.cookiePath, Math.floor(d.sessionMs / 1000), isSecure(c));

@@ -41,7 +41,7 @@ export function summarize(e: ServerEvent, node: string): ConsoleEvent | undefine
   const row = (fields: Omit<ConsoleEvent, "time" | "kind" | "node">): ConsoleEvent => ({ time: e.time, kind: e.kind, node, ...fields });
   switch (e.kind) {
     case "connection_opened":
-      return row({ socketId: e.socketId, details: "connected" });
+      return row({ socketId: e.socketId, details: "" });
     case "connection_closed":
       return row({
         socketId: e.socketId, userId: e.userId,
@@ -51,7 +51,7 @@ export function summarize(e: ServerEvent, node: string): ConsoleEvent | undefine
       return row({ details: `refused with ${e.code}: ${e.reason}` });
     case "subscribed":
     case "unsubscribed":
-      return row({ channel: e.channel, socketId: e.socketId, userId: e.userId, details: e.userId ? `user ${e.userId}` : "" });
+      return row({ channel: e.channel, socketId: e.socketId, userId: e.userId, details: "" });
     case "subscription_refused":
       return row({ channel: e.channel, socketId: e.socketId, details: `${e.type} (${e.status}): ${e.reason}` });
     case "signin_refused":
@@ -62,7 +62,7 @@ export function summarize(e: ServerEvent, node: string): ConsoleEvent | undefine
       return row({ channel: e.channel, details: "" });
     case "member_added":
     case "member_removed":
-      return row({ channel: e.channel, userId: e.userId, details: `user ${e.userId}` });
+      return row({ channel: e.channel, userId: e.userId, details: "" });
     case "client_event":
       return row({ channel: e.channel, event: e.event, socketId: e.socketId, userId: e.userId, details: cut(e.data) });
     case "api_publish":

@@ -9,6 +9,7 @@ export const CONSOLE_CSS = `
     --bad: #ff7b72; --good: #56d364; --warn: #e3b341; }
 }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; background: var(--bg); color: var(--fg); font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; }
 .top { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; padding: .6rem 1rem; border-bottom: 1px solid var(--line); background: var(--panel); }
 .top h1 { font-size: 1.1rem; margin: 0 auto 0 0; }
