@@ -6,7 +6,7 @@ import { createAppStore } from "./app-stores/index.ts";
 import { createDriver, type DriverContext } from "./drivers/index.ts";
 import { createRouter, type SocketBinding } from "./http/router.ts";
 import { startWebhooks, type Webhooks } from "./webhooks/index.ts";
-import { createConsole, type Console } from "./console/routes.ts";
+import { consoleEnabled, createConsole, type Console } from "./console/routes.ts";
 import { consoleLogger } from "./logger.ts";
 import type { RateLimiter } from "./core/rate-limiter.ts";
 import { ClusterRateLimiter } from "./rate-limiters/cluster.ts";
@@ -89,12 +89,12 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
 
 /** The debug console, on by default only for the development app (README "Debug console"). */
 function consoleFor(config: Config, server: Switchboard, rateLimiter: RateLimiter, logger: Logger): Console | undefined {
-  if (!(config.consoleEnabled ?? config.devApp)) return undefined;
+  if (!consoleEnabled(config)) return undefined;
   logger.debug(`console: on at ${config.pathPrefix}/console (operator token ${config.consoleToken ? "set" : "not set"})`);
   return createConsole({
     server,
     rateLimiter,
-    token: config.consoleToken,
+    token: config.consoleToken || undefined,
     sessionHours: config.consoleSessionHours,
     bufferEvents: config.consoleBufferEvents,
     clusterEventsPerSecond: config.consoleClusterEventsPerSecond,
@@ -115,7 +115,7 @@ export function startupLines(config: Config, runtime: string, port: number): str
   } else {
     lines.push(`Apps: ${config.apps.map((a) => a.id).join(", ") || `(from the ${config.drivers["app-store"].name} app store)`}`);
   }
-  if (config.consoleEnabled ?? config.devApp) lines.push(`  debug console: http://${host}:${port}${config.pathPrefix}/console`);
+  if (consoleEnabled(config)) lines.push(`  debug console: http://${host}:${port}${config.pathPrefix}/console`);
   for (const warning of config.warnings) lines.push(`warning: ${warning}`);
   return lines;
 }

@@ -50,6 +50,11 @@ const PAGE_HEADERS = {
   "cache-control": "no-cache",
 };
 
+/** CONSOLE_ENABLED=auto (the default) turns the console on for the development app only. */
+export function consoleEnabled(config: { consoleEnabled: "auto" | boolean; devApp: boolean }): boolean {
+  return config.consoleEnabled === "auto" ? config.devApp : config.consoleEnabled;
+}
+
 export function createConsole(o: ConsoleOptions): Console {
   const { server } = o;
   const stats = new ConsoleStats();
