@@ -29,8 +29,11 @@ export interface Instance {
   router: Hono;
   logger: Logger;
   webhooks: Webhooks;
-  /** The debug console when it is on (CONSOLE_ENABLED): its counters are for the metrics exporter. */
-  console: Console | undefined;
+  /**
+   * The debug console: its pages only when CONSOLE_ENABLED, its cluster relay always (a node
+   * without the page still feeds consoles on other nodes). Its counters are for the metrics exporter.
+   */
+  console: Console;
   /** Graceful stop: 4200 to every socket, state cleaned up, backends closed. */
   stop(): Promise<void>;
 }
@@ -69,7 +72,9 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     sockets: platform.sockets,
     rateLimiter,
     memoryUsage: platform.memoryUsage,
-    extend: (app) => debugConsole?.mount(app),
+    extend: (app) => {
+      if (consoleEnabled(config)) debugConsole.mount(app);
+    },
   });
   return {
     server,
@@ -78,7 +83,7 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     webhooks,
     console: debugConsole,
     async stop() {
-      debugConsole?.stop();
+      debugConsole.stop();
       await server.shutdown();
       // After the sockets' cleanup, so their channel_vacated/member_removed are sent too.
       await webhooks.stop(platform.timers.now() + config.shutdownGracePeriodMs);
@@ -87,10 +92,9 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
   };
 }
 
-/** The debug console, on by default only for the development app (README "Debug console"). */
-function consoleFor(config: Config, server: Switchboard, rateLimiter: RateLimiter, logger: Logger): Console | undefined {
-  if (!consoleEnabled(config)) return undefined;
-  logger.debug(`console: on at ${config.pathPrefix}/console (operator token ${config.consoleToken ? "set" : "not set"})`);
+/** The debug console; its routes are mounted only when it is on (README "Debug console"). */
+function consoleFor(config: Config, server: Switchboard, rateLimiter: RateLimiter, logger: Logger): Console {
+  if (consoleEnabled(config)) logger.debug(`console: on at ${config.pathPrefix}/console (operator token ${config.consoleToken ? "set" : "not set"})`);
   return createConsole({
     server,
     rateLimiter,
