@@ -6,7 +6,9 @@ import { createAppStore } from "./app-stores/index.ts";
 import { createDriver, type DriverContext } from "./drivers/index.ts";
 import { createRouter, type SocketBinding } from "./http/router.ts";
 import { startWebhooks, type Webhooks } from "./webhooks/index.ts";
+import { consoleEnabled, createConsole, type Console } from "./console/routes.ts";
 import { consoleLogger } from "./logger.ts";
+import type { RateLimiter } from "./core/rate-limiter.ts";
 import { ClusterRateLimiter } from "./rate-limiters/cluster.ts";
 import { LocalRateLimiter } from "./rate-limiters/local.ts";
 
@@ -27,6 +29,11 @@ export interface Instance {
   router: Hono;
   logger: Logger;
   webhooks: Webhooks;
+  /**
+   * The debug console: its pages only when CONSOLE_ENABLED, its cluster relay always (a node
+   * without the page still feeds consoles on other nodes). Its counters are for the metrics exporter.
+   */
+  console: Console;
   /** Graceful stop: 4200 to every socket, state cleaned up, backends closed. */
   stop(): Promise<void>;
 }
@@ -58,24 +65,44 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
   // Before start(): the adapter may announce transitions (a dead node's sweep) as it starts.
   const webhooks = await startWebhooks(config, server, logger, context);
   await server.start();
+  const rateLimiter = adapter.consumeRate ? new ClusterRateLimiter(adapter, localLimiter) : localLimiter;
+  const debugConsole = consoleFor(config, server, rateLimiter, logger);
   const router = createRouter({
     server,
     sockets: platform.sockets,
-    rateLimiter: adapter.consumeRate ? new ClusterRateLimiter(adapter, localLimiter) : localLimiter,
+    rateLimiter,
     memoryUsage: platform.memoryUsage,
+    extend: (app) => {
+      if (consoleEnabled(config)) debugConsole.mount(app);
+    },
   });
   return {
     server,
     router,
     logger,
     webhooks,
+    console: debugConsole,
     async stop() {
+      debugConsole.stop();
       await server.shutdown();
       // After the sockets' cleanup, so their channel_vacated/member_removed are sent too.
       await webhooks.stop(platform.timers.now() + config.shutdownGracePeriodMs);
       await apps.close?.();
     },
   };
+}
+
+/** The debug console; its routes are mounted only when it is on (README "Debug console"). */
+function consoleFor(config: Config, server: Switchboard, rateLimiter: RateLimiter, logger: Logger): Console {
+  if (consoleEnabled(config)) logger.debug(`console: on at ${config.pathPrefix}/console (operator token ${config.consoleToken ? "set" : "not set"})`);
+  return createConsole({
+    server,
+    rateLimiter,
+    token: config.consoleToken || undefined,
+    sessionHours: config.consoleSessionHours,
+    bufferEvents: config.consoleBufferEvents,
+    clusterEventsPerSecond: config.consoleClusterEventsPerSecond,
+  });
 }
 
 /** The start-up banner; prints development credentials so a fresh `npm start` is usable. */
@@ -92,6 +119,7 @@ export function startupLines(config: Config, runtime: string, port: number): str
   } else {
     lines.push(`Apps: ${config.apps.map((a) => a.id).join(", ") || `(from the ${config.drivers["app-store"].name} app store)`}`);
   }
+  if (consoleEnabled(config)) lines.push(`  debug console: http://${host}:${port}${config.pathPrefix}/console`);
   for (const warning of config.warnings) lines.push(`warning: ${warning}`);
   return lines;
 }

@@ -39,6 +39,16 @@ export const serverSettingsSchema = {
   webhookMemoryQueueSize: num(z.number().int().min(1)).default(10_000)
     .describe("jobs waiting in memory at most (the memory queue, or while a queue backend is away); beyond it they are dead-lettered"),
   webhookDeadLetterLimit: num(z.number().int().min(0)).default(1000).describe("dead letters kept (memory ring, Redis list)"),
+  // --- Debug console (README "Debug console"; src/console/).
+  consoleEnabled: z.preprocess((v) => (typeof v === "string" && v.trim().toLowerCase() === "auto" ? "auto" : v), z.union([z.literal("auto"), bool]))
+    .default("auto").describe("serve the debug console at /console: true, false, or auto (on only for the development app made when no app is configured)"),
+  consoleToken: z.string().refine((s) => s === "" || s.length >= 16, "must be empty or at least 16 characters").default("")
+    .describe("operator token: signs in to the console for every app (empty: only app id + secret sign-ins)"),
+  consoleSessionHours: num(z.number().positive().max(24 * 30)).default(8).describe("hours a console sign-in lasts"),
+  consoleBufferEvents: num(z.number().int().min(10).max(100_000)).default(500)
+    .describe("events waiting for one slow console browser; beyond it they are dropped and counted"),
+  consoleClusterEventsPerSecond: num(z.number().int().min(1)).default(1000)
+    .describe("events per second and app one node forwards to consoles on other nodes; beyond it they are dropped and counted"),
   logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info").describe("debug, info, warn, error or silent"),
 } as const;
 

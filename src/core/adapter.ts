@@ -1,6 +1,7 @@
 // The cluster-shaped view of channel, presence and user state. The core asks the adapter for
 // every state transition and query, so a Redis or NATS adapter gives cluster-wide answers
 // without the core changing. All queries are async for that reason.
+import type { ServerEvent } from "./events.ts";
 import type { MemberChange, MemberSnapshot } from "./presence.ts";
 import type { RateLimitResult } from "./rate-limiter.ts";
 
@@ -50,7 +51,19 @@ export type ClusterMessage =
     member?: MemberChange;
   }
   | { type: "terminate"; appId: string; userId: string }
-  | { type: "watchlist"; appId: string; userId: string; online: boolean };
+  | { type: "watchlist"; appId: string; userId: string; online: boolean }
+  | ConsoleMessage;
+
+/**
+ * The debug console's cluster traffic (src/console/cluster.ts), sent only while a console watches
+ * `appId`: "watch" is the watching node's heartbeat, "count" each node's answer (its connections
+ * of the app), "events" a node's server events of the app, batched and bounded (`dropped`: how
+ * many did not fit). `node` tells a node its own messages apart (the local adapter echoes them).
+ */
+export type ConsoleMessage = {
+  type: "console"; appId: string; node: string; op: "watch" | "count" | "events";
+  connections?: number; events?: ServerEvent[]; dropped?: number;
+};
 
 /**
  * A state change an adapter made for sockets the core did not ask about: a dead node's state

@@ -37,6 +37,11 @@ export type ServerEvent = Base & (
   /** One broadcast delivered on this node: counted once, with its recipients, never per socket. */
   | { kind: "broadcast"; channel: string; bytes: number; sockets: number }
   | { kind: "message_received"; socketId: string; bytes: number }
+  /**
+   * One webhook attempt's outcome (src/webhooks/processor.ts), on the node whose worker sent it.
+   * `target` is the URL without its query (or lambda:name); `error` says why an attempt failed.
+   */
+  | { kind: "webhook_delivery"; target: string; outcome: "sent" | "retry" | "dead"; status?: number; error?: string; events: number; attempt: number; ms: number }
 );
 
 export type ServerEventKind = ServerEvent["kind"];

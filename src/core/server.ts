@@ -1,4 +1,4 @@
-import type { Adapter, ClusterMessage, ClusterNode, ClusterTransition } from "./adapter.ts";
+import type { Adapter, ClusterMessage, ClusterNode, ClusterTransition, ConsoleMessage } from "./adapter.ts";
 import type { App } from "./app.ts";
 import type { AppStore } from "./app-store.ts";
 import { randomSocketIdPart } from "./crypto.ts";
@@ -94,6 +94,8 @@ export class Switchboard implements ClusterNode {
   private sweeper?: unknown;
   private closing = false;
   private readonly pendingCleanups = new Set<Promise<void>>();
+  /** Where "console" cluster messages go (the debug console, src/console/); dropped without one. */
+  consoleListener: ((message: ConsoleMessage) => void) | undefined = undefined;
 
   constructor(deps: ServerDeps) {
     this.settings = deps.settings;
@@ -118,6 +120,13 @@ export class Switchboard implements ClusterNode {
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** This node's open connections of one app: O(connections), for the console's count every few seconds. */
+  appConnectionCount(appId: string): number {
+    let count = 0;
+    for (const conn of this.connections) if (conn.app?.id === appId) count++;
+    return count;
   }
 
   get isShuttingDown(): boolean {
@@ -238,6 +247,9 @@ export class Switchboard implements ClusterNode {
         break;
       case "watchlist":
         this.registry.deliverWatchlist(message.appId, message.userId, message.online);
+        break;
+      case "console":
+        this.consoleListener?.(message);
         break;
     }
   }

@@ -47,7 +47,7 @@ export async function startWebhooks(config: Config, server: Switchboard, logger:
   // api_publish only to learn that a cache channel got an event (ends cache_miss de-duplication).
   const unsubscribe = server.events.subscribe("webhooks", pipeline.consume, [...WEBHOOK_KINDS, "api_publish"]);
   queue.start(createProcessor({
-    apps: server.apps, timers, logger, stats, timeoutMs: config.webhookTimeoutMs, retryWindowMs: config.webhookRetryWindowMs,
+    apps: server.apps, timers, logger, stats, events: server.events, timeoutMs: config.webhookTimeoutMs, retryWindowMs: config.webhookRetryWindowMs,
   }));
   logger.debug(`webhooks: ${queueDriver} queue, batching ${config.webhookBatching ? `${config.webhookBatchingDurationMs} ms` : "off"}, vacancy delay ${config.webhookVacateDelayMs} ms, ${config.webhookConcurrency} workers`);
 

@@ -1,4 +1,5 @@
 import type { AppStore } from "../core/app-store.ts";
+import type { EventStream } from "../core/events.ts";
 import type { Logger, Timers } from "../core/runtime.ts";
 import { targetLabel, type WebhookJob } from "./job.ts";
 import type { Delivery, Outcome, Worker } from "./queues/queue.ts";
@@ -18,6 +19,8 @@ export interface ProcessorOptions {
   stats: WebhookStats;
   timeoutMs: number;
   retryWindowMs: number;
+  /** Where each attempt's outcome is told as a webhook_delivery server event (the debug console). */
+  events?: EventStream;
 }
 
 export function createProcessor(o: ProcessorOptions): Worker {
@@ -33,10 +36,15 @@ export function createProcessor(o: ProcessorOptions): Worker {
     }
     const ms = o.timers.now() - started;
     const where = `${targetLabel(job.target)} for app ${job.appId}`;
+    const tell = (outcome: "sent" | "retry" | "dead") => o.events?.emit({
+      kind: "webhook_delivery", appId: job.appId, target: targetLabel(job.target), outcome, status: result.status,
+      error: result.ok ? undefined : result.error, events: job.events, attempt: d.attempt, ms,
+    });
     if (result.ok) {
       o.stats.sent++;
       o.stats.eventsSent += job.events;
       o.logger.debug(`webhook sent to ${where}: ${result.status} in ${ms} ms (${job.events} events, attempt ${d.attempt}, job ${job.id})`);
+      tell("sent");
       return { kind: "done" };
     }
     o.stats.failures++;
@@ -45,10 +53,12 @@ export function createProcessor(o: ProcessorOptions): Worker {
       o.stats.deadLetters++;
       const reason = `${d.attempt} attempts failed over ${Math.round((o.timers.now() - first) / 1000)} s; last: ${result.error}`;
       o.logger.warn(`webhook dead-lettered: app ${job.appId}, target ${targetLabel(job.target)}, ${job.events} events (${reason}; job ${job.id})`);
+      tell("dead");
       return { kind: "dead", reason };
     }
     o.stats.retries++;
     o.logger.debug(`webhook to ${where} failed: ${result.error} in ${ms} ms (attempt ${d.attempt}, job ${job.id}); retrying in ${delay} ms`);
+    tell("retry");
     return { kind: "retry", delayMs: delay, firstAttemptAt: first };
   };
 }

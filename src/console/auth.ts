@@ -1,0 +1,138 @@
+import type { Context } from "hono";
+import type { App } from "../core/app.ts";
+import { timingSafeEqual } from "../core/crypto.ts";
+import type { Switchboard } from "../core/server.ts";
+import { readBody, parseJsonObject } from "../http/body.ts";
+import { HttpError } from "../http/errors.ts";
+import { findApp } from "../http/api.ts";
+import type { FailureGuard } from "./guard.ts";
+import { cookieValue, readSession, sessionCookie, signSession, verifySession, type Session } from "./session.ts";
+import type { ConsoleStats } from "./stats.ts";
+
+// Sign-in, sign-out and "which app may this request see". An app session sees its own app only;
+// an operator session (CONSOLE_TOKEN) names the app in ?app= on each request. Every answer is the
+// same for an unknown app id and a wrong secret, so the console does not reveal which ids exist.
+
+export interface AuthDeps {
+  server: Switchboard;
+  /** CONSOLE_TOKEN; undefined: operator sign-in is off. */
+  token: string | undefined;
+  sessionMs: number;
+  guard: FailureGuard;
+  stats: ConsoleStats;
+  /** The cookie's Path: the console's own URL prefix. */
+  cookiePath: string;
+}
+
+/** The header the page sends on every change: a cross-site form cannot set it (no CORS here). */
+export const CSRF_HEADER = "x-switchboard-console";
+const REFUSED = "Wrong app id or secret";
+const SIGN_IN_BODY_LIMIT = 4096;
+
+/**
+ * The client's address when the runtime exposes it (Node: the IncomingMessage; Bun: the server's
+ * requestIP; Deno: the handler info), read from Hono's env without importing any runtime. Not
+ * X-Forwarded-For: anyone can send it, and a lock per forged address would be no lock at all.
+ */
+export function clientAddress(c: Context): string | undefined {
+  const env = c.env as Record<string, any> | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? env?.requestIP?.(c.req.raw)?.address ?? env?.remoteAddr?.hostname ?? undefined;
+}
+
+/** Refuses a state change that did not come from the console page itself. */
+export function requirePageOrigin(c: Context): void {
+  if (c.req.header(CSRF_HEADER) !== "1") throw new HttpError(403, `Missing ${CSRF_HEADER} header: use the console page`);
+}
+
+const isSecure = (c: Context) => c.req.url.startsWith("https:") || c.req.header("x-forwarded-proto") === "https";
+
+/** POST /console/api/session {appId, secret} or {token}: sets the session cookie. */
+export async function signIn(d: AuthDeps, c: Context): Promise<Response> {
+  requirePageOrigin(c);
+  const body = parseJsonObject(await readBody(c.req.raw, SIGN_IN_BODY_LIMIT, d.server.logger));
+  const operator = typeof body.token === "string";
+  const appId = typeof body.appId === "string" ? body.appId.trim() : "";
+  if (!operator && (appId === "" || typeof body.secret !== "string")) throw new HttpError(400, "appId and secret (or token) are required");
+  const address = clientAddress(c);
+  const account = operator ? "operator" : `app:${appId}`;
+  const keys = address ? [account, `ip:${address}`] : [account];
+  const wait = d.guard.retryAfterMs(keys);
+  if (wait > 0) {
+    d.stats.signInsThrottled++;
+    throw new HttpError(429, `Too many failed sign-ins: try again in ${Math.ceil(wait / 1000)} s`, { "Retry-After": String(Math.ceil(wait / 1000)) });
+  }
+  const now = d.server.timers.now();
+  let session: Session | undefined;
+  let key = "";
+  if (operator) {
+    // Compared as HMACs so the comparison takes the same time whatever the lengths.
+    if (d.token !== undefined && await same(d, body.token as string, d.token)) {
+      session = { kind: "operator", expires: now + d.sessionMs };
+      key = d.token;
+    }
+  } else {
+    const app = await findApp(d.server, appId);
+    if (app && await same(d, body.secret as string, app.secret)) {
+      if (!app.enabled) throw new HttpError(403, "Application disabled");
+      session = { kind: "app", appId: app.id, expires: now + d.sessionMs };
+      key = app.secret;
+    }
+  }
+  const who = operator ? "operator" : `app ${appId}`;
+  if (!session) {
+    d.stats.signInFailures++;
+    const lock = d.guard.failed(keys);
+    d.server.logger.warn(`console: sign-in as ${who} refused (wrong ${operator ? "token" : "id or secret"}) from ${address ?? "an unknown address"}${lock ? `; locked for ${Math.ceil(lock / 1000)} s` : ""}`);
+    throw new HttpError(401, operator && d.token === undefined ? "Operator sign-in is off (CONSOLE_TOKEN is not set)" : operator ? "Wrong token" : REFUSED);
+  }
+  // The account's failures only: signing in to one's own app must not wipe the address's count
+  // of guesses at another.
+  d.guard.succeeded([account]);
+  d.stats.signIns++;
+  d.server.logger.info(`console: signed in as ${who} from ${address ?? "an unknown address"}`);
+  const cookie = sessionCookie(await signSession(d.server.crypto, key, session), d.cookiePath, Math.floor(d.sessionMs / 1000), isSecure(c));
+  return c.json(describe(session), 200, { "set-cookie": cookie });
+}
+
+export function signOut(d: AuthDeps, c: Context): Response {
+  requirePageOrigin(c);
+  return c.json({}, 200, { "set-cookie": sessionCookie("", d.cookiePath, 0, isSecure(c)) });
+}
+
+/** The request's verified session; 401 without one. */
+export async function session(d: AuthDeps, c: Context): Promise<Session> {
+  const value = cookieValue(c.req.header("cookie"));
+  const claimed = readSession(value, d.server.timers.now());
+  if (!value || !claimed) throw new HttpError(401, "Not signed in");
+  let key: string | undefined;
+  if (claimed.kind === "operator") key = d.token;
+  else {
+    const app = await findApp(d.server, claimed.appId);
+    key = app?.secret;
+  }
+  if (key === undefined || !(await verifySession(d.server.crypto, key, value))) throw new HttpError(401, "Not signed in");
+  return claimed;
+}
+
+/** The app this request may see: the session's own, or for an operator the one in ?app=. */
+export async function viewedApp(d: AuthDeps, c: Context): Promise<App> {
+  const s = await session(d, c);
+  const asked = c.req.query("app");
+  if (s.kind === "app" && asked !== undefined && asked !== s.appId) throw new HttpError(403, "This session is for another app");
+  const id = s.kind === "app" ? s.appId : asked;
+  if (!id) throw new HttpError(400, "app is required");
+  const app = await findApp(d.server, id);
+  if (!app) throw new HttpError(404, "Unknown app id");
+  return app;
+}
+
+/** What the page learns about its session: never a secret. */
+export function describe(s: Session): { kind: Session["kind"]; appId?: string; expires: number } {
+  return s.kind === "app" ? { kind: "app", appId: s.appId, expires: s.expires } : { kind: "operator", expires: s.expires };
+}
+
+async function same(d: AuthDeps, given: string, expected: string): Promise<boolean> {
+  const label = "switchboard-console-compare";
+  const [a, b] = await Promise.all([d.server.crypto.hmacSha256Hex(label, given), d.server.crypto.hmacSha256Hex(label, expected)]);
+  return timingSafeEqual(a, b);
+}

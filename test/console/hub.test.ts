@@ -1,0 +1,81 @@
+// The console's cluster relay in-process (harness: manual clock, local adapter with its broadcasts
+// recorded): silence on the bus while no one watches, count answers and bounded, batched event
+// forwarding while another node watches, and a local browser fed from other nodes' messages.
+import { beforeEach, describe, expect, it } from "vitest";
+import { LocalAdapter } from "../../src/adapters/local.ts";
+import type { BroadcastOptions, ClusterMessage, ConsoleMessage } from "../../src/core/adapter.ts";
+import { ConsoleHub } from "../../src/console/hub.ts";
+import { ConsoleStats } from "../../src/console/stats.ts";
+import { Harness } from "../helpers/harness.ts";
+
+class RecordingAdapter extends LocalAdapter {
+  readonly console: ConsoleMessage[] = [];
+  override broadcast(message: ClusterMessage, options?: BroadcastOptions): void {
+    if (message.type === "console") this.console.push(message);
+    super.broadcast(message);
+  }
+}
+
+let h: Harness;
+let adapter: RecordingAdapter;
+let hub: ConsoleHub;
+let stats: ConsoleStats;
+beforeEach(async () => {
+  adapter = new RecordingAdapter(() => h.timers.now());
+  h = new Harness({ adapter });
+  stats = new ConsoleStats();
+  hub = new ConsoleHub(h.server, { bufferEvents: 100, eventsPerSecond: 3 }, stats);
+  await h.start();
+});
+
+const watch = (appId = "app-id") => h.server.receive({ type: "console", appId, node: "other", op: "watch" });
+const sent = (op: ConsoleMessage["op"]) => adapter.console.filter((m) => m.node === hub.node && m.op === op);
+
+describe("ConsoleHub", () => {
+  it("sends nothing on the bus while no console watches", async () => {
+    await h.connect();
+    await h.timers.advance(5000);
+    expect(adapter.console).toEqual([]);
+  });
+
+  it("answers another node's watch with its count and forwards that app's events within a budget", async () => {
+    await h.connect();
+    watch();
+    expect(sent("count")).toEqual([{ type: "console", appId: "app-id", node: hub.node, op: "count", connections: 1 }]);
+    for (let i = 0; i < 5; i++) await h.connect();
+    await h.timers.advance(150);
+    const batches = sent("events");
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.events!.map((e) => e.kind)).toEqual(["connection_opened", "connection_opened", "connection_opened"]);
+    expect(batches[0]!.dropped).toBe(2);
+    expect(stats.forwardsDropped).toBe(2);
+  });
+
+  it("stops forwarding once the watch is not renewed", async () => {
+    watch();
+    await h.timers.advance(7000);
+    await h.connect();
+    await h.timers.advance(500);
+    expect(sent("events")).toEqual([]);
+  });
+
+  it("feeds a local browser from every node, ignoring its own echo, and totals the counts", async () => {
+    const viewer = hub.join("app-id");
+    expect(sent("watch")).toHaveLength(1);
+    await h.connect();
+    h.server.receive({ type: "console", appId: "app-id", node: "other", op: "count", connections: 4 });
+    h.server.receive({
+      type: "console", appId: "app-id", node: "other", op: "events", dropped: 7,
+      events: [{ kind: "member_added", appId: "app-id", channel: "presence-x", userId: "u1", time: 1 }],
+    });
+    h.server.receive({ type: "console", appId: "other-app", node: "other", op: "events", events: [{ kind: "channel_vacated", appId: "other-app", channel: "c", time: 1 }] });
+    h.server.receive({ type: "console", appId: "app-id", node: hub.node, op: "count", connections: 100 });
+    await h.timers.advance(1000);
+    const batch = await viewer.take();
+    expect(batch!.events.map((e) => [e.kind, e.node])).toEqual([["connection_opened", hub.node], ["member_added", "other"]]);
+    expect(batch!.clusterDropped).toBe(7);
+    expect(batch!.state).toMatchObject({ connections: 5, nodes: 2 });
+    hub.leave(viewer);
+    expect(stats.viewers).toBe(0);
+  });
+});
