@@ -4,7 +4,8 @@
 // line instead of a stack trace when the port is taken, and the unref'd timers and memory figures
 // the platform hands the core. Each runtime supplies a Host: the few process APIs that differ.
 import type { Instance } from "../src/bootstrap.ts";
-import { commandOf, ConfigError, helpText, loadConfig, type Config } from "../src/config/load.ts";
+import { commandOf, helpText } from "../src/config/help.ts";
+import { ConfigError, loadConfig, type Config } from "../src/config/load.ts";
 import { VERSION } from "../src/config/version.ts";
 import { isCommand, runCommand } from "../src/commands/index.ts";
 import type { MemoryStats, Timers } from "../src/core/runtime.ts";

@@ -1,7 +1,7 @@
 // --help is generated from the schemas, so it cannot drift from what the loader accepts: every
 // flag appears with its environment variable, its default and a line saying what it means.
 import { describe, expect, it } from "vitest";
-import { commandOf, helpText } from "../../src/config/load.ts";
+import { commandOf, helpText } from "../../src/config/help.ts";
 import { SERVER_SETTING_KEYS } from "../../src/config/schema.ts";
 import { VERSION } from "../../src/config/version.ts";
 import { APP_SETTING_KEYS } from "../../src/core/app.ts";

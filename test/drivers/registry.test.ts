@@ -2,7 +2,8 @@
 // settings checked and named like any other setting, and one registerDriver call enough to add one.
 import { z } from "zod";
 import { describe, expect, it } from "vitest";
-import { ConfigError, helpText, loadConfig, type Config } from "../../src/config/load.ts";
+import { helpText } from "../../src/config/help.ts";
+import { ConfigError, loadConfig, type Config } from "../../src/config/load.ts";
 import type { Adapter } from "../../src/core/adapter.ts";
 import {
   createDriver, defineKind, driverKinds, driverNames, driverSettings, findDriver, registerDriver, selectorKey, type DriverContext,
