@@ -1,5 +1,4 @@
 import type { Logger, Timers } from "../../core/runtime.ts";
-import type { Config } from "../../config/load.ts";
 import type { WebhookJob } from "../job.ts";
 
 // What every queue driver implements (one file per driver, chosen by QUEUE_DRIVER in index.ts).
@@ -48,11 +47,15 @@ export interface WebhookQueue {
   stop(deadline: number): Promise<void>;
 }
 
-/** The server's webhook settings and the selected driver's own (src/drivers/queues.ts). */
-export interface QueueSettings {
+/** The server's webhook settings every queue reads (WEBHOOK_CONCURRENCY, ...). */
+export interface WebhookQueueSettings {
   webhookConcurrency: number;
   webhookDeadLetterLimit: number;
   webhookMemoryQueueSize: number;
+}
+
+/** The server's webhook settings and the selected driver's own (src/drivers/queues.ts). */
+export interface QueueSettings extends WebhookQueueSettings {
   webhookVisibilityTimeoutMs: number;
   redisUrl?: string;
   redisClusterNodes?: string;
@@ -73,5 +76,5 @@ export interface QueueContext {
 }
 
 /** What the registry hands out for the chosen queue driver: its constructor, settings bound. */
-export type QueueOpener = (ctx: { config: Pick<Config, "webhookConcurrency" | "webhookDeadLetterLimit" | "webhookMemoryQueueSize">; timers: Timers; logger: Logger }) =>
+export type QueueOpener = (ctx: { config: WebhookQueueSettings; timers: Timers; logger: Logger }) =>
   WebhookQueue | Promise<WebhookQueue>;
