@@ -76,7 +76,9 @@ describe("webhooks with QUEUE_DRIVER=sqs (local-aws-sqs)", () => {
     const c = await client(s);
     await subscribe(s, c, "sqs-a");
     c.close();
-    const events = await receiver.waitFor((all) => all.some((e) => e.name === "channel_vacated" && e.channel === "sqs-a"), 15_000);
+    // A standard SQS queue keeps no order between bodies: the retried occupied may come after vacated.
+    const has = (all: { name: string; channel?: string }[], name: string) => all.some((e) => e.name === name && e.channel === "sqs-a");
+    const events = await receiver.waitFor((all) => has(all, "channel_vacated") && has(all, "channel_occupied"), 30_000);
     expect(tally(events.filter((e) => e.channel === "sqs-a"))).toEqual({ "channel_occupied sqs-a": 1, "channel_vacated sqs-a": 1 });
     expect(receiver.received.every((r) => r.valid)).toBe(true);
     expect(s.output()).toMatch(/failed: HTTP 503/);
