@@ -24,6 +24,17 @@ declare namespace Bun {
     /** Upgrades the request to a WebSocket whose `data` is `options.data`; false if it cannot. */
     upgrade(request: Request, options?: { data?: unknown; headers?: HeadersInit }): boolean;
     stop(closeActiveConnections?: boolean): Promise<void>;
+    /** The peer of a request this server is handling; null for a closed or unix socket. */
+    requestIP(request: Request): { address: string; port: number; family: string } | null;
+    /** Swaps handlers (and, on recent Bun, TLS options) in place; open connections stay. */
+    reload(options: Partial<ServeOptions>): void;
+  }
+
+  interface TLSOptions {
+    cert: string;
+    key: string;
+    ca?: string;
+    passphrase?: string;
   }
 
   interface WebSocketHandler {
@@ -51,6 +62,7 @@ declare namespace Bun {
     port?: number;
     fetch(request: Request, server: Server): Response | Promise<Response> | undefined | Promise<Response | undefined>;
     websocket?: WebSocketHandler;
+    tls?: TLSOptions;
   }
 
   function serve(options: ServeOptions): Server;

@@ -3,12 +3,15 @@
 // channel fan-out and Bun.CryptoHasher for HMAC/MD5. Also the source of the single binary
 // (`bun build --compile runtimes/bun.ts`). Protocol logic is shared with Node and Deno in src/.
 import { readFileSync } from "node:fs";
+import { totalmem } from "node:os";
 import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
 import type { Config } from "../src/config/load.ts";
 import type { CryptoProvider, NativePubSub, RawSocket } from "../src/core/runtime.ts";
 import type { SocketHandle } from "../src/core/server.ts";
 import type { SocketBinding } from "../src/http/router.ts";
 import { gracefulStop, listening, memoryStats, nodeLikeHost, runMain, unrefTimers } from "./cli.ts";
+import { startSidecars, type ServeFetch } from "./sidecars.ts";
+import { readTls } from "./tls.ts";
 
 type BunSocketRaw = Bun.ServerWebSocket<SocketHandle>;
 
@@ -58,6 +61,13 @@ const sockets: SocketBinding = {
     const server = c.env as Bun.Server;
     return server.upgrade(c.req.raw, { data: handle }) ? new Response(null) : undefined;
   },
+  remoteAddress: (c) => (c.env as Bun.Server).requestIP(c.req.raw)?.address,
+};
+
+/** A plain HTTP listener for the sidecars (metrics, the https redirect). */
+const serveBun: ServeFetch = async (fetch, hostname, port) => {
+  const server = Bun.serve({ hostname, port, fetch: (request) => fetch(request) });
+  return { port: server.port, close: () => server.stop(true) };
 };
 
 /** Bun's publish result: bytes sent; -1 some subscriber is backed up; 0 dropped (or nobody). */
@@ -77,14 +87,19 @@ export async function startBun(config: Config) {
     crypto: bunCrypto,
     readTextFile: (path) => Bun.file(path).text(),
     memoryUsage: memoryStats(() => process.memoryUsage()),
+    totalMemory: totalmem,
     pubsub,
   };
+  const readFile = (path: string) => readFileSync(path, "utf8");
+  const tls = config.sslEnabled ? readTls(config, readFile) : undefined;
   const instance = await createSwitchboard(config, platform);
   const bound = config.maxSocketBufferKb * 1024;
   const decoder = new TextDecoder();
   const listen = () => Bun.serve({
     hostname: config.bindAddress,
     port: config.port,
+    // https:// and wss:// on the same port.
+    ...(tls ? { tls } : {}),
     fetch: (request, srv) => instance.router.fetch(request, srv),
     websocket: {
       open: (ws: BunSocketRaw) => ws.data.open(new BunSocket(ws)),
@@ -108,9 +123,23 @@ export async function startBun(config: Config) {
   });
   server = await listening(instance, listen);
   const listener = server;
+  const sidecars = await listening(instance, () => startSidecars(config, instance, listener.port, serveBun));
   for (const line of startupLines(config, platform.name, listener.port)) instance.logger.info(line);
-  const stop = gracefulStop(config, instance, () => listener.stop(true));
-  return { instance, port: listener.port, stop };
+  const stop = gracefulStop(config, instance, async () => {
+    await sidecars.close();
+    await listener.stop(true);
+  });
+  /** SIGHUP: server.reload with the files' current TLS options; open connections stay. */
+  const reload = () => {
+    if (!config.sslEnabled) return instance.logger.info("SIGHUP: nothing to reload (TLS is off)");
+    try {
+      listener.reload({ tls: readTls(config, readFile) });
+      instance.logger.info("SIGHUP: TLS certificate and key reloaded");
+    } catch (error) {
+      instance.logger.error(`SIGHUP: TLS reload failed, keeping the current certificate: ${(error as Error).message}`);
+    }
+  };
+  return { instance, port: listener.port, stop, reload, metricsPort: sidecars.metricsPort };
 }
 
 if (import.meta.main) runMain(nodeLikeHost(process, (path) => readFileSync(path, "utf8")), startBun);

@@ -14,7 +14,7 @@ export interface Host {
   env: Record<string, string | undefined>;
   readFileSync(path: string): string;
   exit(code: number): never;
-  onSignal(signal: "SIGTERM" | "SIGINT", listener: () => void): void;
+  onSignal(signal: "SIGTERM" | "SIGINT" | "SIGHUP", listener: () => void): void;
   onUnhandledRejection(listener: (error: unknown) => void): void;
 }
 
@@ -92,7 +92,7 @@ export function gracefulStop(config: Config, instance: Instance, closeListener: 
  * them would kill the process without the graceful stop. A signal during start-up, or a second
  * one during the grace period, exits at once.
  */
-export function runMain(host: Host, start: (config: Config) => Promise<{ stop(): Promise<void> }>): void {
+export function runMain(host: Host, start: (config: Config) => Promise<{ stop(): Promise<void>; reload?(): void }>): void {
   if (isCommand(host.argv)) return void runCommandAndExit(host);
   const config = configOrExit(host);
   // A failed backend call must be logged, never take every connection down with the process.
@@ -106,9 +106,14 @@ export function runMain(host: Host, start: (config: Config) => Promise<{ stop():
   };
   host.onSignal("SIGTERM", onSignal);
   host.onSignal("SIGINT", onSignal);
+  // SIGHUP reloads what can be reloaded in place (the TLS certificate and key); before the server
+  // runs, it is ignored rather than left to its default (ending the process).
+  let reload: (() => void) | undefined;
+  host.onSignal("SIGHUP", () => reload?.());
   start(config).then(
     (started) => {
       stop = started.stop;
+      reload = started.reload;
     },
     (error) => {
       const problem = listenProblem(error, config);
@@ -131,7 +136,7 @@ export interface NodeLikeProcess {
   env: Record<string, string | undefined>;
   exit(code: number): never;
   on(event: "unhandledRejection", listener: (error: unknown) => void): unknown;
-  on(event: "SIGTERM" | "SIGINT", listener: () => void): unknown;
+  on(event: "SIGTERM" | "SIGINT" | "SIGHUP", listener: () => void): unknown;
   memoryUsage(): MemoryStats;
 }
 

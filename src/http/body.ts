@@ -3,8 +3,23 @@ import { HttpError } from "./errors.ts";
 
 const EMPTY = new Uint8Array(0);
 
-/** Reads the request body, failing with 413 as soon as it passes `maxBytes`. */
+/**
+ * Reads the request body, failing with 413 as soon as it passes `maxBytes`. A body that breaks
+ * off (the client aborted or went away mid-request) is the client's doing, not a server error:
+ * one debug line and a 400 nobody may be left to read, never an error log with a stack (a client
+ * could flood the logs with those).
+ */
 export async function readBody(request: Request, maxBytes: number, logger?: Pick<Logger, "debug">): Promise<Uint8Array> {
+  try {
+    return await read(request, maxBytes, logger);
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    logger?.debug("HTTP request body broke off (client aborted?)", { path: new URL(request.url).pathname, error: error instanceof Error ? error.message : String(error) });
+    throw new HttpError(400, "Request body incomplete");
+  }
+}
+
+async function read(request: Request, maxBytes: number, logger?: Pick<Logger, "debug">): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > maxBytes) throw new HttpError(413, "Request body too large");
   // With a declared length, arrayBuffer() lets @hono/node-server and Bun read the body natively
