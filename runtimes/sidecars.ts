@@ -31,7 +31,7 @@ export async function startSidecars(config: Config, instance: Instance, port: nu
         port,
         prefix: config.metricsPrefix,
         appIds: config.apps.map((a) => a.id),
-        backends: backendsOf(config),
+        backends: instance.backends,
       });
       closers.push(() => metrics.stop());
       const app = new Hono();
@@ -81,10 +81,4 @@ export function redirectToHttps(tlsPort: number): (request: Request) => Response
     url.port = tlsPort === 443 ? "" : String(tlsPort);
     return new Response(null, { status: 301, headers: { location: url.toString() } });
   };
-}
-
-function backendsOf(config: Config): { driver: string; role: string }[] {
-  const out = [{ driver: config.drivers.adapter.name, role: "adapter" }, { driver: config.drivers["app-store"].name, role: "apps" }];
-  if (config.rateLimiterEnabled) out.push({ driver: config.drivers["rate-limiter"]?.name ?? "memory", role: "rate_limiter" });
-  return out;
 }

@@ -34,6 +34,8 @@ export interface Instance {
   webhooks: Webhooks;
   /** The per-IP limiter, when RATE_LIMITER_ENABLED. */
   ipLimiter?: IpLimiter;
+  /** Each backend's last reported health by role (adapter, apps, rate_limiter), for backend_up. */
+  backends: Map<string, { driver: string; up: boolean }>;
   /** Graceful stop: 4200 to every socket, state cleaned up, backends closed. */
   stop(): Promise<void>;
 }
@@ -64,8 +66,18 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
   });
   backendStatus = (up, detail) => server.events.emit({ kind: "backend", appId: "", driver: config.drivers["app-store"].name, role: "apps", up, detail });
   if (level === "debug") logEvents(server.events, logger, { requests: !config.ignoreLoggerMiddleware });
+  // Health as last reported, kept from the start so a consumer that starts later (the metrics,
+  // after the listener) still knows about an outage reported before it.
+  const backends = new Map<string, { driver: string; up: boolean }>([
+    ["adapter", { driver: config.drivers.adapter.name, up: true }],
+    ["apps", { driver: config.drivers["app-store"].name, up: true }],
+  ]);
+  server.events.subscribe("backends", (e) => {
+    if (e.kind === "backend") backends.set(e.role, { driver: e.driver, up: e.up });
+  }, ["backend"]);
   if (config.drivers.adapter.name !== "local") measureAdapterRequests(adapter, server.events, platform.timers.now);
   const ip = config.rateLimiterEnabled ? await openIpLimiter(config, context, server) : undefined;
+  if (ip && !backends.has("rate_limiter")) backends.set("rate_limiter", { driver: ip.limiter.name, up: true });
   // Before start(): the adapter may announce transitions (a dead node's sweep) as it starts.
   const webhooks = await startWebhooks(config, server, logger, context);
   await server.start();
@@ -91,6 +103,7 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     logger,
     webhooks,
     ipLimiter: ip?.limiter,
+    backends,
     async stop() {
       await server.shutdown();
       // After the sockets' cleanup, so their channel_vacated/member_removed are sent too.

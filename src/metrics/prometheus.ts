@@ -16,8 +16,8 @@ export interface MetricsSources {
   prefix: string;
   /** Apps known at start: their series exist (at 0) before any traffic. */
   appIds: string[];
-  /** Driver per role, for backend_up before any health change is reported. */
-  backends: { driver: string; role: string }[];
+  /** Each backend's last reported health by role (Instance.backends). */
+  backends: ReadonlyMap<string, { driver: string; up: boolean }>;
 }
 
 export interface Metrics {
@@ -31,7 +31,7 @@ const RESOLVE_BUCKETS = [0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 
 
 const KINDS: ServerEventKind[] = [
   "connection_opened", "connection_closed", "connection_refused", "broadcast", "message_received",
-  "http_request", "adapter_request", "rate_limited", "backend", "subscription_refused",
+  "http_request", "adapter_request", "rate_limited", "subscription_refused",
 ];
 
 type Labels = { app_id: string; port: string };
@@ -132,8 +132,10 @@ export async function createMetrics(sources: MetricsSources): Promise<Metrics> {
   fromStats("app_cache_hits_total", "App lookups answered by the app cache", () => cache?.cacheHits ?? 0);
   fromStats("app_cache_misses_total", "App lookups the app cache could not answer", () => cache?.cacheMisses ?? 0);
 
-  const backendUp = gauge("backend_up", "1 while a backend answers, 0 while it is down (as last reported)", ["driver", "role", "port"]);
-  for (const b of sources.backends) backendUp.set({ ...b, port }, 1);
+  gauge("backend_up", "1 while a backend answers, 0 while it is down (as last reported)", ["driver", "role", "port"], function (this: Gauge) {
+    this.reset();
+    for (const [role, b] of sources.backends) this.set({ driver: b.driver, role, port }, b.up ? 1 : 0);
+  });
 
   const known = new Map<string, AppSeries>();
   const of = (appId: string): AppSeries => {
@@ -205,8 +207,6 @@ export async function createMetrics(sources: MetricsSources): Promise<Metrics> {
       }
       case "rate_limited":
         return limited.inc({ app_id: e.appId, port, scope: e.scope });
-      case "backend":
-        return backendUp.set({ driver: e.driver, role: e.role, port }, e.up ? 1 : 0);
     }
   };
   const unsubscribe = server.events.subscribe("metrics", consume, KINDS);

@@ -72,6 +72,8 @@ export async function openRedisIpLimiter(s: RedisIpLimiterSettings): Promise<IpL
     },
     watch(fn) {
       listener = fn;
+      // An outage that began before anyone watched (Redis down at start-up) is reported now.
+      if (!up) fn(false, "unreachable at start-up");
     },
     async close() {
       client.disconnect();
