@@ -26,8 +26,9 @@ declare namespace Bun {
     stop(closeActiveConnections?: boolean): Promise<void>;
     /** The peer of a request this server is handling; null for a closed or unix socket. */
     requestIP(request: Request): { address: string; port: number; family: string } | null;
-    /** Swaps handlers (and, on recent Bun, TLS options) in place; open connections stay. */
-    reload(options: Partial<ServeOptions>): void;
+    /** WebSockets and requests still open on this listener (also after stop(false)). */
+    readonly pendingWebSockets: number;
+    readonly pendingRequests: number;
   }
 
   interface TLSOptions {
@@ -63,6 +64,8 @@ declare namespace Bun {
     fetch(request: Request, server: Server): Response | Promise<Response> | undefined | Promise<Response | undefined>;
     websocket?: WebSocketHandler;
     tls?: TLSOptions;
+    /** SO_REUSEPORT: another listener may bind the same port. */
+    reusePort?: boolean;
   }
 
   function serve(options: ServeOptions): Server;

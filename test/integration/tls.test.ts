@@ -97,10 +97,12 @@ describe("TLS", () => {
   });
 
   it("SIGHUP reloads the certificate; an open connection stays open", async () => {
-    const ws = new WebSocket(`wss://127.0.0.1:${server.port}/app/${server.key}?protocol=7`, { ca: first.cert, servername: "localhost" });
+    const ws = new WebSocket(`wss://127.0.0.1:${server.port}/app/${server.key}?protocol=7`, { ca: first.cert, servername: "localhost" } as WebSocket.ClientOptions);
     const frames: string[] = [];
     ws.on("message", (m) => frames.push(m.toString()));
     await waitFor(() => frames.some((f) => f.includes("connection_established")), "the wss connection");
+    ws.send(JSON.stringify({ event: "pusher:subscribe", data: { channel: "kept" } }));
+    await waitFor(() => frames.some((f) => f.includes("subscription_succeeded")), "the subscription");
 
     writeFileSync(file("server.crt"), second.cert);
     writeFileSync(file("server.key"), second.key);
@@ -115,8 +117,19 @@ describe("TLS", () => {
     }
     ws.send(JSON.stringify({ event: "pusher:ping", data: {} }));
     await waitFor(() => frames.some((f) => f.includes("pusher:pong")), "a pong on the old connection");
+    // Broadcasts still reach it, and a connection made after the reload alike.
+    const fresh = new WebSocket(`wss://127.0.0.1:${server.port}/app/${server.key}?protocol=7`, { rejectUnauthorized: false });
+    const freshFrames: string[] = [];
+    fresh.on("message", (m) => freshFrames.push(m.toString()));
+    await waitFor(() => freshFrames.some((f) => f.includes("connection_established")), "a new wss connection");
+    fresh.send(JSON.stringify({ event: "pusher:subscribe", data: { channel: "kept" } }));
+    await waitFor(() => freshFrames.some((f) => f.includes("subscription_succeeded")), "its subscription");
+    const backend = new PusherServer({ appId: server.appId, key: server.key, secret: server.secret, host: "127.0.0.1", port: String(server.port), useTLS: true });
+    await backend.trigger("kept", "after-reload", {});
+    await waitFor(() => frames.some((f) => f.includes("after-reload")) && freshFrames.some((f) => f.includes("after-reload")), "the event on both");
     expect(ws.readyState).toBe(WebSocket.OPEN);
     ws.close();
+    fresh.close();
   });
 });
 
