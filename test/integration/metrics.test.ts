@@ -1,10 +1,12 @@
 // Prometheus metrics (README "Metrics"): every named series is served with the prefix, labelled
 // by app and port, and moves with traffic.
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reachable, requireService, uniquePrefix } from "../adapters/cluster.ts";
 import { byEvent, connected, once, pusherClient, rawClient, sdk } from "../helpers/clients.ts";
 import { has, scrape, total, waitFor } from "../helpers/observe.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { ROOT, startServer, type TestServer } from "../helpers/server.ts";
 
 /** The series the issue names (Soketi's and Sockudo's names), then ours. */
 const NAMED = [
@@ -72,6 +74,16 @@ describe("metrics", () => {
     grew("http_calls_received_total");
     grew("http_received_bytes", 10);
     grew("http_transmitted_bytes", 2);
+  });
+
+  it("serves every series the shipped Grafana dashboard reads", async () => {
+    const dashboard = JSON.parse(readFileSync(path.join(ROOT, "config/grafana-dashboard.json"), "utf8")) as { panels: { targets?: { expr: string }[] }[] };
+    const names = new Set(dashboard.panels.flatMap((p) => p.targets ?? []).flatMap((t) => [...t.expr.matchAll(/\$\{prefix\}([a-z0-9_]+)/g)].map((m) => m[1]!)));
+    expect(names.size).toBeGreaterThan(20);
+    const samples = await scrape(server);
+    // The runtime's own process metrics differ a little (runtime notes, prom-client): those are checked loosely.
+    for (const name of names) if (!/^(process|nodejs)_/.test(name)) expect(has(samples, `sbtest_${name}`), name).toBe(true);
+    expect(has(samples, "sbtest_process_resident_memory_bytes")).toBe(true);
   });
 
   it("answers 404 elsewhere on the metrics port, and the main port has no /metrics", async () => {
