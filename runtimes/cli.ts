@@ -1,7 +1,9 @@
 // What every entrypoint (node.ts, deno.ts, bun.ts) shares around its server: the command line
-// (flags, environment and config file; --help, --version), the exit codes, the graceful stop, one
-// line instead of a stack trace when the port is taken, and the unref'd timers and memory figures
-// the platform hands the core. Each runtime supplies a Host: the few process APIs that differ.
+// (flags, environment and config file; --help, --version; the apps/migrate commands), the exit
+// codes, the signals (graceful stop on SIGTERM/SIGINT, reload on SIGHUP), one line instead of a
+// stack trace when the port is taken, and the unref'd timers and memory figures the platform hands
+// the core. Each runtime supplies a Host: the few process APIs that differ. The listeners beside
+// the main one (metrics, the https redirect) are in sidecars.ts, the TLS files in tls.ts.
 import type { Instance } from "../src/bootstrap.ts";
 import { commandOf, ConfigError, helpText, loadConfig, type Config } from "../src/config/load.ts";
 import { VERSION } from "../src/config/version.ts";

@@ -88,6 +88,12 @@ export function truncateReason(reason: string): string {
   return new TextDecoder().decode(bytes.slice(0, cut));
 }
 
+/** Codes of pusher:error frames that leave the socket open (spec §1.6 table, §1.7). */
+export const ErrorCode = {
+  ClientEventRateLimit: 4301,
+  WatchlistLimit: 4302,
+} as const;
+
 export const CloseCode = {
   AppNotFound: 4001,
   AppDisabled: 4003,

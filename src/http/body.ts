@@ -1,3 +1,4 @@
+import { parseJsonObject as parseObject } from "../core/frames.ts";
 import type { Logger } from "../core/runtime.ts";
 import { HttpError } from "./errors.ts";
 
@@ -58,14 +59,18 @@ const decoder = new TextDecoder();
 
 /** Parses a JSON object body; the Content-Type header is not trusted either way (spec §6.1). */
 export function parseJsonObject(body: Uint8Array): Record<string, unknown> {
-  let value: unknown;
+  const text = decoder.decode(body);
+  const object = parseObject(text);
+  if (object) return object;
+  // Only a refused body pays for telling the two failures apart.
+  throw new HttpError(400, isJson(text) ? "Request body must be a JSON object" : "Request body is not valid JSON");
+}
+
+function isJson(text: string): boolean {
   try {
-    value = JSON.parse(decoder.decode(body));
+    JSON.parse(text);
+    return true;
   } catch {
-    throw new HttpError(400, "Request body is not valid JSON");
+    return false;
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new HttpError(400, "Request body must be a JSON object");
-  }
-  return value as Record<string, unknown>;
 }

@@ -2,7 +2,7 @@ import type { ClientEventContext } from "../context.ts";
 import { classifyChannel } from "../channels.ts";
 import type { Connection } from "../connection.ts";
 import type { InboundFrame } from "../frames.ts";
-import { channelEvent, errorFrame } from "../messages.ts";
+import { channelEvent, ErrorCode, errorFrame } from "../messages.ts";
 
 const encoder = new TextEncoder();
 
@@ -43,7 +43,7 @@ export function clientEvent(server: ClientEventContext, conn: Connection, frame:
   }
   if (!withinRate(conn, app.maxClientEventsPerSecond, server.timers.now())) {
     server.events.emit({ kind: "rate_limited", appId: app.id, scope: "client_events", socketId: conn.id });
-    return reject("Client event rejected due to rate limit", 4301);
+    return reject("Client event rejected due to rate limit", ErrorCode.ClientEventRateLimit);
   }
   const userId = sub.member?.userId;
   server.adapter.broadcast({

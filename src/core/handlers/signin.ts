@@ -3,7 +3,7 @@ import { announcePresence } from "../announce.ts";
 import { verifyAuthToken } from "../auth.ts";
 import type { Connection } from "../connection.ts";
 import { frameData, parseJsonObject, type InboundFrame } from "../frames.ts";
-import { errorFrame, signinSuccess, watchlistEvents, type WatchlistEvent } from "../messages.ts";
+import { ErrorCode, errorFrame, signinSuccess, watchlistEvents, type WatchlistEvent } from "../messages.ts";
 
 const MAX_WATCHLIST = 100;
 
@@ -48,7 +48,7 @@ export async function signin(server: SigninContext, conn: Connection, frame: Inb
   conn.send(signinSuccess(userData));
   server.events.emit({ kind: "signed_in", appId: app.id, socketId: conn.id, userId: id });
   if (!app.enableWatchlistEvents) return;
-  if (truncated) conn.send(errorFrame(4302, `Watchlist limit exceeded; only the first ${MAX_WATCHLIST} user ids are used`));
+  if (truncated) conn.send(errorFrame(ErrorCode.WatchlistLimit, `Watchlist limit exceeded; only the first ${MAX_WATCHLIST} user ids are used`));
   if (wentOnline) announcePresence(server, app, id, true);
   if (watchlist.length > 0) {
     const online = await server.adapter.onlineUsers(app.id, watchlist);
