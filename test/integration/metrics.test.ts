@@ -95,6 +95,14 @@ describe("metrics", () => {
   });
 });
 
+describe("metrics port taken", () => {
+  it("stops the start with one line naming the setting", async () => {
+    const taken = Number(/metrics at http:\/\/[^\s:]+:(\d+)/.exec(server.output())![1]);
+    await expect(startServer({ env: { METRICS_PORT: String(taken), ADAPTER_DRIVER: "local" } }))
+      .rejects.toThrow(/metrics \(METRICS_HOST\/METRICS_PORT\) listener: port already in use/);
+  });
+});
+
 describe("metrics off", () => {
   it("METRICS_ENABLED=false opens no metrics listener", async () => {
     const off = await startServer({ env: { METRICS_ENABLED: "false" } });
