@@ -22,4 +22,14 @@ describe("MemoryIpLimiter", () => {
     limiter.hit("late", 5, 1000);
     expect((limiter as unknown as { windows: Map<string, unknown> }).windows.size).toBe(1);
   });
+
+  it("a short window's pruning leaves a longer window's counts alone", () => {
+    let now = 0;
+    const limiter = new MemoryIpLimiter(() => now);
+    limiter.hit("api:a", 2, 60_000);
+    limiter.hit("api:a", 2, 60_000);
+    now += 10_000;
+    limiter.hit("ws:a", 5, 1000);
+    expect(limiter.hit("api:a", 2, 60_000).allowed).toBe(false);
+  });
 });
