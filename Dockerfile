@@ -32,7 +32,8 @@ COPY package.json ./
 COPY config ./config
 # The node image's unprivileged user; nothing in /app needs to be writable.
 USER node
-EXPOSE 6001
+# 6001: WebSocket and HTTP API; 9601: Prometheus metrics (METRICS_PORT)
+EXPOSE 6001 9601
 # Honours PORT and PATH_PREFIX when they are set for the server.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 6001}${process.env.PATH_PREFIX || ''}/up`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

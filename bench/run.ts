@@ -40,6 +40,7 @@ function serverEnv(o: Options): Record<string, string> {
     APP_MAX_BACKEND_EVENTS_PER_SECOND: "-1",
     APP_MAX_READ_REQUESTS_PER_SECOND: "-1",
     APP_MAX_EVENT_PAYLOAD_IN_KB: String(Math.max(10, Math.ceil(o.payload / 1024) + 1)),
+    ...o.serverEnv,
   };
 }
 

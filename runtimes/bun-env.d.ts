@@ -24,6 +24,18 @@ declare namespace Bun {
     /** Upgrades the request to a WebSocket whose `data` is `options.data`; false if it cannot. */
     upgrade(request: Request, options?: { data?: unknown; headers?: HeadersInit }): boolean;
     stop(closeActiveConnections?: boolean): Promise<void>;
+    /** The peer of a request this server is handling; null for a closed or unix socket. */
+    requestIP(request: Request): { address: string; port: number; family: string } | null;
+    /** WebSockets and requests still open on this listener (also after stop(false)). */
+    readonly pendingWebSockets: number;
+    readonly pendingRequests: number;
+  }
+
+  interface TLSOptions {
+    cert: string;
+    key: string;
+    ca?: string;
+    passphrase?: string;
   }
 
   interface WebSocketHandler {
@@ -51,6 +63,9 @@ declare namespace Bun {
     port?: number;
     fetch(request: Request, server: Server): Response | Promise<Response> | undefined | Promise<Response | undefined>;
     websocket?: WebSocketHandler;
+    tls?: TLSOptions;
+    /** SO_REUSEPORT: another listener may bind the same port. */
+    reusePort?: boolean;
   }
 
   function serve(options: ServeOptions): Server;

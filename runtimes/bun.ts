@@ -3,12 +3,15 @@
 // channel fan-out and Bun.CryptoHasher for HMAC/MD5. Also the source of the single binary
 // (`bun build --compile runtimes/bun.ts`). Protocol logic is shared with Node and Deno in src/.
 import { readFileSync } from "node:fs";
+import { totalmem } from "node:os";
 import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
 import type { Config } from "../src/config/load.ts";
 import type { CryptoProvider, NativePubSub, RawSocket } from "../src/core/runtime.ts";
 import type { SocketHandle } from "../src/core/server.ts";
 import type { SocketBinding } from "../src/http/router.ts";
 import { gracefulStop, listening, memoryStats, nodeLikeHost, runMain, unrefTimers } from "./cli.ts";
+import { startSidecars, type ServeFetch } from "./sidecars.ts";
+import { readTls } from "./tls.ts";
 
 type BunSocketRaw = Bun.ServerWebSocket<SocketHandle>;
 
@@ -58,15 +61,40 @@ const sockets: SocketBinding = {
     const server = c.env as Bun.Server;
     return server.upgrade(c.req.raw, { data: handle }) ? new Response(null) : undefined;
   },
+  remoteAddress: (c) => (c.env as Bun.Server).requestIP(c.req.raw)?.address,
+};
+
+/** A plain HTTP listener for the sidecars (metrics, the https redirect). */
+const serveBun: ServeFetch = async (fetch, hostname, port) => {
+  const server = Bun.serve({ hostname, port, fetch: (request) => fetch(request) });
+  return { port: server.port, close: () => server.stop(true) };
 };
 
 /** Bun's publish result: bytes sent; -1 some subscriber is backed up; 0 dropped (or nobody). */
 const backedUp = (result: number) => result <= 0;
 
+/**
+ * Native topics belong to a Bun.Server, so while a TLS reload's previous listener still has open
+ * sockets (see reload below) a publish goes through each listener. Backed up when any listener
+ * reports backpressure, or none delivered.
+ */
+function publishAll(servers: readonly Bun.Server[], topic: string, frame: string): boolean {
+  if (servers.length === 1) return backedUp(servers[0]!.publish(topic, frame));
+  let delivered = false;
+  let pressure = false;
+  for (const s of servers) {
+    const result = s.publish(topic, frame);
+    if (result > 0) delivered = true;
+    else if (result < 0) pressure = true;
+  }
+  return pressure || !delivered;
+}
+
 export async function startBun(config: Config) {
-  let server: Bun.Server | undefined;
+  // The current listener last; earlier ones only while a TLS reload leaves them sockets to serve.
+  const servers: Bun.Server[] = [];
   const pubsub: NativePubSub = {
-    publish: (topic, frame) => backedUp(server!.publish(topic, frame)),
+    publish: (topic, frame) => publishAll(servers, topic, frame),
     publishExcept: (socket, topic, frame) => backedUp((socket as BunSocket).raw.publish(topic, frame)),
   };
   const platform: Platform = {
@@ -77,14 +105,19 @@ export async function startBun(config: Config) {
     crypto: bunCrypto,
     readTextFile: (path) => Bun.file(path).text(),
     memoryUsage: memoryStats(() => process.memoryUsage()),
+    totalMemory: totalmem,
     pubsub,
   };
+  const readFile = (path: string) => readFileSync(path, "utf8");
+  const tls = config.sslEnabled ? readTls(config, readFile) : undefined;
   const instance = await createSwitchboard(config, platform);
   const bound = config.maxSocketBufferKb * 1024;
   const decoder = new TextDecoder();
-  const listen = () => Bun.serve({
+  const serve = (port: number, files = tls) => Bun.serve({
     hostname: config.bindAddress,
-    port: config.port,
+    port,
+    // https:// and wss:// on the same port; reusePort lets a TLS reload open its listener beside this one.
+    ...(files ? { tls: files, reusePort: true } : {}),
     fetch: (request, srv) => instance.router.fetch(request, srv),
     websocket: {
       open: (ws: BunSocketRaw) => ws.data.open(new BunSocket(ws)),
@@ -106,11 +139,41 @@ export async function startBun(config: Config) {
         : { backpressureLimit: 2 ** 31 - 1, closeOnBackpressureLimit: false }),
     },
   });
-  server = await listening(instance, listen);
-  const listener = server;
-  for (const line of startupLines(config, platform.name, listener.port)) instance.logger.info(line);
-  const stop = gracefulStop(config, instance, () => listener.stop(true));
-  return { instance, port: listener.port, stop };
+  servers.push(await listening(instance, () => serve(config.port)));
+  const port = servers[0]!.port;
+  const sidecars = await listening(instance, () => startSidecars(config, instance, port, serveBun));
+  for (const line of startupLines(config, platform.name, port)) instance.logger.info(line);
+  let retiring: ReturnType<typeof setInterval> | undefined;
+  const stop = gracefulStop(config, instance, async () => {
+    clearInterval(retiring);
+    await sidecars.close();
+    await Promise.all(servers.map((s) => s.stop(true)));
+  });
+  /**
+   * SIGHUP: Bun's server.reload() keeps the TLS options it started with (Bun 1.4), so a new
+   * listener with the files' current certificate opens on the same port (SO_REUSEPORT) and the
+   * previous one stops accepting; its open sockets stay served until they close, then it goes.
+   */
+  const retire = () => {
+    for (const s of servers.slice(0, -1)) if (s.pendingWebSockets === 0 && s.pendingRequests === 0) servers.splice(servers.indexOf(s), 1);
+    if (servers.length > 1) return;
+    clearInterval(retiring);
+    retiring = undefined;
+  };
+  const reload = () => {
+    if (!config.sslEnabled) return instance.logger.info("SIGHUP: nothing to reload (TLS is off)");
+    try {
+      servers.push(serve(port, readTls(config, readFile)));
+      const previous = servers[servers.length - 2]!;
+      void previous.stop(false);
+      retiring ??= setInterval(retire, 5000);
+      retiring.unref();
+      instance.logger.info("SIGHUP: TLS certificate and key reloaded");
+    } catch (error) {
+      instance.logger.error(`SIGHUP: TLS reload failed, keeping the current certificate: ${(error as Error).message}`);
+    }
+  };
+  return { instance, port, stop, reload, metricsPort: sidecars.metricsPort };
 }
 
 if (import.meta.main) runMain(nodeLikeHost(process, (path) => readFileSync(path, "utf8")), startBun);

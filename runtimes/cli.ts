@@ -1,8 +1,10 @@
 // What every entrypoint (node.ts, deno.ts, bun.ts) shares around its server: the command line
 // (flags, environment, .env and config file; --help, --version; the apps, migrate and config
-// subcommands, src/commands/), the exit codes, the graceful stop, one
-// line instead of a stack trace when the port is taken, and the unref'd timers and memory figures
-// the platform hands the core. Each runtime supplies a Host: the few process APIs that differ.
+// subcommands, src/commands/), the exit codes, the signals (graceful stop on SIGTERM/SIGINT,
+// reload on SIGHUP), one line instead of a stack trace when the port is taken, and the unref'd
+// timers and memory figures the platform hands the core. Each runtime supplies a Host: the few
+// process APIs that differ. The listeners beside the main one (metrics, the https redirect) are in
+// sidecars.ts, the TLS files in tls.ts.
 import type { Instance } from "../src/bootstrap.ts";
 import { commandOf, helpText } from "../src/config/help.ts";
 import { ConfigError, loadConfig, type Config } from "../src/config/load.ts";
@@ -16,7 +18,7 @@ export interface Host {
   env: Record<string, string | undefined>;
   readFileSync(path: string): string;
   exit(code: number): never;
-  onSignal(signal: "SIGTERM" | "SIGINT", listener: () => void): void;
+  onSignal(signal: "SIGTERM" | "SIGINT" | "SIGHUP", listener: () => void): void;
   onUnhandledRejection(listener: (error: unknown) => void): void;
 }
 
@@ -94,7 +96,7 @@ export function gracefulStop(config: Config, instance: Instance, closeListener: 
  * them would kill the process without the graceful stop. A signal during start-up, or a second
  * one during the grace period, exits at once.
  */
-export function runMain(host: Host, start: (config: Config) => Promise<{ stop(): Promise<void> }>): void {
+export function runMain(host: Host, start: (config: Config) => Promise<{ stop(): Promise<void>; reload?(): void }>): void {
   if (isCommand(host.argv)) return void runCommandAndExit(host);
   const config = configOrExit(host);
   // A failed backend call must be logged, never take every connection down with the process.
@@ -108,9 +110,14 @@ export function runMain(host: Host, start: (config: Config) => Promise<{ stop():
   };
   host.onSignal("SIGTERM", onSignal);
   host.onSignal("SIGINT", onSignal);
+  // SIGHUP reloads what can be reloaded in place (the TLS certificate and key); before the server
+  // runs, it is ignored rather than left to its default (ending the process).
+  let reload: (() => void) | undefined;
+  host.onSignal("SIGHUP", () => reload?.());
   start(config).then(
     (started) => {
       stop = started.stop;
+      reload = started.reload;
     },
     (error) => {
       const problem = listenProblem(error, config);
@@ -133,7 +140,7 @@ export interface NodeLikeProcess {
   env: Record<string, string | undefined>;
   exit(code: number): never;
   on(event: "unhandledRejection", listener: (error: unknown) => void): unknown;
-  on(event: "SIGTERM" | "SIGINT", listener: () => void): unknown;
+  on(event: "SIGTERM" | "SIGINT" | "SIGHUP", listener: () => void): unknown;
   memoryUsage(): MemoryStats;
 }
 

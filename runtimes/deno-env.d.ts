@@ -21,8 +21,15 @@ declare namespace Deno {
     hostname?: string;
     port?: number;
     onListen?: (addr: NetAddr) => void;
+    /** PEM certificate chain and key: the server speaks TLS. */
+    cert?: string;
+    key?: string;
   }
-  function serve(options: ServeOptions, handler: (request: Request, info: unknown) => Response | Promise<Response>): HttpServer;
+  interface ServeHandlerInfo {
+    remoteAddr: NetAddr;
+  }
+  function serve(options: ServeOptions, handler: (request: Request, info: ServeHandlerInfo) => Response | Promise<Response>): HttpServer;
+  function systemMemoryInfo(): { total: number };
   function upgradeWebSocket(request: Request, options?: UpgradeWebSocketOptions): { socket: WebSocket; response: Response };
   const args: string[];
   const env: { toObject(): Record<string, string> };
@@ -30,7 +37,7 @@ declare namespace Deno {
   function readTextFile(path: string): Promise<string>;
   function readTextFileSync(path: string): string;
   function exit(code?: number): never;
-  function addSignalListener(signal: "SIGTERM" | "SIGINT", handler: () => void): void;
+  function addSignalListener(signal: "SIGTERM" | "SIGINT" | "SIGHUP", handler: () => void): void;
   function memoryUsage(): { rss: number; heapTotal: number; heapUsed: number; external: number };
   function unrefTimer(id: number): void;
 }

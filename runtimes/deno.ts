@@ -7,6 +7,8 @@ import { webCryptoProvider } from "../src/core/crypto.ts";
 import type { RawSocket } from "../src/core/runtime.ts";
 import type { SocketBinding } from "../src/http/router.ts";
 import { gracefulStop, listening, memoryStats, runMain, unrefTimers } from "./cli.ts";
+import { startSidecars, type ServeFetch } from "./sidecars.ts";
+import { readTls } from "./tls.ts";
 
 const OPEN = 1;
 
@@ -55,7 +57,18 @@ const sockets: SocketBinding = {
     socket.onerror = () => handle.close();
     return response;
   },
+  remoteAddress: (c) => (c.env as Deno.ServeHandlerInfo | undefined)?.remoteAddr?.hostname,
 };
+
+/** A plain HTTP listener for the sidecars (metrics, the https redirect). */
+const serveDeno: ServeFetch = (fetch, hostname, port) =>
+  new Promise((resolve, reject) => {
+    try {
+      const server = Deno.serve({ hostname, port, onListen: (addr) => resolve({ port: addr.port, close: () => server.shutdown() }) }, (request) => fetch(request));
+    } catch (error) {
+      reject(error);
+    }
+  });
 
 export async function startDeno(config: Config) {
   const platform: Platform = {
@@ -65,20 +78,33 @@ export async function startDeno(config: Config) {
     crypto: webCryptoProvider(),
     readTextFile: (path) => Deno.readTextFile(path),
     memoryUsage: memoryStats(() => Deno.memoryUsage()),
+    totalMemory: () => Deno.systemMemoryInfo().total,
   };
+  const tls = config.sslEnabled ? readTls(config, (path) => Deno.readTextFileSync(path)) : undefined;
+  if (tls?.passphrase) throw new Error("SSL_PASSPHRASE is not supported on Deno (Deno.serve takes an unencrypted key): decrypt the key, or run on Node or Bun");
   const instance = await createSwitchboard(config, platform);
   let http!: Deno.HttpServer;
   const listen = () => new Promise<number>((resolve) => {
     http = Deno.serve(
-      { hostname: config.bindAddress, port: config.port, onListen: (addr) => resolve(addr.port) },
+      // https:// and wss:// on the same port. (SSL_CA_PATH: Deno sends the chain in SSL_CERT_PATH.)
+      { hostname: config.bindAddress, port: config.port, onListen: (addr) => resolve(addr.port), ...(tls ? { cert: tls.ca ? `${tls.cert}\n${tls.ca}` : tls.cert, key: tls.key } : {}) },
       (request, info) => instance.router.fetch(request, info),
     );
   });
   const port = await listening(instance, listen);
+  const sidecars = await listening(instance, () => startSidecars(config, instance, port, serveDeno));
   for (const line of startupLines(config, platform.name, port)) instance.logger.info(line);
   // shutdown() waits for open requests; upgraded sockets were closed with 4200 just before.
-  const stop = gracefulStop(config, instance, () => http.shutdown());
-  return { instance, port, stop };
+  const stop = gracefulStop(config, instance, async () => {
+    await sidecars.close();
+    await http.shutdown();
+  });
+  // Deno.serve cannot swap the certificate of a running listener (no setSecureContext/reload).
+  const reload = () =>
+    instance.logger.warn(config.sslEnabled
+      ? "SIGHUP: Deno cannot reload the TLS certificate of a running server; restart it (or run on Node or Bun) to load a new one"
+      : "SIGHUP: nothing to reload (TLS is off)");
+  return { instance, port, stop, reload, metricsPort: sidecars.metricsPort };
 }
 
 if (import.meta.main) {

@@ -5,6 +5,8 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { STATUS_CODES, type IncomingMessage } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import { totalmem } from "node:os";
 import type { Duplex } from "node:stream";
 import { setFlagsFromString } from "node:v8";
 import { serve } from "@hono/node-server";
@@ -14,6 +16,8 @@ import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap
 import type { Config } from "../src/config/load.ts";
 import type { SocketBinding } from "../src/http/router.ts";
 import { gracefulStop, listening, memoryStats, nodeLikeHost, runMain, unrefTimers } from "./cli.ts";
+import { startSidecars, type ServeFetch } from "./sidecars.ts";
+import { readTls } from "./tls.ts";
 import type { CryptoProvider, RawSocket } from "../src/core/runtime.ts";
 import type { SocketHandle } from "../src/core/server.ts";
 
@@ -136,6 +140,8 @@ function attach(ws: SwitchboardWebSocket, handle: SocketHandle): void {
 /** What the router's upgrade leaves for the 'upgrade' listener: the socket's handle. */
 interface UpgradeEnv {
   handle?: SocketHandle;
+  /** The peer's address, for the per-IP connection limit. */
+  address?: string;
 }
 
 /** The router decided to upgrade: note the handle; nothing of the Context or Request is kept. */
@@ -145,6 +151,11 @@ const sockets: SocketBinding = {
     if (!env || !("handle" in env)) return undefined;
     env.handle = handle;
     return new Response(null);
+  },
+  // An upgrade's env carries the address; @hono/node-server's env for other requests has `incoming`.
+  remoteAddress(c) {
+    const env = c.env as (UpgradeEnv & { incoming?: IncomingMessage }) | undefined;
+    return env?.address ?? env?.incoming?.socket.remoteAddress;
   },
 };
 
@@ -196,11 +207,12 @@ function requestOf(req: IncomingMessage): Request {
 async function reject(socket: Duplex, response: Response): Promise<void> {
   const body = Buffer.from(await response.arrayBuffer().catch(() => new ArrayBuffer(0)));
   if (socket.destroyed) return;
-  const type = response.headers.get("content-type");
-  const head =
-    `HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ""}\r\nConnection: close\r\n` +
-    (type ? `Content-Type: ${type}\r\n` : "") +
-    `Content-Length: ${body.length}\r\n\r\n`;
+  // The router's headers go along (Retry-After and X-RateLimit-* on a 429), except framing ones.
+  let head = `HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ""}\r\nConnection: close\r\n`;
+  response.headers.forEach((value, name) => {
+    if (name !== "content-length" && name !== "connection" && name !== "transfer-encoding") head += `${name}: ${value}\r\n`;
+  });
+  head += `Content-Length: ${body.length}\r\n\r\n`;
   socket.end(Buffer.concat([Buffer.from(head), body]));
 }
 
@@ -218,7 +230,7 @@ function upgradeListener(router: Hono, wss: WebSocketServer) {
   };
   return (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", ignore);
-    const env: UpgradeEnv = { handle: undefined };
+    const env: UpgradeEnv = { handle: undefined, address: req.socket.remoteAddress };
     let response: Response | Promise<Response>;
     try {
       response = router.fetch(requestOf(req), env);
@@ -249,11 +261,17 @@ export async function startNode(config: Config) {
     crypto: nodeCrypto,
     readTextFile: (path) => readFile(path, "utf8"),
     memoryUsage: memoryStats(() => process.memoryUsage()),
+    totalMemory: totalmem,
   };
+  // Read before anything starts: a missing certificate is a start-up error, not a later surprise.
+  const tls = config.sslEnabled ? readTls(config, (path) => readFileSync(path, "utf8")) : undefined;
   const instance = await createSwitchboard(config, platform);
   const listen = () => new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    // With TLS an https server on the same port: https:// and wss:// (its 'upgrade' events) alike.
     const srv = serve(
-      { fetch: instance.router.fetch, hostname: config.bindAddress, port: config.port },
+      tls
+        ? { fetch: instance.router.fetch, hostname: config.bindAddress, port: config.port, createServer: createHttpsServer, serverOptions: tls }
+        : { fetch: instance.router.fetch, hostname: config.bindAddress, port: config.port },
       () => resolve(srv),
     );
     // EADDRINUSE and the like: runMain turns it into one line and a non-zero exit.
@@ -262,14 +280,34 @@ export async function startNode(config: Config) {
   });
   const http = await listening(instance, listen);
   const port = (http.address() as AddressInfo).port;
+  const sidecars = await listening(instance, () => startSidecars(config, instance, port, serveNode));
   for (const line of startupLines(config, platform.name, port)) instance.logger.info(line);
 
   const stop = gracefulStop(config, instance, async () => {
     for (const ws of open) ws.terminate();
+    await sidecars.close();
     await new Promise<void>((resolve) => http.close(() => resolve()));
   });
-  return { instance, port, stop };
+  /** SIGHUP: new handshakes use the files' current certificate and key; open connections stay. */
+  const reload = () => {
+    if (!config.sslEnabled) return instance.logger.info("SIGHUP: nothing to reload (TLS is off)");
+    try {
+      (http as HttpsServer).setSecureContext(readTls(config, (path) => readFileSync(path, "utf8")));
+      instance.logger.info("SIGHUP: TLS certificate and key reloaded");
+    } catch (error) {
+      instance.logger.error(`SIGHUP: TLS reload failed, keeping the current certificate: ${(error as Error).message}`);
+    }
+  };
+  return { instance, port, stop, reload, metricsPort: sidecars.metricsPort };
 }
+
+/** A plain HTTP listener for the sidecars (metrics, the https redirect). */
+const serveNode: ServeFetch = (fetch, hostname, port) =>
+  new Promise((resolve, reject) => {
+    const srv = serve({ fetch, hostname, port }, (info) =>
+      resolve({ port: info.port, close: () => new Promise<void>((done) => srv.close(() => done())) }));
+    srv.once("error", reject);
+  });
 
 const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/").split("/").pop()!);
 /**

@@ -118,7 +118,7 @@ function natsDriverPresent(servers) {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
       env: {
-        PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", BIND_ADDRESS: "127.0.0.1", PORT: "0", LOG_LEVEL: "info",
+        PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", BIND_ADDRESS: "127.0.0.1", PORT: "0", METRICS_PORT: "0", LOG_LEVEL: "info",
         APP_ID: "probe", APP_KEY: "probe-key", APP_SECRET: "probe-secret",
         ADAPTER_DRIVER: "nats", NATS_SERVERS: servers, REDIS_PREFIX: `sbconf_probe_${process.pid}_`,
       },

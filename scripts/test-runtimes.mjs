@@ -3,6 +3,7 @@
 //   npm run test:runtimes                    # node node24 deno bun binary
 //   npm run test:runtimes -- deno bun        # just these
 //   npm run test:runtimes -- --no-build bun  # reuse dist/
+//   npm run test:runtimes -- bun test/integration/tls.test.ts   # only these files (paths under test/)
 // Exits non-zero if any runtime had a failing test or could not run.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -14,8 +15,10 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ALL = ["node", "node24", "deno", "bun", "binary"];
 const args = process.argv.slice(2);
 const build = !args.includes("--no-build");
-const runtimes = args.filter((a) => !a.startsWith("--"));
-for (const r of runtimes) if (!ALL.includes(r)) fail(`unknown runtime "${r}" (use ${ALL.join(", ")})`);
+const isFile = (a) => a.includes("/");
+const files = args.filter(isFile);
+const runtimes = args.filter((a) => !a.startsWith("--") && !isFile(a));
+for (const r of runtimes) if (!ALL.includes(r)) fail(`unknown runtime "${r}" (use ${ALL.join(", ")}; test files as paths, e.g. test/integration/tls.test.ts)`);
 const selected = runtimes.length ? runtimes : ALL;
 
 function fail(message) {
@@ -43,7 +46,7 @@ const results = [];
 for (const runtime of selected) {
   console.log(`\n=== integration tests on ${runtime} ===`);
   const report = path.join(scratch, `${runtime}.json`);
-  const status = run(process.execPath, [vitest, "run", "test/integration", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], {
+  const status = run(process.execPath, [vitest, "run", ...(files.length ? files : ["test/integration"]), "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], {
     SWITCHBOARD_RUNTIME: runtime,
   });
   let counts = { passed: 0, failed: 0, skipped: 0 };

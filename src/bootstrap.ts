@@ -7,8 +7,11 @@ import { createDriver, type DriverContext } from "./drivers/index.ts";
 import { createRouter, type SocketBinding } from "./http/router.ts";
 import { startWebhooks, type Webhooks } from "./webhooks/index.ts";
 import { consoleEnabled, createConsole, type Console } from "./console/routes.ts";
-import { consoleLogger } from "./logger.ts";
 import type { RateLimiter } from "./core/rate-limiter.ts";
+import { consoleLogger, effectiveLevel } from "./logger.ts";
+import { logEvents } from "./logging/event-log.ts";
+import { measureAdapterRequests } from "./core/adapter-requests.ts";
+import type { IpLimiter, IpLimits } from "./core/ip-limiter.ts";
 import { ClusterRateLimiter } from "./rate-limiters/cluster.ts";
 import { LocalRateLimiter } from "./rate-limiters/local.ts";
 
@@ -20,6 +23,8 @@ export interface Platform {
   crypto: CryptoProvider;
   readTextFile(path: string): Promise<string>;
   memoryUsage?(): MemoryStats;
+  /** Bytes of memory the machine has (/accept-traffic). */
+  totalMemory?(): number;
   pubsub?: NativePubSub;
   logger?: Logger;
 }
@@ -34,13 +39,18 @@ export interface Instance {
    * without the page still feeds consoles on other nodes). Its counters are for the metrics exporter.
    */
   console: Console;
+  /** The per-IP limiter, when RATE_LIMITER_ENABLED. */
+  ipLimiter?: IpLimiter;
+  /** Each backend's last reported health by role (adapter, apps, rate_limiter), for backend_up. */
+  backends: Map<string, { driver: string; up: boolean }>;
   /** Graceful stop: 4200 to every socket, state cleaned up, backends closed. */
   stop(): Promise<void>;
 }
 
 /** The composition root shared by every runtime entrypoint. */
 export async function createSwitchboard(config: Config, platform: Platform): Promise<Instance> {
-  const logger = platform.logger ?? consoleLogger(config.logLevel);
+  const level = effectiveLevel(config);
+  const logger = platform.logger ?? consoleLogger(level, config.logFormat);
   // Backends by name through the driver registry: only the chosen drivers' modules are loaded.
   const context: DriverContext = { apps: config.apps, timers: platform.timers, logger, crypto: platform.crypto, readTextFile: platform.readTextFile };
   // A database store's up/down changes reach the server's event stream once the server exists.
@@ -62,6 +72,19 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     pubsub: platform.pubsub,
   });
   backendStatus = (up, detail) => server.events.emit({ kind: "backend", appId: "", driver: config.drivers["app-store"].name, role: "apps", up, detail });
+  if (level === "debug") logEvents(server.events, logger, { requests: !config.ignoreLoggerMiddleware });
+  // Health as last reported, kept from the start so a consumer that starts later (the metrics,
+  // after the listener) still knows about an outage reported before it.
+  const backends = new Map<string, { driver: string; up: boolean }>([
+    ["adapter", { driver: config.drivers.adapter.name, up: true }],
+    ["apps", { driver: config.drivers["app-store"].name, up: true }],
+  ]);
+  server.events.subscribe("backends", (e) => {
+    if (e.kind === "backend") backends.set(e.role, { driver: e.driver, up: e.up });
+  }, ["backend"]);
+  if (config.drivers.adapter.name !== "local") measureAdapterRequests(adapter, server.events, platform.timers.now);
+  const ip = config.rateLimiterEnabled ? await openIpLimiter(config, context, server) : undefined;
+  if (ip && !backends.has("rate_limiter")) backends.set("rate_limiter", { driver: ip.limiter.name, up: true });
   // Before start(): the adapter may announce transitions (a dead node's sweep) as it starts.
   const webhooks = await startWebhooks(config, server, logger, context);
   await server.start();
@@ -75,6 +98,16 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     extend: (app) => {
       if (consoleEnabled(config)) debugConsole.mount(app);
     },
+    totalMemory: platform.totalMemory,
+    acceptTrafficThreshold: config.httpAcceptTrafficMemoryThreshold,
+    cors: {
+      origins: list(config.corsOrigins),
+      methods: list(config.corsMethods),
+      headers: list(config.corsHeaders),
+      credentials: config.corsCredentials,
+    },
+    ipLimits: ip,
+    trustProxy: config.trustProxy,
   });
   return {
     server,
@@ -82,12 +115,15 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     logger,
     webhooks,
     console: debugConsole,
+    ipLimiter: ip?.limiter,
+    backends,
     async stop() {
       debugConsole.stop();
       await server.shutdown();
       // After the sockets' cleanup, so their channel_vacated/member_removed are sent too.
       await webhooks.stop(platform.timers.now() + config.shutdownGracePeriodMs);
       await apps.close?.();
+      await ip?.limiter.close?.();
     },
   };
 }
@@ -105,21 +141,52 @@ function consoleFor(config: Config, server: Switchboard, rateLimiter: RateLimite
   });
 }
 
+const list = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
+
+/** The RATE_LIMITER_DRIVER store and its limits; its health changes reach the event stream. */
+async function openIpLimiter(config: Config, context: DriverContext, server: Switchboard): Promise<{ limiter: IpLimiter; limits: IpLimits }> {
+  const choice = config.drivers["rate-limiter"] ?? { kind: "rate-limiter" as const, name: "memory", options: {} };
+  const limiter = await createDriver("rate-limiter", choice, context);
+  limiter.watch?.((up, detail) => server.events.emit({ kind: "backend", appId: "", driver: limiter.name, role: "rate_limiter", up, detail }));
+  const o = choice.options as { rateLimiterApiMaxRequests?: number; rateLimiterApiWindowSeconds?: number; rateLimiterWsMaxConnections?: number; rateLimiterWsWindowSeconds?: number };
+  return {
+    limiter,
+    limits: {
+      api: { max: o.rateLimiterApiMaxRequests ?? 100, windowMs: (o.rateLimiterApiWindowSeconds ?? 60) * 1000 },
+      websocket: { max: o.rateLimiterWsMaxConnections ?? 20, windowMs: (o.rateLimiterWsWindowSeconds ?? 60) * 1000 },
+    },
+  };
+}
+
+/** One line naming the backend chosen for each kind, for the start-up log. */
+export function driverLine(config: Config): string {
+  const store = config.drivers["app-store"].name;
+  // The app cache only sits in front of a database store; the IP limiter only runs when enabled.
+  const unused = new Set([...(store === "memory" || store === "file" ? ["cache"] : []), ...(config.rateLimiterEnabled ? [] : ["rate-limiter"])]);
+  const parts = Object.values(config.drivers).filter((d) => d !== undefined && !unused.has(d.kind)).map((d) => `${d!.kind}=${d!.name}`);
+  if (!config.rateLimiterEnabled) parts.push("per-IP rate limits off");
+  return `drivers: ${parts.join(", ")}`;
+}
+
 /** The start-up banner; prints development credentials so a fresh `npm start` is usable. */
 export function startupLines(config: Config, runtime: string, port: number): string[] {
   const host = config.bindAddress === "0.0.0.0" ? "127.0.0.1" : config.bindAddress;
-  const lines = [`Switchboard (${runtime}) listening on ${config.bindAddress}:${port}${config.pathPrefix}`];
+  const scheme = config.sslEnabled ? "https/wss" : "http/ws";
+  const lines = [`Switchboard (${runtime}) listening on ${config.bindAddress}:${port}${config.pathPrefix} (${scheme})`];
   if (config.devApp) {
     const app = config.apps[0]!;
     lines.push(
       "No app configured: created a development app with random credentials (set APP_ID, APP_KEY and APP_SECRET to fix them):",
       `  app_id=${app.id} key=${app.key} secret=${app.secret}`,
-      `  pusher-js: new Pusher("${app.key}", { wsHost: "${host}", wsPort: ${port}, forceTLS: false, enabledTransports: ["ws", "wss"], cluster: "" })`,
+      config.sslEnabled
+        ? `  pusher-js: new Pusher("${app.key}", { wsHost: "${host}", wssPort: ${port}, forceTLS: true, enabledTransports: ["ws", "wss"], cluster: "" })`
+        : `  pusher-js: new Pusher("${app.key}", { wsHost: "${host}", wsPort: ${port}, forceTLS: false, enabledTransports: ["ws", "wss"], cluster: "" })`,
     );
   } else {
     lines.push(`Apps: ${config.apps.map((a) => a.id).join(", ") || `(from the ${config.drivers["app-store"].name} app store)`}`);
   }
   if (consoleEnabled(config)) lines.push(`  debug console: http://${host}:${port}${config.pathPrefix}/console`);
+  lines.push(driverLine(config));
   for (const warning of config.warnings) lines.push(`warning: ${warning}`);
   return lines;
 }

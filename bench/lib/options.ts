@@ -42,6 +42,8 @@ export interface Options {
   webhookRate: number;
   /** Upper bound for any single scenario, seconds. */
   scenarioTimeout: number;
+  /** Extra server settings (--server-env KEY=VALUE, repeatable), e.g. METRICS_ENABLED=false for an A/B. */
+  serverEnv: Record<string, string>;
 }
 
 export const HELP = `Usage: npm run bench -- [options]        (runs: bun bench/run.ts [options])
@@ -65,6 +67,7 @@ export const HELP = `Usage: npm run bench -- [options]        (runs: bun bench/r
   presence:       --members 500        --join-concurrency 10
   webhooks*:      --webhook-events 5000 --webhook-rate 2000 (client events/s, each one webhook)
   --scenario-timeout 120      hard limit per scenario in seconds
+  --server-env KEY=VALUE      extra server setting, repeatable (e.g. METRICS_ENABLED=false for an A/B run)
 `;
 
 export function parseOptions(argv: string[]): Options | "help" {
@@ -75,6 +78,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     subscribers: 1000, events: 200, rate: 20, payload: 200, publishers: 8, duration: 10,
     pairs: 50, pairRate: 500, pairDuration: 10,
     members: 500, joinConcurrency: 10, webhookEvents: 5000, webhookRate: 2000, scenarioTimeout: 120,
+    serverEnv: {},
   };
   const numeric: Record<string, keyof Options> = {
     "--connections": "connections", "--in-flight": "inFlight", "--subscribers": "subscribers",
@@ -104,6 +108,13 @@ export function parseOptions(argv: string[]): Options | "help" {
     if (arg === "--help" || arg === "-h") return "help";
     else if (arg === "--no-build") o.build = false;
     else if (arg === "--profile") o.profile = true;
+    else if (arg === "--server-env") {
+      // --server-env=K=V was split at its first "=" above, so `value` is K=V itself.
+      const pair = take();
+      const at = pair.indexOf("=");
+      if (at <= 0) throw new Error("--server-env needs KEY=VALUE");
+      o.serverEnv[pair.slice(0, at)] = pair.slice(at + 1);
+    }
     else if (arg === "--scenarios") {
       o.scenarios = take().split(",").map((s) => s.trim()).filter(Boolean);
       const unknown = o.scenarios.filter((s) => !(ALL_SCENARIOS as readonly string[]).includes(s));

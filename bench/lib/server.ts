@@ -77,6 +77,8 @@ export async function spawnServer(options: SpawnOptions): Promise<BenchServer> {
     HOME: process.env.HOME ?? "/tmp",
     BIND_ADDRESS: "127.0.0.1",
     PORT: "0",
+    // A free port: several bench servers may run at once (the webhook scenarios spawn their own).
+    METRICS_PORT: "0",
     LOG_LEVEL: "info",
     SHUTDOWN_GRACE_PERIOD_MS: "500",
     APP_ID: BENCH_APP.id,

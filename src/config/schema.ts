@@ -50,6 +50,32 @@ export const serverSettingsSchema = {
   consoleClusterEventsPerSecond: num(z.number().int().min(1)).default(1000)
     .describe("events per second and app one node forwards to consoles on other nodes; beyond it they are dropped and counted"),
   logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info").describe("debug, info, warn, error or silent"),
+  // --- Seeing and securing a running server (README "Metrics", "Logs", "TLS", "CORS", "Rate limits").
+  debug: bool.default(false).describe("same as LOG_LEVEL=debug (Sockudo's name)"),
+  logFormat: z.enum(["pretty", "json"]).default("pretty").describe("pretty (one readable line) or json (one object per line)"),
+  ignoreLoggerMiddleware: bool.default(false).describe("no debug line per HTTP request (Socket Rush's name)"),
+  metricsEnabled: bool.default(true).describe("serve Prometheus metrics on their own listener"),
+  metricsHost: z.string().min(1).default("0.0.0.0").describe("address of the metrics listener"),
+  metricsPort: num(z.number().int().min(0).max(65535)).default(9601).describe("port of the metrics listener (GET /metrics; 0 picks a free one)"),
+  metricsPrefix: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/, "must be a Prometheus name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)").default("switchboard_")
+    .describe("prefix of every series name (sockudo_ or soketi_ fits their dashboards)"),
+  sslEnabled: bool.default(false).describe("serve https:// and wss:// on PORT (needs SSL_CERT_PATH and SSL_KEY_PATH)"),
+  sslCertPath: z.string().default("").describe("PEM certificate (chain) file; reloaded on SIGHUP"),
+  sslKeyPath: z.string().default("").describe("PEM private key file; reloaded on SIGHUP"),
+  sslPassphrase: z.string().default("").describe("passphrase of an encrypted private key"),
+  sslCaPath: z.string().default("").describe("PEM file of CA certificates to send with the chain"),
+  sslHttpPort: num(z.number().int().min(-1).max(65535)).default(-1)
+    .describe("with SSL: also serve plain HTTP on this port, redirecting to https (-1: off)"),
+  corsOrigins: z.string().default("*").describe("origins allowed to call the HTTP API from a browser, comma separated (* any)"),
+  corsMethods: z.string().default("GET,POST,OPTIONS").describe("methods a CORS preflight allows, comma separated"),
+  corsHeaders: z.string().default("Content-Type,Authorization,X-Requested-With")
+    .describe("request headers a CORS preflight allows, comma separated"),
+  corsCredentials: bool.default(false).describe("let browsers send cookies (Access-Control-Allow-Credentials; needs explicit origins)"),
+  rateLimiterEnabled: bool.default(false)
+    .describe("per-IP limits on HTTP API requests (429) and WebSocket connections (refused before the upgrade); RATE_LIMITER_DRIVER picks the store"),
+  trustProxy: bool.default(false).describe("take the client address from X-Forwarded-For (only behind a proxy that sets it)"),
+  httpAcceptTrafficMemoryThreshold: num(z.number().min(0).max(100)).default(85)
+    .describe("percent of the machine's memory this process may use before /accept-traffic answers 503"),
 } as const;
 
 export type ServerSettingKey = keyof typeof serverSettingsSchema;

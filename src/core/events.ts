@@ -21,6 +21,7 @@ export type ServerEvent = Base & (
   /** What the client got in pusher:subscription_error (or pusher:error). */
   | { kind: "subscription_refused"; channel: string; socketId: string; type: string; reason: string; status: number }
   | { kind: "signin_refused"; socketId: string; reason: string }
+  | { kind: "signed_in"; socketId: string; userId: string }
   | { kind: "channel_occupied"; channel: string }
   | { kind: "channel_vacated"; channel: string }
   | { kind: "member_added"; channel: string; userId: string }
@@ -30,8 +31,11 @@ export type ServerEvent = Base & (
   | { kind: "api_publish"; channels: string[]; event: string; bytes: number; socketId?: string }
   | { kind: "cache_miss"; channel: string }
   | { kind: "subscription_count"; channel: string; count: number }
-  /** scope: what was limited ("client_events", "api", ...). */
-  | { kind: "rate_limited"; scope: string; socketId?: string }
+  /**
+   * scope: what was limited ("client_events"; per client address "ip_api", "ip_websocket" with
+   * `address`; appId is "" when the request named no app).
+   */
+  | { kind: "rate_limited"; scope: string; socketId?: string; address?: string }
   /** appId is "" for events about the node rather than an app. */
   | { kind: "backend"; driver: string; role: string; up: boolean; detail?: string }
   /** One broadcast delivered on this node: counted once, with its recipients, never per socket. */
@@ -42,6 +46,16 @@ export type ServerEvent = Base & (
    * `target` is the URL without its query (or lambda:name); `error` says why an attempt failed.
    */
   | { kind: "webhook_delivery"; target: string; outcome: "sent" | "retry" | "dead"; status?: number; error?: string; events: number; attempt: number; ms: number }
+  /**
+   * One HTTP request answered (not WebSocket upgrades); appId is the route's app id or "".
+   * Bytes are the Content-Length of the request and of the response.
+   */
+  | { kind: "http_request"; method: string; path: string; status: number; ms: number; bytesIn: number; bytesOut: number; address?: string }
+  /**
+   * One cluster-wide query this node made of the adapter's backend (Redis, NATS): the
+   * "horizontal adapter" requests of the metrics. `ok` is false when it failed or timed out.
+   */
+  | { kind: "adapter_request"; op: string; ms: number; ok: boolean }
 );
 
 export type ServerEventKind = ServerEvent["kind"];

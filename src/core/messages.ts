@@ -88,7 +88,7 @@ export function truncateReason(reason: string): string {
   return new TextDecoder().decode(bytes.slice(0, cut));
 }
 
-/** pusher:error codes that do not close the socket (spec §1.6). */
+/** Codes of pusher:error frames that leave the socket open (spec §1.6 table, §1.7). */
 export const ErrorCode = {
   ClientEventRateLimit: 4301,
   WatchlistLimit: 4302,

@@ -1,3 +1,4 @@
+import { classifyChannel } from "./channels.ts";
 import type { Connection } from "./connection.ts";
 import type { EventStream } from "./events.ts";
 import type { NativePubSub } from "./runtime.ts";
@@ -131,6 +132,34 @@ export class LocalRegistry {
   unwatch(conn: Connection, watchlist: string[]): void {
     const app = this.apps.get(conn.app.id);
     if (app) for (const id of watchlist) removeFrom(app.watchers, id, conn);
+  }
+
+  /**
+   * Per app on this node: sockets, occupied channels and presence members (distinct users per
+   * presence channel, summed). Walks every socket, so it is for a metrics scrape, not a hot path.
+   */
+  appGauges(): Map<string, { sockets: number; channels: number; presenceMembers: number }> {
+    const out = new Map<string, { sockets: number; channels: number; presenceMembers: number }>();
+    const of = (appId: string) => {
+      let g = out.get(appId);
+      if (!g) out.set(appId, (g = { sockets: 0, channels: 0, presenceMembers: 0 }));
+      return g;
+    };
+    for (const conn of this.sockets.values()) of(conn.app.id).sockets++;
+    for (const [appId, app] of this.apps) {
+      const g = of(appId);
+      g.channels += app.channels.size;
+      for (const [channel, conns] of app.channels) {
+        if (!classifyChannel(channel).presence) continue;
+        const users = new Set<string>();
+        for (const conn of conns) {
+          const id = conn.channels.get(channel)?.member?.userId;
+          if (id !== undefined) users.add(id);
+        }
+        g.presenceMembers += users.size;
+      }
+    }
+    return out;
   }
 
   userSockets(appId: string, userId: string): Connection[] {

@@ -5,5 +5,6 @@ import "./adapters.ts";
 import "./app-stores.ts";
 import "./caches.ts";
 import "./queues.ts";
+import "./rate-limiters.ts";
 
 export * from "./registry.ts";

@@ -1,6 +1,6 @@
 // The driver registry: how a backend is picked by name, configured, and loaded only when picked.
 //
-// A backend *kind* (adapter, app-store; queue, cache, rate-limiter next) is declared once with
+// A backend *kind* (adapter, app-store, cache, queue, rate-limiter) is declared once with
 // `defineKind` in its registration file (src/drivers/<kind>s.ts, imported by src/drivers/index.ts).
 // The kind gets one setting that selects its driver: `<kind>Driver`, i.e. --adapter-driver,
 // ADAPTER_DRIVER, "adapterDriver" in the config file.
@@ -36,6 +36,7 @@ import type { App } from "../core/app.ts";
 import type { AppStore } from "../core/app-store.ts";
 import type { AppCache } from "../app-stores/cache/cache.ts";
 import type { QueueOpener } from "../webhooks/queues/queue.ts";
+import type { IpLimiter } from "../core/ip-limiter.ts";
 import type { CryptoProvider, Logger, Timers } from "../core/runtime.ts";
 
 /** What each kind's drivers build. */
@@ -45,6 +46,7 @@ export interface DriverProducts {
   /** undefined for the "none" cache. */
   cache: AppCache | undefined;
   queue: QueueOpener;
+  "rate-limiter": IpLimiter;
 }
 
 export type DriverKind = keyof DriverProducts;

@@ -1,20 +1,22 @@
+import { parseJsonObject as parseObject } from "../core/frames.ts";
 import type { Logger } from "../core/runtime.ts";
 import { HttpError } from "./errors.ts";
 
 const EMPTY = new Uint8Array(0);
 
 /**
- * Reads the request body, failing with 413 as soon as it passes `maxBytes`, and with 400 when the
- * client stops sending part way (an aborted upload is the client's doing: a debug line, not an
- * error with a stack, or a flood of them is one `curl` loop away).
+ * Reads the request body, failing with 413 as soon as it passes `maxBytes`. A body that breaks
+ * off (the client aborted or went away mid-request) is the client's doing, not a server error:
+ * one debug line and a 400 nobody may be left to read, never an error log with a stack (a client
+ * could flood the logs with those).
  */
 export async function readBody(request: Request, maxBytes: number, logger?: Pick<Logger, "debug">): Promise<Uint8Array> {
   try {
     return await read(request, maxBytes, logger);
   } catch (error) {
     if (error instanceof HttpError) throw error;
-    logger?.debug("HTTP API: the request body was cut off", error);
-    throw new HttpError(400, "Request body was cut off before its end");
+    logger?.debug("HTTP request body broke off (client aborted?)", { path: new URL(request.url).pathname, error: error instanceof Error ? error.message : String(error) });
+    throw new HttpError(400, "Request body incomplete");
   }
 }
 
@@ -57,14 +59,18 @@ const decoder = new TextDecoder();
 
 /** Parses a JSON object body; the Content-Type header is not trusted either way (spec §6.1). */
 export function parseJsonObject(body: Uint8Array): Record<string, unknown> {
-  let value: unknown;
+  const text = decoder.decode(body);
+  const object = parseObject(text);
+  if (object) return object;
+  // Only a refused body pays for telling the two failures apart.
+  throw new HttpError(400, isJson(text) ? "Request body must be a JSON object" : "Request body is not valid JSON");
+}
+
+function isJson(text: string): boolean {
   try {
-    value = JSON.parse(decoder.decode(body));
+    JSON.parse(text);
+    return true;
   } catch {
-    throw new HttpError(400, "Request body is not valid JSON");
+    return false;
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new HttpError(400, "Request body must be a JSON object");
-  }
-  return value as Record<string, unknown>;
 }

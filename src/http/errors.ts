@@ -6,8 +6,16 @@ export class HttpError extends Error {
 }
 
 export function jsonError(status: number, message: string, headers?: Record<string, string>): Response {
-  return new Response(JSON.stringify({ error: message }), {
+  return jsonBody({ error: message }, status, headers);
+}
+
+const utf8 = new TextEncoder();
+
+/** A JSON response with its Content-Length (the request metrics read it instead of the body). */
+export function jsonBody(value: unknown, status: number, headers?: Record<string, string>): Response {
+  const body = utf8.encode(JSON.stringify(value));
+  return new Response(body, {
     status,
-    headers: { "content-type": "application/json", ...headers },
+    headers: { "content-type": "application/json", "content-length": String(body.byteLength), ...headers },
   });
 }

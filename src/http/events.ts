@@ -40,7 +40,9 @@ export function validateEvent(app: App, body: Record<string, unknown>, batchItem
   }
   for (const channel of list) {
     if (!isValidChannelName(channel, app.maxChannelNameLength)) {
-      throw new HttpError(400, `${where}invalid channel name: ${String(channel).slice(0, 210)}`);
+      // JSON of the value, not String(): an object without a prototype has no string form at all.
+      const shown = typeof channel === "string" ? channel : JSON.stringify(channel) ?? typeof channel;
+      throw new HttpError(400, `${where}invalid channel name: ${shown.slice(0, 210)}`);
     }
   }
   const unique = [...new Set(list as string[])];

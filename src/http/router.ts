@@ -1,9 +1,13 @@
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
 import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { MemoryStats } from "../core/runtime.ts";
 import type { SocketHandle, Switchboard } from "../core/server.ts";
 import { authenticate, channelUsers, findApp, listChannels, showChannel, terminateUser, triggerBatch, triggerEvent, type ApiRequest } from "./api.ts";
-import { HttpError, jsonError } from "./errors.ts";
+import { clientAddress } from "./client-address.ts";
+import { HttpError, jsonError, jsonBody } from "./errors.ts";
+import { apiLimit, websocketLimit, type IpLimiting } from "./ip-limits.ts";
+import { observeRequests } from "./observe.ts";
 
 /**
  * How a runtime attaches its WebSocket implementation to the shared router. The router checks
@@ -18,6 +22,16 @@ export interface SocketBinding {
    * Synchronous, so an upgrade is routed without an async dispatch (see the routes below).
    */
   upgrade(c: Context, handle: SocketHandle): Response | undefined;
+  /** The peer address of the request's connection, as the runtime knows it. */
+  remoteAddress(c: Context): string | undefined;
+}
+
+/** CORS on the HTTP API and pages (CORS_* settings); never on the WebSocket endpoint. */
+export interface CorsSettings {
+  origins: string[];
+  methods: string[];
+  headers: string[];
+  credentials: boolean;
 }
 
 export interface RouterOptions {
@@ -25,8 +39,33 @@ export interface RouterOptions {
   sockets: SocketBinding;
   rateLimiter: RateLimiter;
   memoryUsage?: () => MemoryStats;
+  /** Bytes of memory the machine has: /accept-traffic compares the RSS with it. */
+  totalMemory?: () => number;
+  /** Percent of totalMemory above which /accept-traffic answers 503. */
+  acceptTrafficThreshold?: number;
+  cors?: CorsSettings;
+  /** Per-IP limits; absent when RATE_LIMITER_ENABLED is off. */
+  ipLimits?: IpLimiting;
+  /** Take the client address from X-Forwarded-For. */
+  trustProxy?: boolean;
   /** Extra routes (e.g. /metrics) mounted by the composition root. */
   extend?: (app: Hono) => void;
+}
+
+/** Headers a browser script may read from an API answer (the limits it ran into). */
+const EXPOSED = ["Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"];
+
+function corsMiddleware(settings: CorsSettings): MiddlewareHandler {
+  const any = settings.origins.includes("*");
+  return cors({
+    // With credentials a browser refuses "*": the request's own origin is echoed instead.
+    origin: any ? (settings.credentials ? (origin) => origin : "*") : settings.origins,
+    allowMethods: settings.methods,
+    allowHeaders: settings.headers,
+    exposeHeaders: EXPOSED,
+    credentials: settings.credentials,
+    maxAge: 600,
+  });
 }
 
 const NOT_A_PAGE =
@@ -41,6 +80,10 @@ export function createRouter(options: RouterOptions): Hono {
   const root = new Hono();
   const app = prefix ? root.basePath(prefix) : root;
 
+  const trustProxy = options.trustProxy ?? false;
+  const address = (c: Context) => clientAddress(c, sockets.remoteAddress(c), trustProxy);
+  const ip = options.ipLimits;
+
   /** Only what the handshake checks is taken from the request; the handle keeps nothing else. */
   const websocket = (c: Context, appKey: string | undefined) =>
     sockets.upgrade(
@@ -50,15 +93,34 @@ export function createRouter(options: RouterOptions): Hono {
 
   // The only route matching an upgrade, and synchronous: Hono then answers from fetch() at once
   // instead of through an async dispatch that holds the request and its context across turns
-  // (bench, Bun: ~0.3 KB less RSS per idle connection at 5000).
+  // (bench, Bun: ~0.3 KB less RSS per idle connection at 5000). So no middleware matches this
+  // path: CORS, request metrics and the API limit are mounted on the other paths only. The
+  // per-IP connection limit is checked here, synchronously with the memory store; a Redis store
+  // makes only limited deployments pay for the async dispatch.
   // A plain GET (a browser, curl) learns what the path is for instead of a bare 404.
-  app.get("/app/:key", (c, next) =>
-    isUpgrade(c) ? websocket(c, c.req.param("key")) || next() : jsonError(426, NOT_A_PAGE, { upgrade: "websocket" }));
+  if (!ip) {
+    app.get("/app/:key", (c, next) =>
+      isUpgrade(c) ? websocket(c, c.req.param("key")) || next() : jsonError(426, NOT_A_PAGE, { upgrade: "websocket" }));
+  } else app.get("/app/:key", (c): Response | Promise<Response> => {
+    if (!isUpgrade(c)) return jsonError(426, NOT_A_PAGE, { upgrade: "websocket" });
+    const refused = websocketLimit(ip, address(c), server.events);
+    // (A request the runtime cannot upgrade gets the 404 that next() would have led to.)
+    const proceed = (r: Response | undefined) => r ?? websocket(c, c.req.param("key")) ?? jsonError(404, "Not found");
+    return refused instanceof Promise ? refused.then(proceed) : proceed(refused);
+  });
+
+  // Measured first, so a preflight and a 429 are counted and logged too; CORS before the limit,
+  // so a browser can read the 429.
+  const http: MiddlewareHandler[] = [observeRequests(server.events, server.timers.now, address)];
+  if (options.cors) http.push(corsMiddleware(options.cors));
+  for (const path of ["/", "/ready", "/up", "/up/*", "/usage", "/accept-traffic"]) app.use(path, ...http);
+  app.use("/apps/*", ...http, ...(ip ? [apiLimit(ip, address, server.events)] : []));
 
   const api = (handler: (req: ApiRequest, c: Context) => unknown | Promise<unknown>) => async (c: Context) => {
     const req = await authenticate(server, c);
     const result = await handler(req, c);
-    return c.json(result as object, 200, req.headers);
+    // With its length, so the request metrics need not measure the body again.
+    return jsonBody(result, 200, req.headers);
   };
   app.post("/apps/:appId/events", api((req) => triggerEvent(server, rateLimiter, req)));
   app.post("/apps/:appId/batch_events", api((req) => triggerBatch(server, rateLimiter, req)));
@@ -76,6 +138,21 @@ export function createRouter(options: RouterOptions): Hono {
     if (!found.enabled) return jsonError(403, "Application disabled");
     return server.isShuttingDown ? jsonError(503, "Shutting down") : c.json({ ok: true });
   });
+  // For load balancers (as Soketi): stop sending new traffic to a node low on memory.
+  app.get("/accept-traffic", (c) => {
+    if (server.isShuttingDown) return jsonError(503, "Shutting down");
+    const rss = options.memoryUsage?.().rss;
+    const total = options.totalMemory?.();
+    const threshold = options.acceptTrafficThreshold ?? 100;
+    if (rss !== undefined && total) {
+      const percent = (rss / total) * 100;
+      if (percent > threshold) {
+        server.logger.debug("refusing traffic: memory above the threshold", { rss, total, percent, threshold });
+        return jsonError(503, `Memory usage ${percent.toFixed(1)} % is above ${threshold} %`);
+      }
+    }
+    return c.text("OK");
+  });
   app.get("/usage", (c) => {
     const memory = options.memoryUsage?.();
     return c.json({ memory: memory ?? null, connections: server.connectionCount });
@@ -85,9 +162,9 @@ export function createRouter(options: RouterOptions): Hono {
   // Upgrades on any other path still complete, then close with 4005 (spec §1.2 check 1). The
   // not-found handler is the root's, so paths outside the prefix are covered too.
   root.notFound((c) => (c.req.method === "GET" && isUpgrade(c) && websocket(c, undefined)) || jsonError(404, "Not found"));
-  root.onError((error) => {
+  root.onError((error, c) => {
     if (error instanceof HttpError) return jsonError(error.status, error.message, error.headers);
-    server.logger.error("HTTP API request failed", error);
+    server.logger.error("HTTP API request failed", { method: c.req.method, path: c.req.path, error });
     return jsonError(500, "Internal server error");
   });
   return root;

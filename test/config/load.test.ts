@@ -42,6 +42,10 @@ describe("defaults", () => {
       "app-store": { kind: "app-store", name: "memory", options: {} },
       cache: { kind: "cache", name: "memory", options: { appCacheTtlSeconds: 60, appCacheMissTtlSeconds: 5 } },
       queue: { kind: "queue", name: "memory", options: {} },
+      "rate-limiter": {
+        kind: "rate-limiter", name: "memory",
+        options: { rateLimiterApiMaxRequests: 100, rateLimiterApiWindowSeconds: 60, rateLimiterWsMaxConnections: 20, rateLimiterWsWindowSeconds: 60 },
+      },
     });
     expect(config.apps).toHaveLength(1);
     expect(config.apps[0]).toMatchObject({ id: "app-id", key: "app-key", secret: "app-secret", enabled: true, maxEventPayloadInKb: 10 });

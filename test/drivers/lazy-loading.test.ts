@@ -28,7 +28,7 @@ function loadedPackages(args: string[], options: { tsx: boolean; untilListening:
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", LOAD_LOG: log,
-        PORT: "0", BIND_ADDRESS: "127.0.0.1", SHUTDOWN_GRACE_PERIOD_MS: "0",
+        PORT: "0", METRICS_PORT: "0", BIND_ADDRESS: "127.0.0.1", SHUTDOWN_GRACE_PERIOD_MS: "0",
         APP_ID: "app-id", APP_KEY: "app-key", APP_SECRET: "app-secret",
         ...options.env,
       },

@@ -142,6 +142,8 @@ async function startProcess(options: StartOptions = {}): Promise<TestServer> {
     HOME: process.env.HOME ?? "/tmp",
     BIND_ADDRESS: "127.0.0.1",
     PORT: "0",
+    // Metrics are on by default (9601): a free port each, as test servers run side by side.
+    METRICS_PORT: "0",
     LOG_LEVEL: "info",
     // The drain wait after SIGTERM (default 3000 ms): long enough for the 4200 close frames to
     // reach the clients, short enough that stopping a server does not dominate a test file.

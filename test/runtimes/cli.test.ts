@@ -92,9 +92,23 @@ describe("runMain", () => {
   it("listens for signals before starting: one during start-up exits at once", () => {
     const { host, exits, signals, signal } = fakeHost();
     runMain(host, () => new Promise(() => {}));
-    expect([...signals.keys()].sort()).toEqual(["SIGINT", "SIGTERM"]);
+    expect([...signals.keys()].sort()).toEqual(["SIGHUP", "SIGINT", "SIGTERM"]);
     signal("SIGTERM");
     expect(exits).toEqual([0]);
+  });
+
+  it("SIGHUP calls the started server's reload, and is ignored (not fatal) before that", async () => {
+    const { host, exits, signal } = fakeHost([], { throwOnExit: false });
+    const reload = vi.fn();
+    let started!: (value: { stop(): Promise<void>; reload(): void }) => void;
+    runMain(host, () => new Promise((resolve) => (started = resolve)));
+    signal("SIGHUP");
+    expect(exits).toEqual([]);
+    started({ stop: async () => {}, reload });
+    await tick();
+    signal("SIGHUP");
+    expect(reload).toHaveBeenCalledTimes(1);
+    expect(exits).toEqual([]);
   });
 
   it("a signal once started stops gracefully, then exits 0; a second one exits at once", async () => {

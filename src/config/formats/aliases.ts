@@ -5,7 +5,7 @@
 // - A camelCase name is reachable the way ours are: --kebab-case flag, UPPER_SNAKE variable and
 //   camelCase or snake_case file key (Socket Rush's names follow that rule: --app-manager,
 //   APP_MANAGER, app_manager). An UPPER_SNAKE name is an environment variable only.
-// - `map` turns the foreign value into ours (seconds into ms, DEBUG=true into LOG_LEVEL=debug).
+// - `map` turns the foreign value into ours (seconds into ms, DEBUG_MODE=true into LOG_LEVEL=debug).
 // - A key that is none of our settings yet (metricsEnabled before metrics exist) makes the foreign
 //   name a warning "accepted but not acted on"; once the setting lands, the alias just works.
 // - Keys in PSEUDO_KEYS are parts that derive.ts folds into a real setting (REDIS_PASSWORD into
@@ -57,7 +57,8 @@ export const ALIASES: Record<string, Alias[]> = {
   bindAddress: [sockudo("HOST"), soketi("SOKETI_HOST")],
   port: [soketi("SOKETI_PORT")],
   pathPrefix: [soketi("SOKETI_PATH_PREFIX")],
-  logLevel: [sockudo("DEBUG", debugLevel), sockudo("DEBUG_MODE", debugLevel), soketi("SOKETI_DEBUG", debugLevel)],
+  // DEBUG itself is our own setting (debug), which Sockudo's DEBUG=true lands on directly.
+  logLevel: [sockudo("DEBUG_MODE", debugLevel), soketi("SOKETI_DEBUG", debugLevel)],
   // Socket Rush's activity and authorization timeouts are per app; ours are the server's (see socket-rush.ts).
   activityTimeout: [rush("appActivityTimeout")],
   userAuthenticationTimeout: [rush("appAuthorizationTimeoutSeconds"), soketi("SOKETI_USER_AUTHENTICATION_TIMEOUT", msToSeconds)],

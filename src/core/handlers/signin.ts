@@ -46,6 +46,7 @@ export async function signin(server: SigninContext, conn: Connection, frame: Inb
   if (!conn.open) return;
   server.registry.signIn(conn, id, app.enableWatchlistEvents ? watchlist : []);
   conn.send(signinSuccess(userData));
+  server.events.emit({ kind: "signed_in", appId: app.id, socketId: conn.id, userId: id });
   if (!app.enableWatchlistEvents) return;
   if (truncated) conn.send(errorFrame(ErrorCode.WatchlistLimit, `Watchlist limit exceeded; only the first ${MAX_WATCHLIST} user ids are used`));
   if (wentOnline) announcePresence(server, app, id, true);

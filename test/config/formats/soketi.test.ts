@@ -7,7 +7,7 @@ describe("Soketi's environment", () => {
   it("a Soketi docker-compose environment: default app, limits, user authentication, webhooks batching", () => {
     const config = load([], envFixture("soketi/soketi.env"));
     expect(config).toMatchObject({ port: 6001, logLevel: "debug", userAuthenticationTimeout: 2, webhookBatching: true, webhookBatchingDurationMs: 100 });
-    expect(Object.values(config.drivers).map((d) => `${d!.kind}=${d!.name}`).sort()).toEqual(["adapter=local", "app-store=memory", "cache=memory", "queue=sync"]);
+    expect(Object.values(config.drivers).map((d) => `${d!.kind}=${d!.name}`).sort()).toEqual(["adapter=local", "app-store=memory", "cache=memory", "queue=sync", "rate-limiter=memory"]);
     expect(config.apps).toEqual([expect.objectContaining({
       id: "app-id", key: "app-key", secret: "app-secret", enableClientMessages: true, enableUserAuthentication: true, maxConnections: 3,
       maxClientEventsPerSecond: 50, maxPresenceMembersPerChannel: 2, maxEventPayloadInKb: 40,
