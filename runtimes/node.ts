@@ -18,7 +18,7 @@ import type { SocketBinding } from "../src/http/router.ts";
 import { gracefulStop, listening, memoryStats, nodeLikeHost, runMain, unrefTimers } from "./cli.ts";
 import { startSidecars, type ServeFetch } from "./sidecars.ts";
 import { readTls } from "./tls.ts";
-import type { CryptoProvider, RawSocket } from "../src/core/runtime.ts";
+import type { CryptoProvider, Logger, RawSocket } from "../src/core/runtime.ts";
 import type { SocketHandle } from "../src/core/server.ts";
 
 const nodeCrypto: CryptoProvider = {
@@ -123,8 +123,13 @@ function onClose(this: WebSocket) {
   open.delete(this as SwitchboardWebSocket);
   (this as SwitchboardWebSocket).handle!.close();
 }
-// ws always emits close after error; a listener must exist so the error is not thrown.
-function ignore() {}
+/** Set once the instance exists: socket-level errors are the peer's doing, worth a debug line. */
+let socketLog: Pick<Logger, "debug"> | undefined;
+// ws always emits close after error (an unmasked frame, a bad close code): a listener must exist
+// so the error is not thrown; the close that follows does the cleanup.
+function socketError(error: Error) {
+  socketLog?.debug(`websocket error: ${error.message}`);
+}
 
 function attach(ws: SwitchboardWebSocket, handle: SocketHandle): void {
   ws.handle = handle;
@@ -133,7 +138,7 @@ function attach(ws: SwitchboardWebSocket, handle: SocketHandle): void {
   ws.on("ping", onAlive);
   ws.on("pong", onAlive);
   ws.on("close", onClose);
-  ws.on("error", ignore);
+  ws.on("error", socketError);
   handle.open(new NodeSocket(ws));
 }
 
@@ -205,7 +210,10 @@ function requestOf(req: IncomingMessage): Request {
 
 /** Answers an upgrade the router did not accept (e.g. an API route's 4xx) and closes. */
 async function reject(socket: Duplex, response: Response): Promise<void> {
-  const body = Buffer.from(await response.arrayBuffer().catch(() => new ArrayBuffer(0)));
+  const body = Buffer.from(await response.arrayBuffer().catch((error: unknown) => {
+    socketLog?.debug("reading a refused upgrade's response body failed", error);
+    return new ArrayBuffer(0);
+  }));
   if (socket.destroyed) return;
   // The router's headers go along (Retry-After and X-RateLimit-* on a 429), except framing ones.
   let head = `HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ""}\r\nConnection: close\r\n`;
@@ -225,16 +233,17 @@ function upgradeListener(router: Hono, wss: WebSocketServer) {
   const finish = (req: IncomingMessage, socket: Duplex, head: Buffer, env: UpgradeEnv, response: Response) => {
     const handle = env.handle;
     if (!handle) return void reject(socket, response);
-    socket.off("error", ignore);
+    socket.off("error", socketError);
     wss.handleUpgrade(req, socket, head, (ws) => attach(ws as SwitchboardWebSocket, handle));
   };
   return (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on("error", ignore);
+    socket.on("error", socketError);
     const env: UpgradeEnv = { handle: undefined, address: req.socket.remoteAddress };
     let response: Response | Promise<Response>;
     try {
       response = router.fetch(requestOf(req), env);
-    } catch {
+    } catch (error) {
+      socketLog?.debug("an upgrade request the router could not take", error);
       response = new Response(null, { status: 400 });
     }
     // The router answers an upgrade synchronously: the handshake completes in this turn.
@@ -266,6 +275,7 @@ export async function startNode(config: Config) {
   // Read before anything starts: a missing certificate is a start-up error, not a later surprise.
   const tls = config.sslEnabled ? readTls(config, (path) => readFileSync(path, "utf8")) : undefined;
   const instance = await createSwitchboard(config, platform);
+  socketLog = instance.logger;
   const listen = () => new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     // With TLS an https server on the same port: https:// and wss:// (its 'upgrade' events) alike.
     const srv = serve(
