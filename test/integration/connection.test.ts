@@ -84,14 +84,31 @@ function upgradeRequest(path: string): Promise<{ status: number; body: string }>
       socket.destroy();
       reject(new Error(`no complete answer: ${JSON.stringify(text)}`));
     }, 5000);
+    const done = (body: string) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ status: Number(text.split(" ")[1]), body });
+    };
     socket.on("data", (chunk) => {
       text += chunk.toString();
       const end = text.indexOf("\r\n\r\n");
-      const length = /content-length: *(\d+)/i.exec(text.slice(0, end));
-      if (end < 0 || !length || text.length < end + 4 + Number(length[1])) return;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ status: Number(text.split(" ")[1]), body: text.slice(end + 4, end + 4 + Number(length[1])) });
+      if (end < 0) return;
+      const head = text.slice(0, end);
+      const length = /content-length: *(\d+)/i.exec(head);
+      if (length) {
+        if (text.length >= end + 4 + Number(length[1])) done(text.slice(end + 4, end + 4 + Number(length[1])));
+      } else if (/transfer-encoding: *chunked/i.test(head) && text.endsWith("\r\n0\r\n\r\n")) {
+        // Some runtimes (Deno, after a middleware rebuilt the response) send the body chunked.
+        let body = "";
+        for (let at = end + 4; ;) {
+          const eol = text.indexOf("\r\n", at);
+          const size = parseInt(text.slice(at, eol), 16);
+          if (!size) break;
+          body += text.slice(eol + 2, eol + 2 + size);
+          at = eol + 2 + size + 2;
+        }
+        done(body);
+      }
     });
     socket.on("error", reject);
   });
