@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import type { AppCredentials } from "../lib/server.ts";
 import { ROOT } from "../lib/server.ts";
-import { signedPath } from "../lib/sign.ts";
+import { hmacHex } from "../lib/sign.ts";
 
 /** `--name value` and `--flag` pairs; numbers where the default is a number. */
 export function parseFlags<T extends Record<string, string | number | boolean>>(argv: string[], defaults: T, help: string): T {
@@ -41,8 +41,13 @@ export function parseFlags<T extends Record<string, string | number | boolean>>(
 export function restGet(port: number, app: AppCredentials, apiPath: string, timeoutMs = 5000): Promise<{ status: number; body: any }> {
   const full = apiPath.startsWith("/apps/") ? apiPath : `/apps/${app.id}${apiPath}`;
   const [pathname, extra] = full.split("?");
-  const signed = signedPath(app, "GET", pathname!, "");
-  return plainGet(port, extra ? `${signed}&${extra}` : signed, timeoutMs);
+  // Extra query parameters are part of the signed string (spec §6.2), sorted with auth_*.
+  const params: [string, string][] = [...new URLSearchParams(extra ?? "")];
+  params.push(["auth_key", app.key], ["auth_timestamp", String(Math.floor(Date.now() / 1000))], ["auth_version", "1.0"]);
+  params.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const query = params.map(([k, v]) => `${k}=${v}`).join("&");
+  const signature = hmacHex(app.secret, `GET\n${pathname}\n${query}`);
+  return plainGet(port, `${pathname}?${query}&auth_signature=${signature}`, timeoutMs);
 }
 
 export function plainGet(port: number, url: string, timeoutMs = 5000): Promise<{ status: number; body: any }> {
