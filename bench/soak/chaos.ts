@@ -53,6 +53,7 @@ interface Sink {
   duplicates: { channel: string; id: string }[];
   /** member_added of a member it already had, member_removed of one it did not (raw sockets). */
   anomalies: string[];
+  memberLog: string[];
   /** The socket's own member list of a presence channel. */
   view(channel: string): string[] | undefined;
 }
@@ -138,6 +139,14 @@ async function main(): Promise<number> {
   const n = o.sockets;
   const slots: ({ peer: Peer; sink: Sink } | undefined)[] = new Array(n);
   const reconnecting = new Set<number>();
+  /** What the harness did per user (time, action, node), to explain a wrong member list. */
+  const userLog = new Map<string, string[]>();
+  const act = (user: string, what: string) => {
+    const log = userLog.get(user) ?? [];
+    userLog.set(user, log);
+    log.push(`${new Date().toISOString().slice(14, 23)} ${what}`);
+    if (log.length > 40) log.splice(0, 20);
+  };
   const openSlot = async (i: number): Promise<void> => {
     const p = plan(i, n);
     for (let attempt = 0; attempt < 60 && !stopping; attempt++) {
@@ -145,16 +154,20 @@ async function main(): Promise<number> {
       let peer: Peer | undefined;
       try {
         peer = await Peer.connect(wsUrl("127.0.0.1", node.port, app.key), `s${i}@n${node.index}`, 5000);
-        const sink: Sink = { label: peer.label, subs: new Map(), users: new Map(), seen: peer.seen, duplicates: peer.duplicates, anomalies: peer.memberAnomalies, view: (ch) => (peer!.members.has(ch) ? [...peer!.members.get(ch)!] : undefined) };
+        const sink: Sink = { label: peer.label, subs: new Map(), users: new Map(), seen: peer.seen, duplicates: peer.duplicates, anomalies: peer.memberAnomalies, memberLog: peer.memberLog, view: (ch) => (peer!.members.has(ch) ? [...peer!.members.get(ch)!] : undefined) };
         await Promise.all(p.channels.map(async (ch) => {
           await peer!.subscribe(app, ch, ch === p.presence ? { user_id: p.user } : undefined, 8000);
           sink.subs.set(ch, Date.now());
-          if (ch === p.presence) sink.users.set(ch, p.user);
+          if (ch === p.presence) {
+            sink.users.set(ch, p.user);
+            act(p.user, `joined ${ch} on n${node.index} (s${i})`);
+          }
         }));
         sinks.push(sink);
         slots[i] = { peer, sink };
         void peer.sock.closedPromise.then(() => {
           sink.closedAt = Date.now();
+          act(p.user, `socket s${i} on n${node.index} closed`);
           if (slots[i]?.peer === peer) {
             slots[i] = undefined;
             if (!stopping) reconnect(i);
@@ -187,7 +200,7 @@ async function main(): Promise<number> {
       if (s.previous === "connected" && entry.sink) entry.sink.closedAt = Date.now();
       if (s.current === "connected") {
         const sink: Sink = {
-          label: `pj${j}:${client.connection.socket_id}`, subs: new Map(), users: new Map(), seen: new Map(), duplicates: [], anomalies: [],
+          label: `pj${j}:${client.connection.socket_id}`, subs: new Map(), users: new Map(), seen: new Map(), duplicates: [], anomalies: [], memberLog: [],
           view: (ch) => {
             const c = client.channel(ch) as any;
             return c?.subscribed ? Object.keys(c.members.members) : undefined;
@@ -258,9 +271,11 @@ async function main(): Promise<number> {
     slot.sink.subs.delete(p.presence);
     slot.sink.users.delete(p.presence);
     try {
+      act(p.user, `leaving ${p.presence} (${slot.peer.label})`);
       await slot.peer.unsubscribe(p.presence, 5000);
       await sleep(random(300));
       await slot.peer.subscribe(app, p.presence, { user_id: p.user }, 8000);
+      act(p.user, `rejoined ${p.presence} (${slot.peer.label})`);
       slot.sink.subs.set(p.presence, Date.now());
       slot.sink.users.set(p.presence, p.user);
       stats.presenceRejoins++;
@@ -375,6 +390,21 @@ async function main(): Promise<number> {
     return { expected, missing };
   };
 
+  /** For the first wrong member view: what that socket heard about the user, and what the user did. */
+  const explanations: string[] = [];
+  const explain = (problems: string[]) => {
+    const m = problems.map((t) => /^(\S+)'s view of (\S+): missing (\S+)|^(\S+)'s view of (\S+): extra (\S+)/.exec(t)).find(Boolean);
+    if (!m || explanations.length > 5) return;
+    const [label, ch, users] = m[1] ? [m[1], m[2]!, m[3]!] : [m[4]!, m[5]!, m[6]!];
+    const user = users.split(",")[0]!;
+    const sink = sinks.find((s) => s.label === label && s.closedAt === undefined);
+    const text = [`round ${round}: ${label}'s view of ${ch} about ${user}:`,
+      `  it heard: ${(sink?.memberLog ?? []).filter((l) => l.endsWith(`${user}@${ch}`)).join(", ") || "nothing"}`,
+      `  the user: ${(userLog.get(user) ?? []).join(", ")}`,
+      `  faults: ${faultLog.filter((f) => f.round === round).map((f) => `${new Date(f.at).toISOString().slice(14, 23)} ${f.kind}${f.node ?? ""} ${f.ms} ms`).join(", ")}`].join("\n");
+    explanations.push(text);
+    console.log(text);
+  };
   const webhookChecks = new Map<string, boolean>();
   let failed = false;
   try {
@@ -416,6 +446,7 @@ async function main(): Promise<number> {
         } else last = ["clients still reconnecting"];
         await sleep(250);
       }
+      if (converged < 0) explain(last);
       if (converged < 0) failures.push(`round ${round} (${faults.join(", ")}): no agreement ${o.convergeSeconds} s after the faults: ${last.slice(0, 6).join(" | ")}${last.length > 6 ? ` (+${last.length - 6})` : ""}`);
 
       // 3. verify phase: traffic only; every delivery must arrive exactly once.
@@ -485,7 +516,7 @@ async function main(): Promise<number> {
     kind: "chaos", bus: o.bus, runtime: o.runtime, options: o, machine: machine(),
     git: { commit: git(["rev-parse", "--short", "HEAD"]), dirty: git(["status", "--porcelain"]) !== "" },
     startedAt: new Date(start).toISOString(), minutes: Math.round((Date.now() - start) / 600) / 100,
-    totals: stats, faults: faultLog, rounds, serverErrorLines: crashes, failures, ok: failures.length === 0,
+    totals: stats, faults: faultLog, rounds, serverErrorLines: crashes, failures, explanations, ok: failures.length === 0,
     ...(failures.length ? { nodeOutput: outputs.map((t) => t.slice(-3000)) } : {}),
   };
   const file = writeReport(`chaos-${o.bus}`, report, o.out || undefined);

@@ -18,6 +18,8 @@ export class Peer {
   readonly members = new Map<string, Set<string>>();
   /** member_added for a member the view already held, member_removed for one it did not. */
   memberAnomalies: string[] = [];
+  /** The last member events this socket got (time, +/-user@channel), to explain a wrong view. */
+  readonly memberLog: string[] = [];
 
   private constructor(readonly sock: BenchSocket, readonly label: string) {
     sock.onFrame = (text) => this.frame(text);
@@ -45,6 +47,10 @@ export class Peer {
     if (f.event === "pusher:ping") return this.sock.send('{"event":"pusher:pong","data":{}}');
     if (!f.channel) return;
     const data = typeof f.data === "string" ? safeParse(f.data) : f.data;
+    if (f.event === "pusher_internal:member_added" || f.event === "pusher_internal:member_removed") {
+      this.memberLog.push(`${new Date().toISOString().slice(14, 23)} ${f.event.endsWith("added") ? "+" : "-"}${(data as Member).user_id}@${f.channel}`);
+      if (this.memberLog.length > 200) this.memberLog.splice(0, 100);
+    }
     if (f.event === "pusher_internal:member_added") {
       const view = this.members.get(f.channel);
       const id = (data as Member).user_id;
