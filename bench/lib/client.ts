@@ -118,6 +118,13 @@ export class BenchSocket {
     return text;
   }
 
+  /** Drops the TCP connection without a close frame (ws package; elsewhere a normal close). */
+  terminate(): void {
+    const ws = this.ws as WebSocketLike & { terminate?: () => void };
+    if (ws.terminate) ws.terminate();
+    else this.close();
+  }
+
   close(): void {
     try {
       this.ws.close(1000);

@@ -38,13 +38,17 @@ export function runtimeCommand(runtime: string, nodeBin: string, root = ROOT): [
       return [bin("deno"), ["run", "-A", "--cached-only", path.join(root, "runtimes/deno.ts")]];
     case "bun":
       return [bin("bun"), ["run", path.join(root, "runtimes/bun.ts")]];
+    case "binary":
+      // `npm run build:binary`; takes no runtime arguments (Bun reads BUN_OPTIONS instead).
+      return [path.join(root, "dist/switchboard"), []];
     default:
-      throw new Error(`unknown runtime ${runtime} (use node, deno or bun)`);
+      throw new Error(`unknown runtime ${runtime} (use node, deno, bun or binary)`);
   }
 }
 
 /** The entry file a runtime needs; missing means that runtime is not implemented yet. */
 export function runtimeEntry(runtime: string, root = ROOT): string {
+  if (runtime === "binary") return path.join(root, "dist/switchboard");
   return path.join(root, runtime === "node" ? "runtimes/node.ts" : `runtimes/${runtime}.ts`);
 }
 
@@ -69,7 +73,7 @@ export async function spawnServer(options: SpawnOptions): Promise<BenchServer> {
     throw new Error(`runtime ${options.runtime} is not available: ${runtimeEntry(options.runtime, root)} does not exist`);
   }
   const [cmd, args] = runtimeCommand(options.runtime, options.nodeBin, root);
-  const fullArgs = options.runtime === "node"
+  const fullArgs = options.runtime === "node" || args.length === 0
     ? [...(options.runtimeArgs ?? []), ...args]
     : [args[0]!, ...(options.runtimeArgs ?? []), ...args.slice(1)];
   const env: Record<string, string> = {

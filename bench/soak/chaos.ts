@@ -1,0 +1,550 @@
+// npm run chaos: three nodes on a bus of the run's own, clients spread over them (raw sockets
+// per node, pusher-js through a round-robin balancer) that keep working while nodes are
+// SIGKILLed and restarted, frozen with SIGSTOP/SIGCONT, and the bus is restarted. Each round:
+// a fault phase (traffic + faults), recovery (everything back up, clients reconnected, the
+// cluster's answers polled until they match what the clients did), and a verify phase (traffic,
+// no faults: every delivery must arrive). Only 127.0.0.1; every loop is bounded.
+import Pusher from "pusher-js";
+import PusherServer from "pusher";
+import { freePort } from "../../test/adapters/cluster.ts";
+import { startBalancer } from "../../test/helpers/balancer.ts";
+import { pusherClient } from "../../test/helpers/clients.ts";
+import { startReceiver } from "../../test/helpers/webhook-receiver.ts";
+import type { TestServer } from "../../test/helpers/server.ts";
+import { wsUrl } from "../lib/client.ts";
+import { BENCH_APP, buildNode } from "../lib/server.ts";
+import { ClusterNode, ownBus } from "./cluster.ts";
+import { git, inBatches, machine, parseFlags, restGet, sleep, writeReport } from "./lib.ts";
+import { Peer } from "./peer.ts";
+
+const HELP = `Usage: npm run chaos -- [options]
+
+  --minutes 10            total run time; rounds start until it is reached
+  --bus redis             redis or nats (a server of the run's own on spare ports)
+  --runtime node          runtime of the three nodes (node, deno, bun, binary)
+  --sockets 120           raw sockets, spread over the nodes
+  --pusher-js 6           pusher-js clients through a round-robin balancer
+  --node-timeout 3        CLUSTER_NODE_TIMEOUT in seconds
+  --fault-seconds 20      length of each round's fault phase
+  --verify-seconds 8      traffic without faults after recovery; every delivery must arrive
+  --converge-seconds 15   limit for the cluster to agree after the last fault of a round
+  --faults kill,stop,bus  the kinds of fault to pick from
+  --out FILE              JSON report (default bench/results/chaos-<bus>-<date>.json)
+`;
+
+const o = parseFlags(process.argv.slice(2), {
+  minutes: 10, bus: "redis", runtime: "node", sockets: 120, pusherJs: 6, nodeTimeout: 3, faultSeconds: 20, verifySeconds: 8, convergeSeconds: 15, faults: "kill,stop,bus", out: "", build: true,
+}, HELP);
+
+const app = BENCH_APP;
+const PUBLIC = 6;
+const PRESENCE = 4;
+const random = (k: number) => Math.floor(Math.random() * k);
+
+/** One socket incarnation, raw or pusher-js: what it subscribed to and when, what it received. */
+interface Sink {
+  label: string;
+  /** channel -> time the subscription was acknowledged. */
+  subs: Map<string, number>;
+  /** presence channel -> this socket's user id there. */
+  users: Map<string, string>;
+  closedAt?: number;
+  seen: Map<string, Set<string>>;
+  duplicates: { channel: string; id: string }[];
+  /** member_added of a member it already had, member_removed of one it did not (raw sockets). */
+  anomalies: string[];
+  memberLog: string[];
+  /** The socket's own member list of a presence channel. */
+  view(channel: string): string[] | undefined;
+}
+
+interface Sent {
+  channel: string;
+  id: string;
+  at: number;
+  round: number;
+  phase: "fault" | "verify";
+  from?: Sink;
+}
+
+function record(sink: Sink, channel: string, id: unknown): void {
+  if (typeof id !== "string") return;
+  let set = sink.seen.get(channel);
+  if (!set) sink.seen.set(channel, (set = new Set()));
+  if (set.has(id)) sink.duplicates.push({ channel, id });
+  else set.add(id);
+}
+
+/** Channels of raw slot i: pairs share a private channel (client events) and, low down, a user. */
+function plan(i: number, n: number) {
+  const pair = Math.floor(i / 2);
+  return {
+    channels: [`chaos-pub-${i % PUBLIC}`, `private-chaos-${pair}`, `presence-chaos-${pair % PRESENCE}`, ...(i % 3 === 0 ? [`private-solo-${i}`] : [])],
+    presence: `presence-chaos-${pair % PRESENCE}`,
+    user: i < n / 5 ? `u${pair}` : `u${i}`,
+  };
+}
+
+async function main(): Promise<number> {
+  if (o.runtime === "node" && o.build) buildNode();
+  const prefix = `chaos_${Date.now().toString(36)}_`;
+  const bus = await ownBus(o.bus, prefix);
+  const hooks = await startReceiver({ appId: app.id, key: app.key, secret: app.secret });
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const env = {
+    ...bus.env,
+    CLUSTER_NODE_TIMEOUT: String(o.nodeTimeout),
+    APP_ENABLE_CLIENT_MESSAGES: "true",
+    APP_MAX_CLIENT_EVENTS_PER_SECOND: "100000",
+    APP_MAX_PRESENCE_MEMBERS_PER_CHANNEL: "1000",
+    APP_MAX_CONNECTIONS: "-1",
+    APP_MAX_BACKEND_EVENTS_PER_SECOND: "-1",
+    APP_MAX_READ_REQUESTS_PER_SECOND: "-1",
+    APP_WEBHOOKS: JSON.stringify([{ url: hooks.url, event_types: ["channel_occupied", "channel_vacated"] }]),
+  };
+  const nodes = ports.map((port, i) => new ClusterNode(i, port, o.runtime, env));
+  const cleanup = async () => {
+    await Promise.all(nodes.map((n) => n.stop().catch(() => {})));
+    await bus.destroy();
+    await hooks.close();
+  };
+  process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
+  await bus.start();
+  await Promise.all(nodes.map((n) => n.start()));
+  const balancer = await startBalancer(ports);
+  console.log(`chaos: 3 ${o.runtime} nodes on ports ${ports.join(", ")}, ${o.bus} bus (${Object.values(bus.env).slice(1).join(" ")}), node timeout ${o.nodeTimeout} s; ${o.sockets} raw sockets + ${o.pusherJs} pusher-js; ${o.minutes} min`);
+
+  const start = Date.now();
+  const deadline = start + o.minutes * 60_000;
+  const sinks: Sink[] = [];
+  const sent: Sent[] = [];
+  const failures: string[] = [];
+  const rounds: Record<string, unknown>[] = [];
+  let stopping = false;
+  let seq = 0;
+  const up = () => nodes.filter((n) => n.state === "up");
+
+  // Webhooks: the latest occupied/vacated per channel, in arrival order.
+  const lastHook = new Map<string, { name: string; at: number }>();
+  let hooksSeen = 0;
+  const readHooks = () => {
+    const events = hooks.events();
+    for (; hooksSeen < events.length; hooksSeen++) {
+      const e = events[hooksSeen]!;
+      lastHook.set(e.channel, { name: e.name, at: Date.now() });
+    }
+  };
+
+  // ---- raw sockets: a slot reconnects (to a node that is up) whenever its socket goes away.
+  const n = o.sockets;
+  const slots: ({ peer: Peer; sink: Sink } | undefined)[] = new Array(n);
+  const reconnecting = new Set<number>();
+  /** What the harness did per user (time, action, node), to explain a wrong member list. */
+  const userLog = new Map<string, string[]>();
+  const act = (user: string, what: string) => {
+    const log = userLog.get(user) ?? [];
+    userLog.set(user, log);
+    log.push(`${new Date().toISOString().slice(14, 23)} ${what}`);
+    if (log.length > 40) log.splice(0, 20);
+  };
+  const openSlot = async (i: number): Promise<void> => {
+    const p = plan(i, n);
+    for (let attempt = 0; attempt < 60 && !stopping; attempt++) {
+      const node = up()[random(up().length)] ?? nodes[random(3)]!;
+      let peer: Peer | undefined;
+      try {
+        peer = await Peer.connect(wsUrl("127.0.0.1", node.port, app.key), `s${i}@n${node.index}`, 5000);
+        const sink: Sink = { label: peer.label, subs: new Map(), users: new Map(), seen: peer.seen, duplicates: peer.duplicates, anomalies: peer.memberAnomalies, memberLog: peer.memberLog, view: (ch) => (peer!.members.has(ch) ? [...peer!.members.get(ch)!] : undefined) };
+        await Promise.all(p.channels.map(async (ch) => {
+          await peer!.subscribe(app, ch, ch === p.presence ? { user_id: p.user } : undefined, 8000);
+          sink.subs.set(ch, Date.now());
+          if (ch === p.presence) {
+            sink.users.set(ch, p.user);
+            act(p.user, `joined ${ch} on n${node.index} (s${i})`);
+          }
+        }));
+        sinks.push(sink);
+        slots[i] = { peer, sink };
+        void peer.sock.closedPromise.then(() => {
+          sink.closedAt = Date.now();
+          act(p.user, `socket s${i} on n${node.index} closed`);
+          if (slots[i]?.peer === peer) {
+            slots[i] = undefined;
+            if (!stopping) reconnect(i);
+          }
+        });
+        return;
+      } catch {
+        peer?.terminate();
+        await sleep(500);
+      }
+    }
+    if (!stopping) failures.push(`socket slot ${i} could not reconnect in 60 attempts`);
+  };
+  const reconnect = (i: number) => {
+    if (reconnecting.has(i)) return;
+    reconnecting.add(i);
+    void sleep(200 + random(800)).then(() => openSlot(i)).finally(() => reconnecting.delete(i));
+  };
+  await inBatches([...Array(n).keys()], 30, openSlot);
+
+  // ---- pusher-js through the balancer: its own reconnects, a short activity timeout so a
+  // frozen node is noticed, one Sink per connection (socket id).
+  const pjs: { client: Pusher; sink?: Sink; channels: any[]; user: string }[] = [];
+  const asServer = { host: "127.0.0.1", port: balancer.port, appId: app.id, key: app.key, secret: app.secret } as TestServer;
+  for (let j = 0; j < o.pusherJs; j++) {
+    const user = `pj${j}`;
+    const client = pusherClient(asServer, { presence: { user_id: user }, options: { activityTimeout: 4000, pongTimeout: 2000 } });
+    const entry: (typeof pjs)[number] = { client, channels: [], user };
+    client.connection.bind("state_change", (s: { previous: string; current: string }) => {
+      if (s.previous === "connected" && entry.sink) entry.sink.closedAt = Date.now();
+      if (s.current === "connected") {
+        const sink: Sink = {
+          label: `pj${j}:${client.connection.socket_id}`, subs: new Map(), users: new Map(), seen: new Map(), duplicates: [], anomalies: [], memberLog: [],
+          view: (ch) => {
+            const c = client.channel(ch) as any;
+            return c?.subscribed ? Object.keys(c.members.members) : undefined;
+          },
+        };
+        entry.sink = sink;
+        sinks.push(sink);
+      }
+    });
+    for (const name of [`chaos-pub-${j % PUBLIC}`, `presence-chaos-${j % PRESENCE}`]) {
+      const ch = client.subscribe(name) as any;
+      ch.bind("pusher:subscription_succeeded", () => {
+        entry.sink?.subs.set(name, Date.now());
+        if (name.startsWith("presence-")) entry.sink?.users.set(name, user);
+      });
+      ch.bind_global((event: string, data: any) => {
+        if (!event.startsWith("pusher") && entry.sink) record(entry.sink, name, data?.id);
+      });
+      entry.channels.push(ch);
+    }
+    pjs.push(entry);
+  }
+
+  // ---- traffic
+  const sdks = new Map(nodes.map((nd) => [nd, new PusherServer({ appId: app.id, key: app.key, secret: app.secret, host: "127.0.0.1", port: String(nd.port), useTLS: false, timeout: 5000 })]));
+  const allChannels = () => [...Array(n).keys()].flatMap((i) => plan(i, n).channels);
+  const stats = { published: 0, publishFailures: 0, clientEvents: 0, presenceRejoins: 0, reconnects: 0 };
+  let phase: Sent["phase"] = "fault";
+  let round = 0;
+  const errors: string[] = [];
+  const publishOnce = async () => {
+    const node = up()[random(up().length)];
+    if (!node) return;
+    const chs = allChannels();
+    const channel = chs[random(chs.length)]!;
+    const id = `r${round}-${++seq}`;
+    const at = Date.now();
+    const thisPhase = phase;
+    try {
+      const res = await sdks.get(node)!.trigger(channel, "chaos", { id });
+      if (res.status !== 200) throw new Error(`status ${res.status}`);
+      sent.push({ channel, id, at, round, phase: thisPhase });
+      stats.published++;
+    } catch (error) {
+      stats.publishFailures++;
+      // A request that failed may still have been published: its deliveries are not expected,
+      // but a second delivery of it would still be caught as a duplicate.
+      if (thisPhase === "verify") errors.push(`publish through node ${node.index} failed outside a fault: ${(error as Error).message}`);
+    }
+  };
+  const clientEventOnce = () => {
+    const i = random(n);
+    const slot = slots[i];
+    if (!slot) return;
+    const p = plan(i, n);
+    const channel = random(2) ? p.channels[1]! : p.presence;
+    if (!slot.sink.subs.has(channel)) return;
+    const id = `r${round}-${++seq}`;
+    sent.push({ channel, id, at: Date.now(), round, phase, from: slot.sink });
+    slot.peer.clientEvent(channel, "client-chaos", { id });
+    stats.clientEvents++;
+  };
+  const presenceChurnOnce = async () => {
+    const i = Math.floor(n / 5) + random(n - Math.floor(n / 5));
+    const slot = slots[i];
+    if (!slot || reconnecting.has(i)) return;
+    const p = plan(i, n);
+    slot.sink.subs.delete(p.presence);
+    slot.sink.users.delete(p.presence);
+    try {
+      act(p.user, `leaving ${p.presence} (${slot.peer.label})`);
+      await slot.peer.unsubscribe(p.presence, 5000);
+      await sleep(random(300));
+      await slot.peer.subscribe(app, p.presence, { user_id: p.user }, 8000);
+      act(p.user, `rejoined ${p.presence} (${slot.peer.label})`);
+      slot.sink.subs.set(p.presence, Date.now());
+      slot.sink.users.set(p.presence, p.user);
+      stats.presenceRejoins++;
+    } catch {
+      // its node went away mid-way: the slot reconnects from scratch
+      slot.peer.terminate();
+    }
+  };
+  const reconnectChurnOnce = () => {
+    const i = Math.floor(n / 5) + random(n - Math.floor(n / 5));
+    const slot = slots[i];
+    if (!slot) return;
+    stats.reconnects++;
+    if (random(2)) slot.peer.close();
+    else slot.peer.terminate();
+  };
+  const loop = async (everyMs: number, until: () => boolean, body: () => Promise<void> | void) => {
+    while (!until() && !stopping) {
+      const t = Date.now();
+      try {
+        await body();
+      } catch (error) {
+        if (errors.length < 20) errors.push((error as Error).message);
+      }
+      await sleep(Math.max(0, everyMs - (Date.now() - t)));
+    }
+  };
+
+  // ---- faults
+  const faultLog: { round: number; kind: string; node?: number; at: number; ms: number }[] = [];
+  const injectFault = async (): Promise<string> => {
+    const kinds = o.faults.split(",");
+    const kind = kinds[random(kinds.length)]!;
+    const at = Date.now();
+    const node = nodes[random(3)]!;
+    if (kind === "kill") {
+      await node.kill();
+      await sleep(1000 + random(3000));
+      await node.start();
+    } else if (kind === "stop") {
+      node.freeze();
+      // Sometimes shorter, sometimes longer than the node timeout: the others must not evict a
+      // short freeze for good, and must evict and then take back a long one.
+      await sleep(1000 + random(o.nodeTimeout * 2000));
+      node.thaw();
+    } else {
+      await bus.kill();
+      await sleep(1000 + random(3000));
+      await bus.start();
+    }
+    faultLog.push({ round, kind, node: kind === "bus" ? undefined : node.index, at, ms: Date.now() - at });
+    return kind === "bus" ? `bus restart` : `${kind} n${node.index}`;
+  };
+
+  // ---- the cluster's answers against what the clients did
+  const expectedState = () => {
+    const counts = new Map<string, number>();
+    const users = new Map<string, Set<string>>();
+    for (const s of sinks) {
+      if (s.closedAt !== undefined) continue;
+      for (const ch of s.subs.keys()) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+      for (const [ch, u] of s.users) {
+        if (!users.has(ch)) users.set(ch, new Set());
+        users.get(ch)!.add(u);
+      }
+    }
+    return { counts, users };
+  };
+  const mismatches = async (): Promise<string[]> => {
+    const { counts, users } = expectedState();
+    const out: string[] = [];
+    const want = [...counts].filter(([, c]) => c > 0).sort(([a], [b]) => (a < b ? -1 : 1));
+    for (const node of nodes) {
+      const listed = (await restGet(node.port, app, "/channels?info=subscription_count", 3000)).body.channels as Record<string, { subscription_count?: number }>;
+      const got = Object.entries(listed ?? {}).map(([ch, v]) => [ch, v.subscription_count ?? 0] as [string, number]).sort(([a], [b]) => (a < b ? -1 : 1));
+      const wrong = diff(want, got);
+      if (wrong.length) out.push(`n${node.index} channels/subscription_count: ${wrong.slice(0, 4).join("; ")}${wrong.length > 4 ? ` (+${wrong.length - 4})` : ""}`);
+      for (let r = 0; r < PRESENCE; r++) {
+        const ch = `presence-chaos-${r}`;
+        const listedUsers = ((await restGet(node.port, app, `/channels/${ch}/users`, 3000)).body.users as { id: string }[]).map((u) => u.id).sort().join(",");
+        const wantUsers = [...(users.get(ch) ?? [])].sort().join(",");
+        if (listedUsers !== wantUsers) out.push(`n${node.index} ${ch} users: ${setDiff(wantUsers, listedUsers)}`);
+      }
+    }
+    for (const s of sinks) {
+      if (s.closedAt !== undefined) continue;
+      for (const ch of s.users.keys()) {
+        const view = (s.view(ch) ?? []).sort().join(",");
+        const wantUsers = [...(users.get(ch) ?? [])].sort().join(",");
+        if (view !== wantUsers) out.push(`${s.label}'s view of ${ch}: ${setDiff(wantUsers, view)}${s.anomalies.length ? ` [${s.anomalies.slice(-3).join("; ")}]` : ""}`);
+      }
+    }
+    return out;
+  };
+  const clientsSettled = () =>
+    slots.every(Boolean) && reconnecting.size === 0 &&
+    pjs.every((p) => p.client.connection.state === "connected" && p.sink && p.channels.every((c) => p.sink!.subs.has(c.name)));
+
+  /** Deliveries of the given events to the sockets that were subscribed when each was sent and are still open. */
+  const deliveries = (events: Sent[]) => {
+    let expected = 0;
+    const missing: string[] = [];
+    for (const e of events) {
+      for (const s of sinks) {
+        if (s === e.from || s.closedAt !== undefined) continue;
+        const since = s.subs.get(e.channel);
+        if (since === undefined || since >= e.at) continue;
+        expected++;
+        if (!s.seen.get(e.channel)?.has(e.id)) missing.push(`${e.id} on ${e.channel} to ${s.label}`);
+      }
+    }
+    return { expected, missing };
+  };
+
+  /** For the first wrong member view: what that socket heard about the user, and what the user did. */
+  const explanations: string[] = [];
+  const explain = (problems: string[]) => {
+    const m = problems.map((t) => /^(\S+)'s view of (\S+): missing (\S+)|^(\S+)'s view of (\S+): extra (\S+)/.exec(t)).find(Boolean);
+    if (!m || explanations.length > 5) return;
+    const [label, ch, users] = m[1] ? [m[1], m[2]!, m[3]!] : [m[4]!, m[5]!, m[6]!];
+    const user = users.split(",")[0]!;
+    const sink = sinks.find((s) => s.label === label && s.closedAt === undefined);
+    const text = [`round ${round}: ${label}'s view of ${ch} about ${user}:`,
+      `  it heard: ${(sink?.memberLog ?? []).filter((l) => l.endsWith(`${user}@${ch}`)).join(", ") || "nothing"}`,
+      `  the user: ${(userLog.get(user) ?? []).join(", ")}`,
+      `  faults: ${faultLog.filter((f) => f.round === round).map((f) => `${new Date(f.at).toISOString().slice(14, 23)} ${f.kind}${f.node ?? ""} ${f.ms} ms`).join(", ")}`].join("\n");
+    explanations.push(text);
+    console.log(text);
+  };
+  const webhookChecks = new Map<string, boolean>();
+  let failed = false;
+  try {
+    for (round = 1; Date.now() < deadline; round++) {
+      const roundStart = Date.now();
+      const before = { ...stats };
+      // 1. fault phase: traffic, churn and faults
+      phase = "fault";
+      const faultEnd = roundStart + o.faultSeconds * 1000;
+      const faults: string[] = [];
+      const faultLoop = (async () => {
+        await sleep(1000 + random(3000));
+        while (Date.now() < faultEnd - 3000 && faults.length < 2) {
+          faults.push(await injectFault());
+          await sleep(1000 + random(3000));
+        }
+      })();
+      const until = () => Date.now() >= faultEnd;
+      await Promise.all([
+        faultLoop,
+        loop(50, until, publishOnce),
+        loop(50, until, clientEventOnce),
+        loop(400, until, presenceChurnOnce),
+        loop(1000, until, reconnectChurnOnce),
+      ]);
+      const faultsOver = Date.now();
+
+      // 2. recovery: everything is up (the fault loop has ended); clients reconnect; poll until the cluster agrees.
+      let converged = -1;
+      let last: string[] = [];
+      const limit = faultsOver + o.convergeSeconds * 1000;
+      while (Date.now() < limit) {
+        if (clientsSettled()) {
+          last = await mismatches().catch((e: Error) => [`REST check failed: ${e.message}`]);
+          if (last.length === 0) {
+            converged = Date.now() - faultsOver;
+            break;
+          }
+        } else last = ["clients still reconnecting"];
+        await sleep(250);
+      }
+      if (converged < 0) explain(last);
+      if (converged < 0) failures.push(`round ${round} (${faults.join(", ")}): no agreement ${o.convergeSeconds} s after the faults: ${last.slice(0, 6).join(" | ")}${last.length > 6 ? ` (+${last.length - 6})` : ""}`);
+
+      // 3. verify phase: traffic only; every delivery must arrive exactly once.
+      phase = "verify";
+      const verifyEnd = Date.now() + o.verifySeconds * 1000;
+      await Promise.all([loop(50, () => Date.now() >= verifyEnd, publishOnce), loop(50, () => Date.now() >= verifyEnd, clientEventOnce)]);
+      const roundSent = sent.filter((e) => e.round === round);
+      let check = deliveries(roundSent.filter((e) => e.phase === "verify"));
+      for (let waited = 0; check.missing.length && waited < 10_000; waited += 250) {
+        await sleep(250);
+        check = deliveries(roundSent.filter((e) => e.phase === "verify"));
+      }
+      if (check.missing.length) failures.push(`round ${round}: ${check.missing.length} of ${check.expected} deliveries lost outside fault windows (e.g. ${check.missing.slice(0, 3).join("; ")})`);
+      const faultCheck = deliveries(roundSent.filter((e) => e.phase === "fault"));
+      const after = await mismatches().catch((e: Error) => [`REST check failed: ${e.message}`]);
+      if (converged >= 0 && after.length) failures.push(`round ${round}: agreement lost again during the verify phase: ${after.slice(0, 4).join(" | ")}`);
+
+      // Webhooks: the latest occupied/vacated of each channel matches it now. A SIGKILLed node takes
+      // its unsent webhooks (memory queue) with it, so a mismatch only fails in a round without a
+      // kill, for a channel that matched at the previous check.
+      await sleep(1000);
+      readHooks();
+      const { counts } = expectedState();
+      const hookMismatches: string[] = [];
+      for (const [ch, hook] of lastHook) {
+        const ok = (hook.name === "channel_occupied") === ((counts.get(ch) ?? 0) > 0);
+        if (!ok) {
+          hookMismatches.push(`${ch} last ${hook.name}`);
+          if (!faults.some((f) => f.startsWith("kill")) && webhookChecks.get(ch) !== false) failures.push(`round ${round} (${faults.join(", ")}): ${ch}'s last webhook is ${hook.name} but it has ${counts.get(ch) ?? 0} subscribers`);
+        }
+        webhookChecks.set(ch, ok);
+      }
+      for (const ch of counts.keys()) if ((counts.get(ch) ?? 0) > 0 && !lastHook.has(ch)) hookMismatches.push(`${ch} never occupied`);
+
+      const dups = sinks.reduce((a, s) => a + s.duplicates.length, 0);
+      const row = {
+        round, faults, convergedMs: converged, convergedWithinNodeTimeout: converged >= 0 && converged <= o.nodeTimeout * 1000,
+        published: stats.published - before.published, publishFailures: stats.publishFailures - before.publishFailures,
+        clientEvents: stats.clientEvents - before.clientEvents, presenceRejoins: stats.presenceRejoins - before.presenceRejoins, reconnects: stats.reconnects - before.reconnects,
+        faultWindowLost: faultCheck.missing.length, faultWindowExpected: faultCheck.expected, verifyLost: check.missing.length, verifyExpected: check.expected,
+        duplicatesSoFar: dups, webhookMismatches: hookMismatches.length, mismatchesLeft: converged < 0 ? last.length : 0,
+      };
+      rounds.push(row);
+      console.log(`round ${String(round).padStart(2)}: ${faults.join(", ").padEnd(24)} converged ${converged < 0 ? "NO" : `${(converged / 1000).toFixed(1)} s`}` +
+        `  published ${row.published} (${row.publishFailures} failed), client ev ${row.clientEvents}, rejoins ${row.presenceRejoins}, reconnects ${row.reconnects}` +
+        `  lost in faults ${row.faultWindowLost}/${row.faultWindowExpected}, lost after ${row.verifyLost}/${row.verifyExpected}, dup ${dups}, webhook mismatches ${row.webhookMismatches}`);
+      for (const e of errors.splice(0)) failures.push(`round ${round}: ${e}`);
+      // Sent events of finished rounds are no longer needed (duplicates are caught per socket).
+      sent.splice(0, sent.length);
+      for (let k = sinks.length - 1; k >= 0; k--) if (sinks[k]!.closedAt !== undefined && sinks[k]!.duplicates.length === 0) sinks.splice(k, 1);
+    }
+  } catch (error) {
+    failed = true;
+    failures.push(`aborted: ${(error as Error).stack ?? error}`);
+  }
+  stopping = true;
+  const dupList = sinks.flatMap((s) => s.duplicates.map((d) => `${d.id} on ${d.channel} to ${s.label}`));
+  if (dupList.length) failures.push(`${dupList.length} events delivered twice to one socket (e.g. ${dupList.slice(0, 5).join("; ")})`);
+  const crashes = nodes.map((nd) => /unhandled|uncaught|FATAL|panic/i.test(nd.output()) ? nd.output().split("\n").filter((l) => /unhandled|uncaught|FATAL|panic/i.test(l)).slice(0, 3) : []).flat();
+  for (const slot of slots) slot?.peer.close();
+  for (const p of pjs) p.client.disconnect();
+  const outputs = nodes.map((nd) => nd.output());
+  await balancer.close();
+  await cleanup();
+
+  const report = {
+    kind: "chaos", bus: o.bus, runtime: o.runtime, options: o, machine: machine(),
+    git: { commit: git(["rev-parse", "--short", "HEAD"]), dirty: git(["status", "--porcelain"]) !== "" },
+    startedAt: new Date(start).toISOString(), minutes: Math.round((Date.now() - start) / 600) / 100,
+    totals: stats, faults: faultLog, rounds, serverErrorLines: crashes, failures, explanations, ok: failures.length === 0,
+    ...(failures.length ? { nodeOutput: outputs.map((t) => t.slice(-3000)) } : {}),
+  };
+  const file = writeReport(`chaos-${o.bus}`, report, o.out || undefined);
+  const conv = rounds.map((r) => r.convergedMs as number).filter((ms) => ms >= 0);
+  console.log(`\n${rounds.length} rounds, ${faultLog.length} faults (${["kill", "stop", "bus"].map((k) => `${faultLog.filter((f) => f.kind === k).length} ${k}`).join(", ")}); agreement after ${conv.length ? `${Math.min(...conv)}-${Math.max(...conv)} ms` : "n/a"}`);
+  if (crashes.length) console.log(`server log lines worth a look:\n  ${crashes.join("\n  ")}`);
+  console.log(failures.length ? `\nFAIL (${failures.length}):\n  ${failures.slice(0, 30).join("\n  ")}` : `\nPASS: ${rounds.length} rounds in ${report.minutes} min`);
+  console.log(`report: ${file}`);
+  return failures.length || failed ? 1 : 0;
+}
+
+function diff(want: [string, number][], got: [string, number][]): string[] {
+  const w = new Map(want);
+  const g = new Map(got);
+  const out: string[] = [];
+  for (const ch of new Set([...w.keys(), ...g.keys()])) if (w.get(ch) !== g.get(ch)) out.push(`${ch} ${g.get(ch) ?? "absent"} (want ${w.get(ch) ?? "absent"})`);
+  return out;
+}
+
+function setDiff(want: string, got: string): string {
+  const w = new Set(want ? want.split(",") : []);
+  const g = new Set(got ? got.split(",") : []);
+  const missing = [...w].filter((x) => !g.has(x));
+  const extra = [...g].filter((x) => !w.has(x));
+  return `${missing.length ? `missing ${missing.slice(0, 5).join(",")}` : ""}${extra.length ? ` extra ${extra.slice(0, 5).join(",")}` : ""}`.trim();
+}
+
+main().then((code) => process.exit(code), (error) => {
+  console.error(error);
+  process.exit(2);
+});
