@@ -16,6 +16,7 @@ import { connectScenario } from "./scenarios/connect.ts";
 import { fanoutMaxScenario, fanoutScenario } from "./scenarios/fanout.ts";
 import { presenceScenario } from "./scenarios/presence.ts";
 import { stormScenario } from "./scenarios/storm.ts";
+import { clusterNatsScenario, clusterRedisScenario } from "./scenarios/cluster.ts";
 import { webhooksBatchedScenario, webhooksRedisScenario, webhooksScenario } from "./scenarios/webhooks.ts";
 
 const SCENARIOS: Record<string, Scenario> = {
@@ -28,6 +29,8 @@ const SCENARIOS: Record<string, Scenario> = {
   "webhooks-batched": webhooksBatchedScenario,
   "webhooks-redis": webhooksRedisScenario,
   storm: stormScenario,
+  "cluster-redis": clusterRedisScenario,
+  "cluster-nats": clusterNatsScenario,
 };
 
 const log = (message: string) => console.error(`[bench] ${message}`);
@@ -52,6 +55,7 @@ function peakSockets(o: Options): number {
     webhooks: 20, "webhooks-batched": 20, "webhooks-redis": 20,
     // The dropped sockets may still be closing while their replacements open.
     storm: o.stormConnections * 2,
+    "cluster-redis": o.subscribers, "cluster-nats": o.subscribers,
   };
   return Math.max(...o.scenarios.map((s) => need[s] ?? 0));
 }
