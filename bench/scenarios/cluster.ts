@@ -7,8 +7,9 @@
 // get every accepted event exactly once.
 import { BenchSocket, closeAll, nowMs, wsUrl } from "../lib/client.ts";
 import { natsBus, redisBus, type BusCounter } from "../lib/brokers.ts";
-import { CpuMeter, SystemCpuMeter } from "../lib/proc.ts";
-import { spawnServer, type BenchServer } from "../lib/server.ts";
+import { CpuMeter, SystemCpuMeter, writeSyscalls } from "../lib/proc.ts";
+import path from "node:path";
+import { ROOT, spawnServer, type BenchServer } from "../lib/server.ts";
 import { Publisher } from "../lib/sign.ts";
 import { atRate, pool, round, Samples, until } from "../lib/stats.ts";
 import { cpuUsPerDelivery, eventData, sendTime } from "./fanout.ts";
@@ -28,17 +29,24 @@ class ClusterMeters {
   private readonly client = new CpuMeter(process.pid);
   private readonly system = new SystemCpuMeter();
   private readonly start = performance.now();
-  constructor(pids: number[], brokerPid?: number) {
+  private readonly writesAtStart: number;
+  constructor(private readonly pids: number[], brokerPid?: number) {
     this.nodes = pids.map((pid) => new CpuMeter(pid));
+    this.writesAtStart = this.writes();
     if (brokerPid) this.broker = new CpuMeter(brokerPid);
   }
+  /** write/writev syscalls of all nodes so far (VFS writes only: NaN-ish ~0 on Bun). */
+  private writes(): number {
+    return this.pids.reduce((sum, pid) => sum + writeSyscalls(pid), 0);
+  }
   read() {
+    const writes = this.writes() - this.writesAtStart;
     const perNode = this.nodes.map((m) => m.percent());
     const serverCpuPct = round(perNode.reduce((a, b) => a + b, 0), 1);
     const brokerCpuPct = this.broker ? this.broker.percent() : NaN;
     const clientCpuPct = this.client.percent();
     const other = this.system.percent() - clientCpuPct - serverCpuPct - (Number.isFinite(brokerCpuPct) ? brokerCpuPct : 0);
-    return { serverCpuPct, perNode, brokerCpuPct, clientCpuPct, otherCpuPct: Math.max(0, Math.round(other)), seconds: round((performance.now() - this.start) / 1000, 3) };
+    return { writes, serverCpuPct, perNode, brokerCpuPct, clientCpuPct, otherCpuPct: Math.max(0, Math.round(other)), seconds: round((performance.now() - this.start) / 1000, 3) };
   }
 }
 
@@ -86,8 +94,10 @@ function clusterScenario(name: string, bus: (prefix: string, marker: string) => 
     const counter = await bus(prefix, EVENT);
     const nodes: BenchServer[] = [];
     try {
+      // --profile: each node writes its own profile into bench/profiles/ (as the main server does).
+      const runtimeArgs = o.profile && o.runtime !== "deno" ? ["--cpu-prof", "--cpu-prof-dir", path.join(ROOT, "bench/profiles")] : undefined;
       nodes.push(...(await Promise.all(Array.from({ length: NODES }, () => spawnServer({
-        runtime: o.runtime, nodeBin: o.nodeBin, root: o.serverRoot,
+        runtime: o.runtime, nodeBin: o.nodeBin, root: o.serverRoot, runtimeArgs,
         env: { APP_MAX_CONNECTIONS: "-1", APP_MAX_BACKEND_EVENTS_PER_SECOND: "-1", ...counter.env },
       })))));
       return await measure(name, ctx, nodes, counter);
@@ -182,6 +192,7 @@ async function measure(name: string, ctx: ScenarioContext, nodes: BenchServer[],
         windowSeconds: round(windowSeconds, 3), accepted: maxAccepted, publishesPerSecond: round(maxAccepted / windowSeconds, 1),
         delivered: maxDelivered, deliveriesPerSecond: round(throughput, 0), latencyMs: maxLat,
         serverCpuPctPerNode: cpu.perNode, serverCpuPctSum: cpu.serverCpuPct, serverCpuUsPerDelivery: round(usPerDelivery, 3),
+        serverWriteSyscallsPerDelivery: maxDelivered && cpu.writes >= maxDelivered * 0.001 ? round(cpu.writes / maxDelivered, 3) : NaN,
         brokerCpuPct: cpu.brokerCpuPct, brokerCpuUsPerPublish: round(brokerUsPerPublish, 1), clientCpuPct: cpu.clientCpuPct,
       },
       published: accepted.length, rejected, expected: expectedTotal, delivered: ledger.delivered,
