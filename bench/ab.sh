@@ -6,7 +6,8 @@
 set -e
 N=$1; shift
 ROOTS=""
-while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do ROOTS="$ROOTS $1"; shift; done
+# Absolute paths: the scenarios that spawn their own servers take --server-root as given.
+while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do ROOTS="$ROOTS $(cd "$1" && pwd)"; shift; done
 [ "$1" = "--" ] && shift
 BUN=$(dirname "$0")/../node_modules/.bin/bun
 for root in $ROOTS; do (cd "$root" && npm run build --silent >/dev/null); done
