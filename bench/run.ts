@@ -15,6 +15,8 @@ import { fmt, type Scenario, type ScenarioResult } from "./scenarios/common.ts";
 import { connectScenario } from "./scenarios/connect.ts";
 import { fanoutMaxScenario, fanoutScenario } from "./scenarios/fanout.ts";
 import { presenceScenario } from "./scenarios/presence.ts";
+import { stormScenario } from "./scenarios/storm.ts";
+import { clusterNatsScenario, clusterRedisScenario } from "./scenarios/cluster.ts";
 import { webhooksBatchedScenario, webhooksRedisScenario, webhooksScenario } from "./scenarios/webhooks.ts";
 
 const SCENARIOS: Record<string, Scenario> = {
@@ -26,6 +28,9 @@ const SCENARIOS: Record<string, Scenario> = {
   webhooks: webhooksScenario,
   "webhooks-batched": webhooksBatchedScenario,
   "webhooks-redis": webhooksRedisScenario,
+  storm: stormScenario,
+  "cluster-redis": clusterRedisScenario,
+  "cluster-nats": clusterNatsScenario,
 };
 
 const log = (message: string) => console.error(`[bench] ${message}`);
@@ -49,6 +54,9 @@ function peakSockets(o: Options): number {
   const need: Record<string, number> = {
     connect: o.connections, fanout: o.subscribers, "fanout-max": o.subscribers, "client-events": o.pairs * 2, presence: o.members,
     webhooks: 20, "webhooks-batched": 20, "webhooks-redis": 20,
+    // The dropped sockets may still be closing while their replacements open.
+    storm: o.stormConnections * 2,
+    "cluster-redis": o.subscribers, "cluster-nats": o.subscribers,
   };
   return Math.max(...o.scenarios.map((s) => need[s] ?? 0));
 }

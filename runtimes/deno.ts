@@ -6,6 +6,7 @@ import type { Config } from "../src/config/load.ts";
 import { webCryptoProvider } from "../src/core/crypto.ts";
 import type { RawSocket } from "../src/core/runtime.ts";
 import type { SocketBinding } from "../src/http/router.ts";
+import type { SocketHandle } from "../src/core/server.ts";
 import { gracefulStop, listening, memoryStats, runMain, unrefTimers } from "./cli.ts";
 import { startSidecars, type ServeFetch } from "./sidecars.ts";
 import { readTls } from "./tls.ts";
@@ -18,12 +19,13 @@ const timers = unrefTimers((id) => Deno.unrefTimer(id as number));
 const decoder = new TextDecoder();
 
 /**
- * Deno's server WebSocket has no ping API and does not surface pongs, so `ping` is absent: the
- * core's pusher:ping/pusher:pong keeps liveness working. Deno throws on send after close (ws and
- * Bun ignore it), which must not abort a broadcast loop, hence the readyState guard.
+ * One object per socket: the core's RawSocket and the socket's handle. Deno's server WebSocket
+ * has no ping API and does not surface pongs, so `ping` is absent: the core's
+ * pusher:ping/pusher:pong keeps liveness working. Deno throws on send after close (ws and Bun
+ * ignore it), which must not abort a broadcast loop, hence the readyState guard.
  */
 class DenoSocket implements RawSocket {
-  constructor(readonly raw: WebSocket) {}
+  constructor(readonly raw: WebSocket, readonly handle: SocketHandle) {}
   send(frame: string): void {
     if (this.raw.readyState === OPEN) this.raw.send(frame);
   }
@@ -33,6 +35,27 @@ class DenoSocket implements RawSocket {
   bufferedAmount(): number {
     return this.raw.bufferedAmount;
   }
+}
+
+/** Where a socket's listeners find its DenoSocket (`this` is the WebSocket in a listener). */
+const BOUND = Symbol("switchboard.socket");
+type Bound = WebSocket & { [BOUND]: DenoSocket };
+
+// Shared listeners instead of four closures set through on* handlers per socket: Deno wraps each
+// on* handler in listener objects of its own (bench/deno-bare.ts: ~2–3 KB RSS per idle socket
+// with closures vs without, at 5000).
+function onOpen(this: WebSocket) {
+  const s = (this as Bound)[BOUND];
+  s.handle.open(s);
+}
+function onMessage(this: WebSocket, event: MessageEvent) {
+  const data: unknown = event.data;
+  const handle = (this as Bound)[BOUND].handle;
+  if (typeof data === "string") handle.message(data);
+  else if (data instanceof ArrayBuffer) handle.message(decoder.decode(data));
+}
+function onClose(this: WebSocket) {
+  (this as Bound)[BOUND].handle.close();
 }
 
 /**
@@ -47,14 +70,12 @@ const sockets: SocketBinding = {
     const { response, socket } = Deno.upgradeWebSocket(c.req.raw, { idleTimeout: 0, ...(protocol ? { protocol } : {}) });
     // Strings and ArrayBuffers decode synchronously; a Blob (the spec's default) would need an await.
     socket.binaryType = "arraybuffer";
-    socket.onopen = () => handle.open(new DenoSocket(socket));
-    socket.onmessage = (event) => {
-      const data = event.data;
-      if (typeof data === "string") handle.message(data);
-      else if (data instanceof ArrayBuffer) handle.message(decoder.decode(data));
-    };
-    socket.onclose = () => handle.close();
-    socket.onerror = () => handle.close();
+    (socket as Bound)[BOUND] = new DenoSocket(socket, handle);
+    socket.addEventListener("open", onOpen);
+    socket.addEventListener("message", onMessage);
+    // close() of the handle runs once however often it is called (error is followed by close).
+    socket.addEventListener("close", onClose);
+    socket.addEventListener("error", onClose);
     return response;
   },
   remoteAddress: (c) => (c.env as Deno.ServeHandlerInfo | undefined)?.remoteAddr?.hostname,

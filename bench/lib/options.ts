@@ -1,6 +1,6 @@
 // Command-line options. Every scenario is bounded by a count and by a time limit.
 
-export const ALL_SCENARIOS = ["connect", "fanout", "fanout-max", "client-events", "presence", "webhooks", "webhooks-batched", "webhooks-redis"] as const;
+export const ALL_SCENARIOS = ["connect", "fanout", "fanout-max", "client-events", "presence", "webhooks", "webhooks-batched", "webhooks-redis", "storm", "cluster-redis", "cluster-nats"] as const;
 
 export interface Options {
   runtime: string;
@@ -40,6 +40,13 @@ export interface Options {
   // webhooks, webhooks-batched, webhooks-redis
   webhookEvents: number;
   webhookRate: number;
+  // storm
+  stormConnections: number;
+  stormRoom: number;
+  stormInFlight: number;
+  // cluster-redis, cluster-nats
+  clusterEvents: number;
+  clusterDuration: number;
   /** Upper bound for any single scenario, seconds. */
   scenarioTimeout: number;
   /** Extra server settings (--server-env KEY=VALUE, repeatable), e.g. METRICS_ENABLED=false for an A/B. */
@@ -66,6 +73,10 @@ export const HELP = `Usage: npm run bench -- [options]        (runs: bun bench/r
   client-events:  --pairs 50           --pair-rate 500 (round trips/s, all pairs)  --pair-duration 10
   presence:       --members 500        --join-concurrency 10
   webhooks*:      --webhook-events 5000 --webhook-rate 2000 (client events/s, each one webhook)
+  storm:          --storm-connections 5000 (each on 5 channels)  --storm-room 50 (members per presence
+                  channel)  --storm-in-flight 500 (reconnects in flight at once)
+  cluster-*:      3 nodes; --subscribers spread over them; --cluster-events 100 at --rate, then
+                  --publishers loops (through every node) for --cluster-duration 5 s
   --scenario-timeout 120      hard limit per scenario in seconds
   --server-env KEY=VALUE      extra server setting, repeatable (e.g. METRICS_ENABLED=false for an A/B run)
 `;
@@ -79,6 +90,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     pairs: 50, pairRate: 500, pairDuration: 10,
     members: 500, joinConcurrency: 10, webhookEvents: 5000, webhookRate: 2000, scenarioTimeout: 120,
     serverEnv: {},
+    stormConnections: 5000, stormRoom: 50, stormInFlight: 500, clusterEvents: 100, clusterDuration: 5,
   };
   const numeric: Record<string, keyof Options> = {
     "--connections": "connections", "--in-flight": "inFlight", "--subscribers": "subscribers",
@@ -86,6 +98,8 @@ export function parseOptions(argv: string[]): Options | "help" {
     "--duration": "duration", "--pairs": "pairs", "--pair-rate": "pairRate", "--pair-duration": "pairDuration",
     "--members": "members", "--join-concurrency": "joinConcurrency",
     "--webhook-events": "webhookEvents", "--webhook-rate": "webhookRate", "--scenario-timeout": "scenarioTimeout",
+    "--storm-connections": "stormConnections", "--storm-room": "stormRoom", "--storm-in-flight": "stormInFlight",
+    "--cluster-events": "clusterEvents", "--cluster-duration": "clusterDuration",
     "--pid": "pid",
   };
   const strings: Record<string, keyof Options> = {

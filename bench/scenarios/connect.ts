@@ -16,6 +16,7 @@ export async function connectScenario(ctx: ScenarioContext): Promise<ScenarioRes
   const { sockets, failures, errors } = await connectMany(ctx, connections, inFlight, deadline);
   const elapsed = (performance.now() - started) / 1000;
   const cpu = meters.read();
+  const writes = meters.serverWrites();
   // Let the server settle (buffers released, lazy allocations done) before reading RSS.
   await sleep(1000);
   const rssAfter = serverRss(ctx);
@@ -29,15 +30,19 @@ export async function connectScenario(ctx: ScenarioContext): Promise<ScenarioRes
 
   const rate = sockets.length / elapsed;
   const perConn = sockets.length ? (rssAfter - rssBefore) / sockets.length : NaN;
+  // Server CPU time per handshake: unlike conn/s it does not depend on how fast the client is.
+  const cpuUsPerConn = sockets.length ? (cpu.serverCpuPct / 100) * cpu.seconds * 1e6 / sockets.length : NaN;
   const ok = failures === 0 && dropped === 0;
   return {
     name: "connect",
     ok,
-    summary: `${fmt(rate, 0)} conn/s; ${fmt(perConn, 1)} KB RSS/idle conn; ${failures} failed`,
+    summary: `${fmt(rate, 0)} conn/s; ${fmt(cpuUsPerConn, 0)} µs server CPU/conn; ${fmt(perConn, 1)} KB RSS/idle conn; ${failures} failed`,
     ...cpu,
     metrics: {
       connections, inFlight, established: sockets.length, failures, droppedWhileIdle: dropped,
-      seconds: round(elapsed, 3), connPerSecond: round(rate, 0),
+      seconds: round(elapsed, 3), connPerSecond: round(rate, 0), serverCpuUsPerConnection: round(cpuUsPerConn, 1),
+      // write/writev syscalls per handshake (VFS writes only: Bun's send() shows ~0).
+      serverWritesPerConnection: sockets.length ? round(writes / sockets.length, 2) : NaN,
       serverRssKbBefore: rssBefore, serverRssKbConnected: rssAfter, serverRssKbAfterClose: rssClosed,
       rssKbPerConnection: round(perConn, 2), closeSeconds: round(closeSeconds, 3),
       // JS heap share of the growth, from the server's own /usage endpoint when it has one.

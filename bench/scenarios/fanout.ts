@@ -20,6 +20,14 @@ function writesPerDelivery(writes: number, delivered: number): number {
   return round(writes / delivered, 3);
 }
 
+/**
+ * Server CPU µs per delivered message: stays meaningful when the client, not the server, sets the
+ * pace (as it does on 2 cores), unlike deliveries/s.
+ */
+export function cpuUsPerDelivery(cpu: { serverCpuPct: number; seconds: number }, delivered: number): number {
+  return delivered > 0 ? round((cpu.serverCpuPct / 100) * cpu.seconds * 1e6 / delivered, 3) : NaN;
+}
+
 /** Event data of exactly `size` bytes (when size allows): {"t":<ms>,"s":<seq>,"p":"xxx…"}. */
 export function eventData(seq: number, size: number): string {
   const head = `{"t":${nowMs().toFixed(3)},"s":${seq},"p":"`;
@@ -87,11 +95,13 @@ export async function fanoutScenario(ctx: ScenarioContext): Promise<ScenarioResu
   return {
     name: "fanout",
     ok: lost === 0 && rx.setupFailures === 0 && accepted === events && dropped === 0,
-    summary: `p50 ${fmt(lat.p50, 2)} / p95 ${fmt(lat.p95, 2)} / p99 ${fmt(lat.p99, 2)} / max ${fmt(lat.max, 1)} ms; ${fmt(lost, 0)} lost of ${fmt(expected, 0)}`,
+    summary: `p50 ${fmt(lat.p50, 2)} / p95 ${fmt(lat.p95, 2)} / p99 ${fmt(lat.p99, 2)} / max ${fmt(lat.max, 1)} ms; ` +
+      `${fmt(cpuUsPerDelivery(cpu, state.delivered), 2)} µs server CPU/delivery; ${fmt(lost, 0)} lost of ${fmt(expected, 0)}`,
     ...cpu,
     metrics: {
       subscribers: rx.sockets.length, setupFailures: rx.setupFailures, events, ratePerSecond: rate, payloadBytes: payload,
       published: accepted, expected, delivered: state.delivered, lost, socketsDropped: dropped, latencyMs: lat,
+      serverCpuUsPerDelivery: cpuUsPerDelivery(cpu, state.delivered),
       serverWriteSyscallsPerDelivery: writesPerDelivery(writes, state.delivered),
     },
     notes,
@@ -138,14 +148,14 @@ export async function fanoutMaxScenario(ctx: ScenarioContext): Promise<ScenarioR
     name: "fanout-max",
     ok: lost === 0 && rejected === 0 && dropped === 0 && rx.setupFailures === 0,
     summary: `${fmt(throughput, 0)} deliveries/s (${fmt(accepted / windowSeconds, 1)} publishes/s); p50 ${fmt(lat.p50, 1)} ms; ` +
-      `${fmt(writesPerDelivery(writes, state.delivered), 2)} writes/delivery; ${fmt(lost, 0)} lost`,
+      `${fmt(cpuUsPerDelivery(cpu, state.delivered), 2)} µs server CPU/delivery; ${fmt(writesPerDelivery(writes, state.delivered), 2)} writes/delivery; ${fmt(lost, 0)} lost`,
     ...cpu,
     metrics: {
       subscribers: rx.sockets.length, setupFailures: rx.setupFailures, publishers, payloadBytes: payload,
       windowSeconds: round(windowSeconds, 3), drainSeconds: round(drainSeconds, 3),
       published: accepted, rejected, publishesPerSecond: round(accepted / windowSeconds, 1),
       expected, delivered: state.delivered, deliveredInWindow, lost, socketsDropped: dropped,
-      deliveriesPerSecond: round(throughput, 0), latencyMs: lat,
+      deliveriesPerSecond: round(throughput, 0), latencyMs: lat, serverCpuUsPerDelivery: cpuUsPerDelivery(cpu, state.delivered),
       // ~1 means one syscall per message per socket; batching (corking) brings it down.
       serverWriteSyscallsPerDelivery: writesPerDelivery(writes, state.delivered),
     },

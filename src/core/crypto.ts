@@ -37,16 +37,19 @@ export function timingSafeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
-/** Random integer in [0, 10^10], the range Pusher's SDKs expect for each half of a socket id. */
+/** Random integer in [0, 10^10), the range Pusher's SDKs expect for each half of a socket id. */
 export function randomSocketIdPart(): string {
   // One buffer of random words, refilled when used up: no typed array per call (two per socket).
   if (wordsUsed >= randomWords.length) {
     globalThis.crypto.getRandomValues(randomWords);
     wordsUsed = 0;
   }
-  const value = (randomWords[wordsUsed]! * 2 ** 21 + (randomWords[wordsUsed + 1]! >>> 11)) % 10_000_000_001;
+  // Two 5-digit halves: small-integer arithmetic and formatting only (a 2^53 double's modulo and
+  // String() were ~3 µs of a handshake in the connect profile). Bias of 2^32 mod 10^5: < 10^-4.
+  const high = randomWords[wordsUsed]! % 100_000;
+  const low = randomWords[wordsUsed + 1]! % 100_000;
   wordsUsed += 2;
-  return String(value);
+  return high === 0 ? String(low) : String(high) + String(low).padStart(5, "0");
 }
 const randomWords = new Uint32Array(256);
 let wordsUsed = randomWords.length;

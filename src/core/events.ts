@@ -110,9 +110,13 @@ export class EventStream {
     return this.allKinds > 0 || (this.wanted.get(kind) ?? 0) > 0;
   }
 
+  /** Takes the object over (it gets its `time`): pass a fresh one. */
   emit(input: EventInput): void {
     if (!this.wants(input.kind)) return;
-    const event = { ...input, time: this.now() } as ServerEvent;
+    // Stamped in place: every producer passes a fresh literal. A copy (`{ ...input, time }`) over
+    // the many event shapes was the stream's main cost (storm profile: ~2 % of the server's CPU).
+    const event = input as ServerEvent;
+    event.time = this.now();
     // The array is replaced, never mutated, on (un)subscribe, so a consumer may unsubscribe mid-emit.
     for (const sub of this.subscriptions) {
       if (sub.kinds && !sub.kinds.has(event.kind)) continue;
