@@ -2,6 +2,7 @@
 // when it changes an app. Uses REDIS_URL / REDIS_CLUSTER_NODES and REDIS_PREFIX.
 import { appSchema, type App } from "../../core/app.ts";
 import type { Logger } from "../../core/runtime.ts";
+import { failFastRedis } from "../../adapters/fail-fast-redis.ts";
 import { messageOf, withTimeout } from "../timeout.ts";
 import type { AppCache } from "./cache.ts";
 
@@ -17,19 +18,8 @@ export interface RedisCacheSettings {
 }
 
 export async function openRedisAppCache(s: RedisCacheSettings): Promise<AppCache> {
-  const { Redis, Cluster } = await import("ioredis");
-  // No offline queue and one retry: while Redis is away a lookup falls through to the database
-  // at once instead of waiting for a reconnect.
-  const options = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: s.timeoutMs, connectTimeout: s.timeoutMs };
-  const client = s.cluster
-    ? new Cluster(
-        s.nodes!.split(",").map((n) => {
-          const [host, port] = n.trim().split(":");
-          return { host: host!, port: Number(port) };
-        }),
-        { enableOfflineQueue: false, redisOptions: options },
-      )
-    : new Redis(s.url ?? "redis://127.0.0.1:6379", options);
+  // While Redis is away a lookup falls through to the database at once.
+  const client = await failFastRedis(s);
   let healthy = true;
   client.on("error", (error: unknown) => {
     if (healthy) s.logger.warn(`app cache (${s.cluster ? "redis-cluster" : "redis"}) unreachable: ${messageOf(error)}`);

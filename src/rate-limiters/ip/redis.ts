@@ -3,6 +3,7 @@
 // by a timeout; while Redis is away the hit is allowed and the outage is logged once.
 import type { IpLimiter, IpLimitResult } from "../../core/ip-limiter.ts";
 import type { Logger } from "../../core/runtime.ts";
+import { failFastRedis } from "../../adapters/fail-fast-redis.ts";
 
 export interface RedisIpLimiterSettings {
   cluster: boolean;
@@ -19,19 +20,9 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {n, redis.call('PTTL', KEYS[1])}`;
 
 export async function openRedisIpLimiter(s: RedisIpLimiterSettings): Promise<IpLimiter> {
-  const { Redis, Cluster } = await import("ioredis");
   const name = s.cluster ? "redis-cluster" : "redis";
-  // No offline queue: while Redis is away a hit fails at once instead of waiting for a reconnect.
-  const options = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: s.timeoutMs, connectTimeout: s.timeoutMs };
-  const client = s.cluster
-    ? new Cluster(
-        s.nodes!.split(",").map((n) => {
-          const [host, port] = n.trim().split(":");
-          return { host: host!, port: Number(port) };
-        }),
-        { enableOfflineQueue: false, redisOptions: options },
-      )
-    : new Redis(s.url ?? "redis://127.0.0.1:6379", options);
+  // While Redis is away a hit fails at once and the request is let through.
+  const client = await failFastRedis(s);
   let up = true;
   let listener: ((up: boolean, detail?: string) => void) | undefined;
   const status = (now: boolean, detail?: string) => {
