@@ -71,9 +71,22 @@ const LOG_PRUNE_AT = 1024;
 export class MemberLog {
   private readonly channels = new Map<string, Map<string, number>>();
 
+  /** Per channel: every change up to this sequence is reflected already (a catch-up's snapshot). */
+  private readonly floors = new Map<string, number>();
+
   /** True when `change` is newer than anything seen for its user; records it. */
   fresh(key: string, change: MemberChange): boolean {
-    return change.seq <= 0 || this.advance(key, change.userId, change.seq);
+    if (change.seq <= 0) return true;
+    if (change.seq <= (this.floors.get(key) ?? 0)) return false;
+    return this.advance(key, change.userId, change.seq);
+  }
+
+  /**
+   * Every local subscriber of the channel now reflects the snapshot of `seq`: a change up to it
+   * that arrives later (published before the snapshot was read) is stale for every user.
+   */
+  settle(key: string, seq: number): void {
+    if (seq > (this.floors.get(key) ?? 0)) this.floors.set(key, seq);
   }
 
   /** Records that the node's sockets reflect `userId` as of `seq`; false when it knew newer. */
@@ -97,5 +110,6 @@ export class MemberLog {
   /** The channel has no local subscribers left. */
   drop(key: string): void {
     this.channels.delete(key);
+    this.floors.delete(key);
   }
 }

@@ -249,6 +249,12 @@ export class LocalRegistry {
       for (const change of changes) if (view.admit(change)) conn.send(frameOf(change.userId, change.added));
     }
     for (const k of frames.keys()) this.memberLog.advance(topic, k.slice(1), snapshot.seq);
+    // Every subscriber now reflects the snapshot (or a later one), so a change it already covers
+    // that arrives late is stale: without this, a removal still in flight when the snapshot was
+    // read would undo it for a user whose view already agreed. Not while a socket is joining
+    // (its own snapshot may be older, and it needs the held changes), nor without `removals`
+    // (views may still list users the snapshot has not got back yet).
+    if (removals && !this.apps.get(appId)?.joining.has(channel)) this.memberLog.settle(topic, snapshot.seq);
   }
 
   deliverWatchlist(appId: string, userId: string, online: boolean): void {

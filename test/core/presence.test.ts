@@ -118,6 +118,32 @@ describe("LocalRegistry member delivery", () => {
     expect(told(s)).toEqual(["+u3", "-u1", "+u5", "-u2", "+u4"]);
   });
 
+  it("after a catch-up drops a late change the snapshot already reflects, even for a user the socket agreed on", () => {
+    const registry = new LocalRegistry();
+    const s = conn("1.1");
+    subscribe(registry, s, view(10, "u1", "u2"));
+    // Swept and re-registered meanwhile: u1's removal (15) and re-add (20) are still in flight.
+    registry.syncMembers("app", ch, { members: new Map<string, unknown>([["u1", null], ["u2", null]]), seq: 30 }, true);
+    expect(told(s)).toEqual([]);
+    deliver(registry, remove("u1", 15));
+    deliver(registry, add("u1", 20));
+    expect(told(s)).toEqual([]);
+    deliver(registry, remove("u1", 31)); // news
+    expect(told(s)).toEqual(["-u1"]);
+  });
+
+  it("keeps held changes for a socket still joining during a catch-up", () => {
+    const registry = new LocalRegistry();
+    const s = conn("1.1");
+    subscribe(registry, s, view(10, "u1"));
+    const joiner = conn("2.2");
+    registry.beginJoin(joiner, ch);
+    registry.syncMembers("app", ch, { members: new Map<string, unknown>([["u1", null]]), seq: 30 }, true);
+    deliver(registry, add("u2", 25)); // the joiner's snapshot (12) may predate it
+    const held = subscribe(registry, joiner, view(12, "u1"));
+    expect(held.map((h) => h.member?.userId)).toEqual(["u2"]);
+  });
+
   it("only adds members while the store is being refilled after losing its data", () => {
     const registry = new LocalRegistry();
     const s = conn("1.1");

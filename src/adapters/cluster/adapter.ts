@@ -49,7 +49,8 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
   }
 
   protected async checkIn(): Promise<void> {
-    if (reply.flag("heartbeat", await this.runNodes("heartbeat", [this.nodeId]))) this.dirty = true;
+    // Flagged: Redis lost our registration, or another node swept our state while we were slow.
+    if (reply.flag("heartbeat", await this.runNodes("heartbeat", [this.nodeId]))) this.missedEvents();
   }
 
   protected maintain(): Promise<void> {

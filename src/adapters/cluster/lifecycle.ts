@@ -67,6 +67,8 @@ export abstract class ClusterLifecycle implements MessageBus {
   private catchUpPending = false;
   private ticker?: TimerHandle;
   private lastTick = 0;
+  /** When the follow-up resync and catch-up is due (0: none). */
+  private followUpAt = 0;
 
   constructor(readonly name: string, protected readonly opts: ClusterOptions) {
     this.local = new LocalAdapter(this.now);
@@ -174,6 +176,7 @@ export abstract class ClusterLifecycle implements MessageBus {
     this.failures.recovered();
     this.node?.backendState?.(this.name, true);
     this.catchUpPending = this.everOnline;
+    this.followUp();
     this.everOnline = true;
     this.connected();
     this.dirty = true;
@@ -224,6 +227,27 @@ export abstract class ClusterLifecycle implements MessageBus {
     }
   }
 
+  /**
+   * This node may have been swept, or missed bus messages, without losing its connection: resync,
+   * then catch local presence subscribers up.
+   */
+  protected missedEvents(): void {
+    this.dirty = true;
+    this.catchUpPending = this.everOnline;
+    this.followUp();
+  }
+
+  /**
+   * Resync and catch up once more a node timeout from now. Right after an outage or a freeze the
+   * first pass can be early: the bus subscription may not be back yet (member events published
+   * meanwhile are missed), another node may still sweep us (it had not expired us before we were
+   * back), and after the backend lost its data the other nodes are still re-registering. By then
+   * all of that has settled.
+   */
+  private followUp(): void {
+    if (this.everOnline) this.followUpAt = this.now() + this.opts.nodeTimeoutMs;
+  }
+
   /** A backend operation failed: the backend may now disagree with this node, so resync. */
   protected failed(operation: string, error: unknown): void {
     this.dirty = true;
@@ -233,11 +257,19 @@ export abstract class ClusterLifecycle implements MessageBus {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     const now = this.now();
-    // A pause longer than the timeout (a stopped process, a starved event loop) may have got us swept.
-    if (this.lastTick && now - this.lastTick > this.opts.nodeTimeoutMs) this.dirty = true;
+    // A pause longer than the timeout (a stopped process, a starved event loop) may have got us
+    // swept: the other nodes announced our members as removed, our own sockets heard that too,
+    // and the resync re-announces them to the other nodes only. The bus connection may never
+    // have dropped, so no reconnect asks for the catch-up that tells our sockets.
+    if (this.lastTick && now - this.lastTick > this.opts.nodeTimeoutMs) this.missedEvents();
     this.lastTick = now;
     try {
       if (!this.online) return this.retry();
+      if (this.followUpAt && now >= this.followUpAt) {
+        this.followUpAt = 0;
+        this.dirty = true;
+        this.catchUpPending = true;
+      }
       await this.checkIn();
       if (this.dirty) await this.resync();
       await this.maintain();
@@ -248,11 +280,17 @@ export abstract class ClusterLifecycle implements MessageBus {
 
   private readonly resyncer = new Rerun(async () => {
     this.dirty = false;
-    const lostData = await this.reconcile();
-    // After the backend lost its data the lists fill up node by node as each resyncs, so a
-    // member missing from them now may just not be back yet: then only additions count.
-    if (this.catchUpPending && !this.stopped) await this.catchUp(!lostData);
+    const catchUp = this.catchUpPending;
     this.catchUpPending = false;
+    try {
+      const lostData = await this.reconcile();
+      // After the backend lost its data the lists fill up node by node as each resyncs, so a
+      // member missing from them now may just not be back yet: then only additions count.
+      if (catchUp && !this.stopped) await this.catchUp(!lostData);
+    } catch (error) {
+      if (catchUp) this.catchUpPending = true; // the next resync catches up instead
+      throw error;
+    }
     this.resynced();
     return !this.stopped && this.online;
   }, (error) => this.failed("resync", error));

@@ -169,6 +169,30 @@ describe("cluster lifecycle", () => {
     expect(synced).toEqual([["presence-room", { members: new Map([["u-remote", null]]), seq: 5 }, true]]);
   });
 
+  it("resyncs and catches up once more a node timeout after reconnecting, with removals once the store has refilled", async () => {
+    const { driver, node, synced, timers } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    await timers.advance(3000);
+    expect(driver.reconciles).toBe(1); // no follow-up after the first connection
+    await driver.localState.join("app", "presence-room", "s1", { userId: "u1", userInfo: null });
+    driver.lostData = true;
+    driver.events!.down("socket closed");
+    driver.events!.up();
+    await settle();
+    expect(synced.map(([, , removals]) => removals)).toEqual([false]);
+    driver.lostData = false;
+    // The bus subscription may come back after the first catch-up, and the other nodes refill the store.
+    await timers.advance(1500);
+    expect(driver.reconciles).toBe(2);
+    await timers.advance(1000);
+    expect(driver.reconciles).toBe(3);
+    expect(synced.map(([, , removals]) => removals)).toEqual([false, true]);
+    await timers.advance(5000);
+    expect(driver.reconciles).toBe(3); // once
+  });
+
   it("resyncs again on the next tick after a resync failed", async () => {
     const { driver, node, timers, logger } = setup();
     const started = driver.start(node);
