@@ -1,7 +1,8 @@
 import type { Logger, Timers } from "../../core/runtime.ts";
+import { parseJsonObject } from "../../core/frames.ts";
 import type { WebhookJob } from "../job.ts";
 
-// What every queue driver implements (one file per driver, chosen by QUEUE_DRIVER in index.ts).
+// What every queue driver implements (one file per driver, chosen by QUEUE_DRIVER: src/drivers/queues.ts).
 // The queue stores jobs and leases them to this node's worker; the worker (processor.ts) owns the
 // policy and answers with an Outcome, which the queue carries out in its own storage.
 
@@ -78,3 +79,17 @@ export interface QueueContext {
 /** What the registry hands out for the chosen queue driver: its constructor, settings bound. */
 export type QueueOpener = (ctx: { config: WebhookQueueSettings; timers: Timers; logger: Logger }) =>
   WebhookQueue | Promise<WebhookQueue>;
+
+/** A job as the durable queues (redis, sqs) store it: with its attempt and first-attempt time. */
+export interface Envelope {
+  job: WebhookJob;
+  attempt: number;
+  first?: number;
+}
+
+/** A stored envelope read back; undefined for anything else (the caller reports and removes it). */
+export function parseEnvelope(raw: string): Envelope | undefined {
+  const e = parseJsonObject(raw) as Partial<Envelope> | null;
+  const ok = e && typeof e.job === "object" && e.job !== null && typeof e.job.body === "string" && typeof e.attempt === "number";
+  return ok ? (e as Envelope) : undefined;
+}

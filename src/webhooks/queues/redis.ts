@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from "ioredis";
 import type { Logger, Timers } from "../../core/runtime.ts";
 import type { WebhookJob } from "../job.ts";
-import type { DeadLetter, Delivery, Outcome, QueueContext, WebhookQueue, Worker } from "./queue.ts";
+import { parseEnvelope, type DeadLetter, type Delivery, type Envelope, type Outcome, type QueueContext, type WebhookQueue, type Worker } from "./queue.ts";
 
 // QUEUE_DRIVER=redis: a durable queue every node works. A job is leased for the visibility timeout
 // while one node sends it; if that node dies the lease expires and any node takes the job again
@@ -45,12 +45,6 @@ return 1`,
 
 type ScriptCalls = { [K in keyof typeof SCRIPTS]: (k1: string, k2: string, k3: string, k4: string, ...args: (string | number)[]) => Promise<unknown> };
 type Client = (Redis | Cluster) & ScriptCalls;
-
-interface Envelope {
-  job: WebhookJob;
-  attempt: number;
-  first?: number;
-}
 
 /** Idle workers look for jobs pushed by other nodes this often; a push on this node wakes them at once. */
 export const POLL_MS = 100;
@@ -210,17 +204,6 @@ export class RedisQueue implements WebhookQueue {
     if (this.running > 0) this.logger.info(`${this.label} webhook queue: ${this.running} attempts unfinished at shutdown; their leases expire and another node retries them`);
     this.redis.disconnect();
   }
-}
-
-function parseEnvelope(raw: string): Envelope | undefined {
-  let e: Envelope;
-  try {
-    e = JSON.parse(raw) as Envelope;
-  } catch {
-    return undefined; // not JSON: the caller reports and removes it
-  }
-  const ok = e && typeof e === "object" && e.job && typeof e.job.body === "string" && typeof e.attempt === "number";
-  return ok ? e : undefined;
 }
 
 export async function create(ctx: QueueContext): Promise<WebhookQueue> {

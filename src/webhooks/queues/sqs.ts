@@ -1,7 +1,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Logger, Timers } from "../../core/runtime.ts";
 import type { WebhookJob } from "../job.ts";
-import type { DeadLetter, Delivery, Outcome, QueueContext, WebhookQueue, Worker } from "./queue.ts";
+import { parseEnvelope, type DeadLetter, type Delivery, type Envelope, type Outcome, type QueueContext, type WebhookQueue, type Worker } from "./queue.ts";
 
 // QUEUE_DRIVER=sqs: Amazon SQS (or an emulator at SQS_ENDPOINT). A received message is invisible
 // for the visibility timeout while one node sends it, and success deletes it; a node that dies
@@ -17,12 +17,6 @@ type Sdk = typeof import("@aws-sdk/client-sqs");
 const DOWN_RETRY_MS = 1000;
 /** SQS's limit on DelaySeconds (15 min); our longest back-off is 60 s. */
 const MAX_DELAY_SECONDS = 900;
-
-interface Envelope {
-  job: WebhookJob;
-  attempt: number;
-  first?: number;
-}
 
 export class SqsQueue implements WebhookQueue {
   private running = 0;
@@ -148,17 +142,6 @@ export class SqsQueue implements WebhookQueue {
     if (this.running > 0) this.logger.info(`sqs webhook queue: ${this.running} attempts unfinished at shutdown; they reappear after their visibility timeout`);
     this.client.destroy();
   }
-}
-
-function parseEnvelope(raw: string): Envelope | undefined {
-  let e: Envelope;
-  try {
-    e = JSON.parse(raw) as Envelope;
-  } catch {
-    return undefined; // not JSON: the caller reports and removes it
-  }
-  const ok = e && typeof e === "object" && e.job && typeof e.job.body === "string" && typeof e.attempt === "number";
-  return ok ? e : undefined;
 }
 
 export async function create(ctx: QueueContext): Promise<WebhookQueue> {
