@@ -2,18 +2,12 @@
 // when it changes an app. Uses REDIS_URL / REDIS_CLUSTER_NODES and REDIS_PREFIX.
 import { appSchema, type App } from "../../core/app.ts";
 import type { Logger } from "../../core/runtime.ts";
-import { failFastRedis } from "../../adapters/fail-fast-redis.ts";
+import { failFastRedis, type FailFastRedisSettings } from "../../adapters/fail-fast-redis.ts";
 import { messageOf, withTimeout } from "../timeout.ts";
 import type { AppCache } from "./cache.ts";
 
-export interface RedisCacheSettings {
-  cluster: boolean;
-  /** redis:// URL for redis. */
-  url?: string;
-  /** "host:port,host:port" for redis-cluster. */
-  nodes?: string;
+export interface RedisCacheSettings extends FailFastRedisSettings {
   prefix: string;
-  timeoutMs: number;
   logger: Logger;
 }
 
