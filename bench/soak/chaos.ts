@@ -124,14 +124,24 @@ async function main(): Promise<number> {
   let seq = 0;
   const up = () => nodes.filter((n) => n.state === "up");
 
-  // Webhooks: the latest occupied/vacated per channel, in arrival order.
-  const lastHook = new Map<string, { name: string; at: number }>();
+  // Webhooks: the latest occupied/vacated per channel by the body's time_ms, as a receiver must
+  // read them: bodies from different nodes (and retried ones) arrive in any order.
+  const lastHook = new Map<string, { name: string; timeMs: number; at: number }>();
+  /** The last few per channel, "name@time_ms (arrived +ms)", to explain a wrong one. */
+  const hookHistory = new Map<string, string[]>();
   let hooksSeen = 0;
   const readHooks = () => {
-    const events = hooks.events();
-    for (; hooksSeen < events.length; hooksSeen++) {
-      const e = events[hooksSeen]!;
-      lastHook.set(e.channel, { name: e.name, at: Date.now() });
+    const bodies = hooks.received;
+    for (; hooksSeen < bodies.length; hooksSeen++) {
+      const body = bodies[hooksSeen]!;
+      for (const e of body.events) {
+        const last = lastHook.get(e.channel);
+        if (!last || body.time_ms >= last.timeMs) lastHook.set(e.channel, { name: e.name, timeMs: body.time_ms, at: body.at });
+        const history = hookHistory.get(e.channel) ?? [];
+        hookHistory.set(e.channel, history);
+        history.push(`${e.name.slice(8)}@${new Date(body.time_ms).toISOString().slice(14, 23)} (+${body.at - body.time_ms} ms)`);
+        if (history.length > 6) history.shift();
+      }
     }
   };
 
@@ -475,7 +485,7 @@ async function main(): Promise<number> {
         const ok = (hook.name === "channel_occupied") === ((counts.get(ch) ?? 0) > 0);
         if (!ok) {
           hookMismatches.push(`${ch} last ${hook.name}`);
-          if (!faults.some((f) => f.startsWith("kill")) && webhookChecks.get(ch) !== false) failures.push(`round ${round} (${faults.join(", ")}): ${ch}'s last webhook is ${hook.name} but it has ${counts.get(ch) ?? 0} subscribers`);
+          if (!faults.some((f) => f.startsWith("kill")) && webhookChecks.get(ch) !== false) failures.push(`round ${round} (${faults.join(", ")}): ${ch}'s last webhook is ${hook.name} but it has ${counts.get(ch) ?? 0} subscribers (last webhooks: ${hookHistory.get(ch)?.join(", ")}; faults: ${faultLog.filter((f) => f.round === round).map((f) => `${new Date(f.at).toISOString().slice(14, 23)} ${f.kind}${f.node ?? ""} ${f.ms} ms`).join(", ")})`);
         }
         webhookChecks.set(ch, ok);
       }

@@ -39,7 +39,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     this.reconciler = new Reconciler(this.nodeId, this.local, this.write, announcer);
     this.sweeper = new Sweeper(
       this.nodeId, this.link, this.write, announcer, names.heartbeat, opts.nodeTimeoutMs, this.now, opts.logger,
-      () => this.online && !this.stopped, (error) => this.failed("sweep", error),
+      () => this.online && !this.stopped, (error) => this.failed("sweep", error), () => this.missedEvents(),
     );
     this.rates = new NodeShareRateCounter(this.nodeId, () => (this.online ? this.sweeper.liveNodes() : undefined), this.now);
   }
@@ -60,6 +60,10 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
 
   protected connected(): void {
     this.sweeper.connected();
+  }
+
+  protected stalled(): void {
+    this.sweeper.stalled();
   }
 
   /** The bucket may have been unavailable on a live connection (JetStream still starting). */

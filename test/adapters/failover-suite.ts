@@ -157,6 +157,39 @@ export function describeFailover(driver: FailoverDriver): void {
       await Promise.all(nodes.map((n) => n.stop()));
     });
 
+    it("sweeps no live node when it resumes from pauses around the timeout", async () => {
+      const [A, B, C] = nodes as [TestServer, TestServer, TestServer];
+      const ch = "presence-pauses";
+      const watchers: RawClient[] = [];
+      for (const [node, user] of [[A, "pa"], [B, "pb"], [C, "pc"]] as const) {
+        const client = await rawClient(node);
+        clients.push(client);
+        watchers.push(client);
+        await subscribe(node, client, ch, { user_id: user });
+      }
+      await eventually(async () => (await users(A, ch)).join() === "pa,pb,pc", 10_000, "members to settle");
+      // Paused for most of the timeout, its ticker stalls: on SIGCONT the live nodes' heartbeats of
+      // that time are still unread. Were it to judge them then, it would sweep "pa" and "pb".
+      // Bus traffic queued meanwhile (~2 MB per pause) makes the frozen node read the backlog over
+      // many turns of its event loop, so its ticker fires before the heartbeats are read.
+      const payload = "x".repeat(8_000);
+      const batch = Array.from({ length: 10 }, (_, i) => ({ channel: "public-backlog", name: "filler", data: { i, payload } }));
+      for (const ms of [600, 750, 900, 600, 750, 900]) {
+        C.process.kill("SIGSTOP");
+        const started = Date.now();
+        await Promise.all(Array.from({ length: 25 }, () => sdk(A).triggerBatch(batch)));
+        await new Promise((r) => setTimeout(r, Math.max(0, ms - (Date.now() - started))));
+        C.process.kill("SIGCONT");
+        await new Promise((r) => setTimeout(r, 1200));
+      }
+      await eventually(async () => (await users(A, ch)).join() === "pa,pb,pc", 10_000, "the paused node to be back");
+      const removedLive = watchers.flatMap((w) => w.frames)
+        .filter((f) => f.channel === ch && f.event === MEMBER_REMOVED && ["pa", "pb"].includes(dataOf(f).user_id));
+      expect(removedLive).toEqual([]);
+      for (const node of nodes) expect(await users(node, ch)).toEqual(["pa", "pb", "pc"]);
+      expect(C.output()).not.toMatch(/node \S+ stopped sending heartbeats/);
+    }, 60_000);
+
     it("is swept and comes back: every socket's member list, rebuilt from its frames, ends equal to the cluster's", async () => {
       const [A, B, C] = nodes as [TestServer, TestServer, TestServer];
       const ch = "presence-freeze";

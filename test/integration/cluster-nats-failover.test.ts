@@ -8,9 +8,6 @@ const nats = await natsForFile();
 describeFailover({
   label: "nats",
   busName: "NATS",
-  // On SIGCONT the frozen node's sweeper expires the live nodes before it has read their queued
-  // heartbeats and sweeps their members; it also never learns that it was swept itself.
-  freezeKnownBroken: "a frozen nats node sweeps the live nodes when it resumes",
   available: nats.available,
   start: natsCluster(nats.url),
   traces: (prefix, nodeId) => natsTraces(nats.url(), prefix, nodeId),

@@ -105,6 +105,12 @@ export abstract class ClusterLifecycle implements MessageBus {
   protected resynced(): void {}
   /** Resolves once the driver's own background work (a sweep) has finished; awaited by stop(). */
   protected async idle(): Promise<void> {}
+  /**
+   * The ticker fired at least half a node timeout late (a stopped process, a starved event loop);
+   * called before anything else on that tick. A driver that times the other nodes' heartbeats by
+   * its own clock must not take its own pause for their silence.
+   */
+  protected stalled(): void {}
 
   // --- the bus ---
 
@@ -202,7 +208,10 @@ export abstract class ClusterLifecycle implements MessageBus {
   }
 
   members(appId: string, channel: string): Promise<MemberSnapshot> {
-    return this.query("members", () => this.reads.members(appId, channel), () => this.local.members(appId, channel));
+    // This node's own members reflect none of the cluster's transitions: sequence 0, so a socket
+    // that subscribed meanwhile is still caught up on them (and takes every later change).
+    const own = async () => ({ ...(await this.local.members(appId, channel)), seq: 0 });
+    return this.query("members", () => this.reads.members(appId, channel), own);
   }
 
   async onlineUsers(appId: string, userIds: string[]): Promise<Set<string>> {
@@ -261,8 +270,13 @@ export abstract class ClusterLifecycle implements MessageBus {
     // swept: the other nodes announced our members as removed, our own sockets heard that too,
     // and the resync re-announces them to the other nodes only. The bus connection may never
     // have dropped, so no reconnect asks for the catch-up that tells our sockets.
-    if (this.lastTick && now - this.lastTick > this.opts.nodeTimeoutMs) this.missedEvents();
+    const gap = this.lastTick ? now - this.lastTick : 0;
     this.lastTick = now;
+    if (gap > this.opts.nodeTimeoutMs / 2) this.stalled();
+    if (gap > this.opts.nodeTimeoutMs) {
+      this.logger.warn(`${this.name} adapter: this node was paused for ${gap} ms, past the node timeout; resynchronising`);
+      this.missedEvents();
+    }
     try {
       if (!this.online) return this.retry();
       if (this.followUpAt && now >= this.followUpAt) {

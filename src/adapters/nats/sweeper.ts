@@ -12,8 +12,12 @@ import type { ContributionWriter } from "./writer.ts";
 
 interface Heartbeat {
   id: string;
-  /** hello: a node came up and wants everyone's heartbeat now; bye: a node left cleanly. */
-  t?: "hello" | "bye";
+  /**
+   * hello: a node came up and wants everyone's heartbeat now; bye: a node left cleanly; swept:
+   * `node`'s state was removed (a node that was only paused hears it and re-registers).
+   */
+  t?: "hello" | "bye" | "swept";
+  node?: string;
 }
 
 const PURGE_EVERY_MS = 10 * 60_000;
@@ -38,6 +42,8 @@ export class Sweeper {
     private readonly active: () => boolean,
     /** A sweep failed (it runs again on the next death or resync). */
     private readonly failed: (error: unknown) => void,
+    /** Another node swept this one's state: it must write it back and catch its sockets up. */
+    private readonly sweptHere: () => void,
   ) {}
 
   /** This node and every node heard from within the timeout, in a stable order. */
@@ -49,16 +55,30 @@ export class Sweeper {
     return nodeId === this.nodeId || this.lastSeen.has(nodeId);
   }
 
-  heartbeat(type?: Heartbeat["t"]): void {
-    this.link.publish(this.subject, JSON.stringify(type ? { id: this.nodeId, t: type } : { id: this.nodeId }));
+  heartbeat(type?: Heartbeat["t"], node?: string): void {
+    const beat: Heartbeat = type ? { id: this.nodeId, t: type } : { id: this.nodeId };
+    if (node !== undefined) beat.node = node;
+    this.link.publish(this.subject, JSON.stringify(beat));
   }
 
   /** (Re)connected: nobody could heartbeat to us meanwhile, so every known node gets a fresh timeout. */
   connected(): void {
+    this.lastPurge = this.now();
+    this.restartClocks();
+  }
+
+  /**
+   * This node was paused (SIGSTOP, a starved event loop): the heartbeats the others sent meanwhile
+   * are still unread, so their silence is ours, and judging them now would sweep live nodes.
+   */
+  stalled(): void {
+    this.restartClocks();
+  }
+
+  private restartClocks(): void {
     const now = this.now();
     this.upSince = now;
     this.sweptSinceUp = false;
-    this.lastPurge = now;
     for (const id of this.lastSeen.keys()) this.lastSeen.set(id, now);
     this.heartbeat("hello");
   }
@@ -72,6 +92,10 @@ export class Sweeper {
       return;
     }
     this.lastSeen.set(beat.id, this.now());
+    if (beat.t === "swept" && beat.node === this.nodeId) {
+      this.logger.warn(`nats adapter: node ${beat.id} swept this node's state (it missed our heartbeats); re-registering`);
+      this.sweptHere();
+    }
     if (beat.t === "hello" && online) this.heartbeat();
   }
 
@@ -96,9 +120,15 @@ export class Sweeper {
   }
 
   private readonly sweeps = new Rerun(async () => {
-    for (const k of await this.link.keys(">")) {
-      if (!this.active()) return false;
-      await this.sweepKey(k);
+    const swept = new Set<string>();
+    try {
+      for (const k of await this.link.keys(">")) {
+        if (!this.active()) return false;
+        await this.sweepKey(k, swept);
+      }
+    } finally {
+      // A swept node that was only paused has no other way to learn it lost its state.
+      for (const id of swept) this.heartbeat("swept", id);
     }
     this.sweptSinceUp = true;
     return this.active();
@@ -112,12 +142,13 @@ export class Sweeper {
     return this.sweeps.idle();
   }
 
-  private async sweepKey(k: string): Promise<void> {
+  private async sweepKey(k: string, swept: Set<string>): Promise<void> {
     const parsed = parseKey(k);
     if (!parsed || parsed.kind === "k") return;
     const { appId, kind, name } = parsed;
     const { value } = await this.link.getJson(k, kind === "c" ? CHANNEL : USER);
     for (const dead of [...nodesIn(value)].filter((id) => !this.alive(id))) {
+      swept.add(dead);
       if (kind === "c") {
         const change = (await this.write.channel(appId, name, dead))!;
         if (change.changed) announceChange(this.announcer, appId, name, change, false, true);
