@@ -41,6 +41,15 @@ export class ManualTimers implements Timers {
     this.pending.delete(handle as number);
   }
 
+  /**
+   * The process was stopped for `ms`: the clock jumps and each overdue timer fires once, late (as
+   * a runtime's timers do after SIGCONT), at the next advance().
+   */
+  pause(ms: number): void {
+    this.time += ms;
+    for (const timer of this.pending.values()) if (timer.at < this.time) timer.at = this.time;
+  }
+
   /** Moves the clock forward, firing due timers in time order and letting promises settle between them. */
   async advance(ms: number): Promise<void> {
     const until = this.time + ms;

@@ -158,9 +158,10 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     return this.backend.run(script, `${this.nodesBase}nodes`, [this.nodesBase, ...args]);
   }
 
-  private runJoin(appId: string, channel: string, socketId: string, member: Member | undefined, maxMembers: number): Promise<unknown> {
+  private runJoin(appId: string, channel: string, socketId: string, member: Member | undefined, maxMembers: number, restore = false): Promise<unknown> {
     return this.runApp("join", appId, [
       this.nodeId, socketId, channel, member ? "1" : "0", member?.userId ?? "", JSON.stringify(member?.userInfo ?? null), maxMembers,
+      restore ? "1" : "0",
     ]);
   }
 
@@ -240,8 +241,10 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     if (kind === "c") {
       await this.runApp("addConnection", appId, [this.nodeId, socketId, -1]);
     } else if (kind === "s") {
-      const joined = reply.joined(await this.runJoin(appId, tail, socketId, member, -1));
-      if (!announce) return;
+      const joined = reply.joined(await this.runJoin(appId, tail, socketId, member, -1, true));
+      // After Redis lost its data, re-registering is no news unless the channel was announced
+      // vacated meanwhile (a leave while the nodes re-registered found it empty): then it is.
+      if (!announce && !joined.vacatedSince) return;
       this.node?.transition?.(appId, {
         type: "joined", channel: tail, socketId, member, occupied: joined.occupied, memberAdded: joined.memberAdded, seq: joined.seq,
         subscriptionCount: joined.count,

@@ -50,12 +50,12 @@ export function string(script: ScriptName, reply: unknown): string {
   return text(script, reply, reply, "a string");
 }
 
-const JOIN = "{ok, occupied, memberAdded, count[, seq]}";
+const JOIN = "{ok, occupied, memberAdded, count[, seq, vacatedSince]}";
 
-export function joined(reply: unknown): { ok: boolean; occupied: boolean; memberAdded: boolean; count: number; seq: number } {
+export function joined(reply: unknown): { ok: boolean; occupied: boolean; memberAdded: boolean; count: number; seq: number; vacatedSince: boolean } {
   const [ok, occupied, added, count] = ints("join", reply, 4, JOIN);
-  const seq = (reply as unknown[]).length > 4 ? int("join", reply, (reply as unknown[])[4], JOIN) : 0;
-  return { ok: ok === 1, occupied: occupied === 1, memberAdded: added === 1, count: count!, seq };
+  const at = (i: number) => ((reply as unknown[]).length > i ? int("join", reply, (reply as unknown[])[i], JOIN) : 0);
+  return { ok: ok === 1, occupied: occupied === 1, memberAdded: added === 1, count: count!, seq: at(4), vacatedSince: at(5) === 1 };
 }
 
 const LEAVE = "{vacated, memberRemoved, count, userId[, seq]}";

@@ -13,6 +13,10 @@
 //   B v:<channel>  string sequence of the last member transition (core/presence.ts), µs of Redis's clock
 //   B u:<userId>   set   signed-in sockets of a user (watchlist online/offline)
 //   B c:<channel>  string last cached event (cache channels), with a PX expiry
+//   B x:<channel>  string marker: the channel was announced vacated (kept 10 minutes, or until a live
+//                        join occupies it again). After Redis lost its data, a node that re-registers
+//                        a subscription reads it: a vacated announced while the nodes were still
+//                        re-registering was wrong, and the occupied that corrects it is news.
 //   B n:<nodeId>   set   everything the node recorded: "c|sock", "s|sock|channel", "u|sock|userId",
 //                        so any surviving node can undo a dead node's state
 // Node keys share the hash tag {nodes}:
@@ -65,6 +69,7 @@ local function sub_leave(node, sock, ch)
   if n == 0 then
     vacated = 1
     redis.call('SREM', B .. 'chans', ch)
+    redis.call('SET', B .. 'x:' .. ch, '1', 'PX', 600000)
   end
   return {vacated, removed, n, user, seq}
 end
@@ -97,8 +102,9 @@ return 1`),
   // ARGV: B, node, socket
   removeConnection: app("sbRemoveConn", `conn_out(ARGV[2], ARGV[3])
 return 1`),
-  // ARGV: B, node, socket, channel, presence "1"/"0", userId, userInfo JSON, maxMembers
-  // → {ok, occupied, memberAdded, subscriptionCount, member sequence (0 when no member was added)}
+  // ARGV: B, node, socket, channel, presence "1"/"0", userId, userInfo JSON, maxMembers, restore "1"/"0"
+  // → {ok, occupied, memberAdded, subscriptionCount, member sequence (0 when no member was added),
+  //    1 when a restore finds the channel announced vacated since Redis lost its data}
   join: app("sbJoin", `
 local ch = ARGV[4]
 local s = B .. 's:' .. ch
@@ -127,7 +133,10 @@ if presence and redis.call('HINCRBY', m, user, 1) == 1 then
   if last[2] then seq = tonumber(last[2]) + 1 end
   redis.call('ZADD', o, seq, user)
 end
-return {1, occupied, added, redis.call('HLEN', s), mseq}`),
+local x = B .. 'x:' .. ch
+local vacatedSince = 0
+if ARGV[9] == '1' then vacatedSince = redis.call('EXISTS', x) elseif occupied == 1 then redis.call('DEL', x) end
+return {1, occupied, added, redis.call('HLEN', s), mseq, vacatedSince}`),
   // ARGV: B, node, socket, channel → {vacated, memberRemoved, subscriptionCount, userId, member sequence}
   leave: app("sbLeave", `
 local r = sub_leave(ARGV[2], ARGV[3], ARGV[4])

@@ -188,11 +188,13 @@ export class NatsLink {
   /**
    * Reads the key, lets `fn` compute the new value, and writes it only if nobody wrote in
    * between (retrying with the fresh value otherwise). `fn` must be pure: it may run many times.
+   * It is told whether the key was deleted (and not purged since, see purgeDeletes).
    */
-  async cas<V, R>(key: string, shape: Shape<V>, fn: (current: V | undefined) => Mutation<V, R>): Promise<R> {
+  async cas<V, R>(key: string, shape: Shape<V>, fn: (current: V | undefined, deleted: boolean) => Mutation<V, R>): Promise<R> {
     for (let attempt = 0; ; attempt++) {
       const { value, entry } = await this.getJson(key, shape);
-      const { next, result } = fn(value);
+      // A delete marker: the key held a value that was deleted (a vacated channel), not never set.
+      const { next, result } = fn(value, entry !== null && entry.operation !== "PUT");
       if (next === UNCHANGED) return result;
       const live = entry !== null && entry.operation === "PUT";
       try {

@@ -36,11 +36,13 @@ export class Reconciler {
 
   /**
    * Announces a channel change to the other nodes. Right after NATS lost its data, re-adding is
-   * no news (the cluster knew it before), except what joined while NATS was away.
+   * no news (the cluster knew it before), except what joined while NATS was away, and a channel
+   * announced vacated meanwhile (a leave while the nodes re-registered found it empty): its
+   * occupancy and members are news again.
    */
   announce(appId: string, channel: string, change: ChannelChange, remoteOnly: boolean, counts: boolean): void {
     const k = key(appId, "c", channel);
-    const lost = this.lostData;
+    const lost = this.lostData && !change.vacatedSince;
     const keep = (userId: string) => !lost || this.addedOffline.has(`${k}\n${userId}`);
     announceChange(this.announcer, appId, channel, {
       ...change,

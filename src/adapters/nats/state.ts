@@ -50,6 +50,11 @@ export interface ChannelChange {
   seq: number;
   subscriptionCount: number;
   countChanged: boolean;
+  /**
+   * Occupied from a delete marker: the channel was announced vacated within the marker window
+   * (writer.ts sets it; the pure functions here cannot know).
+   */
+  vacatedSince?: boolean;
 }
 
 export function total(counts: Counts | undefined): number {

@@ -25,9 +25,10 @@ export class ContributionWriter {
    */
   channel(appId: string, channel: string, node = this.nodeId, limit?: { userId: string; max: number }): Promise<ChannelChange | null> {
     const share: Contribution = node === this.nodeId ? this.local.contribution(appId, channel) : EMPTY;
-    return this.link.cas<ChannelValue, ChannelChange | null>(key(appId, "c", channel), CHANNEL, (value) => {
+    return this.link.cas<ChannelValue, ChannelChange | null>(key(appId, "c", channel), CHANNEL, (value, deleted) => {
       if (limit && overMemberLimit(value, limit.userId, limit.max)) return { next: UNCHANGED, result: null };
       const c = applyChannel(value, node, share, this.now());
+      c.vacatedSince = c.occupied && deleted;
       return { next: c.changed ? c.value : UNCHANGED, result: c };
     });
   }

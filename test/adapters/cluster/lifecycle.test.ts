@@ -23,6 +23,7 @@ class FakeDriver extends ClusterLifecycle {
   released = 0;
   closed = false;
   storeDown = false;
+  stalls = 0;
   protected readonly reads: StoreReads = {
     channelStats: async () => this.remote({ subscriptionCount: 7, userCount: 0 }),
     channels: async () => this.remote(new Map()),
@@ -46,6 +47,9 @@ class FakeDriver extends ClusterLifecycle {
     return this.lostData;
   }
   protected async maintain(): Promise<void> {}
+  protected stalled(): void {
+    this.stalls++;
+  }
   protected async release(): Promise<void> {
     this.released++;
   }
@@ -130,9 +134,14 @@ describe("cluster lifecycle", () => {
     driver.storeDown = true;
     for (let i = 0; i < 5; i++) expect(await driver.channelStats("app", "ch")).toEqual({ subscriptionCount: 0, userCount: 0 });
     expect(await driver.onlineUsers("app", ["remote"])).toEqual(new Set());
+    // This node's own members reflect none of the cluster's transitions: a socket subscribing now
+    // must still be caught up on them later.
+    await driver.localState.join("app", "presence-room", "s1", { userId: "u1", userInfo: null });
+    expect(await driver.members("app", "presence-room")).toEqual({ members: new Map([["u1", null]]), seq: 0 });
     expect(logger.lines.filter((l) => l.startsWith("warn"))).toEqual([
       "warn: fake adapter: channelStats failed: store timed out; repeats are counted until the backend recovers",
       "warn: fake adapter: onlineUsers failed: store timed out; repeats are counted until the backend recovers",
+      "warn: fake adapter: members failed: store timed out; repeats are counted until the backend recovers",
     ]);
   });
 
@@ -191,6 +200,25 @@ describe("cluster lifecycle", () => {
     expect(synced.map(([, , removals]) => removals)).toEqual([false, true]);
     await timers.advance(5000);
     expect(driver.reconciles).toBe(3); // once
+  });
+
+  it("tells the driver when its ticker stalled, and after a pause past the node timeout resyncs and catches up", async () => {
+    const { driver, node, synced, timers, logger } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    await driver.localState.join("app", "presence-room", "s1", { userId: "u1", userInfo: null });
+    await timers.advance(3000);
+    expect([driver.stalls, driver.reconciles]).toEqual([0, 1]);
+    // Ticks every 500 ms: one 1.2 s late is a stall (the driver must not judge heartbeats by it)...
+    timers.pause(1200);
+    await timers.advance(0);
+    expect([driver.stalls, driver.reconciles, synced.length]).toEqual([1, 1, 0]);
+    // ...and a pause past the 2 s timeout may have got this node swept: resync and catch up.
+    timers.pause(2500);
+    await timers.advance(0);
+    expect([driver.stalls, driver.reconciles, synced.length]).toEqual([2, 2, 1]);
+    expect(logger.lines.some((l) => /^warn: fake adapter: this node was paused for 2500 ms, past the node timeout/.test(l))).toBe(true);
   });
 
   it("resyncs again on the next tick after a resync failed", async () => {

@@ -3,8 +3,9 @@ import * as reply from "../../../src/adapters/cluster/replies.ts";
 
 describe("script replies", () => {
   it("reads well-formed replies, with integers as numbers or strings", () => {
-    expect(reply.joined([1, 1, 1, 3, 1700000000000001])).toEqual({ ok: true, occupied: true, memberAdded: true, count: 3, seq: 1700000000000001 });
-    expect(reply.joined([0, 0, 0, "2"])).toEqual({ ok: false, occupied: false, memberAdded: false, count: 2, seq: 0 });
+    expect(reply.joined([1, 1, 1, 3, 1700000000000001])).toEqual({ ok: true, occupied: true, memberAdded: true, count: 3, seq: 1700000000000001, vacatedSince: false });
+    expect(reply.joined([1, 1, 0, 1, 0, 1])).toEqual({ ok: true, occupied: true, memberAdded: false, count: 1, seq: 0, vacatedSince: true });
+    expect(reply.joined([0, 0, 0, "2"])).toEqual({ ok: false, occupied: false, memberAdded: false, count: 2, seq: 0, vacatedSince: false });
     expect(reply.left([1, 0, 0, "", 0])).toEqual({ vacated: true, memberRemoved: false, count: 0, seq: 0 });
     expect(reply.stats(["4", 2])).toEqual({ subscriptionCount: 4, userCount: 2 });
     expect(reply.channels(["a", 1, 0, "b", "2", "1"])).toEqual(new Map([

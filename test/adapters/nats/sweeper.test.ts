@@ -1,0 +1,96 @@
+// The nats sweeper's judgement of the other nodes, driven with a fake link and a manual clock:
+// a pause of this node is not the others' silence, a sweep tells the swept node, and a node that
+// hears it was swept asks to re-register.
+import { describe, expect, it } from "vitest";
+import type { NatsLink } from "../../../src/adapters/nats/connection.ts";
+import { key, type ChannelChange } from "../../../src/adapters/nats/state.ts";
+import { Sweeper } from "../../../src/adapters/nats/sweeper.ts";
+import type { ContributionWriter } from "../../../src/adapters/nats/writer.ts";
+import type { Logger } from "../../../src/core/runtime.ts";
+
+const TIMEOUT = 3000;
+
+function setup(store: Record<string, unknown> = {}) {
+  let now = 1_000_000;
+  const published: Record<string, unknown>[] = [];
+  const lines: string[] = [];
+  const written: string[] = [];
+  const link = {
+    publish: (_subject: string, payload: string) => void published.push(JSON.parse(payload)),
+    keys: async () => Object.keys(store),
+    getJson: async (k: string) => ({ value: store[k], entry: null }),
+    purgeDeletes: async () => {},
+  } as unknown as NatsLink;
+  const change: ChannelChange = {
+    value: undefined, changed: true, occupied: false, vacated: true, added: [], removed: [], seq: 0, subscriptionCount: 0, countChanged: true,
+  };
+  const write = {
+    channel: async (_app: string, channel: string, node: string) => (written.push(`${channel} ${node}`), change),
+    counts: async () => ({ value: undefined, changed: false, online: false, offline: false }),
+  } as unknown as ContributionWriter;
+  const at = (level: string) => (message: string) => void lines.push(`${level}: ${message}`);
+  const logger: Logger = { info: at("info"), warn: at("warn"), error: at("error"), debug: at("debug") };
+  let sweptHere = 0;
+  const sweeper = new Sweeper(
+    "me", link, write, { transition: () => {} }, "hb", TIMEOUT, () => now, logger, () => true, (e) => { throw e; }, () => sweptHere++,
+  );
+  return {
+    sweeper, published, lines, written,
+    advance: (ms: number) => (now += ms),
+    get sweptHere() { return sweptHere; },
+  };
+}
+
+describe("nats sweeper", () => {
+  it("expires a node that stopped heartbeating while this node kept ticking", async () => {
+    const t = setup();
+    t.sweeper.connected();
+    t.sweeper.onHeartbeat(JSON.stringify({ id: "other" }), true);
+    for (let i = 0; i < 5; i++) {
+      t.advance(TIMEOUT / 4);
+      await t.sweeper.tick();
+    }
+    expect(t.sweeper.alive("other")).toBe(false);
+    expect(t.lines).toContain("info: nats adapter: node other stopped sending heartbeats; removing its sockets");
+  });
+
+  it("does not take its own pause for the others' silence: after stalled() every node gets a fresh timeout", async () => {
+    const t = setup();
+    t.sweeper.connected();
+    t.sweeper.onHeartbeat(JSON.stringify({ id: "other" }), true);
+    t.advance(TIMEOUT + 500); // frozen: the other node's heartbeats of that time are still unread
+    t.sweeper.stalled();
+    await t.sweeper.tick();
+    expect(t.sweeper.alive("other")).toBe(true);
+    expect(t.lines.filter((l) => l.includes("stopped sending heartbeats"))).toEqual([]);
+    // It asks for everyone's heartbeat at once, and still expires a node that stays silent.
+    expect(t.published).toContainEqual({ id: "me", t: "hello" });
+    for (let i = 0; i < 5; i++) {
+      t.advance(TIMEOUT / 4);
+      await t.sweeper.tick();
+    }
+    expect(t.sweeper.alive("other")).toBe(false);
+  });
+
+  it("tells a swept node that it was swept", async () => {
+    const t = setup({ [key("app", "c", "presence-x")]: { n: { dead: 1, me: 1 } } });
+    t.sweeper.connected();
+    for (let i = 0; i < 5; i++) {
+      t.advance(TIMEOUT / 4);
+      await t.sweeper.tick();
+    }
+    await t.sweeper.idle();
+    expect(t.written).toEqual(["presence-x dead"]);
+    expect(t.published).toContainEqual({ id: "me", t: "swept", node: "dead" });
+  });
+
+  it("asks to re-register when it hears that it was swept, and only then", () => {
+    const t = setup();
+    t.sweeper.onHeartbeat(JSON.stringify({ id: "other", t: "swept", node: "someone-else" }), true);
+    expect(t.sweptHere).toBe(0);
+    t.sweeper.onHeartbeat(JSON.stringify({ id: "other", t: "swept", node: "me" }), true);
+    expect(t.sweptHere).toBe(1);
+    expect(t.sweeper.alive("other")).toBe(true);
+    expect(t.lines).toContain("warn: nats adapter: node other swept this node's state (it missed our heartbeats); re-registering");
+  });
+});
