@@ -60,7 +60,7 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
     sub.on(messageEvent, (channel: string, payload: string) => {
       if (channel === busChannel) events.message(payload);
     });
-    subscribe(busChannel).then(() => {
+    const subscribeBus = () => subscribe(busChannel).then(() => {
       subscribed = true;
       maybeUp();
     }, (error: Error) => {
@@ -68,6 +68,22 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
       this.lastError = `bus subscribe failed: ${error.message}`;
       events.failed(`subscribing to the bus channel ${busChannel}`, error);
     });
+    // Without its subscriber the node hears no other node, even with commands working: it is
+    // down until the subscription is back. ioredis re-subscribes by itself on reconnect, without
+    // telling when that is done; our own SUBSCRIBE after it is answered in order, so its reply
+    // says the bus is back (subscribing twice to a channel is harmless).
+    const subscriberLost = () => {
+      if (!subscribed) return;
+      subscribed = false;
+      this.lastError = "bus subscriber connection lost";
+      down();
+    };
+    sub.on("close", subscriberLost);
+    sub.on("end", subscriberLost);
+    sub.on("ready", () => {
+      if (!subscribed) void subscribeBus();
+    });
+    void subscribeBus();
   }
 
   async publish(busChannel: string, payload: string): Promise<void> {
