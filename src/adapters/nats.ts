@@ -150,11 +150,11 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
   private offlineResult(k: string, joined: JoinResult, member?: Member): JoinResult {
     this.dirty = true;
     if (joined.ok && (joined.memberAdded || joined.occupied)) this.reconciler.addedWhileAway(k, member?.userId);
-    return joined;
+    return this.unordered(joined);
   }
 
   async leave(appId: string, channel: string, socketId: string, member?: Member): Promise<LeaveResult> {
-    const localLeave = () => this.local.leave(appId, channel, socketId, member);
+    const localLeave = async () => this.unordered(await this.local.leave(appId, channel, socketId, member));
     if (!this.online) {
       this.dirty = true;
       return localLeave();

@@ -144,6 +144,19 @@ describe("LocalRegistry member delivery", () => {
     expect(held.map((h) => h.member?.userId)).toEqual(["u2"]);
   });
 
+  it("an unordered change (decided while the bus was down) does not outrank the catch-up's snapshot", () => {
+    const registry = new LocalRegistry();
+    const s = conn("1.1");
+    subscribe(registry, s, view(10, "u1", "u2"));
+    // u1's socket on this node closed while the bus was down: told at once, unknown to the store.
+    deliver(registry, remove("u1", 0));
+    expect(told(s)).toEqual(["-u1"]);
+    // It came back before this node re-registered, so the store never saw it leave: its snapshot
+    // is older than any clock-based sequence this node could have given the removal.
+    registry.syncMembers("app", ch, { members: new Map<string, unknown>([["u1", null], ["u2", null]]), seq: 12 }, true);
+    expect(told(s)).toEqual(["-u1", "+u1"]);
+  });
+
   it("only adds members while the store is being refilled after losing its data", () => {
     const registry = new LocalRegistry();
     const s = conn("1.1");

@@ -257,6 +257,17 @@ export abstract class ClusterLifecycle implements MessageBus {
     if (this.everOnline) this.followUpAt = this.now() + this.opts.nodeTimeoutMs;
   }
 
+  /**
+   * A join or leave decided by this node's local state alone (the backend away or failing) is
+   * unknown to the cluster. Its sequence, from this node's clock, would outrank the store's later
+   * snapshots, and the catch-up would then take the store's answer as the older one (a member
+   * that left and came back while the bus was down stayed removed). Sequence 0 is "unordered":
+   * this node's sockets are told by who they know, and the catch-up corrects them.
+   */
+  protected unordered<T extends { seq?: number }>(result: T): T {
+    return { ...result, seq: 0 };
+  }
+
   /** A backend operation failed: the backend may now disagree with this node, so resync. */
   protected failed(operation: string, error: unknown): void {
     this.dirty = true;

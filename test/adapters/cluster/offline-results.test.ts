@@ -1,0 +1,40 @@
+// A join or leave a cluster driver decides from local state alone (its backend unreachable) must
+// carry no sequence: one from this node's clock would outrank the store's later snapshots, and
+// the catch-up would take the store's answer as the older one (test/core/presence.test.ts).
+import { afterAll, describe, expect, it } from "vitest";
+import type { ClusterLifecycle } from "../../../src/adapters/cluster/lifecycle.ts";
+import { createNatsAdapter } from "../../../src/adapters/nats.ts";
+import { createRedisAdapter } from "../../../src/adapters/redis.ts";
+import type { Adapter } from "../../../src/core/adapter.ts";
+import type { Logger, TimerHandle, Timers } from "../../../src/core/runtime.ts";
+import { freePort } from "../cluster.ts";
+
+const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+const timers: Timers = {
+  now: () => Date.now(),
+  setInterval: (fn, ms): TimerHandle => setInterval(fn, ms),
+  clearInterval: (h) => clearInterval(h as ReturnType<typeof setInterval>),
+  setTimeout: (fn, ms): TimerHandle => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+const port = await freePort(); // nothing listens there
+const options = { prefix: "offline:", nodeTimeoutMs: 1000, timers, logger: quiet, connectTimeoutMs: 100 };
+const drivers: [string, () => ClusterLifecycle & Adapter][] = [
+  ["redis", () => createRedisAdapter({ ...options, url: `redis://127.0.0.1:${port}` })],
+  ["nats", () => createNatsAdapter({ ...options, servers: [`ws://127.0.0.1:${port}`] })],
+];
+
+describe.each(drivers)("%s adapter with its backend unreachable", (_name, create) => {
+  const adapter = create();
+  afterAll(() => adapter.stop());
+
+  it("answers joins and leaves from local state, without a sequence", async () => {
+    await adapter.start({ receive: () => {} });
+    const member = { userId: "u1", userInfo: null };
+    const joined = await adapter.join("app", "presence-x", "s1", member);
+    expect(joined).toMatchObject({ ok: true, occupied: true, memberAdded: true, seq: 0 });
+    const left = await adapter.leave("app", "presence-x", "s1", member);
+    expect(left).toMatchObject({ vacated: true, memberRemoved: true, seq: 0 });
+    expect((await adapter.members("app", "presence-x")).seq).toBe(0);
+  });
+});
