@@ -75,7 +75,7 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
     const subscriberLost = () => {
       if (!subscribed) return;
       subscribed = false;
-      this.lastError = "bus subscriber connection lost";
+      this.lastError = "bus subscriber disconnected";
       down();
     };
     sub.on("close", subscriberLost);

@@ -150,14 +150,14 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
   private offlineResult(k: string, joined: JoinResult, member?: Member): JoinResult {
     this.dirty = true;
     if (joined.ok && (joined.memberAdded || joined.occupied)) this.reconciler.addedWhileAway(k, member?.userId);
-    return this.unordered(joined);
+    return this.localOnly(joined);
   }
 
   async leave(appId: string, channel: string, socketId: string, member?: Member): Promise<LeaveResult> {
-    const localLeave = async () => this.unordered(await this.local.leave(appId, channel, socketId, member));
+    const localLeave = () => this.local.leave(appId, channel, socketId, member);
     if (!this.online) {
       this.dirty = true;
-      return localLeave();
+      return this.leftLocally(appId, channel, await localLeave(), member?.userId);
     }
     return this.write.serial(key(appId, "c", channel), async () => {
       const left = await localLeave();
@@ -168,7 +168,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
         return { vacated: change.vacated, memberRemoved, seq: change.seq, subscriptionCount: change.subscriptionCount };
       } catch (error) {
         this.failed("leave", error);
-        return left;
+        return this.leftLocally(appId, channel, left, member?.userId);
       }
     });
   }

@@ -20,6 +20,8 @@ export interface JoinResult {
   /** The member_added transition's sequence (see presence.ts), when memberAdded. */
   seq?: number;
   subscriptionCount: number;
+  /** Decided from this node's state alone (cluster backend away): the flags are this node's view. */
+  localOnly?: boolean;
 }
 
 export interface LeaveResult {
@@ -28,6 +30,8 @@ export interface LeaveResult {
   /** The member_removed transition's sequence, when memberRemoved. */
   seq?: number;
   subscriptionCount: number;
+  /** Decided from this node's state alone (cluster backend away): the flags are this node's view. */
+  localOnly?: boolean;
 }
 
 export interface ChannelStats {

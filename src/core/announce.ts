@@ -9,29 +9,32 @@ import type { AnnounceContext } from "./context.ts";
 
 export function announceJoined(
   server: AnnounceContext, app: App, channel: string, socketId: string,
-  joined: { occupied: boolean; memberAdded: boolean; seq?: number }, member?: Member, options?: BroadcastOptions,
+  joined: { occupied: boolean; memberAdded: boolean; seq?: number; localOnly?: boolean }, member?: Member, options?: BroadcastOptions,
 ): void {
-  if (joined.occupied && !classifyChannel(channel).serverToUser) server.events.emit({ kind: "channel_occupied", appId: app.id, channel });
+  const localOnly = joined.localOnly ? { localOnly: true } : {};
+  if (joined.occupied && !classifyChannel(channel).serverToUser) server.events.emit({ kind: "channel_occupied", appId: app.id, channel, ...localOnly });
   if (joined.memberAdded && member) {
     const frame = memberAdded(channel, member.userId, member.userInfo);
     const change = { userId: member.userId, added: true, seq: joined.seq ?? 0 };
     server.adapter.broadcast({ type: "publish", appId: app.id, channel, frame, exceptSocketId: socketId, member: change }, options);
-    server.events.emit({ kind: "member_added", appId: app.id, channel, userId: member.userId });
+    server.events.emit({ kind: "member_added", appId: app.id, channel, userId: member.userId, ...localOnly });
   }
 }
 
 /** member_removed before channel_vacated (spec §7.1 ordering), then the new count if still occupied. */
 export function announceLeft(
   server: AnnounceContext, app: App, channel: string,
-  left: { vacated: boolean; memberRemoved: boolean; seq?: number; subscriptionCount: number }, userId?: string, options?: BroadcastOptions,
+  left: { vacated: boolean; memberRemoved: boolean; seq?: number; subscriptionCount: number; localOnly?: boolean }, userId?: string,
+  options?: BroadcastOptions,
 ): void {
+  const localOnly = left.localOnly ? { localOnly: true } : {};
   if (left.memberRemoved && userId !== undefined) {
     const change = { userId, added: false, seq: left.seq ?? 0 };
     server.adapter.broadcast({ type: "publish", appId: app.id, channel, frame: memberRemoved(channel, userId), member: change }, options);
-    server.events.emit({ kind: "member_removed", appId: app.id, channel, userId });
+    server.events.emit({ kind: "member_removed", appId: app.id, channel, userId, ...localOnly });
   }
   const kind = classifyChannel(channel);
-  if (left.vacated && !kind.serverToUser) server.events.emit({ kind: "channel_vacated", appId: app.id, channel });
+  if (left.vacated && !kind.serverToUser) server.events.emit({ kind: "channel_vacated", appId: app.id, channel, ...localOnly });
   if (!kind.presence && !left.vacated) announceCount(server, app, channel, left.subscriptionCount);
 }
 

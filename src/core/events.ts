@@ -22,10 +22,15 @@ export type ServerEvent = Base & (
   | { kind: "subscription_refused"; channel: string; socketId: string; type: string; reason: string; status: number }
   | { kind: "signin_refused"; socketId: string; reason: string }
   | { kind: "signed_in"; socketId: string; userId: string }
-  | { kind: "channel_occupied"; channel: string }
-  | { kind: "channel_vacated"; channel: string }
-  | { kind: "member_added"; channel: string; userId: string }
-  | { kind: "member_removed"; channel: string; userId: string }
+  /**
+   * Occupancy and membership. `localOnly`: decided from this node's own state while the cluster
+   * backend was away, so not known to be a cluster-wide transition; it gets no webhook (the resync
+   * announces what really changed).
+   */
+  | { kind: "channel_occupied"; channel: string; localOnly?: boolean }
+  | { kind: "channel_vacated"; channel: string; localOnly?: boolean }
+  | { kind: "member_added"; channel: string; userId: string; localOnly?: boolean }
+  | { kind: "member_removed"; channel: string; userId: string; localOnly?: boolean }
   | { kind: "client_event"; channel: string; event: string; data: string; socketId: string; userId?: string }
   /** An event published through the HTTP API (or the console), once per request item. */
   | { kind: "api_publish"; channels: string[]; event: string; bytes: number; socketId?: string }

@@ -64,6 +64,12 @@ export class WebhookPipeline {
       for (const channel of e.channels) this.missed.delete(`${e.appId}\n${channel}`);
       return;
     }
+    if ("localOnly" in e && e.localOnly) {
+      // Only this node's view while the cluster backend was away: the resync announces what
+      // really changed cluster-wide, and a webhook now could contradict it (another node's socket).
+      this.o.logger.debug(`webhooks: no ${e.kind} for ${e.channel} yet: decided while the cluster backend was away`);
+      return;
+    }
     const event = toWebhookEvent(e);
     if (!event) return;
     const app = await this.o.apps.findById(e.appId);

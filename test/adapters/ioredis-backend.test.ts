@@ -36,7 +36,7 @@ describe.skipIf(!available)("ioredis backend", () => {
     const port = (sub as unknown as { stream: { localPort: number } }).stream.localPort;
     expect(await admin.client("KILL", "ADDR", `127.0.0.1:${port}`)).toBe(1);
     await eventually(() => states.length >= 3, 10_000, "down and up again");
-    expect(states).toEqual(["up", "down: bus subscriber connection lost", "up"]);
+    expect(states).toEqual(["up", "down: bus subscriber disconnected", "up"]);
     await admin.publish(bus, "after");
     await eventually(() => messages.includes("after"), 5_000, "a bus message after the subscriber came back");
   });

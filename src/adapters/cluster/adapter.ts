@@ -100,7 +100,7 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
       const result = await this.local.join(appId, channel, socketId, member, maxMembers);
       if (!result.ok) this.forget(appId, item);
       else this.addedOffline.add(`${appId}\n${item}`);
-      return this.unordered(result);
+      return this.localOnly(result);
     }
     if (!remote.ok) {
       this.forget(appId, item);
@@ -114,7 +114,7 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     this.forget(appId, `s|${socketId}|${channel}`);
     const localResult = await this.local.leave(appId, channel, socketId, member);
     const remote = await this.remote("leave", appId, async () => reply.left(await this.runApp("leave", appId, [this.nodeId, socketId, channel])));
-    if (remote === undefined) return this.unordered(localResult);
+    if (remote === undefined) return this.leftLocally(appId, channel, localResult, member?.userId);
     return { vacated: remote.vacated, memberRemoved: remote.memberRemoved, seq: remote.seq, subscriptionCount: remote.count };
   }
 

@@ -6,7 +6,7 @@
 // every failure. A driver subclass supplies the transport (open/publish/close), the backend's
 // reads and the state changes; see README "Adding a cluster transport".
 import type {
-  BroadcastOptions, CachedEvent, ChannelStats, ClusterMessage, ClusterNode, MessageBus,
+  BroadcastOptions, CachedEvent, ChannelStats, ClusterMessage, ClusterNode, LeaveResult, MessageBus,
 } from "../../core/adapter.ts";
 import { classifyChannel } from "../../core/channels.ts";
 import type { MemberSnapshot } from "../../core/presence.ts";
@@ -69,6 +69,10 @@ export abstract class ClusterLifecycle implements MessageBus {
   private lastTick = 0;
   /** When the follow-up resync and catch-up is due (0: none). */
   private followUpAt = 0;
+  /** Channels left while away (leftLocally), per "appId\nchannel". */
+  private readonly leftAway = new Map<string, { appId: string; channel: string; vacated: boolean; users: Set<string> }>();
+  /** The backend lost its data: the leaves above wait for the refilled store to be confirmed. */
+  private leftAwayAfterLoss = false;
 
   constructor(readonly name: string, protected readonly opts: ClusterOptions) {
     this.local = new LocalAdapter(this.now);
@@ -258,14 +262,30 @@ export abstract class ClusterLifecycle implements MessageBus {
   }
 
   /**
-   * A join or leave decided by this node's local state alone (the backend away or failing) is
-   * unknown to the cluster. Its sequence, from this node's clock, would outrank the store's later
-   * snapshots, and the catch-up would then take the store's answer as the older one (a member
-   * that left and came back while the bus was down stayed removed). Sequence 0 is "unordered":
-   * this node's sockets are told by who they know, and the catch-up corrects them.
+   * A join decided by this node's local state alone (the backend away or failing) is unknown to
+   * the cluster: its flags are this node's view (no webhook; the resync announces what changed),
+   * and its sequence, from this node's clock, would outrank the store's later snapshots, so the
+   * catch-up would take the store's answer as the older one (a member that left and came back
+   * while the bus was down stayed removed). Sequence 0 is "unordered": this node's sockets are
+   * told by who they know, and the catch-up corrects them.
    */
-  protected unordered<T extends { seq?: number }>(result: T): T {
-    return { ...result, seq: 0 };
+  protected localOnly<T extends { seq?: number }>(result: T): T & { localOnly: true } {
+    return { ...result, seq: 0, localOnly: true };
+  }
+
+  /**
+   * A leave decided while away (see localOnly). If the backend turns out to have lost its data,
+   * no store transition will announce it: it is confirmed against the refilled store instead.
+   */
+  protected leftLocally(appId: string, channel: string, left: LeaveResult, userId?: string): LeaveResult {
+    if (left.vacated || left.memberRemoved) {
+      const k = `${appId}\n${channel}`;
+      const entry = this.leftAway.get(k) ?? { appId, channel, vacated: false, users: new Set<string>() };
+      this.leftAway.set(k, entry);
+      entry.vacated ||= left.vacated;
+      if (left.memberRemoved && userId !== undefined) entry.users.add(userId);
+    }
+    return this.localOnly(left);
   }
 
   /** A backend operation failed: the backend may now disagree with this node, so resync. */
@@ -312,6 +332,7 @@ export abstract class ClusterLifecycle implements MessageBus {
       // After the backend lost its data the lists fill up node by node as each resyncs, so a
       // member missing from them now may just not be back yet: then only additions count.
       if (catchUp && !this.stopped) await this.catchUp(!lostData);
+      await this.settleLeftAway(lostData, catchUp);
     } catch (error) {
       if (catchUp) this.catchUpPending = true; // the next resync catches up instead
       throw error;
@@ -322,6 +343,35 @@ export abstract class ClusterLifecycle implements MessageBus {
 
   protected resync(): Promise<void> {
     return this.resyncer.run();
+  }
+
+  /**
+   * Leaves decided while away: a resync that found the store intact announced what they changed
+   * (the store's own transitions). After a data loss nothing did; once the other nodes have
+   * re-registered (the follow-up catch-up), what the store still lacks is announced.
+   */
+  private async settleLeftAway(lostData: boolean, catchUp: boolean): Promise<void> {
+    if (lostData) {
+      this.leftAwayAfterLoss = this.leftAway.size > 0;
+      return;
+    }
+    if (this.leftAwayAfterLoss && !catchUp) return; // not the follow-up yet
+    const entries = this.leftAwayAfterLoss ? [...this.leftAway.values()] : [];
+    this.leftAway.clear();
+    this.leftAwayAfterLoss = false;
+    for (const { appId, channel, vacated, users } of entries) {
+      if (this.stopped || !this.online) return;
+      const members = users.size > 0 ? (await this.reads.members(appId, channel)).members : undefined;
+      for (const userId of users) {
+        if (members?.has(userId)) continue;
+        this.node?.transition?.(appId, {
+          type: "left", channel, userId, vacated: false, memberRemoved: true, seq: 0, subscriptionCount: 0, remoteOnly: true,
+        });
+      }
+      if (vacated && (await this.reads.channelStats(appId, channel)).subscriptionCount === 0) {
+        this.node?.transition?.(appId, { type: "left", channel, vacated: true, memberRemoved: false, subscriptionCount: 0, remoteOnly: true });
+      }
+    }
   }
 
   /**

@@ -3,7 +3,7 @@
 // resync with catch-up after an outage, and stop.
 import { describe, expect, it } from "vitest";
 import { ClusterLifecycle, type StoreReads, type TransportEvents } from "../../../src/adapters/cluster/lifecycle.ts";
-import type { ClusterMessage, ClusterNode } from "../../../src/core/adapter.ts";
+import type { ClusterMessage, ClusterNode, ClusterTransition } from "../../../src/core/adapter.ts";
 import type { MemberSnapshot } from "../../../src/core/presence.ts";
 import type { Logger } from "../../../src/core/runtime.ts";
 import { ManualTimers, settle } from "../../helpers/harness.ts";
@@ -53,6 +53,10 @@ class FakeDriver extends ClusterLifecycle {
   protected async release(): Promise<void> {
     this.released++;
   }
+  /** A leave the driver decided while away, as its leave() does. */
+  leaveWhileAway(channel: string, vacated: boolean, userId?: string) {
+    return this.leftLocally("app", channel, { vacated, memberRemoved: userId !== undefined, subscriptionCount: 0, seq: 7 }, userId);
+  }
   /** Lets a test add local state the way a driver's state changes do. */
   get localState() {
     return this.local;
@@ -70,7 +74,9 @@ function setup() {
   const received: ClusterMessage[] = [];
   const states: [boolean, string | undefined][] = [];
   const synced: [string, MemberSnapshot, boolean][] = [];
+  const transitions: ClusterTransition[] = [];
   const node: ClusterNode = {
+    transition: (_appId, t) => void transitions.push(t),
     receive: (m) => void received.push(m),
     backendState: (driverName, up, detail) => {
       expect(driverName).toBe("fake");
@@ -78,7 +84,7 @@ function setup() {
     },
     syncMembers: (_appId, channel, snapshot, removals) => void synced.push([channel, snapshot, removals]),
   };
-  return { timers, logger, driver, node, received, states, synced };
+  return { timers, logger, driver, node, received, states, synced, transitions };
 }
 
 const message: ClusterMessage = { type: "terminate", appId: "app", userId: "u1" };
@@ -219,6 +225,39 @@ describe("cluster lifecycle", () => {
     await timers.advance(0);
     expect([driver.stalls, driver.reconciles, synced.length]).toEqual([2, 2, 1]);
     expect(logger.lines.some((l) => /^warn: fake adapter: this node was paused for 2500 ms, past the node timeout/.test(l))).toBe(true);
+  });
+
+  it("marks leaves decided while away as local only, and leaves them to the store's own transitions when it kept its data", async () => {
+    const { driver, node, timers, transitions } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    driver.events!.down("socket closed");
+    expect(driver.leaveWhileAway("presence-x", true, "u1")).toEqual({ vacated: true, memberRemoved: true, subscriptionCount: 0, seq: 0, localOnly: true });
+    driver.events!.up();
+    await timers.advance(5000);
+    expect(transitions).toEqual([]);
+  });
+
+  it("after the store lost its data, announces a leave decided while away once the refilled store confirms it", async () => {
+    const { driver, node, timers, transitions } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    driver.events!.down("socket closed");
+    driver.leaveWhileAway("presence-x", true, "u1"); // the store has u-remote only: u1 is gone; 7 subscribers: not vacated
+    driver.leaveWhileAway("private-y", false, undefined);
+    driver.lostData = true;
+    driver.events!.up();
+    await settle();
+    expect(transitions).toEqual([]); // the other nodes are still re-registering
+    driver.lostData = false;
+    await timers.advance(2500); // the follow-up, a node timeout later
+    expect(transitions).toEqual([
+      { type: "left", channel: "presence-x", userId: "u1", vacated: false, memberRemoved: true, seq: 0, subscriptionCount: 0, remoteOnly: true },
+    ]);
+    await timers.advance(5000);
+    expect(transitions).toHaveLength(1);
   });
 
   it("resyncs again on the next tick after a resync failed", async () => {

@@ -1,6 +1,7 @@
-// A join or leave a cluster driver decides from local state alone (its backend unreachable) must
-// carry no sequence: one from this node's clock would outrank the store's later snapshots, and
-// the catch-up would take the store's answer as the older one (test/core/presence.test.ts).
+// A join or leave a cluster driver decides from local state alone (its backend unreachable) is
+// marked local only (no webhook: another node may hold the channel) and carries no sequence: one
+// from this node's clock would outrank the store's later snapshots, and the catch-up would take
+// the store's answer as the older one (test/core/presence.test.ts).
 import { afterAll, describe, expect, it } from "vitest";
 import type { ClusterLifecycle } from "../../../src/adapters/cluster/lifecycle.ts";
 import { createNatsAdapter } from "../../../src/adapters/nats.ts";
@@ -32,9 +33,9 @@ describe.each(drivers)("%s adapter with its backend unreachable", (_name, create
     await adapter.start({ receive: () => {} });
     const member = { userId: "u1", userInfo: null };
     const joined = await adapter.join("app", "presence-x", "s1", member);
-    expect(joined).toMatchObject({ ok: true, occupied: true, memberAdded: true, seq: 0 });
+    expect(joined).toMatchObject({ ok: true, occupied: true, memberAdded: true, seq: 0, localOnly: true });
     const left = await adapter.leave("app", "presence-x", "s1", member);
-    expect(left).toMatchObject({ vacated: true, memberRemoved: true, seq: 0 });
+    expect(left).toMatchObject({ vacated: true, memberRemoved: true, seq: 0, localOnly: true });
     expect((await adapter.members("app", "presence-x")).seq).toBe(0);
   });
 });
