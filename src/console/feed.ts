@@ -37,6 +37,8 @@ export function forForwarding(e: ServerEvent): ServerEvent {
 }
 
 /** The row for a server event; undefined for kinds the console does not show. */
+const LOCAL_ONLY = "this node's view while the cluster backend is away (no webhook; the resync announces what changed)";
+
 export function summarize(e: ServerEvent, node: string): ConsoleEvent | undefined {
   const row = (fields: Omit<ConsoleEvent, "time" | "kind" | "node">): ConsoleEvent => ({ time: e.time, kind: e.kind, node, ...fields });
   switch (e.kind) {
@@ -58,11 +60,12 @@ export function summarize(e: ServerEvent, node: string): ConsoleEvent | undefine
       return row({ socketId: e.socketId, details: e.reason });
     case "channel_occupied":
     case "channel_vacated":
+      return row({ channel: e.channel, details: e.localOnly ? LOCAL_ONLY : "" });
     case "cache_miss":
       return row({ channel: e.channel, details: "" });
     case "member_added":
     case "member_removed":
-      return row({ channel: e.channel, userId: e.userId, details: "" });
+      return row({ channel: e.channel, userId: e.userId, details: e.localOnly ? LOCAL_ONLY : "" });
     case "client_event":
       return row({ channel: e.channel, event: e.event, socketId: e.socketId, userId: e.userId, details: cut(e.data) });
     case "api_publish":

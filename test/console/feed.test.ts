@@ -47,4 +47,10 @@ describe("summarize", () => {
     expect(summarize(refused, "n")!.details).toBe("AuthError (401): Invalid signature");
     expect(summarize({ ...base, kind: "broadcast", channel: "c", bytes: 1, sockets: 1 }, "n")).toBeUndefined();
   });
+
+  it("marks an occupancy or membership change decided while the cluster backend was away", () => {
+    expect(summarize({ ...base, kind: "channel_vacated", channel: "c" }, "n")!.details).toBe("");
+    expect(summarize({ ...base, kind: "member_removed", channel: "presence-c", userId: "u1", localOnly: true }, "n")!.details)
+      .toContain("this node's view while the cluster backend is away");
+  });
 });
