@@ -355,11 +355,10 @@ export abstract class ClusterLifecycle implements MessageBus {
       this.leftAwayAfterLoss = this.leftAway.size > 0;
       return;
     }
-    if (this.leftAwayAfterLoss && !catchUp) return; // not the follow-up yet
-    const entries = this.leftAwayAfterLoss ? [...this.leftAway.values()] : [];
-    this.leftAway.clear();
-    this.leftAwayAfterLoss = false;
-    for (const { appId, channel, vacated, users } of entries) {
+    if (!this.leftAwayAfterLoss) return this.leftAway.clear();
+    if (!catchUp) return; // not the follow-up yet
+    // One entry at a time, dropped once announced: a failing read leaves the rest for the next resync.
+    for (const [k, { appId, channel, vacated, users }] of this.leftAway) {
       if (this.stopped || !this.online) return;
       const members = users.size > 0 ? (await this.reads.members(appId, channel)).members : undefined;
       for (const userId of users) {
@@ -371,7 +370,9 @@ export abstract class ClusterLifecycle implements MessageBus {
       if (vacated && (await this.reads.channelStats(appId, channel)).subscriptionCount === 0) {
         this.node?.transition?.(appId, { type: "left", channel, vacated: true, memberRemoved: false, subscriptionCount: 0, remoteOnly: true });
       }
+      this.leftAway.delete(k);
     }
+    this.leftAwayAfterLoss = false;
   }
 
   /**
