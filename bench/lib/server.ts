@@ -2,7 +2,7 @@
 // running), the same way test/helpers/server.ts does: PORT=0 and the port read from the
 // "listening on host:PORT" log line.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -65,6 +65,8 @@ export interface SpawnOptions {
   runtimeArgs?: string[];
   /** Checkout to run (default: this one), e.g. a copy with an optimization to compare. */
   root?: string;
+  /** Also append everything the server prints to this file (the kept output is only its tail). */
+  logFile?: string;
 }
 
 export async function spawnServer(options: SpawnOptions): Promise<BenchServer> {
@@ -96,14 +98,17 @@ export async function spawnServer(options: SpawnOptions): Promise<BenchServer> {
   const script = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"';
   const child = spawn("/bin/sh", ["-c", script, cmd, ...fullArgs], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
+  const log = options.logFile ? createWriteStream(options.logFile, { flags: "a" }) : undefined;
   // Always drain the pipes: a full pipe would block the server's logging and skew results.
   const keep = (d: Buffer) => {
+    log?.write(d);
     out += d.toString();
     if (out.length > 64_000) out = out.slice(-32_000);
   };
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  void exited.then(() => log?.end());
   // Never leave a server behind, whatever way this process ends.
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);

@@ -4,6 +4,8 @@
 // a fault phase (traffic + faults), recovery (everything back up, clients reconnected, the
 // cluster's answers polled until they match what the clients did), and a verify phase (traffic,
 // no faults: every delivery must arrive). Only 127.0.0.1; every loop is bounded.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
 import Pusher from "pusher-js";
 import PusherServer from "pusher";
 import { freePort } from "../../test/adapters/cluster.ts";
@@ -30,10 +32,11 @@ const HELP = `Usage: npm run chaos -- [options]
   --converge-seconds 15   limit for the cluster to agree after the last fault of a round
   --faults kill,stop,bus  the kinds of fault to pick from
   --out FILE              JSON report (default bench/results/chaos-<bus>-<date>.json)
+  --logs DIR              write each node's whole log there (n0.log ...; JSON lines with times)
 `;
 
 const o = parseFlags(process.argv.slice(2), {
-  minutes: 10, bus: "redis", runtime: "node", sockets: 120, pusherJs: 6, nodeTimeout: 3, faultSeconds: 20, verifySeconds: 8, convergeSeconds: 15, faults: "kill,stop,bus", out: "", build: true,
+  minutes: 10, bus: "redis", runtime: "node", sockets: 120, pusherJs: 6, nodeTimeout: 3, faultSeconds: 20, verifySeconds: 8, convergeSeconds: 15, faults: "kill,stop,bus", out: "", logs: "", build: true,
 }, HELP);
 
 const app = BENCH_APP;
@@ -91,7 +94,7 @@ async function main(): Promise<number> {
   const bus = await ownBus(o.bus, prefix);
   const hooks = await startReceiver({ appId: app.id, key: app.key, secret: app.secret });
   const ports = [await freePort(), await freePort(), await freePort()];
-  const env = {
+  const env: Record<string, string> = {
     ...bus.env,
     CLUSTER_NODE_TIMEOUT: String(o.nodeTimeout),
     APP_ENABLE_CLIENT_MESSAGES: "true",
@@ -102,7 +105,11 @@ async function main(): Promise<number> {
     APP_MAX_READ_REQUESTS_PER_SECOND: "-1",
     APP_WEBHOOKS: JSON.stringify([{ url: hooks.url, event_types: ["channel_occupied", "channel_vacated"] }]),
   };
-  const nodes = ports.map((port, i) => new ClusterNode(i, port, o.runtime, env));
+  if (o.logs) {
+    mkdirSync(o.logs, { recursive: true });
+    env.LOG_FORMAT = "json"; // each line with its time, to line up with the faults
+  }
+  const nodes = ports.map((port, i) => new ClusterNode(i, port, o.runtime, env, o.logs ? path.join(o.logs, `n${i}.log`) : undefined));
   const cleanup = async () => {
     await Promise.all(nodes.map((n) => n.stop().catch(() => {})));
     await bus.destroy();

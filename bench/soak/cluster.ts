@@ -51,10 +51,16 @@ export class ClusterNode {
   /** Output of earlier incarnations, kept for the report when something fails. */
   private past = "";
 
-  constructor(readonly index: number, readonly port: number, private readonly runtime: string, private readonly env: Record<string, string>) {}
+  constructor(
+    readonly index: number, readonly port: number, private readonly runtime: string, private readonly env: Record<string, string>,
+    /** Appends the node's whole output (every incarnation) to this file. */
+    private readonly logFile?: string,
+  ) {}
 
   async start(): Promise<void> {
-    this.server = await spawnServer({ runtime: this.runtime, nodeBin: process.execPath, env: { ...this.env, PORT: String(this.port) } });
+    this.server = await spawnServer({
+      runtime: this.runtime, nodeBin: process.execPath, env: { ...this.env, PORT: String(this.port) }, logFile: this.logFile,
+    });
     this.state = "up";
   }
 

@@ -2,7 +2,7 @@
 // JetStream KV bucket for cluster state, and compare-and-set updates on it. nats.ws reconnects
 // by itself (with our back-off); this reports up/down so the adapter can fall back and resync.
 import type { KV, KvEntry, NatsConnection } from "nats.ws";
-import type { Logger, Timers } from "../../core/runtime.ts";
+import type { Logger, TimerHandle, Timers } from "../../core/runtime.ts";
 import type { TransportEvents } from "../cluster/lifecycle.ts";
 import type { Shape } from "./values.ts";
 
@@ -167,8 +167,27 @@ export class NatsLink {
   }
 
   async keys(filter: string): Promise<string[]> {
+    const keys = await this.kv.keys(filter);
     const out: string[] = [];
-    for await (const k of await this.kv.keys(filter)) out.push(k);
+    // The listing is an ordered consumer, which can wait forever when NATS goes away mid-way: a
+    // sweep stuck on it would never run again, and a REST read would hang. So it gives up when
+    // no key comes for a request timeout.
+    let timer: TimerHandle | undefined;
+    const arm = () => {
+      if (timer !== undefined) this.timers.clearTimeout(timer);
+      timer = this.timers.setTimeout(() => {
+        keys.stop(new Error(`listing the keys of bucket ${this.bucket} stalled (nothing for ${REQUEST_TIMEOUT_MS} ms)`));
+      }, REQUEST_TIMEOUT_MS);
+    };
+    arm();
+    try {
+      for await (const k of keys) {
+        out.push(k);
+        arm();
+      }
+    } finally {
+      if (timer !== undefined) this.timers.clearTimeout(timer);
+    }
     return out;
   }
 

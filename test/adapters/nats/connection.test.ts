@@ -1,0 +1,45 @@
+// The nats link's key listing: an ordered consumer that can wait forever when NATS goes away
+// mid-way. The link gives up when no key comes for a request timeout, so a sweep (or a REST read)
+// never hangs on it.
+import { describe, expect, it } from "vitest";
+import { NatsLink } from "../../../src/adapters/nats/connection.ts";
+import { ManualTimers } from "../../helpers/harness.ts";
+
+/** A listing that hands out `keys` and then never ends, unless stopped (as nats.ws's QueuedIterator). */
+function stuckListing(keys: string[]) {
+  let stop!: (error?: Error) => void;
+  const stopped = new Promise<Error | undefined>((resolve) => (stop = resolve));
+  return {
+    stop: (error?: Error) => stop(error),
+    async *[Symbol.asyncIterator]() {
+      yield* keys;
+      const error = await stopped;
+      if (error) throw error;
+    },
+  };
+}
+
+describe("nats link", () => {
+  it("gives up listing keys when nothing comes for a request timeout", async () => {
+    const timers = new ManualTimers();
+    const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+    const link = new NatsLink(["ws://127.0.0.1:1"], "bucket", quiet, timers, "test");
+    (link as unknown as { kvView: unknown }).kvView = { keys: async () => stuckListing(["a", "b"]) };
+    let outcome: unknown;
+    const listing = link.keys(">").then((keys) => (outcome = keys), (error: Error) => (outcome = error.message));
+    await timers.advance(0); // the listing starts and hands out its keys
+    await timers.advance(2900);
+    expect(outcome).toBeUndefined();
+    await timers.advance(200);
+    await listing;
+    expect(outcome).toBe("listing the keys of bucket bucket stalled (nothing for 3000 ms)");
+  });
+
+  it("lists every key of a listing that ends", async () => {
+    const timers = new ManualTimers();
+    const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+    const link = new NatsLink(["ws://127.0.0.1:1"], "bucket", quiet, timers, "test");
+    (link as unknown as { kvView: unknown }).kvView = { keys: async () => (async function* () { yield* ["a", "b", "c"]; })() };
+    expect(await link.keys(">")).toEqual(["a", "b", "c"]);
+  });
+});
