@@ -194,6 +194,9 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
       try {
         const change = await this.write.user(appId, userId);
         this.reconciler.touch(appId, k);
+        // A sign-out on a key swept while this node was paused brings its other sockets back: the
+        // sweep told every node (this one too) that the user went offline.
+        if (wanted === "offline" && change.online) this.node?.transition?.(appId, { type: "online", userId });
         return change[wanted];
       } catch (error) {
         this.failed(wanted === "online" ? "signIn" : "signOut", error);
@@ -213,16 +216,21 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     return this.rates.consumeRate(appId, bucket, points, limit);
   }
 
-  /** Announces what a join or leave changed besides the caller's own member (outage leftovers). */
+  /**
+   * Announces what a join or leave changed besides the caller's own transition (outage leftovers).
+   * A leave writes this node's whole share: on a key another node swept while this one was paused,
+   * it brings the remaining sockets back, so the channel is occupied again (the leave's own result
+   * has no room for that), and members may come back with it.
+   */
   private announceRest(appId: string, channel: string, change: ChannelChange, userId: string | undefined, joining: boolean): void {
     const rest: ChannelChange = {
       ...change,
-      occupied: false,
+      occupied: !joining && change.occupied,
       vacated: false,
       added: change.added.filter((a) => !(joining && a.userId === userId)),
       removed: change.removed.filter((id) => !(!joining && id === userId)),
     };
-    if (rest.added.length || rest.removed.length) this.reconciler.announce(appId, channel, rest, true, false);
+    if (rest.occupied || rest.added.length || rest.removed.length) this.reconciler.announce(appId, channel, rest, true, false);
   }
 }
 
