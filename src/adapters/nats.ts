@@ -40,6 +40,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     this.sweeper = new Sweeper(
       this.nodeId, this.link, this.write, announcer, names.heartbeat, opts.nodeTimeoutMs, this.now, opts.logger,
       () => this.online && !this.stopped, (error) => this.failed("sweep", error), () => this.missedEvents(),
+      (appId, k) => this.reconciler.syncKey(appId, k),
     );
     this.rates = new NodeShareRateCounter(this.nodeId, () => (this.online ? this.sweeper.liveNodes() : undefined), this.now);
   }

@@ -82,21 +82,30 @@ export class Reconciler {
     for (const userId of this.local.userIds(appId)) keys.add(key(appId, "u", userId));
     if (this.quotaApps.has(appId)) keys.add(key(appId, "q", "all"));
     for (const k of keys) {
-      const parsed = parseKey(k);
-      if (!parsed || !active()) continue;
-      if (parsed.kind === "c") {
-        const change = (await this.write.serial(k, () => this.write.channel(appId, parsed.name)))!;
-        this.announce(appId, parsed.name, change, true, true);
-        if (change.value === undefined || !(this.nodeId in change.value.n)) this.touched.get(appId)?.delete(k);
-      } else if (parsed.kind === "u") {
-        const change = await this.write.serial(k, () => this.write.user(appId, parsed.name));
-        const news = (change.online && (!this.lostData || this.addedOffline.has(`${k}\n`))) || (change.offline && !this.lostData);
-        if (news) this.announcer.transition(appId, { type: change.online ? "online" : "offline", userId: parsed.name, remoteOnly: true });
-        if (this.local.userSocketCount(appId, parsed.name) === 0) this.touched.get(appId)?.delete(k);
-      } else if (parsed.kind === "q") {
-        await this.write.quota(appId);
-      }
+      if (active()) await this.syncKey(appId, k);
     }
     if (this.touched.get(appId)?.size === 0) this.touched.delete(appId);
+  }
+
+  /**
+   * Makes one key hold exactly this node's local share, announcing what changed. Also for a key
+   * the sweep finds naming this node although no resync would visit it: a NATS server killed
+   * right after acknowledging a write can come back without it, with an older share of ours.
+   */
+  async syncKey(appId: string, k: string): Promise<void> {
+    const parsed = parseKey(k);
+    if (!parsed) return;
+    if (parsed.kind === "c") {
+      const change = (await this.write.serial(k, () => this.write.channel(appId, parsed.name)))!;
+      this.announce(appId, parsed.name, change, true, true);
+      if (change.value === undefined || !(this.nodeId in change.value.n)) this.touched.get(appId)?.delete(k);
+    } else if (parsed.kind === "u") {
+      const change = await this.write.serial(k, () => this.write.user(appId, parsed.name));
+      const news = (change.online && (!this.lostData || this.addedOffline.has(`${k}\n`))) || (change.offline && !this.lostData);
+      if (news) this.announcer.transition(appId, { type: change.online ? "online" : "offline", userId: parsed.name, remoteOnly: true });
+      if (this.local.userSocketCount(appId, parsed.name) === 0) this.touched.get(appId)?.delete(k);
+    } else if (parsed.kind === "q") {
+      await this.write.quota(appId);
+    }
   }
 }

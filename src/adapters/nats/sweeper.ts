@@ -44,6 +44,8 @@ export class Sweeper {
     private readonly failed: (error: unknown) => void,
     /** Another node swept this one's state: it must write it back and catch its sockets up. */
     private readonly sweptHere: () => void,
+    /** Rewrites this node's own share of a key from its local state (Reconciler.syncKey). */
+    private readonly syncOwn: (appId: string, k: string) => Promise<void>,
   ) {}
 
   /** This node and every node heard from within the timeout, in a stable order. */
@@ -147,7 +149,10 @@ export class Sweeper {
     if (!parsed || parsed.kind === "k") return;
     const { appId, kind, name } = parsed;
     const { value } = await this.link.getJson(k, kind === "c" ? CHANNEL : USER);
-    for (const dead of [...nodesIn(value)].filter((id) => !this.alive(id))) {
+    const nodes = nodesIn(value);
+    // Our own share is checked too (a write NATS lost when it was killed); unchanged, it costs a read.
+    if (nodes.has(this.nodeId)) await this.syncOwn(appId, k);
+    for (const dead of [...nodes].filter((id) => !this.alive(id))) {
       swept.add(dead);
       if (kind === "c") {
         const change = (await this.write.channel(appId, name, dead))!;

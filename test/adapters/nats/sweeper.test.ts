@@ -31,11 +31,13 @@ function setup(store: Record<string, unknown> = {}) {
   const at = (level: string) => (message: string) => void lines.push(`${level}: ${message}`);
   const logger: Logger = { info: at("info"), warn: at("warn"), error: at("error"), debug: at("debug") };
   let sweptHere = 0;
+  const ownSynced: string[] = [];
   const sweeper = new Sweeper(
     "me", link, write, { transition: () => {} }, "hb", TIMEOUT, () => now, logger, () => true, (e) => { throw e; }, () => sweptHere++,
+    async (appId, k) => void ownSynced.push(`${appId} ${k}`),
   );
   return {
-    sweeper, published, lines, written,
+    sweeper, published, lines, written, ownSynced,
     advance: (ms: number) => (now += ms),
     get sweptHere() { return sweptHere; },
   };
@@ -82,6 +84,19 @@ describe("nats sweeper", () => {
     await t.sweeper.idle();
     expect(t.written).toEqual(["presence-x dead"]);
     expect(t.published).toContainEqual({ id: "me", t: "swept", node: "dead" });
+  });
+
+  it("re-checks its own share of every key that names it (a write a killed NATS server lost)", async () => {
+    const mine = key("app", "c", "private-mine");
+    const t = setup({ [mine]: { n: { me: 2 } }, [key("app", "c", "private-other")]: { n: { other: 1 } } });
+    t.sweeper.connected();
+    t.sweeper.onHeartbeat(JSON.stringify({ id: "other" }), true);
+    t.advance(TIMEOUT);
+    t.sweeper.onHeartbeat(JSON.stringify({ id: "other" }), true);
+    await t.sweeper.tick(); // the first full sweep after coming up
+    await t.sweeper.idle();
+    expect(t.ownSynced).toEqual([`app ${mine}`]);
+    expect(t.written).toEqual([]);
   });
 
   it("asks to re-register when it hears that it was swept, and only then", () => {
