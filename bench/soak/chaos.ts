@@ -43,6 +43,8 @@ const app = BENCH_APP;
 const PUBLIC = 6;
 const PRESENCE = 4;
 const random = (k: number) => Math.floor(Math.random() * k);
+/** mm:ss.mmm of an epoch time, to line events up in a report. */
+const clock = (ms: number) => new Date(ms).toISOString().slice(14, 23);
 
 /** One socket incarnation, raw or pusher-js: what it subscribed to and when, what it received. */
 interface Sink {
@@ -146,7 +148,7 @@ async function main(): Promise<number> {
         if (!last || body.time_ms >= last.timeMs) lastHook.set(e.channel, { name: e.name, timeMs: body.time_ms, at: body.at });
         const history = hookHistory.get(e.channel) ?? [];
         hookHistory.set(e.channel, history);
-        history.push(`${e.name.slice(8)}@${new Date(body.time_ms).toISOString().slice(14, 23)} (+${body.at - body.time_ms} ms)`);
+        history.push(`${e.name.slice(8)}@${clock(body.time_ms)} (+${body.at - body.time_ms} ms)`);
         if (history.length > 6) history.shift();
       }
     }
@@ -161,7 +163,7 @@ async function main(): Promise<number> {
   const act = (user: string, what: string) => {
     const log = userLog.get(user) ?? [];
     userLog.set(user, log);
-    log.push(`${new Date().toISOString().slice(14, 23)} ${what}`);
+    log.push(`${clock(Date.now())} ${what}`);
     if (log.length > 40) log.splice(0, 20);
   };
   const openSlot = async (i: number): Promise<void> => {
@@ -407,6 +409,9 @@ async function main(): Promise<number> {
     return { expected, missing };
   };
 
+  /** This round's faults: "mm:ss.mmm kind[node] duration", for a failure's explanation. */
+  const roundFaults = () => faultLog.filter((f) => f.round === round).map((f) => `${clock(f.at)} ${f.kind}${f.node ?? ""} ${f.ms} ms`).join(", ");
+
   /** For the first wrong member view: what that socket heard about the user, and what the user did. */
   const explanations: string[] = [];
   const explain = (problems: string[]) => {
@@ -418,7 +423,7 @@ async function main(): Promise<number> {
     const text = [`round ${round}: ${label}'s view of ${ch} about ${user}:`,
       `  it heard: ${(sink?.memberLog ?? []).filter((l) => l.endsWith(`${user}@${ch}`)).join(", ") || "nothing"}`,
       `  the user: ${(userLog.get(user) ?? []).join(", ")}`,
-      `  faults: ${faultLog.filter((f) => f.round === round).map((f) => `${new Date(f.at).toISOString().slice(14, 23)} ${f.kind}${f.node ?? ""} ${f.ms} ms`).join(", ")}`].join("\n");
+      `  faults: ${roundFaults()}`].join("\n");
     explanations.push(text);
     console.log(text);
   };
@@ -492,7 +497,7 @@ async function main(): Promise<number> {
         const ok = (hook.name === "channel_occupied") === ((counts.get(ch) ?? 0) > 0);
         if (!ok) {
           hookMismatches.push(`${ch} last ${hook.name}`);
-          if (!faults.some((f) => f.startsWith("kill")) && webhookChecks.get(ch) !== false) failures.push(`round ${round} (${faults.join(", ")}): ${ch}'s last webhook is ${hook.name} but it has ${counts.get(ch) ?? 0} subscribers (last webhooks: ${hookHistory.get(ch)?.join(", ")}; faults: ${faultLog.filter((f) => f.round === round).map((f) => `${new Date(f.at).toISOString().slice(14, 23)} ${f.kind}${f.node ?? ""} ${f.ms} ms`).join(", ")})`);
+          if (!faults.some((f) => f.startsWith("kill")) && webhookChecks.get(ch) !== false) failures.push(`round ${round} (${faults.join(", ")}): ${ch}'s last webhook is ${hook.name} but it has ${counts.get(ch) ?? 0} subscribers (last webhooks: ${hookHistory.get(ch)?.join(", ")}; faults: ${roundFaults()})`);
         }
         webhookChecks.set(ch, ok);
       }

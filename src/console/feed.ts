@@ -36,9 +36,9 @@ export function forForwarding(e: ServerEvent): ServerEvent {
   return e.kind === "client_event" && e.data.length > MAX_DATA_CHARS ? { ...e, data: cut(e.data) } : e;
 }
 
-/** The row for a server event; undefined for kinds the console does not show. */
 const LOCAL_ONLY = "this node's view while the cluster backend is away (no webhook; the resync announces what changed)";
 
+/** The row for a server event; undefined for kinds the console does not show. */
 export function summarize(e: ServerEvent, node: string): ConsoleEvent | undefined {
   const row = (fields: Omit<ConsoleEvent, "time" | "kind" | "node">): ConsoleEvent => ({ time: e.time, kind: e.kind, node, ...fields });
   switch (e.kind) {

@@ -33,6 +33,13 @@ export async function requireService(ok: boolean | Promise<boolean>, what: strin
   return false;
 }
 
+/** The cluster node id a server logged when its adapter connected. */
+export function nodeIdOf(server: TestServer): string {
+  const m = /adapter: connected \(node ([0-9a-f-]+)\)/.exec(server.output());
+  if (!m) throw new Error(`no node id in output:\n${server.output()}`);
+  return m[1]!;
+}
+
 export function uniquePrefix(label: string): string {
   return `sbtest:${label}:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}:`;
 }

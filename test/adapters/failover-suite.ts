@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { byEvent, connected, dataOf, once, pusherClient, rawClient, sdk, type Frame, type RawClient } from "../helpers/clients.ts";
 import type { TestServer } from "../helpers/server.ts";
-import { MEMBER_ADDED, MEMBER_REMOVED, eventually, received, subscribe, subscribed, uniquePrefix } from "./cluster.ts";
+import { MEMBER_ADDED, MEMBER_REMOVED, eventually, nodeIdOf, received, subscribe, subscribed, uniquePrefix } from "./cluster.ts";
 import type { ClusterDriver } from "./cluster-suite.ts";
 
 /** A backend of the test's own that it can kill and start again. */
@@ -35,12 +35,6 @@ async function users(server: TestServer, channel: string): Promise<string[]> {
 async function subscriptionCount(server: TestServer, channel: string): Promise<number> {
   const res = await sdk(server).get({ path: `/channels/${channel}`, params: { info: "subscription_count" } });
   return (await res.json()).subscription_count ?? 0;
-}
-
-function nodeIdOf(server: TestServer): string {
-  const m = /adapter: connected \(node ([0-9a-f-]+)\)/.exec(server.output());
-  if (!m) throw new Error(`no node id in output:\n${server.output()}`);
-  return m[1]!;
 }
 
 const count = (text: string, needle: string) => text.split(needle).length - 1;

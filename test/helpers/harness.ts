@@ -11,6 +11,15 @@ import type { ServerEvent } from "../../src/core/events.ts";
 import type { CryptoProvider, Logger, RawSocket, Timers } from "../../src/core/runtime.ts";
 import { Switchboard, type SocketHandle } from "../../src/core/server.ts";
 
+/** Calls the globals at call time, so vi.useFakeTimers() drives them. */
+export const globalTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  setInterval: (fn, ms) => setInterval(fn, ms),
+  clearInterval: (h) => clearInterval(h as ReturnType<typeof setInterval>),
+  now: () => Date.now(),
+};
+
 /** Timers that fire only when the test advances the clock. */
 export class ManualTimers implements Timers {
   private time = 1_700_000_000_000;

@@ -7,16 +7,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { key } from "../../src/adapters/nats/state.ts";
 import { natsNames } from "../../src/adapters/nats/names.ts";
 import type { TestServer } from "../helpers/server.ts";
-import { eventually, getJson, uniquePrefix } from "../adapters/cluster.ts";
+import { eventually, getJson, nodeIdOf, uniquePrefix } from "../adapters/cluster.ts";
 import { natsCluster, natsForFile } from "../adapters/nats.ts";
 
 const nats = await natsForFile();
-
-function nodeIdOf(server: TestServer): string {
-  const m = /adapter: connected \(node ([0-9a-f-]+)\)/.exec(server.output());
-  if (!m) throw new Error(`no node id in output:\n${server.output()}`);
-  return m[1]!;
-}
 
 describe.skipIf(!nats.available)("nats adapter: a stale share of a live node", () => {
   const nodes: TestServer[] = [];

@@ -1,15 +1,8 @@
 // Shared bits for the webhook unit tests: Timers over the (fakeable) globals, a silent logger, an app.
 import { parseApp, type App } from "../../src/core/app.ts";
-import type { Logger, Timers } from "../../src/core/runtime.ts";
+import type { Logger } from "../../src/core/runtime.ts";
 
-/** Calls the globals at call time, so vi.useFakeTimers() drives them. */
-export const globalTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-  setInterval: (fn, ms) => setInterval(fn, ms),
-  clearInterval: (h) => clearInterval(h as ReturnType<typeof setInterval>),
-  now: () => Date.now(),
-};
+export { globalTimers } from "../helpers/harness.ts";
 
 export function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];

@@ -212,10 +212,10 @@ export class NatsLink {
   async cas<V, R>(key: string, shape: Shape<V>, fn: (current: V | undefined, deleted: boolean) => Mutation<V, R>): Promise<R> {
     for (let attempt = 0; ; attempt++) {
       const { value, entry } = await this.getJson(key, shape);
-      // A delete marker: the key held a value that was deleted (a vacated channel), not never set.
-      const { next, result } = fn(value, entry !== null && entry.operation !== "PUT");
-      if (next === UNCHANGED) return result;
       const live = entry !== null && entry.operation === "PUT";
+      // A delete marker: the key held a value that was deleted (a vacated channel), not never set.
+      const { next, result } = fn(value, entry !== null && !live);
+      if (next === UNCHANGED) return result;
       try {
         if (next === undefined) {
           if (live) await this.kv.delete(key, { previousSeq: entry.revision });

@@ -7,17 +7,11 @@ import type { ClusterLifecycle } from "../../../src/adapters/cluster/lifecycle.t
 import { createNatsAdapter } from "../../../src/adapters/nats.ts";
 import { createRedisAdapter } from "../../../src/adapters/redis.ts";
 import type { Adapter } from "../../../src/core/adapter.ts";
-import type { Logger, TimerHandle, Timers } from "../../../src/core/runtime.ts";
+import type { Logger } from "../../../src/core/runtime.ts";
+import { globalTimers as timers } from "../../helpers/harness.ts";
 import { freePort } from "../cluster.ts";
 
 const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
-const timers: Timers = {
-  now: () => Date.now(),
-  setInterval: (fn, ms): TimerHandle => setInterval(fn, ms),
-  clearInterval: (h) => clearInterval(h as ReturnType<typeof setInterval>),
-  setTimeout: (fn, ms): TimerHandle => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
 const port = await freePort(); // nothing listens there
 const options = { prefix: "offline:", nodeTimeoutMs: 1000, timers, logger: quiet, connectTimeoutMs: 100 };
 const drivers: [string, () => ClusterLifecycle & Adapter][] = [

@@ -8,6 +8,7 @@ import { createRedisAdapter } from "../../../src/adapters/redis.ts";
 import type { ClusterAdapter } from "../../../src/adapters/cluster/adapter.ts";
 import type { ClusterNode, ClusterTransition } from "../../../src/core/adapter.ts";
 import type { Logger, TimerHandle, Timers } from "../../../src/core/runtime.ts";
+import { globalTimers } from "../../helpers/harness.ts";
 import { eventually, reachable, requireService, uniquePrefix } from "../cluster.ts";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
@@ -16,11 +17,11 @@ const available = await requireService(reachable(6379), "Redis on 127.0.0.1:6379
 /** Real timers whose interval callbacks (the adapter's ticks) can be held back. */
 class GatedTimers implements Timers {
   held = false;
-  now = () => Date.now();
-  setInterval = (fn: () => void, ms: number): TimerHandle => setInterval(() => { if (!this.held) fn(); }, ms);
-  clearInterval = (h: TimerHandle) => clearInterval(h as ReturnType<typeof setInterval>);
-  setTimeout = (fn: () => void, ms: number): TimerHandle => setTimeout(fn, ms);
-  clearTimeout = (h: TimerHandle) => clearTimeout(h as ReturnType<typeof setTimeout>);
+  now = globalTimers.now;
+  setInterval = (fn: () => void, ms: number): TimerHandle => globalTimers.setInterval(() => { if (!this.held) fn(); }, ms);
+  clearInterval = globalTimers.clearInterval;
+  setTimeout = globalTimers.setTimeout;
+  clearTimeout = globalTimers.clearTimeout;
 }
 
 const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
