@@ -38,9 +38,12 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     this.write = new ContributionWriter(this.link, this.local, this.nodeId, this.now);
     this.reconciler = new Reconciler(this.nodeId, this.local, this.write, announcer);
     this.sweeper = new Sweeper(
-      this.nodeId, this.link, this.write, announcer, names.heartbeat, opts.nodeTimeoutMs, this.now, opts.logger,
-      () => this.online && !this.stopped, (error) => this.failed("sweep", error), () => this.missedEvents(),
-      (appId, k) => this.reconciler.syncKey(appId, k),
+      this.nodeId, this.link, this.write, announcer, names.heartbeat, opts.nodeTimeoutMs, this.now, opts.logger, {
+        active: () => this.online && !this.stopped,
+        failed: (error) => this.failed("sweep", error),
+        sweptHere: () => this.missedEvents(),
+        syncOwn: (appId, k) => this.reconciler.syncKey(appId, k),
+      },
     );
     this.rates = new NodeShareRateCounter(this.nodeId, () => (this.online ? this.sweeper.liveNodes() : undefined), this.now);
   }

@@ -22,6 +22,18 @@ interface Heartbeat {
 
 const PURGE_EVERY_MS = 10 * 60_000;
 
+/** What the sweeper asks of its adapter. */
+export interface SweeperHooks {
+  /** False stops a sweep in progress (NATS lost, node stopping). */
+  active(): boolean;
+  /** A sweep failed (it runs again on the next death or resync). */
+  failed(error: unknown): void;
+  /** Another node swept this one's state: it must write it back and catch its sockets up. */
+  sweptHere(): void;
+  /** Rewrites this node's own share of a key from its local state (Reconciler.syncKey). */
+  syncOwn(appId: string, k: string): Promise<void>;
+}
+
 export class Sweeper {
   private readonly lastSeen = new Map<string, number>();
   /** When this node last came online: it sweeps only after it has heard a full timeout of heartbeats. */
@@ -38,14 +50,7 @@ export class Sweeper {
     private readonly timeoutMs: number,
     private readonly now: () => number,
     private readonly logger: Logger,
-    /** False stops a sweep in progress (NATS lost, node stopping). */
-    private readonly active: () => boolean,
-    /** A sweep failed (it runs again on the next death or resync). */
-    private readonly failed: (error: unknown) => void,
-    /** Another node swept this one's state: it must write it back and catch its sockets up. */
-    private readonly sweptHere: () => void,
-    /** Rewrites this node's own share of a key from its local state (Reconciler.syncKey). */
-    private readonly syncOwn: (appId: string, k: string) => Promise<void>,
+    private readonly hooks: SweeperHooks,
   ) {}
 
   /** This node and every node heard from within the timeout, in a stable order. */
@@ -96,7 +101,7 @@ export class Sweeper {
     this.lastSeen.set(beat.id, this.now());
     if (beat.t === "swept" && beat.node === this.nodeId) {
       this.logger.warn(`nats adapter: node ${beat.id} swept this node's state (it missed our heartbeats); re-registering`);
-      this.sweptHere();
+      this.hooks.sweptHere();
     }
     if (beat.t === "hello" && online) this.heartbeat();
   }
@@ -125,7 +130,7 @@ export class Sweeper {
     const swept = new Set<string>();
     try {
       for (const k of await this.link.keys(">")) {
-        if (!this.active()) return false;
+        if (!this.hooks.active()) return false;
         await this.sweepKey(k, swept);
       }
     } finally {
@@ -133,8 +138,8 @@ export class Sweeper {
       for (const id of swept) this.heartbeat("swept", id);
     }
     this.sweptSinceUp = true;
-    return this.active();
-  }, (error) => this.failed(error));
+    return this.hooks.active();
+  }, (error) => this.hooks.failed(error));
 
   sweep(): Promise<void> {
     return this.sweeps.run();
@@ -151,7 +156,7 @@ export class Sweeper {
     const { value } = await this.link.getJson(k, kind === "c" ? CHANNEL : USER);
     const nodes = nodesIn(value);
     // Our own share is checked too (a write NATS lost when it was killed); unchanged, it costs a read.
-    if (nodes.has(this.nodeId)) await this.syncOwn(appId, k);
+    if (nodes.has(this.nodeId)) await this.hooks.syncOwn(appId, k);
     for (const dead of [...nodes].filter((id) => !this.alive(id))) {
       swept.add(dead);
       if (kind === "c") {

@@ -32,10 +32,12 @@ function setup(store: Record<string, unknown> = {}) {
   const logger: Logger = { info: at("info"), warn: at("warn"), error: at("error"), debug: at("debug") };
   let sweptHere = 0;
   const ownSynced: string[] = [];
-  const sweeper = new Sweeper(
-    "me", link, write, { transition: () => {} }, "hb", TIMEOUT, () => now, logger, () => true, (e) => { throw e; }, () => sweptHere++,
-    async (appId, k) => void ownSynced.push(`${appId} ${k}`),
-  );
+  const sweeper = new Sweeper("me", link, write, { transition: () => {} }, "hb", TIMEOUT, () => now, logger, {
+    active: () => true,
+    failed: (e) => { throw e; },
+    sweptHere: () => void sweptHere++,
+    syncOwn: async (appId, k) => void ownSynced.push(`${appId} ${k}`),
+  });
   return {
     sweeper, published, lines, written, ownSynced,
     advance: (ms: number) => (now += ms),
