@@ -165,3 +165,15 @@ export interface SharedRateCounter {
  * leaves it out and the REST limits are counted on each node.
  */
 export interface Adapter extends MessageBus, ClusterState, CacheStore, Partial<SharedRateCounter> {}
+
+/**
+ * The cluster backend cannot take or answer this now (away, hung past its deadline, or refusing):
+ * the HTTP API answers 503 with Retry-After, never a 2xx for work that was not done.
+ */
+export class ClusterUnavailableError extends Error {
+  readonly retryAfterSeconds = 1;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ClusterUnavailableError";
+  }
+}

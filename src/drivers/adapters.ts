@@ -22,10 +22,14 @@ const CLUSTER = {
   redisPrefix: REDIS.redisPrefix,
   clusterNodeTimeout: num(z.number().min(0.5).max(3600)).default(20)
     .describe("seconds without a heartbeat after which a node counts as dead and its sockets are removed"),
+  clusterRequestTimeoutMs: num(z.number().int().min(50).max(60_000)).default(2000)
+    .describe("ms every call to the cluster backend may take; a slower one counts as an outage (publishes answer 503)"),
 };
 
-type ClusterSettings = { redisPrefix: string; clusterNodeTimeout: number };
-const cluster = (o: ClusterSettings, { timers, logger }: DriverContext) => ({ prefix: o.redisPrefix, nodeTimeoutMs: o.clusterNodeTimeout * 1000, timers, logger });
+type ClusterSettings = { redisPrefix: string; clusterNodeTimeout: number; clusterRequestTimeoutMs: number };
+const cluster = (o: ClusterSettings, { timers, logger }: DriverContext) => ({
+  prefix: o.redisPrefix, nodeTimeoutMs: o.clusterNodeTimeout * 1000, requestTimeoutMs: o.clusterRequestTimeoutMs, timers, logger,
+});
 
 registerDriver({
   kind: "adapter",

@@ -25,6 +25,11 @@ export interface ClusterOptions {
   logger: Logger;
   /** How long start() waits for the backend before serving local clients alone. */
   connectTimeoutMs?: number;
+  /**
+   * The deadline of every backend call (CLUSTER_REQUEST_TIMEOUT_MS): a hung backend is an outage,
+   * handled exactly like a lost connection, and no publish, join or read waits longer.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** What a transport reports to the lifecycle. */
@@ -49,6 +54,7 @@ export interface StoreReads {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 2000;
 
 export abstract class ClusterLifecycle implements MessageBus {
   /** Unique per process: a restarted node never inherits (or resurrects) a dead one's state. */
