@@ -1,5 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
+import { ClusterUnavailableError } from "../core/adapter.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { MemoryStats } from "../core/runtime.ts";
 import type { SocketHandle, Switchboard } from "../core/server.ts";
@@ -164,6 +165,11 @@ export function createRouter(options: RouterOptions): Hono {
   root.notFound((c) => (c.req.method === "GET" && isUpgrade(c) && websocket(c, undefined)) || jsonError(404, "Not found"));
   root.onError((error, c) => {
     if (error instanceof HttpError) return jsonError(error.status, error.message, error.headers);
+    // A read or a publish the cluster backend could not serve: the adapter logged and counted it.
+    if (error instanceof ClusterUnavailableError) {
+      server.logger.debug("HTTP API: cluster backend unavailable", { method: c.req.method, path: c.req.path, error: error.message });
+      return jsonError(503, error.message, { "Retry-After": String(error.retryAfterSeconds) });
+    }
     server.logger.error("HTTP API request failed", { method: c.req.method, path: c.req.path, error });
     return jsonError(500, "Internal server error");
   });
