@@ -114,7 +114,7 @@ export class Switchboard implements ClusterNode {
     this.events = deps.events ?? new EventStream(deps.timers.now, deps.logger);
     this.registry = new LocalRegistry(deps.pubsub);
     this.subscriptionCounts = new SubscriptionCounter(deps.adapter, deps.timers, this.events);
-    this.delivered = new ExpiringMap(MAX_DELIVERED_KEYS, deps.timers.now);
+    this.delivered = new ExpiringMap(MAX_DELIVERED_KEYS, () => deps.timers.now());
   }
 
   async start(): Promise<void> {
