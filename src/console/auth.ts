@@ -4,6 +4,7 @@ import { timingSafeEqual } from "../core/crypto.ts";
 import type { Switchboard } from "../core/server.ts";
 import { readBody, parseJsonObject } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
+import type { RequestPeer } from "../http/router.ts";
 import { findApp } from "../http/api.ts";
 import type { FailureGuard } from "./guard.ts";
 import { cookieValue, readSession, sessionCookie, signSession, verifySession, type Session } from "./session.ts";
@@ -22,6 +23,11 @@ export interface AuthDeps {
   stats: ConsoleStats;
   /** The cookie's Path: the console's own URL prefix. */
   cookiePath: string;
+  /**
+   * Who sent the request, as the API sees it: behind a balancer with TRUST_PROXY each user has
+   * their own lockout, instead of all of them sharing the proxy's address.
+   */
+  peer: RequestPeer;
 }
 
 /** The header the page sends on every change: a cross-site form cannot set it (no CORS here). */
@@ -29,22 +35,10 @@ export const CSRF_HEADER = "x-switchboard-console";
 const REFUSED = "Wrong app id or secret";
 const SIGN_IN_BODY_LIMIT = 4096;
 
-/**
- * The client's address when the runtime exposes it (Node: the IncomingMessage; Bun: the server's
- * requestIP; Deno: the handler info), read from Hono's env without importing any runtime. Not
- * X-Forwarded-For: anyone can send it, and a lock per forged address would be no lock at all.
- */
-export function clientAddress(c: Context): string | undefined {
-  const env = c.env as Record<string, any> | undefined;
-  return env?.incoming?.socket?.remoteAddress ?? env?.requestIP?.(c.req.raw)?.address ?? env?.remoteAddr?.hostname ?? undefined;
-}
-
 /** Refuses a state change that did not come from the console page itself. */
 export function requirePageOrigin(c: Context): void {
   if (c.req.header(CSRF_HEADER) !== "1") throw new HttpError(403, `Missing ${CSRF_HEADER} header: use the console page`);
 }
-
-const isSecure = (c: Context) => c.req.url.startsWith("https:") || c.req.header("x-forwarded-proto") === "https";
 
 /** POST /console/api/session {appId, secret} or {token}: sets the session cookie. */
 export async function signIn(d: AuthDeps, c: Context): Promise<Response> {
@@ -53,9 +47,9 @@ export async function signIn(d: AuthDeps, c: Context): Promise<Response> {
   const operator = typeof body.token === "string";
   const appId = typeof body.appId === "string" ? body.appId.trim() : "";
   if (!operator && (appId === "" || typeof body.secret !== "string")) throw new HttpError(400, "appId and secret (or token) are required");
-  const address = clientAddress(c);
+  const address = d.peer.address(c);
   const account = operator ? "operator" : `app:${appId}`;
-  const keys = address ? [account, `ip:${address}`] : [account];
+  const keys = address === "unknown" ? [account] : [account, `ip:${address}`];
   const wait = d.guard.retryAfterMs(keys);
   if (wait > 0) {
     d.stats.signInsThrottled++;
@@ -82,21 +76,21 @@ export async function signIn(d: AuthDeps, c: Context): Promise<Response> {
   if (!session) {
     d.stats.signInFailures++;
     const lock = d.guard.failed(keys);
-    d.server.logger.warn(`console: sign-in as ${who} refused (wrong ${operator ? "token" : "id or secret"}) from ${address ?? "an unknown address"}${lock ? `; locked for ${Math.ceil(lock / 1000)} s` : ""}`);
+    d.server.logger.warn(`console: sign-in as ${who} refused (wrong ${operator ? "token" : "id or secret"}) from ${address}${lock ? `; locked for ${Math.ceil(lock / 1000)} s` : ""}`);
     throw new HttpError(401, operator && d.token === undefined ? "Operator sign-in is off (CONSOLE_TOKEN is not set)" : operator ? "Wrong token" : REFUSED);
   }
   // The account's failures only: signing in to one's own app must not wipe the address's count
   // of guesses at another.
   d.guard.succeeded([account]);
   d.stats.signIns++;
-  d.server.logger.info(`console: signed in as ${who} from ${address ?? "an unknown address"}`);
-  const cookie = sessionCookie(await signSession(d.server.crypto, key, session), d.cookiePath, Math.floor(d.sessionMs / 1000), isSecure(c));
+  d.server.logger.info(`console: signed in as ${who} from ${address}`);
+  const cookie = sessionCookie(await signSession(d.server.crypto, key, session), d.cookiePath, Math.floor(d.sessionMs / 1000), d.peer.secure(c));
   return c.json(describe(session), 200, { "set-cookie": cookie });
 }
 
 export function signOut(d: AuthDeps, c: Context): Response {
   requirePageOrigin(c);
-  return c.json({}, 200, { "set-cookie": sessionCookie("", d.cookiePath, 0, isSecure(c)) });
+  return c.json({}, 200, { "set-cookie": sessionCookie("", d.cookiePath, 0, d.peer.secure(c)) });
 }
 
 /** The request's verified session; 401 without one. */

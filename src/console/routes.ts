@@ -6,6 +6,7 @@ import type { Switchboard } from "../core/server.ts";
 import { triggerEvent } from "../http/api.ts";
 import { parseJsonObject, readBody } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
+import type { RequestPeer } from "../http/router.ts";
 import { CONSOLE_CSS, CONSOLE_HTML, CONSOLE_JS } from "./assets/index.ts";
 import { describe, requirePageOrigin, session, signIn, signOut, viewedApp, type AuthDeps } from "./auth.ts";
 import { FailureGuard } from "./guard.ts";
@@ -28,7 +29,8 @@ export interface ConsoleOptions {
 
 export interface Console {
   readonly stats: ConsoleStats;
-  mount(app: Hono): void;
+  /** Mounts the pages and API; `peer` tells who sent a request (the router's, TRUST_PROXY included). */
+  mount(app: Hono, peer: RequestPeer): void;
   stop(): void;
 }
 
@@ -60,7 +62,7 @@ export function createConsole(o: ConsoleOptions): Console {
   const stats = new ConsoleStats();
   const hub = new ConsoleHub(server, { bufferEvents: o.bufferEvents, eventsPerSecond: o.clusterEventsPerSecond }, stats);
   const prefix = server.settings.pathPrefix.replace(/\/+$/, "");
-  const deps: AuthDeps = {
+  const shared: Omit<AuthDeps, "peer"> = {
     server,
     token: o.token,
     sessionMs: o.sessionHours * 3_600_000,
@@ -69,7 +71,8 @@ export function createConsole(o: ConsoleOptions): Console {
     cookiePath: `${prefix}/console`,
   };
 
-  const mount = (app: Hono) => {
+  const mount = (app: Hono, peer: RequestPeer) => {
+    const deps: AuthDeps = { ...shared, peer };
     const asset = (body: string, type: string) => (c: Context) => c.body(body, 200, { ...PAGE_HEADERS, "content-type": type });
     app.get("/console", asset(CONSOLE_HTML, "text/html; charset=utf-8"));
     app.get("/console/", (c) => c.redirect(`${prefix}/console`));
