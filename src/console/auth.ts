@@ -23,6 +23,10 @@ export interface AuthDeps {
   stats: ConsoleStats;
   /** The cookie's Path: the console's own URL prefix. */
   cookiePath: string;
+  /** True for a session that was signed out (on any node). */
+  revoked(id: string): boolean;
+  /** Signs a session out on every node until it would have expired. */
+  revoke(id: string, until: number): void;
   /**
    * Who sent the request, as the API sees it: behind a balancer with TRUST_PROXY each user has
    * their own lockout, instead of all of them sharing the proxy's address.
@@ -34,6 +38,8 @@ export interface AuthDeps {
 export const CSRF_HEADER = "x-switchboard-console";
 const REFUSED = "Wrong app id or secret";
 const SIGN_IN_BODY_LIMIT = 4096;
+/** Compared with what was sent for an unknown app id or a missing token: a random value per process, so nothing matches it. */
+const NOTHING_TO_MATCH = `unmatched:${globalThis.crypto.randomUUID()}`;
 
 /** Refuses a state change that did not come from the console page itself. */
 export function requirePageOrigin(c: Context): void {
@@ -59,16 +65,17 @@ export async function signIn(d: AuthDeps, c: Context): Promise<Response> {
   let session: Session | undefined;
   let key = "";
   if (operator) {
-    // Compared as HMACs so the comparison takes the same time whatever the lengths.
-    if (d.token !== undefined && await same(d, body.token as string, d.token)) {
-      session = { kind: "operator", expires: now + d.sessionMs };
+    // Compared as HMACs so the comparison takes the same time whatever the lengths, and made even
+    // when there is nothing to compare with, so timing does not tell which case this was.
+    if (await same(d, body.token as string, d.token ?? NOTHING_TO_MATCH) && d.token !== undefined) {
+      session = { kind: "operator", expires: now + d.sessionMs, id: globalThis.crypto.randomUUID() };
       key = d.token;
     }
   } else {
     const app = await findApp(d.server, appId);
-    if (app && await same(d, body.secret as string, app.secret)) {
+    if (await same(d, body.secret as string, app?.secret ?? NOTHING_TO_MATCH) && app) {
       if (!app.enabled) throw new HttpError(403, "Application disabled");
-      session = { kind: "app", appId: app.id, expires: now + d.sessionMs };
+      session = { kind: "app", appId: app.id, expires: now + d.sessionMs, id: globalThis.crypto.randomUUID() };
       key = app.secret;
     }
   }
@@ -88,8 +95,17 @@ export async function signIn(d: AuthDeps, c: Context): Promise<Response> {
   return c.json(describe(session), 200, { "set-cookie": cookie });
 }
 
-export function signOut(d: AuthDeps, c: Context): Response {
+/** Ends the session on the server side too: a copy of the cookie is refused from now on. */
+export async function signOut(d: AuthDeps, c: Context): Promise<Response> {
   requirePageOrigin(c);
+  const signedIn = await session(d, c).catch((error: unknown) => {
+    if (!(error instanceof HttpError)) throw error;
+    return undefined; // not signed in (or already out): only the browser's copy is left to clear
+  });
+  if (signedIn) {
+    d.revoke(signedIn.id, signedIn.expires);
+    d.server.logger.info(`console: signed out ${signedIn.kind === "app" ? `app ${signedIn.appId}` : "operator"} (session revoked on every node)`);
+  }
   return c.json({}, 200, { "set-cookie": sessionCookie("", d.cookiePath, 0, d.peer.secure(c)) });
 }
 
@@ -105,6 +121,7 @@ export async function session(d: AuthDeps, c: Context): Promise<Session> {
     key = app?.secret;
   }
   if (key === undefined || !(await verifySession(d.server.crypto, key, value))) throw new HttpError(401, "Not signed in");
+  if (d.revoked(claimed.id)) throw new HttpError(401, "Signed out");
   return claimed;
 }
 

@@ -11,6 +11,7 @@ import { CONSOLE_CSS, CONSOLE_HTML, CONSOLE_JS } from "./assets/index.ts";
 import { describe, requirePageOrigin, session, signIn, signOut, viewedApp, type AuthDeps } from "./auth.ts";
 import { FailureGuard } from "./guard.ts";
 import { ConsoleHub } from "./hub.ts";
+import { Revocations } from "./revocations.ts";
 import { ConsoleStats } from "./stats.ts";
 
 // The debug console's routes, mounted under the router's PATH_PREFIX through its `extend` option:
@@ -60,10 +61,13 @@ export function consoleEnabled(config: { consoleEnabled: "auto" | boolean; devAp
 export function createConsole(o: ConsoleOptions): Console {
   const { server } = o;
   const stats = new ConsoleStats();
-  const hub = new ConsoleHub(server, { bufferEvents: o.bufferEvents, eventsPerSecond: o.clusterEventsPerSecond }, stats);
+  const revocations = new Revocations(() => server.timers.now());
+  const hub = new ConsoleHub(server, { bufferEvents: o.bufferEvents, eventsPerSecond: o.clusterEventsPerSecond }, stats, revocations);
   const prefix = server.settings.pathPrefix.replace(/\/+$/, "");
   const shared: Omit<AuthDeps, "peer"> = {
     server,
+    revoked: (id) => revocations.has(id),
+    revoke: (id, until) => hub.revoke(id, until),
     token: o.token,
     sessionMs: o.sessionHours * 3_600_000,
     guard: new FailureGuard(server.timers.now),
