@@ -13,7 +13,7 @@ type ScriptRunner = Record<string, (key: string, ...args: (string | number)[]) =
 /** ioredis's rejection when a command outlives `commandTimeout`. */
 export const COMMAND_TIMED_OUT = "Command timed out";
 
-export function timedOut(error: unknown): boolean {
+function timedOut(error: unknown): boolean {
   return error instanceof Error && error.message === COMMAND_TIMED_OUT;
 }
 

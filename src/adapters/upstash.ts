@@ -16,7 +16,7 @@ const PROBE_DEADLINE_MS = 5000;
 type Subscriber = ReturnType<Redis["subscribe"]>;
 
 /** What fetch throws when a request's AbortSignal.timeout fires. */
-export function timedOut(error: unknown): boolean {
+function timedOut(error: unknown): boolean {
   return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
 }
 

@@ -21,7 +21,7 @@ const CAS_ATTEMPTS = 200;
 const MAX_PINGS_OUT = 2;
 
 /** A request that got no answer within its deadline: nats.ws's NatsError code, and our stalled listing's. */
-export function timedOut(error: unknown): boolean {
+function timedOut(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "TIMEOUT";
 }
 
