@@ -45,6 +45,11 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
   /** Opens the command connection (no offline queue: fail fast while away) and the subscriber. */
   protected abstract connect(): IoredisConnections<C>;
 
+  /** Whether the server answers again (the probe); each command is bound by the deadline. */
+  protected ping(cmd: C): Promise<unknown> {
+    return cmd.ping();
+  }
+
   open(busChannel: string, events: TransportEvents): void {
     const { cmd, sub, messageEvent, subscribe, publish } = this.connect();
     this.cmd = cmd;
@@ -141,7 +146,7 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
   probe(): void {
     if (!this.hung || this.probing || this.cmd?.status !== "ready") return;
     this.probing = true;
-    this.cmd.ping().then(() => {
+    this.ping(this.cmd).then(() => {
       this.hung = false;
       this.maybeUp();
     }, (error: Error) => {

@@ -20,6 +20,11 @@ export class RedisClusterBackend extends IoredisBackend<Cluster> {
     super();
   }
 
+  /** Every master: one that still hangs would fail the next command for its slots, and take the node down again. */
+  protected override ping(cmd: Cluster): Promise<unknown> {
+    return Promise.all(cmd.nodes("master").map((node) => node.ping()));
+  }
+
   protected connect(): IoredisConnections<Cluster> {
     // Same outage semantics as the single-Redis driver: no offline queue and no resending, so a
     // command fails at once while the cluster is away and the adapter falls back to local state;
