@@ -5,6 +5,7 @@
 // from one node reaches a subscriber on the other, and both nodes' REST answers agree.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { byEvent, dataOf, rawClient, sdk, type RawClient } from "../helpers/clients.ts";
+import { signedRequest } from "../helpers/rest.ts";
 import type { TestServer } from "../helpers/server.ts";
 import { ACK, MEMBER_REMOVED, eventually, subscribe, subscribed, uniquePrefix, type ClusterOptions } from "./cluster.ts";
 
@@ -93,24 +94,35 @@ export function describeHungBackend(driver: HungBackendDriver): void {
       leaver.close();
       const removed = await within(watcher.next(byEvent(MEMBER_REMOVED, ch), bound), bound, "a close while the backend is hung");
       expect(dataOf(removed)).toEqual({ user_id: "leaver" });
+      // The API: a publish the bus does not take is refused within the deadline (never a 200 for
+      // an event the other node cannot get), and so is a read that needs the cluster.
+      const publish = () => signedRequest(A, "POST", "/events", JSON.stringify({ name: "hung", channel: "public-hung", data: "{}", idempotency_key: "hung-1" }));
+      const refused = await within(publish(), bound, "a publish while the backend is hung");
+      expect([refused.status, refused.headers.get("retry-after")]).toEqual([503, "1"]);
+      expect((await within(signedRequest(A, "GET", `/channels/${ch}/users`), bound, "a read while the backend is hung")).status).toBe(503);
 
       bus!.signal("SIGCONT");
       // Converges: B's view of the cluster equals what happened on A meanwhile.
-      await eventually(async () => (await users(B, ch)) === "watcher", 30_000, "the leave to reach the cluster");
+      // Reads are refused (503) until the node is back on the bus: "not yet" here.
+      await eventually(async () => (await users(B, ch).catch(() => "")) === "watcher", 30_000, "the leave to reach the cluster");
       const late = track(await rawClient(A));
       await eventually(async () => {
         const frame = await late.next((f) => f.channel === "public-hung-late", 3000).catch(() => undefined);
         if (frame === undefined) late.send({ event: "pusher:subscribe", data: { channel: "public-hung-late" } });
         return frame?.event === ACK;
       }, 30_000, "a subscribe to be acknowledged after the backend is back");
-      await eventually(async () => (await subscriptionCount(B, "public-hung")) === 1 && (await subscriptionCount(B, "public-hung-late")) === 1,
+      const count = (channel: string) => subscriptionCount(B, channel).catch(() => -1);
+      await eventually(async () => (await count("public-hung")) === 1 && (await count("public-hung-late")) === 1,
         30_000, "B's REST answers to agree with A's sockets");
       // The bus works again: a publish from B reaches A's subscriber.
       await eventually(async () => {
         const id = Math.random().toString(36).slice(2);
-        await sdk(B).trigger("public-hung", "after", { id });
+        if (!(await sdk(B).trigger("public-hung", "after", { id }).then(() => true, () => false))) return false;
         return (await reader.next((f) => f.event === "after" && dataOf(f).id === id, 2000).then(() => true, () => false));
       }, 30_000, "a publish from B to reach A's subscriber");
+      // The publish refused during the hang, retried with its key, is taken now and delivered once.
+      await eventually(async () => (await publish()).status === 200, 30_000, "the refused publish's retry to be taken");
+      expect((await publish()).json).toEqual({ duplicate: true });
       for (const node of [A, B]) expect(node.process.exitCode).toBeNull();
     }, 120_000);
   });
