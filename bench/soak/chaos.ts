@@ -523,6 +523,8 @@ async function main(): Promise<number> {
       round: p.round, phase: p.phase, channel: p.channel, id: p.id, publishedTo: `n${p.node}`, status: p.status,
       sent: clock(p.sentAt), answered: clock(p.answeredAt), answeredAfterMs: p.answeredAt - p.sentAt,
       reached: l.reached, missingAt: l.missing.length,
+      // A socket on the node that answered needs no bus: a loss there is not the bus's.
+      missingOnThatNode: l.missing.filter((m) => m.node === p.node).length,
       missing: l.missing.slice(0, 8).map((m) => `${m.label}${m.node === undefined ? " (via balancer)" : ""} subscribed ${clock(m.subscribedAt)}`),
       bus: busContext(p),
       faultsAround: faultLog.filter((f) => f.at <= p.answeredAt + 10_000 && f.at + f.ms >= p.sentAt - 10_000)
