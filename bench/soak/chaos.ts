@@ -677,13 +677,15 @@ async function main(): Promise<number> {
         faultWindowLost: faultCheck.missing.length, faultWindowExpected: faultCheck.expected, verifyLost: check.missing.length, verifyExpected: check.expected,
         live2xxChecked: liveResult.checked, live2xxLost: liveResult.lost.length, liveDeliveriesExpected: liveResult.expected, liveDeliveriesMissing: liveResult.missingDeliveries,
         refused: roundRefusals,
+        // 2xx answers that took over a second: mostly requests a frozen node held and answered after SIGCONT.
+        slow2xx: roundPublishes.filter((p) => p.outcome === "2xx" && p.answeredAt - p.sentAt > 1000).length,
         duplicatesSoFar: dups, webhookMismatches: hookMismatches.length, mismatchesLeft: converged < 0 ? last.length : 0,
       };
       rounds.push(row);
       console.log(`round ${String(round).padStart(2)}: ${faults.join(", ").padEnd(24)} converged ${converged < 0 ? "NO" : `${(converged / 1000).toFixed(1)} s`}` +
         `  published ${row.published} (${row.publishFailures} failed), client ev ${row.clientEvents}, rejoins ${row.presenceRejoins}, reconnects ${row.reconnects}` +
         `  lost in faults ${row.faultWindowLost}/${row.faultWindowExpected}, lost after ${row.verifyLost}/${row.verifyExpected}` +
-        `, 2xx lost at live subscribers ${row.live2xxLost}/${row.live2xxChecked} (${row.liveDeliveriesMissing}/${row.liveDeliveriesExpected} deliveries), refused ${formatCounts(roundRefusals)}` +
+        `, 2xx lost at live subscribers ${row.live2xxLost}/${row.live2xxChecked} (${row.liveDeliveriesMissing}/${row.liveDeliveriesExpected} deliveries), refused ${formatCounts(roundRefusals)}, 2xx after >1 s ${row.slow2xx}` +
         `, dup ${dups}, webhook mismatches ${row.webhookMismatches}`);
       for (const e of errors.splice(0)) failures.push(`round ${round}: ${e}`);
       // Sent events of finished rounds are no longer needed (duplicates are caught per socket).
