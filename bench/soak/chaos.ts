@@ -679,13 +679,15 @@ async function main(): Promise<number> {
         refused: roundRefusals,
         // 2xx answers that took over a second: mostly requests a frozen node held and answered after SIGCONT.
         slow2xx: roundPublishes.filter((p) => p.outcome === "2xx" && p.answeredAt - p.sentAt > 1000).length,
+        // Publishes sent to a node while it was frozen, by outcome: whether that path was exercised.
+        toFrozenNode: countBy(roundPublishes.filter((p) => faultLog.some((f) => f.kind === "stop" && f.node === p.node && f.at <= p.sentAt && f.at + f.ms >= p.sentAt)), (p) => p.outcome),
         duplicatesSoFar: dups, webhookMismatches: hookMismatches.length, mismatchesLeft: converged < 0 ? last.length : 0,
       };
       rounds.push(row);
       console.log(`round ${String(round).padStart(2)}: ${faults.join(", ").padEnd(24)} converged ${converged < 0 ? "NO" : `${(converged / 1000).toFixed(1)} s`}` +
         `  published ${row.published} (${row.publishFailures} failed), client ev ${row.clientEvents}, rejoins ${row.presenceRejoins}, reconnects ${row.reconnects}` +
         `  lost in faults ${row.faultWindowLost}/${row.faultWindowExpected}, lost after ${row.verifyLost}/${row.verifyExpected}` +
-        `, 2xx lost at live subscribers ${row.live2xxLost}/${row.live2xxChecked} (${row.liveDeliveriesMissing}/${row.liveDeliveriesExpected} deliveries), refused ${formatCounts(roundRefusals)}, 2xx after >1 s ${row.slow2xx}` +
+        `, 2xx lost at live subscribers ${row.live2xxLost}/${row.live2xxChecked} (${row.liveDeliveriesMissing}/${row.liveDeliveriesExpected} deliveries), refused ${formatCounts(roundRefusals)}, 2xx after >1 s ${row.slow2xx}, to a frozen node ${formatCounts(row.toFrozenNode)}` +
         `, dup ${dups}, webhook mismatches ${row.webhookMismatches}`);
       for (const e of errors.splice(0)) failures.push(`round ${round}: ${e}`);
       // Sent events of finished rounds are no longer needed (duplicates are caught per socket).
@@ -726,6 +728,12 @@ async function main(): Promise<number> {
   console.log(failures.length ? `\nFAIL (${failures.length}):\n  ${failures.slice(0, 30).join("\n  ")}` : `\nPASS: ${rounds.length} rounds in ${report.minutes} min; all ${live.checked} publishes answered 2xx reached every live subscriber (${live.expected} deliveries)`);
   console.log(`report: ${file}`);
   return failures.length || failed ? 1 : 0;
+}
+
+function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
+  return out;
 }
 
 /** "503 ×12, timeout ×3" or "none". */
