@@ -537,7 +537,7 @@ async function main(): Promise<number> {
   };
   const lostPublishes: ReturnType<typeof describeLost>[] = [];
   const LOST_IN_REPORT = 300;
-  const live = { checked: 0, expected: 0, lostPublishes: 0, missingDeliveries: 0 };
+  const live = { checked: 0, expected: 0, lost: 0, missingDeliveries: 0 };
   /** Non-2xx answers by code ("503", "timeout", "error") over the run. */
   const refusals: Record<string, number> = {};
 
@@ -639,7 +639,7 @@ async function main(): Promise<number> {
       }
       live.checked += liveResult.checked;
       live.expected += liveResult.expected;
-      live.lostPublishes += liveResult.lost.length;
+      live.lost += liveResult.lost.length;
       live.missingDeliveries += liveResult.missingDeliveries;
       for (const l of liveResult.lost) if (lostPublishes.length < LOST_IN_REPORT) lostPublishes.push(describeLost(l));
       if (liveResult.lost.length) {
@@ -716,14 +716,14 @@ async function main(): Promise<number> {
     totals: stats, faults: faultLog, rounds, serverErrorLines: crashes, failures, explanations, ok: failures.length === 0,
     liveSubscriberCheck: {
       rule: `a 2xx REST publish must reach every socket subscribed (acknowledged) before the request was sent that stayed open, and whose node was neither killed nor frozen (any node, for pusher-js), until ${o.liveSlackMs} ms after the answer; non-2xx answers are counted, not failed`,
-      ...live, refused: refusals, lostPublishes, lostPublishesOmitted: Math.max(0, live.lostPublishes - lostPublishes.length),
+      ...live, refused: refusals, lostPublishes, lostPublishesOmitted: Math.max(0, live.lost - lostPublishes.length),
     },
     ...(failures.length ? { nodeOutput: outputs.map((t) => t.slice(-3000)) } : {}),
   };
   const file = writeReport(`chaos-${o.bus}`, report, o.out || undefined);
   const conv = rounds.map((r) => r.convergedMs as number).filter((ms) => ms >= 0);
   console.log(`\n${rounds.length} rounds, ${faultLog.length} faults (${["kill", "stop", "bus"].map((k) => `${faultLog.filter((f) => f.kind === k).length} ${k}`).join(", ")}); agreement after ${conv.length ? `${Math.min(...conv)}-${Math.max(...conv)} ms` : "n/a"}`);
-  console.log(`live-subscriber check: ${live.lostPublishes} of ${live.checked} publishes answered 2xx missed a live subscriber (${live.missingDeliveries} of ${live.expected} deliveries); refused (not failed): ${formatCounts(refusals)}`);
+  console.log(`live-subscriber check: ${live.lost} of ${live.checked} publishes answered 2xx missed a live subscriber (${live.missingDeliveries} of ${live.expected} deliveries); refused (not failed): ${formatCounts(refusals)}`);
   if (crashes.length) console.log(`server log lines worth a look:\n  ${crashes.join("\n  ")}`);
   console.log(failures.length ? `\nFAIL (${failures.length}):\n  ${failures.slice(0, 30).join("\n  ")}` : `\nPASS: ${rounds.length} rounds in ${report.minutes} min; all ${live.checked} publishes answered 2xx reached every live subscriber (${live.expected} deliveries)`);
   console.log(`report: ${file}`);
