@@ -4,7 +4,7 @@
 // a fault phase (traffic + faults), recovery (everything back up, clients reconnected, the
 // cluster's answers polled until they match what the clients did), and a verify phase (traffic,
 // no faults: every delivery must arrive). In both phases every REST publish answered 2xx must reach
-// every live subscriber (see liveSubscribers); a refused one (non-2xx, timeout, connection error)
+// every live subscriber (see liveCheck); a refused one (non-2xx, timeout, connection error)
 // is counted, not failed. Only 127.0.0.1; every loop is bounded.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -646,7 +646,7 @@ async function main(): Promise<number> {
         const during = liveResult.lost.filter((l) => busContext(l.publish) === "during a bus restart").length;
         const first = describeLost(liveResult.lost[0]!);
         failures.push(`round ${round} (${faults.join(", ")}): ${liveResult.lost.length} of ${liveResult.checked} publishes answered 2xx did not reach every live subscriber ` +
-          `(${liveResult.missingDeliveries} of ${liveResult.expected} live deliveries missing; ${during} of them sent during a bus restart); ` +
+          `(${liveResult.missingDeliveries} of ${liveResult.expected} live deliveries missing; ${during} of these publishes sent during a bus restart); ` +
           `e.g. ${first.id} on ${first.channel} to ${first.publishedTo} at ${first.sent}, ${first.status} after ${first.answeredAfterMs} ms, missing at ${first.missingAt} (${first.missing.slice(0, 3).join(", ")}), reached ${first.reached}; ${first.bus}; faults: ${first.faultsAround.join(", ") || "none"}`);
       }
       const after = await mismatches().catch((e: Error) => [`REST check failed: ${e.message}`]);
