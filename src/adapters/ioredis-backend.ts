@@ -2,7 +2,7 @@
 // up/down state machine across the command and subscriber connections, script calls and close.
 import type { Cluster, Redis } from "ioredis";
 import type { ClusterBackend } from "./cluster/backend.ts";
-import type { TransportEvents } from "./cluster/lifecycle.ts";
+import type { TransportEvents } from "./cluster/transport.ts";
 import { SCRIPTS, type ScriptName } from "./cluster/scripts.ts";
 
 

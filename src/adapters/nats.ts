@@ -5,7 +5,8 @@
 // and writes its contribution back when NATS returns (ClusterLifecycle runs that cycle).
 import type { Adapter, JoinResult, LeaveResult, Member } from "../core/adapter.ts";
 import type { RateLimitResult } from "../core/rate-limiter.ts";
-import { ClusterLifecycle, type ClusterOptions, type TransportEvents } from "./cluster/lifecycle.ts";
+import { ClusterLifecycle } from "./cluster/lifecycle.ts";
+import type { ClusterOptions, TransportEvents } from "./cluster/transport.ts";
 import { NatsLink } from "./nats/connection.ts";
 import { NatsIdempotency } from "./nats/idempotency.ts";
 import { natsNames, type Announcer } from "./nats/names.ts";

@@ -6,7 +6,7 @@ import { Cluster } from "ioredis";
 import { reconnectDelay } from "../core/backoff.ts";
 import { parseClusterNodes, type ClusterNodes } from "../redis/cluster-nodes.ts";
 import { ClusterAdapter } from "./cluster/adapter.ts";
-import { DEFAULT_REQUEST_TIMEOUT_MS, type ClusterOptions } from "./cluster/lifecycle.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, type ClusterOptions } from "./cluster/transport.ts";
 import { IoredisBackend, type IoredisConnections } from "./ioredis-backend.ts";
 
 export class RedisClusterBackend extends IoredisBackend<Cluster> {

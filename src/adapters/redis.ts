@@ -2,7 +2,7 @@
 // the state scripts and publishes; a second one is subscribed to the prefix's bus channel.
 import { Redis, type RedisOptions } from "ioredis";
 import { ClusterAdapter } from "./cluster/adapter.ts";
-import { DEFAULT_REQUEST_TIMEOUT_MS, type ClusterOptions } from "./cluster/lifecycle.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, type ClusterOptions } from "./cluster/transport.ts";
 import { reconnectDelay } from "../core/backoff.ts";
 import { IoredisBackend, type IoredisConnections } from "./ioredis-backend.ts";
 

@@ -4,7 +4,7 @@ import { Redis } from "@upstash/redis";
 import type { TimerHandle, Timers } from "../core/runtime.ts";
 import { ClusterAdapter } from "./cluster/adapter.ts";
 import type { ClusterBackend } from "./cluster/backend.ts";
-import { DEFAULT_REQUEST_TIMEOUT_MS, type ClusterOptions, type TransportEvents } from "./cluster/lifecycle.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, type ClusterOptions, type TransportEvents } from "./cluster/transport.ts";
 import { SCRIPTS, type ScriptName } from "./cluster/scripts.ts";
 
 /** How often the backend is pinged; REST has no connection whose loss we could observe. */

@@ -2,7 +2,7 @@
 // publish on the bus, and report up/down. One file per driver implements it (redis.ts,
 // redis-cluster.ts, upstash.ts).
 import type { ScriptName } from "./scripts.ts";
-import type { TransportEvents } from "./lifecycle.ts";
+import type { TransportEvents } from "./transport.ts";
 
 export interface ClusterBackend {
   open(busChannel: string, events: TransportEvents): void;

@@ -4,7 +4,7 @@
 import type { KV, KvEntry, NatsConnection } from "nats.ws";
 import { backoff } from "../../core/backoff.ts";
 import type { Logger, TimerHandle, Timers } from "../../core/runtime.ts";
-import { DEFAULT_REQUEST_TIMEOUT_MS, type TransportEvents } from "../cluster/lifecycle.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, type TransportEvents } from "../cluster/transport.ts";
 import type { Shape } from "./values.ts";
 
 export type NatsEvents = Omit<TransportEvents, "message">;

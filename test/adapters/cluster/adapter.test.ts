@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { ClusterAdapter } from "../../../src/adapters/cluster/adapter.ts";
 import type { ClusterBackend } from "../../../src/adapters/cluster/backend.ts";
-import type { TransportEvents } from "../../../src/adapters/cluster/lifecycle.ts";
+import type { TransportEvents } from "../../../src/adapters/cluster/transport.ts";
 import type { ScriptName } from "../../../src/adapters/cluster/scripts.ts";
 import type { Logger } from "../../../src/core/runtime.ts";
 import { ManualTimers } from "../../helpers/harness.ts";
