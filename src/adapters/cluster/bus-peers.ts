@@ -15,9 +15,12 @@ export class BusPeers {
 
   constructor(private readonly nodeTimeoutMs: number, private readonly now: () => number) {}
 
-  heardFrom(node: string): void {
+  /** True when the node is news: never heard (or forgotten), or awaited since an outage. */
+  heardFrom(node: string): boolean {
+    const news = !this.heard.has(node) || this.awaiting.has(node);
     this.heard.set(node, this.now());
     this.awaiting.delete(node);
+    return news;
   }
 
   /** This node lost the bus: the peers heard within a node timeout are awaited when it is back. */

@@ -178,8 +178,11 @@ export abstract class ClusterLifecycle implements MessageBus {
   private onBusMessage(payload: string): void {
     const received = readEnvelope(payload, this.nodeId);
     if (!received) return;
-    this.peers.heardFrom(received.from);
+    const news = this.peers.heardFrom(received.from);
     if (received.message) this.node?.receive(received.message);
+    // A node that just (re)joined the bus may be waiting for this one: answer its hello at once
+    // instead of at the next tick. Only a hello is answered, so two nodes stop after one exchange.
+    else if (news && this.online) this.hello();
   }
 
   /** Tells the other nodes this one is on the bus (BusPeers). */

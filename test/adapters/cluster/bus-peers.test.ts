@@ -23,6 +23,16 @@ describe("BusPeers", () => {
     expect(peers.missing()).toEqual([]);
   });
 
+  it("says whether a node is news (never heard, or awaited), so its hello can be answered at once", () => {
+    const { peers } = setup();
+    expect(peers.heardFrom("B")).toBe(true);
+    expect(peers.heardFrom("B")).toBe(false);
+    peers.lost();
+    peers.rejoined();
+    expect(peers.heardFrom("B")).toBe(true);
+    expect(peers.heardFrom("B")).toBe(false);
+  });
+
   it("stops waiting a node timeout after the rejoin: a peer not back by then is taken for dead", () => {
     const { peers, advance } = setup();
     peers.heardFrom("B");
