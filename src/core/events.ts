@@ -61,6 +61,8 @@ export type ServerEvent = Base & (
    * "horizontal adapter" requests of the metrics. `ok` is false when it failed or timed out.
    */
   | { kind: "adapter_request"; op: string; ms: number; ok: boolean }
+  /** The node entered a phase of its graceful stop (src/core/shutdown.ts); appId is "". */
+  | { kind: "shutdown"; phase: "draining" | "closing" | "stopping" | "stopped" }
 );
 
 export type ServerEventKind = ServerEvent["kind"];

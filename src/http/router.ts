@@ -1,5 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
+import { ClusterUnavailableError } from "../core/adapter.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { MemoryStats } from "../core/runtime.ts";
 import type { SocketHandle, Switchboard } from "../core/server.ts";
@@ -118,7 +119,8 @@ export function createRouter(options: RouterOptions): Hono {
 
   const api = (handler: (req: ApiRequest, c: Context) => unknown | Promise<unknown>) => async (c: Context) => {
     const req = await authenticate(server, c);
-    const result = await handler(req, c);
+    // Refused (503) once the node is stopping; admitted work holds the adapter's stop back.
+    const result = await server.admit(async () => handler(req, c));
     // With its length, so the request metrics need not measure the body again.
     return jsonBody(result, 200, req.headers);
   };
@@ -164,6 +166,10 @@ export function createRouter(options: RouterOptions): Hono {
   root.notFound((c) => (c.req.method === "GET" && isUpgrade(c) && websocket(c, undefined)) || jsonError(404, "Not found"));
   root.onError((error, c) => {
     if (error instanceof HttpError) return jsonError(error.status, error.message, error.headers);
+    if (error instanceof ClusterUnavailableError) {
+      server.logger.debug(`HTTP API: 503 for ${c.req.method} ${c.req.path}: ${error.message}`);
+      return jsonError(503, error.message, { "Retry-After": String(error.retryAfterSeconds) });
+    }
     server.logger.error("HTTP API request failed", { method: c.req.method, path: c.req.path, error });
     return jsonError(500, "Internal server error");
   });
