@@ -1,4 +1,4 @@
-import { ClusterUnavailableError, type Adapter, type ClusterMessage, ClusterNode, ClusterTransition, ConsoleMessage } from "./adapter.ts";
+import type { Adapter, ClusterMessage, ClusterNode, ClusterTransition, ConsoleMessage } from "./adapter.ts";
 import type { App } from "./app.ts";
 import type { AppStore } from "./app-store.ts";
 import { randomSocketIdPart } from "./crypto.ts";
@@ -16,7 +16,7 @@ import { classifyChannel } from "./channels.ts";
 import { leaveChannel } from "./handlers/subscribe.ts";
 import { announceCount, announceJoined, announceLeft, announcePresence } from "./announce.ts";
 import { SubscriptionCounter } from "./subscription-count.ts";
-import { closeSpread, settleWithin, type ShutdownPhase } from "./shutdown.ts";
+import { GracefulStop, type ShutdownPhase } from "./shutdown.ts";
 
 export interface ServerDeps {
   settings: ProtocolSettings;
@@ -33,11 +33,6 @@ export interface ServerDeps {
 const utf8 = new TextEncoder();
 /** A handshake refused because the app store is unavailable takes at least this long. */
 const STORE_RETRY_FLOOR_MS = 1000;
-/**
- * How long a stop waits for the closed sockets' cleanup, then for API work in flight, before the
- * adapter goes: a hung backend must not keep the process from exiting.
- */
-const STOP_WAIT_MS = 5000;
 const SHUTTING_DOWN = "Server is shutting down, reconnect";
 
 /**
@@ -99,12 +94,8 @@ export class Switchboard implements ClusterNode {
   readonly subscriptionCounts: SubscriptionCounter;
   private readonly connections = new Set<Connection>();
   private sweeper?: unknown;
-  private phase: ShutdownPhase = "running";
-  private closed?: Promise<void>;
-  private stopped?: Promise<void>;
+  private readonly stopper: GracefulStop<Connection>;
   private readonly pendingCleanups = new Set<Promise<void>>();
-  /** API work admitted before the stop (see admit): the adapter stops after it finished. */
-  private readonly inFlight = new Set<Promise<unknown>>();
   /** Where "console" cluster messages go (the debug console, src/console/); dropped without one. */
   consoleListener: ((message: ConsoleMessage) => void) | undefined = undefined;
 
@@ -118,6 +109,20 @@ export class Switchboard implements ClusterNode {
     this.events = deps.events ?? new EventStream(deps.timers.now, deps.logger);
     this.registry = new LocalRegistry(deps.pubsub);
     this.subscriptionCounts = new SubscriptionCounter(deps.adapter, deps.timers, this.events);
+    this.stopper = new GracefulStop<Connection>(this, {
+      sockets: () => [...this.connections],
+      close: (conn) => {
+        if (conn.state === "closed") return;
+        conn.terminate(CloseCode.Reconnect, SHUTTING_DOWN);
+        this.onClose(conn);
+      },
+      cleanups: () => [...this.pendingCleanups],
+      release: async () => {
+        if (this.sweeper !== undefined) this.timers.clearInterval(this.sweeper);
+        this.subscriptionCounts.stop();
+        await this.adapter.stop();
+      },
+    });
   }
 
   async start(): Promise<void> {
@@ -142,16 +147,16 @@ export class Switchboard implements ClusterNode {
 
   /** Not ready (/ready, /up answer 503) from the first phase of a graceful stop on. */
   get isShuttingDown(): boolean {
-    return this.phase !== "running";
+    return this.stopper.phase !== "running";
   }
 
   /** New handshakes get 4200 once the sockets are being closed (not while draining). */
   get refusesSockets(): boolean {
-    return this.phase !== "running" && this.phase !== "draining";
+    return this.stopper.refusesSockets;
   }
 
   get shutdownPhase(): ShutdownPhase {
-    return this.phase;
+    return this.stopper.phase;
   }
 
   /** Called by the runtime for every upgrade request, before the socket opens. */
@@ -341,72 +346,26 @@ export class Switchboard implements ClusterNode {
   }
 
   /**
-   * HTTP API work: runs `work` unless the node is stopping, and the stop waits for it before the
-   * adapter goes, so nothing is answered 2xx that the adapter could no longer deliver. Once
-   * stopping, a ClusterUnavailableError (503 with Retry-After: retry on another node).
+   * HTTP API work: runs `work` unless the node is stopping (then a ClusterUnavailableError, 503);
+   * a stop waits for admitted work before the adapter goes, so no 2xx is undeliverable.
    */
   admit<T>(work: () => Promise<T>): Promise<T> {
-    if (this.phase === "stopping" || this.phase === "stopped") {
-      return Promise.reject(new ClusterUnavailableError("Server is shutting down, retry"));
-    }
-    const running = work();
-    this.inFlight.add(running);
-    const done = () => void this.inFlight.delete(running);
-    running.then(done, done);
-    return running;
+    return this.stopper.admit(work);
   }
 
-  private enter(phase: Exclude<ShutdownPhase, "running">, detail: string): void {
-    this.phase = phase;
-    this.logger.info(`shutdown: ${phase} (${detail})`);
-    this.events.emit({ kind: "shutdown", appId: "", phase });
-  }
-
-  /** Phase 1 of a graceful stop: not ready, while the API, the sockets and the bus keep serving. */
+  /** Graceful stop, phase 1: not ready, while the API, the sockets and the bus keep serving. */
   drain(): void {
-    if (this.phase !== "running") return;
-    this.enter("draining", "/ready answers 503; the API, sockets and bus keep serving");
+    this.stopper.drain();
   }
 
-  /**
-   * Phase 2: new handshakes get 4200 and the open sockets are closed with 4200, spread over
-   * `spreadMs` so their clients do not reconnect elsewhere in one spike; resolves once each
-   * closed socket's cleanup (leaves, member_removed, vacated) ran. The API still publishes.
-   */
+  /** Phase 2: 4200 to new handshakes and, spread over `spreadMs`, to the open sockets; their cleanup runs. */
   closeSockets(spreadMs = this.settings.shutdownCloseSpreadMs): Promise<void> {
-    this.drain();
-    return (this.closed ??= (async () => {
-      this.enter("closing", `closing ${this.connections.size} sockets with 4200 over ${spreadMs} ms`);
-      const close = (conn: Connection) => {
-        if (conn.state === "closed") return;
-        conn.terminate(CloseCode.Reconnect, SHUTTING_DOWN);
-        this.onClose(conn);
-      };
-      await closeSpread([...this.connections], spreadMs, this.timers, close);
-      // Whatever opened meanwhile (a handshake past its checks when the closing began).
-      for (const conn of [...this.connections]) close(conn);
-      if (!(await settleWithin([...this.pendingCleanups], STOP_WAIT_MS, this.timers))) {
-        this.logger.warn(`shutdown: ${this.pendingCleanups.size} socket cleanups still running after ${STOP_WAIT_MS} ms; going on`);
-      }
-    })());
+    return this.stopper.closeSockets(spreadMs);
   }
 
-  /**
-   * Phase 3, last: the API answers 503 from now on, work already admitted finishes, then the
-   * liveness sweep and the adapter stop. Closes the sockets first if phase 2 did not run.
-   */
+  /** Phase 3, last: the API answers 503, admitted work finishes, the adapter stops. */
   stop(): Promise<void> {
-    return (this.stopped ??= (async () => {
-      await this.closeSockets();
-      this.enter("stopping", `waiting for ${this.inFlight.size} API requests in flight`);
-      if (!(await settleWithin([...this.inFlight], STOP_WAIT_MS, this.timers))) {
-        this.logger.warn(`shutdown: ${this.inFlight.size} API requests still in flight after ${STOP_WAIT_MS} ms; stopping the adapter anyway`);
-      }
-      if (this.sweeper !== undefined) this.timers.clearInterval(this.sweeper);
-      this.subscriptionCounts.stop();
-      await this.adapter.stop();
-      this.enter("stopped", "adapter stopped");
-    })());
+    return this.stopper.stop();
   }
 
   /** Every phase at once, the sockets closed without a spread (embedding, tests). */

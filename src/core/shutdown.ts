@@ -4,7 +4,9 @@
 // closed with 4200 over a short window and cleaned up), `stopping` (the API answers 503, work in
 // flight finishes), `stopped` (the adapter let go). A publish is never answered 2xx by a node that
 // can no longer deliver it.
-import type { Timers } from "./runtime.ts";
+import { ClusterUnavailableError } from "./adapter.ts";
+import type { EventStream } from "./events.ts";
+import type { Logger, Timers } from "./runtime.ts";
 
 export type ShutdownPhase = "running" | "draining" | "closing" | "stopping" | "stopped";
 
@@ -40,4 +42,90 @@ export async function settleWithin(promises: readonly Promise<unknown>[], ms: nu
 
 function sleep(timers: Timers, ms: number): Promise<void> {
   return new Promise((resolve) => timers.setTimeout(() => resolve(), ms));
+}
+
+/**
+ * How long a stop waits for the closed sockets' cleanup, then for API work in flight, before the
+ * adapter goes: a hung backend must not keep the process from exiting.
+ */
+export const STOP_WAIT_MS = 5000;
+
+/** What the phases do to the node (src/core/server.ts supplies them). */
+export interface StopHooks<S> {
+  /** The open sockets, at the moment of asking. */
+  sockets(): S[];
+  /** 4200 to one socket; its cleanup becomes pending. */
+  close(socket: S): void;
+  /** The closed sockets' cleanups still running. */
+  cleanups(): Promise<unknown>[];
+  /** Stops the node's own timers and the adapter. */
+  release(): Promise<void>;
+}
+
+/** The graceful stop's state machine: each phase once, in order, each logged and a server event. */
+export class GracefulStop<S> {
+  phase: ShutdownPhase = "running";
+  private closed?: Promise<void>;
+  private stopped?: Promise<void>;
+  /** API work admitted before the stop: the adapter stops after it finished. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly node: { timers: Timers; logger: Logger; events: EventStream },
+    private readonly hooks: StopHooks<S>,
+  ) {}
+
+  get refusesSockets(): boolean {
+    return this.phase !== "running" && this.phase !== "draining";
+  }
+
+  admit<T>(work: () => Promise<T>): Promise<T> {
+    if (this.phase === "stopping" || this.phase === "stopped") {
+      return Promise.reject(new ClusterUnavailableError("Server is shutting down, retry"));
+    }
+    const running = work();
+    this.inFlight.add(running);
+    const done = () => void this.inFlight.delete(running);
+    running.then(done, done);
+    return running;
+  }
+
+  drain(): void {
+    if (this.phase === "running") this.enter("draining", "/ready answers 503; the API, sockets and bus keep serving");
+  }
+
+  /** Spread so clients do not reconnect elsewhere in one spike; resolves once the cleanups ran. */
+  closeSockets(spreadMs: number): Promise<void> {
+    this.drain();
+    return (this.closed ??= (async () => {
+      const sockets = this.hooks.sockets();
+      this.enter("closing", `new handshakes get 4200; closing ${sockets.length} sockets with 4200 over ${spreadMs} ms`);
+      await closeSpread(sockets, spreadMs, this.node.timers, this.hooks.close);
+      // Whatever opened meanwhile (a handshake past its checks when the closing began).
+      for (const socket of this.hooks.sockets()) this.hooks.close(socket);
+      await this.wait(this.hooks.cleanups(), "socket cleanups");
+    })());
+  }
+
+  /** Closes the sockets first if that phase did not run (a failed listen). */
+  stop(): Promise<void> {
+    return (this.stopped ??= (async () => {
+      await this.closeSockets(0);
+      this.enter("stopping", `the API answers 503; waiting for ${this.inFlight.size} requests in flight`);
+      await this.wait([...this.inFlight], "API requests");
+      await this.hooks.release();
+      this.enter("stopped", "adapter stopped");
+    })());
+  }
+
+  private async wait(promises: Promise<unknown>[], what: string): Promise<void> {
+    if (await settleWithin(promises, STOP_WAIT_MS, this.node.timers)) return;
+    this.node.logger.warn(`shutdown: ${what} still running after ${STOP_WAIT_MS} ms; going on`);
+  }
+
+  private enter(phase: Exclude<ShutdownPhase, "running">, detail: string): void {
+    this.phase = phase;
+    this.node.logger.info(`shutdown: ${phase} (${detail})`);
+    this.node.events.emit({ kind: "shutdown", appId: "", phase });
+  }
 }
