@@ -1,7 +1,11 @@
 import type {
-  Adapter, CachedEvent, ChannelStats, ClusterMessage, ClusterNode, JoinResult, LeaveResult, Member,
+  Adapter, CachedEvent, ChannelStats, ClusterMessage, ClusterNode, IdempotencyClaim, JoinResult, LeaveResult, Member,
 } from "../core/adapter.ts";
+import { ExpiringMap } from "../core/expiring-map.ts";
 import { nextMemberSeq, type MemberSnapshot } from "../core/presence.ts";
+
+/** Idempotency keys remembered at most; past it the oldest go first (each lapses after its window anyway). */
+const MAX_IDEMPOTENCY_KEYS = 100_000;
 
 interface ChannelState {
   sockets: Set<string>;
@@ -27,8 +31,11 @@ export class LocalAdapter implements Adapter {
   readonly name = "local";
   private node?: ClusterNode;
   private readonly apps = new Map<string, AppState>();
+  private readonly idempotency: ExpiringMap<"pending" | "done">;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = Date.now) {
+    this.idempotency = new ExpiringMap(MAX_IDEMPOTENCY_KEYS, now);
+  }
 
   async start(node: ClusterNode): Promise<void> {
     this.node = node;
@@ -40,6 +47,25 @@ export class LocalAdapter implements Adapter {
 
   broadcast(message: ClusterMessage): void {
     this.node?.receive(message);
+  }
+
+  /** One node: applying the message to this node's sockets is delivering it. */
+  async deliver(message: ClusterMessage): Promise<void> {
+    this.node?.receive(message);
+  }
+
+  async claimIdempotency(appId: string, key: string, pendingMs: number): Promise<IdempotencyClaim> {
+    const k = `${appId}\n${key}`;
+    const state = this.idempotency.get(k);
+    if (state) return state;
+    this.idempotency.set(k, "pending", pendingMs);
+    return "claimed";
+  }
+
+  async settleIdempotency(appId: string, key: string, delivered: boolean, windowMs: number): Promise<void> {
+    const k = `${appId}\n${key}`;
+    if (delivered) this.idempotency.set(k, "done", windowMs);
+    else if (this.idempotency.get(k) === "pending") this.idempotency.delete(k);
   }
 
   private app(appId: string): AppState {

@@ -7,6 +7,7 @@ import type { Adapter, JoinResult, LeaveResult, Member } from "../core/adapter.t
 import type { RateLimitResult } from "../core/rate-limiter.ts";
 import { ClusterLifecycle, type ClusterOptions, type TransportEvents } from "./cluster/lifecycle.ts";
 import { NatsLink } from "./nats/connection.ts";
+import { NatsIdempotency } from "./nats/idempotency.ts";
 import { natsNames, type Announcer } from "./nats/names.ts";
 import { NatsReads } from "./nats/queries.ts";
 import { NodeShareRateCounter } from "./nats/rate-share.ts";
@@ -26,6 +27,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
   private readonly reconciler: Reconciler;
   private readonly rates: NodeShareRateCounter;
   protected readonly reads: NatsReads;
+  protected readonly idempotency: NatsIdempotency;
 
   constructor(opts: NatsAdapterOptions) {
     super("nats", opts);
@@ -35,6 +37,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     this.link = new NatsLink(opts.servers, names.bucket, opts.logger, opts.timers, `switchboard ${this.nodeId}`);
     const announcer: Announcer = { transition: (appId, t) => this.node?.transition?.(appId, t) };
     this.reads = new NatsReads(this.link, this.now);
+    this.idempotency = new NatsIdempotency(this.link, this.now);
     this.write = new ContributionWriter(this.link, this.local, this.nodeId, this.now);
     this.reconciler = new Reconciler(this.nodeId, this.local, this.write, announcer);
     this.sweeper = new Sweeper(
@@ -54,8 +57,9 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     this.link.open({ [this.bus]: events.message, [this.hb]: (p) => this.sweeper.onHeartbeat(p, this.online) }, events);
   }
 
-  protected publish(payload: string): void {
+  protected publish(payload: string): Promise<void> {
     this.link.publish(this.bus, payload);
+    return this.link.published();
   }
 
   protected close(): Promise<void> {

@@ -18,6 +18,8 @@ export const serverSettingsSchema = {
   userAuthenticationTimeout: num(z.number().positive()).default(30)
     .describe("seconds a socket has to sign in when its app requires it (4009)"),
   cacheTtlSeconds: num(z.number().int().min(1)).default(1800).describe("lifetime of a cache channel's last event"),
+  idempotencyWindowSeconds: num(z.number().int().min(1).max(3600)).default(300)
+    .describe("seconds a publish's idempotency key (X-Idempotency-Key) is remembered: a retry within it is not delivered again"),
   maxWebSocketMessageKb: num(z.number().positive()).default(64).describe("larger inbound frames close the socket with 1009"),
   httpMaxBodyKb: num(z.number().positive()).default(10240).describe("larger HTTP API bodies get 413"),
   maxSocketBufferKb: num(z.number().min(0)).default(4096)

@@ -1,4 +1,4 @@
-import type { ConsoleMessage } from "../core/adapter.ts";
+import { ClusterUnavailableError, type ConsoleMessage } from "../core/adapter.ts";
 import type { ServerEvent } from "../core/events.ts";
 import type { Switchboard } from "../core/server.ts";
 import { randomHex } from "../core/crypto.ts";
@@ -221,7 +221,9 @@ export class ConsoleHub {
       this.lastState.set(appId, { json, state });
       for (const v of this.viewers.get(appId) ?? []) v.setState(state);
     } catch (error) {
-      this.server.logger.warn(`console: reading the channels of app ${appId} failed`, error);
+      // Once a second while the cluster backend is away: the adapter already warned about it.
+      const log = error instanceof ClusterUnavailableError ? this.server.logger.debug : this.server.logger.warn;
+      log.call(this.server.logger, `console: reading the channels of app ${appId} failed`, error);
     } finally {
       this.refreshing.delete(appId);
     }

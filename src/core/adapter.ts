@@ -34,6 +34,16 @@ export interface LeaveResult {
   localOnly?: boolean;
 }
 
+/** How a read may be answered while the cluster backend cannot answer. */
+export interface ReadOptions {
+  /**
+   * Fall back to this node's own view (presence snapshots and cache reads for a joining socket,
+   * which the catch-up corrects after the outage). Without it such a read rejects with
+   * ClusterUnavailableError: a REST or console answer is the cluster's or none.
+   */
+  allowLocal?: boolean;
+}
+
 export interface ChannelStats {
   subscriptionCount: number;
   /** Distinct presence members (0 for non-presence channels). */
@@ -53,6 +63,11 @@ export type ClusterMessage =
     type: "publish"; appId: string; channel: string; frame: string; exceptSocketId?: string;
     /** Set on member_added / member_removed frames: which transition the frame announces. */
     member?: MemberChange;
+    /**
+     * A REST publish made with an idempotency key: each node delivers a message with the same
+     * `dedupe` once, so a retry after a 503 or a timeout reaches nobody twice.
+     */
+    dedupe?: string;
   }
   | { type: "terminate"; appId: string; userId: string }
   | { type: "watchlist"; appId: string; userId: string; online: boolean }
@@ -115,8 +130,18 @@ export interface MessageBus {
   readonly name: string;
   start(node: ClusterNode): Promise<void>;
   stop(): Promise<void>;
-  /** Broadcasts to every node, this one included (which applies it synchronously when it can). */
+  /**
+   * Broadcasts to every node, this one included (which applies it synchronously when it can).
+   * Best effort, for the core's own announcements: the adapter logs and counts a failure, and its
+   * resync and catch-up repair what the other nodes missed.
+   */
   broadcast(message: ClusterMessage, options?: BroadcastOptions): void;
+  /**
+   * A message someone waits for (a REST publish): applied to this node's sockets, and resolved once
+   * the bus accepted it for the other nodes within the request deadline. Rejects with
+   * ClusterUnavailableError otherwise; while the bus is known to be away nothing is applied at all.
+   */
+  deliver(message: ClusterMessage): Promise<void>;
 }
 
 /**
@@ -132,23 +157,37 @@ export interface ClusterState {
   join(appId: string, channel: string, socketId: string, member?: Member, maxMembers?: number): Promise<JoinResult>;
   leave(appId: string, channel: string, socketId: string, member?: Member): Promise<LeaveResult>;
 
-  channelStats(appId: string, channel: string): Promise<ChannelStats>;
+  channelStats(appId: string, channel: string, options?: ReadOptions): Promise<ChannelStats>;
   /** Occupied channels, optionally filtered by prefix. */
-  channels(appId: string, prefix?: string): Promise<Map<string, ChannelStats>>;
+  channels(appId: string, prefix?: string, options?: ReadOptions): Promise<Map<string, ChannelStats>>;
   /** Presence members in join order (user id → user_info of its first socket), and their sequence. */
-  members(appId: string, channel: string): Promise<MemberSnapshot>;
+  members(appId: string, channel: string, options?: ReadOptions): Promise<MemberSnapshot>;
 
   /** Returns true when this socket made the user go offline → online. */
   signIn(appId: string, userId: string, socketId: string): Promise<boolean>;
   /** Returns true when this socket was the user's last (online → offline). */
   signOut(appId: string, userId: string, socketId: string): Promise<boolean>;
-  onlineUsers(appId: string, userIds: string[]): Promise<Set<string>>;
+  onlineUsers(appId: string, userIds: string[], options?: ReadOptions): Promise<Set<string>>;
 }
 
 /** The last event of each cache channel (spec §10), with its expiry. */
 export interface CacheStore {
   cacheSet(appId: string, channel: string, event: string, data: string, ttlSeconds: number): Promise<void>;
-  cacheGet(appId: string, channel: string): Promise<CachedEvent | null>;
+  cacheGet(appId: string, channel: string, options?: ReadOptions): Promise<CachedEvent | null>;
+}
+
+/** What claiming an idempotency key found: ours to publish, published already, or being published. */
+export type IdempotencyClaim = "claimed" | "done" | "pending";
+
+/**
+ * REST publishes made with an idempotency key, remembered cluster-wide (README "Idempotent
+ * publishes"): a retry of a publish that was delivered is answered as a duplicate, not sent again.
+ */
+export interface IdempotencyStore {
+  /** Takes the key for a publish about to be made; a claim nobody settles lapses after `pendingMs`. */
+  claimIdempotency(appId: string, key: string, pendingMs: number): Promise<IdempotencyClaim>;
+  /** The claimed publish was delivered (kept `windowMs`), or failed (released, so a retry makes it). */
+  settleIdempotency(appId: string, key: string, delivered: boolean, windowMs: number): Promise<void>;
 }
 
 /** A cluster-wide counter for the REST rate limits (src/rate-limiters/cluster.ts). */
@@ -164,7 +203,7 @@ export interface SharedRateCounter {
  * What the core holds. The rate counter is optional: a driver without a shared counter (local)
  * leaves it out and the REST limits are counted on each node.
  */
-export interface Adapter extends MessageBus, ClusterState, CacheStore, Partial<SharedRateCounter> {}
+export interface Adapter extends MessageBus, ClusterState, CacheStore, IdempotencyStore, Partial<SharedRateCounter> {}
 
 /**
  * The cluster backend cannot take or answer this now (away, hung past its deadline, or refusing):

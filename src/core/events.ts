@@ -34,6 +34,13 @@ export type ServerEvent = Base & (
   | { kind: "client_event"; channel: string; event: string; data: string; socketId: string; userId?: string }
   /** An event published through the HTTP API (or the console), once per request item. */
   | { kind: "api_publish"; channels: string[]; event: string; bytes: number; socketId?: string }
+  /**
+   * An API publish (one request item) not done: `reason` "unavailable" (the cluster backend could
+   * not take it: answered 503) or "in_progress" (its idempotency key is being published: 409).
+   */
+  | { kind: "api_publish_refused"; reason: "unavailable" | "in_progress"; detail: string }
+  /** An API publish whose idempotency key was delivered within the window: answered, not sent again. */
+  | { kind: "api_publish_duplicate"; key: string }
   | { kind: "cache_miss"; channel: string }
   | { kind: "subscription_count"; channel: string; count: number }
   /**

@@ -7,6 +7,7 @@ import { dispatchFrame } from "./dispatch.ts";
 import { frameData, parseFrame } from "./frames.ts";
 import { checkHandshake, type HandshakeRequest } from "./handshake.ts";
 import { EventStream } from "./events.ts";
+import { ExpiringMap } from "./expiring-map.ts";
 import { LocalRegistry } from "./registry.ts";
 import type { CryptoProvider, Logger, NativePubSub, RawSocket, Timers } from "./runtime.ts";
 import type { MemberSnapshot } from "./presence.ts";
@@ -31,6 +32,11 @@ export interface ServerDeps {
 }
 
 const utf8 = new TextEncoder();
+/**
+ * Idempotent publishes this node delivered, remembered so a retry (or a bus message of a publish
+ * answered 503) reaches no socket twice; a cap keeps memory bounded under a flood of keys.
+ */
+const MAX_DELIVERED_KEYS = 100_000;
 /** A handshake refused because the app store is unavailable takes at least this long. */
 const STORE_RETRY_FLOOR_MS = 1000;
 const SHUTTING_DOWN = "Server is shutting down, reconnect";
@@ -96,6 +102,7 @@ export class Switchboard implements ClusterNode {
   private sweeper?: unknown;
   private readonly stopper: GracefulStop<Connection>;
   private readonly pendingCleanups = new Set<Promise<void>>();
+  private readonly delivered: ExpiringMap<true>;
   /** Where "console" cluster messages go (the debug console, src/console/); dropped without one. */
   consoleListener: ((message: ConsoleMessage) => void) | undefined = undefined;
 
@@ -123,6 +130,7 @@ export class Switchboard implements ClusterNode {
         await this.adapter.stop();
       },
     });
+    this.delivered = new ExpiringMap(MAX_DELIVERED_KEYS, () => deps.timers.now());
   }
 
   async start(): Promise<void> {
@@ -271,6 +279,7 @@ export class Switchboard implements ClusterNode {
   receive(message: ClusterMessage): void {
     switch (message.type) {
       case "publish":
+        if (message.dedupe !== undefined && !this.firstDelivery(message.appId, message.dedupe)) return;
         this.registry.deliver(message.appId, message.channel, message.frame, message.exceptSocketId, this.events, message.member);
         break;
       case "terminate":
@@ -318,10 +327,25 @@ export class Switchboard implements ClusterNode {
     this.events.emit({ kind: "backend", appId: "", driver, role: "adapter", up, detail });
   }
 
-  /** Publishes an application event to a channel cluster-wide (HTTP API, spec §3.11). */
-  async publish(app: App, channel: string, event: string, data: string, exceptSocketId?: string): Promise<void> {
+  /** False when this node delivered a publish with this dedupe key within the idempotency window. */
+  private firstDelivery(appId: string, dedupe: string): boolean {
+    const k = `${appId}\n${dedupe}`;
+    if (this.delivered.get(k)) {
+      this.logger.debug(`idempotent publish ${dedupe} of app ${appId} reached this node again; not delivered twice`);
+      return false;
+    }
+    this.delivered.set(k, true, this.settings.idempotencyWindowSeconds * 1000);
+    return true;
+  }
+
+  /**
+   * Publishes an application event to a channel cluster-wide (HTTP API, spec §3.11): resolved once
+   * delivered here and accepted by the bus for the other nodes, else a ClusterUnavailableError.
+   * `dedupe` (from an idempotency key) makes every node deliver it at most once.
+   */
+  async publish(app: App, channel: string, event: string, data: string, exceptSocketId?: string, dedupe?: string): Promise<void> {
     const frame = channelEvent(event, channel, data);
-    this.adapter.broadcast({ type: "publish", appId: app.id, channel, frame, exceptSocketId });
+    await this.adapter.deliver({ type: "publish", appId: app.id, channel, frame, exceptSocketId, dedupe });
     if (classifyChannel(channel).cache) {
       await this.adapter.cacheSet(app.id, channel, event, data, this.settings.cacheTtlSeconds);
     }

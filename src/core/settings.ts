@@ -8,6 +8,8 @@ export interface ProtocolSettings {
   /** Seconds an unauthenticated socket may stay when the app requires authorized connections. */
   userAuthenticationTimeout: number;
   cacheTtlSeconds: number;
+  /** How long an idempotency key of a REST publish is remembered, cluster-wide and per node. */
+  idempotencyWindowSeconds: number;
   maxWebSocketMessageKb: number;
   httpMaxBodyKb: number;
   /** Per-socket outgoing buffer bound; a socket over it is closed with 4100. 0 disables. */

@@ -6,7 +6,8 @@ import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { Switchboard } from "../core/server.ts";
 import { parseJsonObject, readBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
-import { channelAttributes, publishAll, validateEvent, type PublishRequest } from "./events.ts";
+import { channelAttributes, idempotencyKey, validateEvent, type PublishRequest } from "./events.ts";
+import { publishOnce, type PublishOutcome } from "./publish-once.ts";
 import { verifyRequestSignature } from "./signature.ts";
 
 export interface ApiRequest {
@@ -15,6 +16,8 @@ export interface ApiRequest {
   query: URLSearchParams;
   /** Rate-limit headers to add to the response. */
   headers: Record<string, string>;
+  /** The X-Idempotency-Key (or Idempotency-Key) header, when given. */
+  idempotencyKey?: string;
 }
 
 /** Route → app (404) → body (413) → signature (401) → enabled (403), as spec §6.1 orders them. */
@@ -32,7 +35,8 @@ export async function authenticate(server: Switchboard, c: Context): Promise<Api
   });
   if (failure) throw new HttpError(401, failure);
   if (!app.enabled) throw new HttpError(403, "Application disabled");
-  return { app, body, query: url.searchParams, headers: {} };
+  const key = c.req.header("x-idempotency-key") ?? c.req.header("idempotency-key");
+  return { app, body, query: url.searchParams, headers: {}, idempotencyKey: idempotencyKey(key, "X-Idempotency-Key") };
 }
 
 /** The app by id; a store that fails or hangs is a 503, never a hanging request. */
@@ -59,11 +63,12 @@ async function limit(limiter: RateLimiter, req: ApiRequest, kind: string, points
 export async function triggerEvent(server: Switchboard, limiter: RateLimiter, req: ApiRequest): Promise<unknown> {
   const event = validateEvent(req.app, parseJsonObject(req.body), false);
   await limit(limiter, req, "backend", event.channels.length, req.app.maxBackendEventsPerSecond);
-  await publishAll(server, req.app, event);
-  if (event.info.length === 0) return {};
+  // Read before publishing (a publish changes no count): a read the cluster cannot answer is a 503
+  // with nothing sent, never a 503 for an event that went out.
   const channels: Record<string, Record<string, number>> = {};
-  for (const channel of event.channels) channels[channel] = await channelAttributes(server, req.app, channel, event.info);
-  return { channels };
+  for (const channel of event.info.length > 0 ? event.channels : []) channels[channel] = await channelAttributes(server, req.app, channel, event.info);
+  const outcome = await publishOnce(server, req.app, event, req.idempotencyKey ?? event.idempotencyKey);
+  return answered(req, [outcome], event.info.length > 0 ? { channels } : {});
 }
 
 export async function triggerBatch(server: Switchboard, limiter: RateLimiter, req: ApiRequest): Promise<unknown> {
@@ -79,11 +84,24 @@ export async function triggerBatch(server: Switchboard, limiter: RateLimiter, re
   });
   const points = events.reduce((sum, e) => sum + e.channels.length, 0);
   await limit(limiter, req, "backend", points, req.app.maxBackendEventsPerSecond);
-  for (const event of events) await publishAll(server, req.app, event);
-  if (!events.some((e) => e.info.length > 0)) return {};
+  const wantsInfo = events.some((e) => e.info.length > 0);
   const batch = [];
-  for (const event of events) batch.push(await channelAttributes(server, req.app, event.channels[0]!, event.info));
-  return { batch };
+  for (const event of wantsInfo ? events : []) batch.push(await channelAttributes(server, req.app, event.channels[0]!, event.info));
+  // One at a time, in order: a 503 part-way leaves the rest unsent, and the retry (with keys)
+  // skips the items already delivered.
+  const outcomes: PublishOutcome[] = [];
+  for (const [i, event] of events.entries()) {
+    const key = event.idempotencyKey ?? (req.idempotencyKey === undefined ? undefined : `${req.idempotencyKey}#${i}`);
+    outcomes.push(await publishOnce(server, req.app, event, key));
+  }
+  return answered(req, outcomes, wantsInfo ? { batch } : {});
+}
+
+/** The answer to a publish; a retry whose every item was delivered before says so. */
+function answered(req: ApiRequest, outcomes: PublishOutcome[], body: Record<string, unknown>): Record<string, unknown> {
+  if (!outcomes.every((o) => o === "duplicate")) return body;
+  req.headers["Idempotent-Replayed"] = "true";
+  return { ...body, duplicate: true };
 }
 
 function infoList(query: URLSearchParams): string[] {
@@ -140,9 +158,9 @@ export async function channelUsers(server: Switchboard, limiter: RateLimiter, re
   return { users: [...members.keys()].map((id) => ({ id })) };
 }
 
-export function terminateUser(server: Switchboard, req: ApiRequest, c: Context): unknown {
+export async function terminateUser(server: Switchboard, req: ApiRequest, c: Context): Promise<unknown> {
   const userId = c.req.param("userId") ?? "";
   if (userId === "") throw new HttpError(400, "user id is required");
-  server.adapter.broadcast({ type: "terminate", appId: req.app.id, userId });
+  await server.adapter.deliver({ type: "terminate", appId: req.app.id, userId });
   return {};
 }

@@ -1,6 +1,6 @@
 /** An HTTP API failure with its status; the router turns it into `{"error": message}`. */
 export class HttpError extends Error {
-  constructor(readonly status: 400 | 401 | 403 | 404 | 413 | 429 | 500 | 503, message: string, readonly headers?: Record<string, string>) {
+  constructor(readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503, message: string, readonly headers?: Record<string, string>) {
     super(message);
   }
 }

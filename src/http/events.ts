@@ -12,6 +12,20 @@ export interface PublishRequest {
   channels: string[];
   socketId?: string;
   info: string[];
+  /** The body's `idempotency_key` (Sockudo's name), when given. */
+  idempotencyKey?: string;
+}
+
+/** Longest idempotency key accepted; a client's UUID or hash fits many times over. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+
+/** Checks an idempotency key from a header or a body field; undefined when none was given. */
+export function idempotencyKey(value: unknown, where: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string" || value === "" || value.length > MAX_IDEMPOTENCY_KEY_LENGTH || /[\u0000-\u001f]/.test(value)) {
+    throw new HttpError(400, `${where} must be a string of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable characters`);
+  }
+  return value;
 }
 
 /** Validates one event object of /events or /batch_events (spec §6.3, §6.4). */
@@ -61,7 +75,7 @@ export function validateEvent(app: App, body: Record<string, unknown>, batchItem
     if (typeof body.info !== "string") throw new HttpError(400, `${where}info must be a comma-separated string`);
     info = body.info.split(",").map((s) => s.trim()).filter(Boolean);
   }
-  return { name, data, channels: unique, socketId, info };
+  return { name, data, channels: unique, socketId, info, idempotencyKey: idempotencyKey(body.idempotency_key, `${where}idempotency_key`) };
 }
 
 /** Per-channel `info` attributes; attributes that do not apply to a channel are omitted. */
@@ -76,9 +90,11 @@ export async function channelAttributes(server: Switchboard, app: App, channel: 
   return out;
 }
 
-export async function publishAll(server: Switchboard, app: App, request: PublishRequest): Promise<void> {
+/** Publishes to every channel of the request; `key` (an idempotency key) makes each node deliver it once. */
+export async function publishAll(server: Switchboard, app: App, request: PublishRequest, key?: string): Promise<void> {
   server.events.emit({
     kind: "api_publish", appId: app.id, channels: request.channels, event: request.name, bytes: request.data.length, socketId: request.socketId,
   });
-  await Promise.all(request.channels.map((channel) => server.publish(app, channel, request.name, request.data, request.socketId)));
+  await Promise.all(request.channels.map((channel) =>
+    server.publish(app, channel, request.name, request.data, request.socketId, key === undefined ? undefined : `${key}\n${channel}`)));
 }

@@ -166,8 +166,9 @@ export function createRouter(options: RouterOptions): Hono {
   root.notFound((c) => (c.req.method === "GET" && isUpgrade(c) && websocket(c, undefined)) || jsonError(404, "Not found"));
   root.onError((error, c) => {
     if (error instanceof HttpError) return jsonError(error.status, error.message, error.headers);
+    // A read or a publish the cluster backend could not serve: the adapter logged and counted it.
     if (error instanceof ClusterUnavailableError) {
-      server.logger.debug(`HTTP API: 503 for ${c.req.method} ${c.req.path}: ${error.message}`);
+      server.logger.debug("HTTP API: cluster backend unavailable", { method: c.req.method, path: c.req.path, error: error.message });
       return jsonError(503, error.message, { "Retry-After": String(error.retryAfterSeconds) });
     }
     server.logger.error("HTTP API request failed", { method: c.req.method, path: c.req.path, error });

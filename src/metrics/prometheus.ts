@@ -31,7 +31,7 @@ const RESOLVE_BUCKETS = [0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 
 
 const KINDS: ServerEventKind[] = [
   "connection_opened", "connection_closed", "connection_refused", "broadcast", "message_received",
-  "http_request", "adapter_request", "rate_limited", "subscription_refused",
+  "http_request", "adapter_request", "rate_limited", "subscription_refused", "api_publish_refused", "api_publish_duplicate",
 ];
 
 type Labels = { app_id: string; port: string };
@@ -90,6 +90,9 @@ export async function createMetrics(sources: MetricsSources): Promise<Metrics> {
   const refused = counter("connection_refusals_total", "WebSocket handshakes refused, by close code", [...A, "code"]);
   const subscriptionRefused = counter("subscription_refusals_total", "Subscriptions refused, by error type", [...A, "type"]);
   const limited = counter("rate_limited_total", "Requests or messages refused by a rate limit, by scope", [...A, "scope"]);
+  const publishRefused = counter("api_publishes_refused_total",
+    "API publishes not done: unavailable (cluster backend away: 503) or in_progress (same idempotency key: 409)", [...A, "reason"]);
+  const publishDuplicates = counter("api_publish_duplicates_total", "API publishes answered as duplicates of an idempotency key delivered before");
 
   const gauges = () => server.registry.appGauges();
   let snapshot: ReturnType<typeof gauges> | undefined;
@@ -207,6 +210,10 @@ export async function createMetrics(sources: MetricsSources): Promise<Metrics> {
       }
       case "rate_limited":
         return limited.inc({ app_id: e.appId, port, scope: e.scope });
+      case "api_publish_refused":
+        return publishRefused.inc({ app_id: e.appId, port, reason: e.reason });
+      case "api_publish_duplicate":
+        return publishDuplicates.inc({ app_id: e.appId, port });
     }
   };
   const unsubscribe = server.events.subscribe("metrics", consume, KINDS);

@@ -3,7 +3,7 @@
 // server-to-user, watchlist, cache and quotas are all cluster-wide. Clients are spread over the
 // nodes; REST calls go to yet another node. Each driver's test file runs it against its backend.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { byEvent, connected, dataOf, once, pusherClient, rawClient, sdk } from "../helpers/clients.ts";
+import { byEvent, connected, dataOf, idempotent, once, pusherClient, rawClient, sdk } from "../helpers/clients.ts";
 import type { TestServer } from "../helpers/server.ts";
 import {
   MEMBER_ADDED, MEMBER_REMOVED, eventually, received, signIn, subscribe, subscribed, uniquePrefix, getJson, marker,
@@ -172,6 +172,28 @@ export function describeCluster(driver: ClusterDriver): void {
       expect(dataOf(await late.next(byEvent("pusher_internal:watchlist_events"))).events).toEqual([{ name: "online", user_ids: ["w2"] }]);
       w2Again.close();
       expect(dataOf(await watcher.next(byEvent("pusher_internal:watchlist_events"))).events).toEqual([{ name: "offline", user_ids: ["w2"] }]);
+    });
+
+    it("delivers a publish retried with the same idempotency key once, whichever node the retry reaches", async () => {
+      const [a, b, c] = await Promise.all([A, B, C].map((n) => subscribed(n, "idem").then(track)));
+      const key = `order-${Math.random().toString(36).slice(2)}`;
+      const first = await sdk(A).trigger("idem", "paid", { n: 1 }, idempotent(key));
+      expect(await first.json()).toEqual({});
+      // The retry lands on other nodes, as a balancer would send it: answered, not delivered again.
+      for (const node of [B, C]) {
+        const again = await sdk(node).trigger("idem", "paid", { n: 1 }, idempotent(key));
+        expect(again.status).toBe(200);
+        expect(again.headers.get("idempotent-replayed")).toBe("true");
+        expect(await again.json()).toEqual({ duplicate: true });
+      }
+      // A batch keyed by item: the delivered item is skipped, the new one goes out.
+      const batch = await sdk(B).triggerBatch([
+        { channel: "idem", name: "paid", data: JSON.stringify({ n: 1 }), idempotency_key: key } as any,
+        { channel: "idem", name: "paid", data: JSON.stringify({ n: 2 }), idempotency_key: `${key}-2` } as any,
+      ]);
+      expect(await batch.json()).toEqual({});
+      await marker(C, "idem", [a!, b!, c!]);
+      for (const x of [a!, b!, c!]) expect(received(x, "paid").map((f) => dataOf(f).n)).toEqual([1, 2]);
     });
 
     it("keeps a cache channel's last event cluster-wide", async () => {

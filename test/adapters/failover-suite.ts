@@ -3,7 +3,8 @@
 // over at once; a restart of the bus/store leaves every node serving its own clients, and the
 // cluster state is rebuilt when it is back. Each driver's test file runs it against its backend.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { byEvent, connected, dataOf, once, pusherClient, rawClient, sdk, type Frame, type RawClient } from "../helpers/clients.ts";
+import { byEvent, connected, dataOf, idempotent, once, pusherClient, rawClient, sdk, type Frame, type RawClient } from "../helpers/clients.ts";
+import { signedRequest } from "../helpers/rest.ts";
 import type { TestServer } from "../helpers/server.ts";
 import { MEMBER_ADDED, MEMBER_REMOVED, eventually, nodeIdOf, received, subscribe, subscribed, uniquePrefix } from "./cluster.ts";
 import type { ClusterDriver } from "./cluster-suite.ts";
@@ -38,6 +39,20 @@ async function subscriptionCount(server: TestServer, channel: string): Promise<n
 }
 
 const count = (text: string, needle: string) => text.split(needle).length - 1;
+
+/** The nodes' CLUSTER_REQUEST_TIMEOUT_MS in the restart test. */
+const REQUEST_TIMEOUT_MS = 1000;
+
+const statusOf = (error: { status?: number }) => error.status ?? -1;
+
+const publishDuring = (server: TestServer) =>
+  signedRequest(server, "POST", "/events", JSON.stringify({ name: "during", channel: "public-restart", data: "{}", idempotency_key: "k-during" }));
+
+async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = Date.now();
+  const result = await work();
+  return { result, ms: Date.now() - started };
+}
 
 export function describeFailover(driver: FailoverDriver): void {
   describe.skipIf(!driver.available)(`${driver.label} adapter: a node killed with SIGKILL`, () => {
@@ -230,7 +245,7 @@ export function describeFailover(driver: FailoverDriver): void {
     beforeAll(async () => {
       bus = await driver.ownBus!();
       await bus.start();
-      nodes = await driver.start(2, { prefix: uniquePrefix("restart"), nodeTimeout: 2, env: bus.env });
+      nodes = await driver.start(2, { prefix: uniquePrefix("restart"), nodeTimeout: 2, env: { ...bus.env, CLUSTER_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) } });
     });
     afterAll(async () => {
       for (const c of clients) c.close();
@@ -252,24 +267,41 @@ export function describeFailover(driver: FailoverDriver): void {
       expect(await users(B, ch)).toEqual(["u1", "u2"]);
 
       await bus.kill();
+      // Right after the kill, before the node noticed: the publish waits for the bus at most the
+      // request deadline, then is refused too.
+      const early = await timed(() => sdk(A).trigger("public-restart", "during", { n: 0 }, idempotent("early")).then(() => 200, statusOf));
+      expect(early.result).toBe(503);
+      expect(early.ms).toBeLessThan(REQUEST_TIMEOUT_MS + 2000);
       await eventually(() => A.output().includes("connection lost") && B.output().includes("connection lost"), 10_000, "nodes to notice the outage");
-      // Local clients are still served: REST to their own node, new subscriptions, presence.
-      await sdk(A).trigger("public-restart", "during", { n: 1 });
-      expect(dataOf(await pubA.next(byEvent("during", "public-restart")))).toEqual({ n: 1 });
+      // A publish the bus cannot take is refused with 503, Retry-After and a JSON error, at once,
+      // and reaches nobody (not even this node's subscribers): its retry will reach everyone once.
+      const refused = await publishDuring(A);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get("retry-after")).toBe("1");
+      expect(refused.json.error).toMatch(/cluster backend .* unreachable/);
+      // Reads that need the cluster are refused too, never answered with this node's view.
+      expect((await signedRequest(A, "GET", `/channels/${ch}/users`)).status).toBe(503);
+      // Local clients are still served: new subscriptions, presence.
       const joiner = await rawClient(A);
       clients.push(joiner);
       const ack = dataOf(await subscribe(A, joiner, ch, { user_id: "u3" }));
       expect(ack.presence.ids).toContain("u3");
 
       await bus.start();
-      await eventually(async () => (await users(B, ch)).join() === "u1,u2,u3", 20_000, "presence state to be rebuilt");
+      // Until the node is back on the bus its reads are refused (503), which is "not yet" here.
+      await eventually(async () => (await users(B, ch).catch(() => [])).join() === "u1,u2,u3", 20_000, "presence state to be rebuilt");
       expect(await users(A, ch)).toEqual(["u1", "u2", "u3"]);
       await eventually(async () => (await subscriptionCount(B, "public-restart")) === 2, 10_000, "subscriptions to be rebuilt");
+      // The refused publish, retried with its key once the bus is back, reaches both nodes once;
+      // retried again, it is answered as a duplicate.
+      await eventually(async () => (await publishDuring(A)).status === 200, 20_000, "the retried publish to be taken");
+      expect((await publishDuring(B)).json).toEqual({ duplicate: true });
       // The bus works again in both directions.
       await sdk(A).trigger("public-restart", "after", { n: 2 });
       expect(dataOf(await pubB.next(byEvent("after", "public-restart"), 10_000))).toEqual({ n: 2 });
       await sdk(B).trigger("public-restart", "after", { n: 3 });
       expect(dataOf(await pubA.next((f) => f.event === "after" && dataOf(f).n === 3, 10_000))).toEqual({ n: 3 });
+      expect([received(pubA, "during").length, received(pubB, "during").length]).toEqual([1, 1]);
       // Only what changed during the outage is announced, once, and only to the nodes that missed it.
       expect(dataOf(await b.next(byEvent(MEMBER_ADDED, ch), 10_000))).toEqual({ user_id: "u3", user_info: null });
       await sdk(A).trigger(ch, "marker", {});

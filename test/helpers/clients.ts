@@ -103,6 +103,11 @@ export function authToken(server: TestServer, stringToSign: string): string {
   return `${server.key}:${sign(server.secret, stringToSign)}`;
 }
 
+/** Trigger params carrying an idempotency key (the SDK passes extra params into the body, untyped). */
+export function idempotent(key: string): object {
+  return { idempotency_key: key };
+}
+
 export function sdk(server: TestServer, appId = server.appId, key = server.key, secret = server.secret): PusherServer {
   return new PusherServer({ appId, key, secret, host: server.host, port: String(server.port), useTLS: false });
 }

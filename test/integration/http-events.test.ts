@@ -255,3 +255,63 @@ describe("validation errors", () => {
     }
   });
 });
+
+describe("POST /events with an idempotency key", () => {
+  const publish = (channel: string, data: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}) =>
+    signedRequest(server, "POST", "/events", JSON.stringify({ name: "paid", channel, data, ...extra }), { headers });
+  /** Every application event the client got on `channel` up to a marker published after them. */
+  const seen = async (raw: RawClient, channel: string): Promise<string[]> => {
+    await publish(channel, "marker");
+    const got: string[] = [];
+    for (;;) {
+      const frame = await appEvent(raw, channel);
+      if (frame.data === "marker") return got;
+      got.push(String(frame.data));
+    }
+  };
+
+  it("delivers a retry with the same X-Idempotency-Key once, and answers it as a duplicate", async () => {
+    const channel = unique();
+    const raw = await sub(channel);
+    const first = await publish(channel, "one", { "X-Idempotency-Key": "pay-1" });
+    expect([first.status, first.json, first.headers.get("idempotent-replayed")]).toEqual([200, {}, null]);
+    const again = await publish(channel, "one", { "X-Idempotency-Key": "pay-1" });
+    expect([again.status, again.json, again.headers.get("idempotent-replayed")]).toEqual([200, { duplicate: true }, "true"]);
+    // Another key, or no key, is a new publish.
+    expect((await publish(channel, "two", { "X-Idempotency-Key": "pay-2" })).json).toEqual({});
+    expect((await publish(channel, "three")).json).toEqual({});
+    expect(await seen(raw, channel)).toEqual(["one", "two", "three"]);
+  });
+
+  it("takes the key from the body's idempotency_key too (Sockudo's name), and per batch item", async () => {
+    const channel = unique();
+    const raw = await sub(channel);
+    const res = await outcome(sdk(server).trigger(channel, "paid", "a", { idempotency_key: "body-1" } as object));
+    expect(res.status).toBe(200);
+    expect((await publish(channel, "a", {}, { idempotency_key: "body-1" })).json).toEqual({ duplicate: true });
+    const batch = (items: object[], headers: Record<string, string> = {}) =>
+      signedRequest(server, "POST", "/batch_events", JSON.stringify({ batch: items }), { headers });
+    const item = (data: string, key?: string) => ({ name: "paid", channel, data, ...(key ? { idempotency_key: key } : {}) });
+    // Items keyed by the header: each item gets its own key (header#index).
+    expect((await batch([item("b0"), item("b1")], { "X-Idempotency-Key": "batch-1" })).json).toEqual({});
+    const replay = await batch([item("b0"), item("b1")], { "X-Idempotency-Key": "batch-1" });
+    expect([replay.json, replay.headers.get("idempotent-replayed")]).toEqual([{ duplicate: true }, "true"]);
+    // A batch whose first item was delivered before: only the new item goes out.
+    expect((await batch([item("a", "body-1"), item("c", "body-3")])).json).toEqual({});
+    expect(await seen(raw, channel)).toEqual(["a", "b0", "b1", "c"]);
+  });
+
+  it("refuses an idempotency key that is not 1 to 256 printable characters with 400", async () => {
+    const channel = unique();
+    for (const [headers, extra] of [
+      [{ "X-Idempotency-Key": "x".repeat(257) }, {}],
+      [{}, { idempotency_key: 42 }],
+      [{}, { idempotency_key: "" }],
+      [{}, { idempotency_key: "a\nb" }],
+    ] as [Record<string, string>, Record<string, unknown>][]) {
+      const res = await publish(channel, "x", headers, extra);
+      expect(res.status).toBe(400);
+      expect(res.json.error).toMatch(/idempotency/i);
+    }
+  });
+});

@@ -5,7 +5,7 @@
 import type { Adapter, ClusterTransition, JoinResult, LeaveResult, Member } from "../../core/adapter.ts";
 import type { RateLimitResult } from "../../core/rate-limiter.ts";
 import type { ClusterBackend } from "./backend.ts";
-import { ClusterLifecycle, type ClusterOptions, type StoreReads, type TransportEvents } from "./lifecycle.ts";
+import { ClusterLifecycle, type ClusterOptions, type IdempotencyBackend, type StoreReads, type TransportEvents } from "./lifecycle.ts";
 import * as reply from "./replies.ts";
 import type { ScriptName } from "./scripts.ts";
 
@@ -71,6 +71,18 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     onlineUsers: async (appId, userIds) => new Set(reply.strings("onlineUsers", await this.runApp("onlineUsers", appId, userIds))),
     cacheGet: async (appId, channel) => reply.cached(await this.runApp("cacheGet", appId, [channel])),
   };
+
+  protected readonly idempotency: IdempotencyBackend = {
+    claim: async (appId, key, pendingMs) => reply.claim(await this.backend.run("idempotencyClaim", this.publishKey(appId, key), [pendingMs])),
+    settle: async (appId, key, delivered, windowMs) => {
+      await this.backend.run("idempotencySettle", this.publishKey(appId, key), [delivered ? "1" : "0", windowMs]);
+    },
+  };
+
+  /** In the app's hash tag, like every key of the app (one cluster slot). */
+  private publishKey(appId: string, key: string): string {
+    return `${this.opts.prefix}{${appId}}:p:${key}`;
+  }
 
   // --- state transitions: recorded locally, decided by the backend when it is reachable ---
 

@@ -5,13 +5,16 @@
 // release this node's state on a graceful stop, answer queries with the local fallback, and log
 // every failure. A driver subclass supplies the transport (open/publish/close), the backend's
 // reads and the state changes; see README "Adding a cluster transport".
-import type {
-  BroadcastOptions, CachedEvent, ChannelStats, ClusterMessage, ClusterNode, LeaveResult, MessageBus,
+import {
+  ClusterUnavailableError,
+  type BroadcastOptions, type CachedEvent, type ChannelStats, type ClusterMessage, type ClusterNode, type IdempotencyClaim,
+  type LeaveResult, type MessageBus, type ReadOptions,
 } from "../../core/adapter.ts";
 import { classifyChannel } from "../../core/channels.ts";
 import type { MemberSnapshot } from "../../core/presence.ts";
 import type { Logger, TimerHandle, Timers } from "../../core/runtime.ts";
 import { LocalAdapter } from "../local.ts";
+import { withDeadline } from "./deadline.ts";
 import { readEnvelope, writeEnvelope } from "./envelope.ts";
 import { FailureLog } from "./failures.ts";
 import { Rerun } from "./rerun.ts";
@@ -51,6 +54,12 @@ export interface StoreReads {
   members(appId: string, channel: string): Promise<MemberSnapshot>;
   onlineUsers(appId: string, userIds: string[]): Promise<Set<string>>;
   cacheGet(appId: string, channel: string): Promise<CachedEvent | null>;
+}
+
+/** A driver's idempotency keys, in its backend (claims and settles are atomic there). */
+export interface IdempotencyBackend {
+  claim(appId: string, key: string, pendingMs: number): Promise<IdempotencyClaim>;
+  settle(appId: string, key: string, delivered: boolean, windowMs: number): Promise<void>;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -93,13 +102,15 @@ export abstract class ClusterLifecycle implements MessageBus {
 
   /** Connects in the background, keeps reconnecting, and reports through `events`. */
   protected abstract open(events: TransportEvents): void;
-  /** Sends a bus payload (called only while online). */
-  protected abstract publish(payload: string): Promise<void> | void;
+  /** Sends a bus payload (called only while online); resolves once the bus accepted it. */
+  protected abstract publish(payload: string): Promise<void>;
   protected abstract close(): Promise<void>;
   /** Makes the backend hold exactly this node's state; true when the backend had lost its data. */
   protected abstract reconcile(): Promise<boolean>;
   /** The backend's answers to the queries below (and to the catch-up, which has no fallback). */
   protected abstract readonly reads: StoreReads;
+  /** The idempotency keys of REST publishes, cluster-wide. */
+  protected abstract readonly idempotency: IdempotencyBackend;
   /** Each tick while online, after any resync: heartbeat and sweep dead nodes. */
   protected abstract maintain(): Promise<void>;
   /** Graceful stop while online, after the core left everything: release leftovers, deregister. */
@@ -168,14 +179,33 @@ export abstract class ClusterLifecycle implements MessageBus {
 
   broadcast(message: ClusterMessage, options?: BroadcastOptions): void {
     if (!options?.remoteOnly) this.node?.receive(message);
-    if (!this.online) return;
+    // While away the resync and catch-up repair what the other nodes missed.
+    if (this.online) this.send(message).catch((error: unknown) => this.failed("publish", error));
+  }
+
+  async deliver(message: ClusterMessage): Promise<void> {
+    // Refused before anything is applied: a retry then reaches every node exactly once.
+    if (!this.online) throw this.unavailable("publish");
+    this.node?.receive(message);
     try {
-      // Not deferred: one connection keeps this publish in order with the commands around it.
-      const sent = this.publish(writeEnvelope(this.nodeId, message));
-      sent?.catch((error: unknown) => this.failed("publish", error));
+      await this.send(message);
     } catch (error) {
       this.failed("publish", error);
+      throw this.unavailable("publish", error);
     }
+  }
+
+  /** Publishes on the bus. Not deferred: one connection keeps it in order with the commands around it. */
+  private send(message: ClusterMessage): Promise<void> {
+    return this.withinDeadline("publish", () => this.publish(writeEnvelope(this.nodeId, message)));
+  }
+
+  async claimIdempotency(appId: string, key: string, pendingMs: number): Promise<IdempotencyClaim> {
+    return this.strict("claimIdempotency", () => this.idempotency.claim(appId, key, pendingMs));
+  }
+
+  async settleIdempotency(appId: string, key: string, delivered: boolean, windowMs: number): Promise<void> {
+    return this.strict("settleIdempotency", () => this.idempotency.settle(appId, key, delivered, windowMs));
   }
 
   private onBusMessage(payload: string): void {
@@ -207,43 +237,69 @@ export abstract class ClusterLifecycle implements MessageBus {
     this.node?.backendState?.(this.name, false, reason);
   }
 
-  // --- queries: cluster totals, or this node's view while the backend is unreachable ---
+  // --- queries: cluster totals; this node's view while the backend is away only when allowed ---
 
-  channelStats(appId: string, channel: string): Promise<ChannelStats> {
-    return this.query("channelStats", () => this.reads.channelStats(appId, channel), () => this.local.channelStats(appId, channel));
+  channelStats(appId: string, channel: string, options?: ReadOptions): Promise<ChannelStats> {
+    return this.read("channelStats", options, () => this.reads.channelStats(appId, channel), () => this.local.channelStats(appId, channel));
   }
 
-  channels(appId: string, prefix?: string): Promise<Map<string, ChannelStats>> {
-    return this.query("channels", () => this.reads.channels(appId, prefix), () => this.local.channels(appId, prefix));
+  channels(appId: string, prefix?: string, options?: ReadOptions): Promise<Map<string, ChannelStats>> {
+    return this.read("channels", options, () => this.reads.channels(appId, prefix), () => this.local.channels(appId, prefix));
   }
 
-  members(appId: string, channel: string): Promise<MemberSnapshot> {
+  members(appId: string, channel: string, options?: ReadOptions): Promise<MemberSnapshot> {
     // This node's own members reflect none of the cluster's transitions: sequence 0, so a socket
     // that subscribed meanwhile is still caught up on them (and takes every later change).
     const own = async () => ({ ...(await this.local.members(appId, channel)), seq: 0 });
-    return this.query("members", () => this.reads.members(appId, channel), own);
+    return this.read("members", options, () => this.reads.members(appId, channel), own);
   }
 
-  async onlineUsers(appId: string, userIds: string[]): Promise<Set<string>> {
+  async onlineUsers(appId: string, userIds: string[], options?: ReadOptions): Promise<Set<string>> {
     if (userIds.length === 0) return new Set();
-    return this.query("onlineUsers", () => this.reads.onlineUsers(appId, userIds), () => this.local.onlineUsers(appId, userIds));
+    return this.read("onlineUsers", options, () => this.reads.onlineUsers(appId, userIds), () => this.local.onlineUsers(appId, userIds));
   }
 
-  cacheGet(appId: string, channel: string): Promise<CachedEvent | null> {
-    return this.query("cacheGet", () => this.reads.cacheGet(appId, channel), () => this.local.cacheGet(appId, channel));
+  cacheGet(appId: string, channel: string, options?: ReadOptions): Promise<CachedEvent | null> {
+    return this.read("cacheGet", options, () => this.reads.cacheGet(appId, channel), () => this.local.cacheGet(appId, channel));
   }
 
   // --- plumbing for the drivers ---
+
+  private read<T>(operation: string, options: ReadOptions | undefined, remote: () => Promise<T>, fallback: () => T | Promise<T>): Promise<T> {
+    return options?.allowLocal ? this.query(operation, remote, fallback) : this.strict(operation, remote);
+  }
 
   /** A cluster-wide answer, or this node's own while the backend is unreachable or failing. */
   protected async query<T>(operation: string, remote: () => Promise<T>, fallback: () => T | Promise<T>): Promise<T> {
     if (!this.online) return fallback();
     try {
-      return await remote();
+      return await this.withinDeadline(operation, remote);
     } catch (error) {
       this.failed(operation, error);
       return fallback();
     }
+  }
+
+  /** A cluster-wide answer or a ClusterUnavailableError: never this node's view passed off as the cluster's. */
+  protected async strict<T>(operation: string, remote: () => Promise<T>): Promise<T> {
+    if (!this.online) throw this.unavailable(operation);
+    try {
+      return await this.withinDeadline(operation, remote);
+    } catch (error) {
+      this.failed(operation, error);
+      throw this.unavailable(operation, error);
+    }
+  }
+
+  /** A backend call bounded by the request deadline (CLUSTER_REQUEST_TIMEOUT_MS). */
+  protected withinDeadline<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    const ms = this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    return withDeadline(this.opts.timers, ms, `${this.name} adapter: ${operation}`, call());
+  }
+
+  private unavailable(operation: string, cause?: unknown): ClusterUnavailableError {
+    const why = cause === undefined ? "is unreachable" : `failed (${cause instanceof Error ? cause.message : String(cause)})`;
+    return new ClusterUnavailableError(`the cluster backend (${this.name}) ${why}; ${operation} not done`, { cause });
   }
 
   /**

@@ -2,7 +2,7 @@
 // script changed on one side only, a proxy that mangles types) fails with an error naming the
 // script and the reply, instead of turning into NaN counts or undefined members downstream.
 // Integers may arrive as numbers (ioredis) or numeric strings (REST proxies); both are accepted.
-import type { CachedEvent, ChannelStats, ClusterTransition } from "../../core/adapter.ts";
+import type { CachedEvent, ChannelStats, ClusterTransition, IdempotencyClaim } from "../../core/adapter.ts";
 import type { MemberSnapshot } from "../../core/presence.ts";
 import type { RateLimitResult } from "../../core/rate-limiter.ts";
 import type { ScriptName } from "./scripts.ts";
@@ -145,4 +145,10 @@ function json(script: ScriptName, reply: unknown, value: string): unknown {
   } catch {
     throw new ReplyError(script, reply, "JSON");
   }
+}
+
+/** What the idempotencyClaim script found. */
+export function claim(reply: unknown): IdempotencyClaim {
+  if (reply === "claimed" || reply === "done" || reply === "pending") return reply;
+  throw new ReplyError("idempotencyClaim", reply, '"claimed", "done" or "pending"');
 }

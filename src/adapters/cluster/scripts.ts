@@ -17,6 +17,8 @@
 //                        join occupies it again). After Redis lost its data, a node that re-registers
 //                        a subscription reads it: a vacated announced while the nodes were still
 //                        re-registering was wrong, and the occupied that corrects it is news.
+//   B p:<key>      string idempotency key of a REST publish: "pending" while one is being made (short PX),
+//                        "done" once delivered (PX the idempotency window); passed as KEYS[1]
 //   B n:<nodeId>   set   everything the node recorded: "c|sock", "s|sock|channel", "u|sock|userId",
 //                        so any surviving node can undo a dead node's state
 // Node keys share the hash tag {nodes}:
@@ -87,6 +89,8 @@ end
 `;
 
 const app = (name: string, body: string): Script => ({ name, lua: APP_PRELUDE + body });
+/** A script on the one key it is given (KEYS[1]), without the app prelude. */
+const own = (name: string, lua: string): Script => ({ name, lua });
 const nodes = (name: string, body: string): Script => ({ name, lua: `local G = ARGV[1]\n${body}` });
 
 export const SCRIPTS = {
@@ -290,6 +294,21 @@ redis.call('ZREM', G .. 'nodes', ARGV[2])
 redis.call('DEL', G .. 'na:' .. ARGV[2], G .. 'swept:' .. ARGV[2])
 -- The last node out leaves no keys behind; the next start begins a new epoch.
 if redis.call('ZCARD', G .. 'nodes') == 0 then redis.call('DEL', G .. 'epoch') end
+return 1`),
+  // KEYS[1] the publish key; ARGV: pending ms → "claimed" (now pending), or what it holds ("pending", "done")
+  idempotencyClaim: own("sbIdemClaim", `
+local held = redis.call('GET', KEYS[1])
+if held then return held end
+redis.call('SET', KEYS[1], 'pending', 'PX', ARGV[1])
+return 'claimed'`),
+  // KEYS[1] the publish key; ARGV: "1" delivered / "0" failed, window ms. A failed publish releases
+  // only its own pending claim, never a "done" another request recorded meanwhile.
+  idempotencySettle: own("sbIdemSettle", `
+if ARGV[1] == '1' then
+  redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
+elseif redis.call('GET', KEYS[1]) == 'pending' then
+  redis.call('DEL', KEYS[1])
+end
 return 1`),
 } satisfies Record<string, Script>;
 

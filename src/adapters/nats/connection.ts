@@ -18,6 +18,15 @@ export interface Mutation<V, R> {
 
 const REQUEST_TIMEOUT_MS = 3000;
 const CAS_ATTEMPTS = 200;
+/**
+ * Lifetime of an entry of the publishes bucket (idempotency keys). Each entry carries its own
+ * expiry (nats/idempotency.ts); this only bounds what the bucket keeps, so it is the longest
+ * window IDEMPOTENCY_WINDOW_SECONDS allows.
+ */
+export const PUBLISHES_BUCKET_TTL_MS = 3_600_000;
+
+/** The driver's buckets: cluster state, and the idempotency keys of REST publishes. */
+export type Bucket = "state" | "publishes";
 
 /** Exponential back-off with jitter: 100 ms doubling to 5 s. */
 export function natsReconnectDelay(attempt: number): number {
@@ -38,6 +47,9 @@ async function loadNats(): Promise<typeof import("nats.ws")> {
 export class NatsLink {
   private nc?: NatsConnection;
   private kvView?: KV;
+  private publishesView?: KV;
+  /** One flush confirms every publish made before it: publishes in one turn share it. */
+  private flushing?: Promise<void>;
   private lib?: typeof import("nats.ws");
   private attempts = 0;
   private events?: NatsEvents;
@@ -94,6 +106,7 @@ export class NatsLink {
       if (status.type === "disconnect") {
         this.reconnecting = true;
         this.kvView = undefined;
+        this.publishesView = undefined;
         events.down(`disconnected from ${String(status.data)}`);
       } else if (status.type === "reconnect") {
         this.reconnecting = false;
@@ -107,7 +120,9 @@ export class NatsLink {
   async ready(events: NatsEvents): Promise<boolean> {
     if (!this.nc || this.closed) return false;
     try {
-      this.kvView = await this.nc.jetstream({ timeout: REQUEST_TIMEOUT_MS }).views.kv(this.bucket, { history: 1, timeout: REQUEST_TIMEOUT_MS });
+      const js = this.nc.jetstream({ timeout: REQUEST_TIMEOUT_MS });
+      this.kvView = await js.views.kv(this.bucket, { history: 1, timeout: REQUEST_TIMEOUT_MS });
+      this.publishesView = await js.views.kv(`${this.bucket}_p`, { history: 1, ttl: PUBLISHES_BUCKET_TTL_MS, timeout: REQUEST_TIMEOUT_MS });
       events.up();
       return true;
     } catch (error) {
@@ -126,18 +141,37 @@ export class NatsLink {
   }
 
   private get kv(): KV {
-    if (!this.kvView) throw new Error("NATS is not connected");
-    return this.kvView;
+    return this.view("state");
   }
 
+  private view(bucket: Bucket): KV {
+    const view = bucket === "state" ? this.kvView : this.publishesView;
+    if (!view) throw new Error("NATS is not connected");
+    return view;
+  }
+
+  /** Sends on a core subject; throws while NATS is away (nothing would be sent). */
   publish(subject: string, payload: string): void {
-    if (!this.nc || this.nc.isClosed()) return;
+    if (!this.nc || this.nc.isClosed()) throw new Error("NATS is not connected");
     this.nc.publish(subject, this.codec.encode(payload));
   }
 
+  /**
+   * Resolves once the server has taken everything published so far: core NATS has no per-message
+   * acknowledgement, but the server answers a PING after it has routed every message before it.
+   */
+  published(): Promise<void> {
+    const nc = this.nc;
+    if (!nc || nc.isClosed()) return Promise.reject(new Error("NATS is not connected"));
+    return (this.flushing ??= Promise.resolve().then(() => {
+      this.flushing = undefined;
+      return nc.flush();
+    }));
+  }
+
   /** The key's value, checked against `shape`; a value of another shape fails, naming the key. */
-  async getJson<V>(key: string, shape: Shape<V>): Promise<{ value: V | undefined; entry: KvEntry | null }> {
-    const entry = await this.kv.get(key);
+  async getJson<V>(key: string, shape: Shape<V>, bucket: Bucket = "state"): Promise<{ value: V | undefined; entry: KvEntry | null }> {
+    const entry = await this.view(bucket).get(key);
     if (!entry || entry.operation !== "PUT") return { value: undefined, entry };
     const text = this.decoder.decode(entry.value);
     let value: unknown;
@@ -209,18 +243,21 @@ export class NatsLink {
    * between (retrying with the fresh value otherwise). `fn` must be pure: it may run many times.
    * It is told whether the key was deleted (and not purged since, see purgeDeletes).
    */
-  async cas<V, R>(key: string, shape: Shape<V>, fn: (current: V | undefined, deleted: boolean) => Mutation<V, R>): Promise<R> {
+  async cas<V, R>(
+    key: string, shape: Shape<V>, fn: (current: V | undefined, deleted: boolean) => Mutation<V, R>, bucket: Bucket = "state",
+  ): Promise<R> {
+    const kv = this.view(bucket);
     for (let attempt = 0; ; attempt++) {
-      const { value, entry } = await this.getJson(key, shape);
+      const { value, entry } = await this.getJson(key, shape, bucket);
       const live = entry !== null && entry.operation === "PUT";
       // A delete marker: the key held a value that was deleted (a vacated channel), not never set.
       const { next, result } = fn(value, entry !== null && !live);
       if (next === UNCHANGED) return result;
       try {
         if (next === undefined) {
-          if (live) await this.kv.delete(key, { previousSeq: entry.revision });
+          if (live) await kv.delete(key, { previousSeq: entry.revision });
         } else {
-          await this.kv.put(key, this.codec.encode(JSON.stringify(next)), { previousSeq: entry?.revision ?? 0 });
+          await kv.put(key, this.codec.encode(JSON.stringify(next)), { previousSeq: entry?.revision ?? 0 });
         }
         return result;
       } catch (error) {
@@ -234,6 +271,7 @@ export class NatsLink {
   async close(): Promise<void> {
     this.closed = true;
     this.kvView = undefined;
+    this.publishesView = undefined;
     const nc = this.nc;
     this.nc = undefined;
     if (!nc || nc.isClosed()) return;

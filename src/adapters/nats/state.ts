@@ -162,11 +162,12 @@ export function applyUser(current: UserValue | undefined, node: string, count: n
 }
 
 // --- keys: "<app>.c.<channel>", "<app>.u.<user>", "<app>.q.all" (connections per node, for
-// the quota), "<app>.k.<channel>" (cached event) ---
+// the quota), "<app>.k.<channel>" (cached event); in the publishes bucket "<app>.p.<key>" (an
+// idempotency key, nats/idempotency.ts) ---
 // KV keys allow only [-/=._A-Za-z0-9]; Pusher channel names and user ids allow more, so each
 // part is base64url-encoded.
 
-export type KeyKind = "c" | "u" | "q" | "k";
+export type KeyKind = "c" | "u" | "q" | "k" | "p";
 
 export function token(text: string): string {
   const bytes = new TextEncoder().encode(text);

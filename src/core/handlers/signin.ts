@@ -51,7 +51,7 @@ export async function signin(server: SigninContext, conn: Connection, frame: Inb
   if (truncated) conn.send(errorFrame(ErrorCode.WatchlistLimit, `Watchlist limit exceeded; only the first ${MAX_WATCHLIST} user ids are used`));
   if (wentOnline) announcePresence(server, app, id, true);
   if (watchlist.length > 0) {
-    const online = await server.adapter.onlineUsers(app.id, watchlist);
+    const online = await server.adapter.onlineUsers(app.id, watchlist, { allowLocal: true });
     const events: WatchlistEvent[] = [];
     const on = watchlist.filter((w) => online.has(w));
     const off = watchlist.filter((w) => !online.has(w));

@@ -1,5 +1,5 @@
 import type { SubscribeContext } from "../context.ts";
-import type { Member } from "../adapter.ts";
+import type { Member, ReadOptions } from "../adapter.ts";
 import { verifyAuthToken } from "../auth.ts";
 import { classifyChannel, isValidChannelName, isValidUserId, MAX_USER_ID_LENGTH, SERVER_TO_USER_PREFIX, type ChannelKind } from "../channels.ts";
 import { framesAfterAck } from "./join-window.ts";
@@ -13,6 +13,11 @@ import {
 import { MemberView } from "../presence.ts";
 
 const encoder = new TextEncoder();
+/**
+ * A joining socket's snapshot and cached event may come from this node's own view while the
+ * cluster backend is away: the socket is served locally then, and the catch-up corrects it.
+ */
+const LOCAL_VIEW_ALLOWED: ReadOptions = { allowLocal: true };
 
 type MemberResult = { member: Member } | { error: string; type: "InvalidChannelData" | "LimitReached"; status: number };
 
@@ -107,8 +112,8 @@ async function subscribeInTurn(server: SubscribeContext, conn: Connection, frame
   const existing = conn.channels.get(channel);
   if (existing) {
     // Duplicate subscribe: acknowledge again with current state, no side effects (spec §3.3 step 7).
-    const snapshot = kind.presence ? await server.adapter.members(app.id, channel) : undefined;
-    const cached = kind.cache ? await server.adapter.cacheGet(app.id, channel) : undefined;
+    const snapshot = kind.presence ? await server.adapter.members(app.id, channel, LOCAL_VIEW_ALLOWED) : undefined;
+    const cached = kind.cache ? await server.adapter.cacheGet(app.id, channel, LOCAL_VIEW_ALLOWED) : undefined;
     await ready;
     if (!conn.open) return;
     // The client replaces its member list with this snapshot, so later changes are told against it.
@@ -147,8 +152,8 @@ async function join(
   conn.addChannel(channel, sub);
   // Only a subscription that succeeded satisfies the authorized-connection rule (spec §3.3 step 13).
   if (kind.authorized) conn.authDeadline = 0;
-  const snapshot = kind.presence ? await server.adapter.members(app.id, channel) : undefined;
-  const cached = kind.cache ? await server.adapter.cacheGet(app.id, channel) : null;
+  const snapshot = kind.presence ? await server.adapter.members(app.id, channel, LOCAL_VIEW_ALLOWED) : undefined;
+  const cached = kind.cache ? await server.adapter.cacheGet(app.id, channel, LOCAL_VIEW_ALLOWED) : null;
   await ready;
   if (!conn.open) return;
 

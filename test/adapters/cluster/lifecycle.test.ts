@@ -2,8 +2,9 @@
 // start with a deadline, up/down reporting, the bus, the local fallback, failure logging,
 // resync with catch-up after an outage, and stop.
 import { describe, expect, it } from "vitest";
-import { ClusterLifecycle, type StoreReads, type TransportEvents } from "../../../src/adapters/cluster/lifecycle.ts";
-import type { ClusterMessage, ClusterNode, ClusterTransition } from "../../../src/core/adapter.ts";
+import { ClusterLifecycle, type IdempotencyBackend, type StoreReads, type TransportEvents } from "../../../src/adapters/cluster/lifecycle.ts";
+import { LocalAdapter } from "../../../src/adapters/local.ts";
+import { ClusterUnavailableError, type ClusterMessage, type ClusterNode, type ClusterTransition } from "../../../src/core/adapter.ts";
 import type { MemberSnapshot } from "../../../src/core/presence.ts";
 import type { Logger } from "../../../src/core/runtime.ts";
 import { ManualTimers, settle } from "../../helpers/harness.ts";
@@ -18,6 +19,8 @@ class FakeDriver extends ClusterLifecycle {
   events?: TransportEvents;
   published: string[] = [];
   publishFails = false;
+  /** A publish the bus never answers (a hung backend). */
+  publishHangs = false;
   reconciles = 0;
   lostData = false;
   released = 0;
@@ -31,12 +34,18 @@ class FakeDriver extends ClusterLifecycle {
     onlineUsers: async () => this.remote(new Set(["remote"])),
     cacheGet: async () => this.remote(null),
   };
+  private readonly keys = new LocalAdapter();
+  protected readonly idempotency: IdempotencyBackend = {
+    claim: async (appId, key, pendingMs) => this.remote(await this.keys.claimIdempotency(appId, key, pendingMs)),
+    settle: async (appId, key, delivered, windowMs) => this.remote(await this.keys.settleIdempotency(appId, key, delivered, windowMs)),
+  };
 
   protected open(events: TransportEvents): void {
     this.events = events;
   }
   protected async publish(payload: string): Promise<void> {
     if (this.publishFails) throw new Error("bus refused");
+    if (this.publishHangs) return new Promise(() => {});
     this.published.push(payload);
   }
   protected async close(): Promise<void> {
@@ -70,7 +79,7 @@ class FakeDriver extends ClusterLifecycle {
 function setup() {
   const timers = new ManualTimers();
   const logger = recordingLogger();
-  const driver = new FakeDriver("fake", { prefix: "p:", nodeTimeoutMs: 2000, timers, logger, connectTimeoutMs: 1000 });
+  const driver = new FakeDriver("fake", { prefix: "p:", nodeTimeoutMs: 2000, timers, logger, connectTimeoutMs: 1000, requestTimeoutMs: 500 });
   const received: ClusterMessage[] = [];
   const states: [boolean, string | undefined][] = [];
   const synced: [string, MemberSnapshot, boolean][] = [];
@@ -109,7 +118,8 @@ describe("cluster lifecycle", () => {
     expect(logger.lines.filter((l) => l.startsWith("warn"))).toEqual([
       "warn: fake adapter: backend unreachable at start; serving local clients only until it is reachable",
     ]);
-    expect(await driver.channelStats("app", "ch")).toEqual({ subscriptionCount: 0, userCount: 0 });
+    expect(await driver.channelStats("app", "ch", { allowLocal: true })).toEqual({ subscriptionCount: 0, userCount: 0 });
+    await expect(driver.channelStats("app", "ch")).rejects.toThrow(ClusterUnavailableError);
   });
 
   it("broadcasts to this node at once and to the others in an envelope, only while online", async () => {
@@ -138,17 +148,80 @@ describe("cluster lifecycle", () => {
     await started;
     expect(await driver.channelStats("app", "ch")).toEqual({ subscriptionCount: 7, userCount: 0 });
     driver.storeDown = true;
-    for (let i = 0; i < 5; i++) expect(await driver.channelStats("app", "ch")).toEqual({ subscriptionCount: 0, userCount: 0 });
-    expect(await driver.onlineUsers("app", ["remote"])).toEqual(new Set());
+    const local = { allowLocal: true };
+    for (let i = 0; i < 5; i++) expect(await driver.channelStats("app", "ch", local)).toEqual({ subscriptionCount: 0, userCount: 0 });
+    expect(await driver.onlineUsers("app", ["remote"], local)).toEqual(new Set());
     // This node's own members reflect none of the cluster's transitions: a socket subscribing now
     // must still be caught up on them later.
     await driver.localState.join("app", "presence-room", "s1", { userId: "u1", userInfo: null });
-    expect(await driver.members("app", "presence-room")).toEqual({ members: new Map([["u1", null]]), seq: 0 });
+    expect(await driver.members("app", "presence-room", local)).toEqual({ members: new Map([["u1", null]]), seq: 0 });
     expect(logger.lines.filter((l) => l.startsWith("warn"))).toEqual([
       "warn: fake adapter: channelStats failed: store timed out; repeats are counted until the backend recovers",
       "warn: fake adapter: onlineUsers failed: store timed out; repeats are counted until the backend recovers",
       "warn: fake adapter: members failed: store timed out; repeats are counted until the backend recovers",
     ]);
+  });
+
+  it("answers a read without allowLocal from the backend or not at all while it fails", async () => {
+    const { driver, node } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    driver.storeDown = true;
+    await expect(driver.channelStats("app", "ch")).rejects.toThrow(/cluster backend \(fake\) failed \(store timed out\); channelStats not done/);
+    await expect(driver.members("app", "presence-room")).rejects.toThrow(ClusterUnavailableError);
+    await expect(driver.channels("app")).rejects.toThrow(ClusterUnavailableError);
+    await expect(driver.cacheGet("app", "cache-x")).rejects.toThrow(ClusterUnavailableError);
+    driver.storeDown = false;
+    expect(await driver.channelStats("app", "ch")).toEqual({ subscriptionCount: 7, userCount: 0 });
+  });
+
+  it("delivers a publish someone waits for once the bus took it, and refuses it while the bus is away", async () => {
+    const { driver, node, received, timers } = setup();
+    const started = driver.start(node);
+    await timers.advance(1000);
+    await started;
+    // Away: refused, and applied nowhere, so a retry reaches every node exactly once.
+    await expect(driver.deliver(message)).rejects.toThrow(/cluster backend \(fake\) is unreachable; publish not done/);
+    expect(received).toEqual([]);
+    driver.events!.up();
+    await settle();
+    await driver.deliver(message);
+    expect(received).toEqual([message]);
+    expect(driver.published.map((p) => JSON.parse(p).m)).toEqual([message]);
+    driver.publishFails = true;
+    await expect(driver.deliver(message)).rejects.toThrow(/failed \(bus refused\); publish not done/);
+  });
+
+  it("refuses a publish the bus does not confirm within the request deadline", async () => {
+    const { driver, node, timers } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    driver.publishHangs = true;
+    let outcome: unknown;
+    driver.deliver(message).then(() => (outcome = "delivered"), (error: unknown) => (outcome = error));
+    await timers.advance(499);
+    expect(outcome).toBeUndefined();
+    await timers.advance(1);
+    expect(outcome).toBeInstanceOf(ClusterUnavailableError);
+    expect(String((outcome as Error).message)).toMatch(/publish got no answer within 500 ms/);
+  });
+
+  it("claims and settles idempotency keys in the backend, and refuses to guess while it is away", async () => {
+    const { driver, node, timers } = setup();
+    const started = driver.start(node);
+    await timers.advance(1000);
+    await started;
+    await expect(driver.claimIdempotency("app", "k1", 10_000)).rejects.toThrow(ClusterUnavailableError);
+    driver.events!.up();
+    await settle();
+    expect(await driver.claimIdempotency("app", "k1", 10_000)).toBe("claimed");
+    expect(await driver.claimIdempotency("app", "k1", 10_000)).toBe("pending");
+    await driver.settleIdempotency("app", "k1", false, 60_000);
+    expect(await driver.claimIdempotency("app", "k1", 10_000)).toBe("claimed");
+    await driver.settleIdempotency("app", "k1", true, 60_000);
+    expect(await driver.claimIdempotency("app", "k1", 10_000)).toBe("done");
   });
 
   it("logs a failed publish at warn, naming the driver", async () => {
