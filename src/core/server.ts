@@ -83,7 +83,9 @@ class Handle implements SocketHandle {
 
   close(): void {
     this.request = undefined;
-    if (this.conn) this.server.onClose(this.conn);
+    if (!this.conn) return;
+    this.server.closeReported(this.conn);
+    this.server.onClose(this.conn);
   }
 }
 
@@ -119,9 +121,10 @@ export class Switchboard implements ClusterNode {
     this.stopper = new GracefulStop<Connection>(this, {
       sockets: () => [...this.connections],
       close: (conn) => {
-        if (conn.state === "closed") return;
+        if (conn.state === "closed") return false;
         conn.terminate(CloseCode.Reconnect, SHUTTING_DOWN);
         this.onClose(conn);
+        return true;
       },
       cleanups: () => [...this.pendingCleanups],
       release: async () => {
@@ -243,6 +246,11 @@ export class Switchboard implements ClusterNode {
     }
     conn.send(connectionEstablished(conn.id, this.settings.activityTimeout));
     this.events.emit({ kind: "connection_opened", appId: app.id, socketId: conn.id });
+  }
+
+  /** @internal (Handle) The runtime reports the socket closed: its close handshake is over. */
+  closeReported(conn: Connection): void {
+    this.stopper.reported(conn);
   }
 
   /** @internal (Handle, shutdown) */

@@ -49,13 +49,18 @@ function sleep(timers: Timers, ms: number): Promise<void> {
  * adapter goes: a hung backend must not keep the process from exiting.
  */
 export const STOP_WAIT_MS = 5000;
+/**
+ * How long the closing waits for the runtime to report the sockets it closed (the client's close
+ * frame came back): the listener must not cut them first, or clients see 1006 instead of 4200.
+ */
+export const CLOSE_HANDSHAKE_WAIT_MS = 1000;
 
 /** What the phases do to the node (src/core/server.ts supplies them). */
 export interface StopHooks<S> {
   /** The open sockets, at the moment of asking. */
   sockets(): S[];
-  /** 4200 to one socket; its cleanup becomes pending. */
-  close(socket: S): void;
+  /** 4200 to one socket, its cleanup pending; false when it was closed already. */
+  close(socket: S): boolean;
   /** The closed sockets' cleanups still running. */
   cleanups(): Promise<unknown>[];
   /** Stops the node's own timers and the adapter. */
@@ -69,6 +74,8 @@ export class GracefulStop<S> {
   private stopped?: Promise<void>;
   /** API work admitted before the stop: the adapter stops after it finished. */
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Sockets the closing closed, until the runtime reports them closed (see reported). */
+  private readonly unreported = new Map<S, () => void>();
 
   constructor(
     private readonly node: { timers: Timers; logger: Logger; events: EventStream },
@@ -100,10 +107,17 @@ export class GracefulStop<S> {
     return (this.closed ??= (async () => {
       const sockets = this.hooks.sockets();
       this.enter("closing", `new handshakes get 4200; closing ${sockets.length} sockets with 4200 over ${spreadMs} ms`);
-      await closeSpread(sockets, spreadMs, this.node.timers, this.hooks.close);
+      const reports: Promise<void>[] = [];
+      const close = (socket: S) => {
+        // Listened for before closing: a runtime may report the close at once.
+        reports.push(new Promise((resolve) => this.unreported.set(socket, resolve)));
+        if (!this.hooks.close(socket)) this.reported(socket);
+      };
+      await closeSpread(sockets, spreadMs, this.node.timers, close);
       // Whatever opened meanwhile (a handshake past its checks when the closing began).
-      for (const socket of this.hooks.sockets()) this.hooks.close(socket);
-      await this.wait(this.hooks.cleanups(), "socket cleanups");
+      for (const socket of this.hooks.sockets()) close(socket);
+      await this.wait(reports, CLOSE_HANDSHAKE_WAIT_MS, "close handshakes");
+      await this.wait(this.hooks.cleanups(), STOP_WAIT_MS, "socket cleanups");
     })());
   }
 
@@ -112,15 +126,23 @@ export class GracefulStop<S> {
     return (this.stopped ??= (async () => {
       await this.closeSockets(0);
       this.enter("stopping", `the API answers 503; waiting for ${this.inFlight.size} requests in flight`);
-      await this.wait([...this.inFlight], "API requests");
+      await this.wait([...this.inFlight], STOP_WAIT_MS, "API requests");
       await this.hooks.release();
       this.enter("stopped", "adapter stopped");
     })());
   }
 
-  private async wait(promises: Promise<unknown>[], what: string): Promise<void> {
-    if (await settleWithin(promises, STOP_WAIT_MS, this.node.timers)) return;
-    this.node.logger.warn(`shutdown: ${what} still running after ${STOP_WAIT_MS} ms; going on`);
+  /** The runtime reported `socket` closed. */
+  reported(socket: S): void {
+    const resolve = this.unreported.get(socket);
+    if (!resolve) return;
+    this.unreported.delete(socket);
+    resolve();
+  }
+
+  private async wait(promises: Promise<unknown>[], ms: number, what: string): Promise<void> {
+    if (await settleWithin(promises, ms, this.node.timers)) return;
+    this.node.logger.warn(`shutdown: ${what} still running after ${ms} ms; going on`);
   }
 
   private enter(phase: Exclude<ShutdownPhase, "running">, detail: string): void {
