@@ -4,13 +4,34 @@
 // with Retry-After, never a 2xx.
 import { describe, expect, it } from "vitest";
 import { byEvent, dataOf, rawClient, sdk } from "../helpers/clients.ts";
-import { outcome, subscribe } from "../helpers/rest.ts";
-import { startServer } from "../helpers/server.ts";
+import { outcome, signedRequest, subscribe, type RawResponse } from "../helpers/rest.ts";
+import { startServer, type TestServer } from "../helpers/server.ts";
 
 const GRACE_MS = 2000;
 
 async function ready(port: number): Promise<number> {
   return (await fetch(`http://127.0.0.1:${port}/ready`)).status;
+}
+
+interface Answer {
+  status: number;
+  at: number;
+  retryAfter?: string | null;
+  error?: unknown;
+}
+
+/** Publishes one after another on new connections until the listener is gone. */
+async function publishUntilClosed(server: TestServer): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  for (;;) {
+    let res: RawResponse;
+    try {
+      res = await signedRequest(server, "POST", "/events", JSON.stringify({ name: "loop", channel: "loop", data: "{}" }));
+    } catch {
+      return answers; // refused or cut off: the listener closed
+    }
+    answers.push({ status: res.status, at: Date.now(), retryAfter: res.headers.get("retry-after"), error: res.json?.error });
+  }
 }
 
 describe("SIGTERM drains before it refuses", () => {
@@ -23,6 +44,7 @@ describe("SIGTERM drains before it refuses", () => {
       await subscribe(server, early, "drain");
       const signalled = Date.now();
       server.process.kill("SIGTERM");
+      const publishing = publishUntilClosed(server);
       const deadline = signalled + 500;
       while ((await ready(server.port)) !== 503) {
         expect(Date.now(), "/ready answers 503 at once").toBeLessThan(deadline);
@@ -44,24 +66,16 @@ describe("SIGTERM drains before it refuses", () => {
       expect(early.frames.filter((f) => f.event === "pusher:error").map(dataOf)).toEqual([{ code: 4200, message: "Server is shutting down, reconnect" }]);
       expect((await late.closed).code).toBe(4200);
 
-      // Until the listener closes: 200 (still delivering) then 503 (adapter stopped), never a 2xx after a 503.
-      const answers: { status: number; retryAfter?: string; error?: unknown }[] = [];
-      for (;;) {
-        let res: Response;
-        try {
-          res = await sdk(server).trigger("drain", "after-close", {}) as unknown as Response;
-        } catch (error) {
-          const e = error as { status?: number; body?: string };
-          if (e.status === undefined) break; // the listener closed
-          answers.push({ status: e.status, error: JSON.parse(e.body ?? "null")?.error });
-          continue;
-        }
-        answers.push({ status: res.status });
+      // From the signal until the listener closed: 200 (still delivering), then at most 503s with
+      // Retry-After once the adapter stopped, never a 2xx after a 503.
+      const answers = await publishing;
+      const refusedFrom = answers.findIndex((a) => a.status !== 200);
+      for (const a of refusedFrom < 0 ? [] : answers.slice(refusedFrom)) {
+        expect(a).toMatchObject({ status: 503, retryAfter: "1", error: "Server is shutting down, retry" });
       }
-      const firstRefusal = answers.findIndex((a) => a.status !== 200);
-      if (firstRefusal >= 0) {
-        for (const a of answers.slice(firstRefusal)) expect(a).toMatchObject({ status: 503, error: "Server is shutting down, retry" });
-      }
+      // Publishing went on through the grace period and the closing.
+      const lastOk = answers.slice(0, refusedFrom < 0 ? undefined : refusedFrom).at(-1);
+      expect(lastOk?.at ?? 0).toBeGreaterThanOrEqual(signalled + GRACE_MS);
       expect(await exited).toBe(0);
     } finally {
       await server.kill();
