@@ -189,6 +189,11 @@ export function describeRollingRestart(options: RollingRestartOptions): void {
       await Promise.all(subscribers.map((s) => s.stop()));
       agent.destroy();
       run = { publishes, subscribers, retried, seconds };
+      const answers = new Map<string, number>();
+      for (const p of publishes) for (const a of p.attempts) answers.set(a.replace(/^error: .*/, "error"), (answers.get(a.replace(/^error: .*/, "error")) ?? 0) + 1);
+      console.info(`rolling restart (${options.label}): ${publishes.length} publishes in ${seconds.toFixed(1)} s, ` +
+        `${publishes.filter((p) => p.attempts.length > 1).length} retried, answers ${JSON.stringify(Object.fromEntries(answers))}, ` +
+        `${subscribers.reduce((n, s) => n + s.sessions.length, 0)} subscriber sessions`);
     }, 60_000);
 
     afterAll(async () => {
