@@ -17,7 +17,7 @@ import { classifyChannel } from "./channels.ts";
 import { leaveChannel } from "./handlers/subscribe.ts";
 import { announceCount, announceJoined, announceLeft, announcePresence } from "./announce.ts";
 import { SubscriptionCounter } from "./subscription-count.ts";
-import { GracefulStop, type ShutdownPhase } from "./shutdown.ts";
+import { GracefulStop } from "./shutdown.ts";
 
 export interface ServerDeps {
   settings: ProtocolSettings;
@@ -84,7 +84,8 @@ class Handle implements SocketHandle {
   close(): void {
     this.request = undefined;
     if (!this.conn) return;
-    this.server.closeReported(this.conn);
+    // The close handshake is over (a graceful stop waits for it before the listener closes).
+    this.server.stopper.reported(this.conn);
     this.server.onClose(this.conn);
   }
 }
@@ -102,7 +103,8 @@ export class Switchboard implements ClusterNode {
   readonly subscriptionCounts: SubscriptionCounter;
   private readonly connections = new Set<Connection>();
   private sweeper?: unknown;
-  private readonly stopper: GracefulStop<Connection>;
+  /** The graceful stop's phases (src/core/shutdown.ts), driven through drain/closeSockets/stop below. */
+  readonly stopper: GracefulStop<Connection>;
   private readonly pendingCleanups = new Set<Promise<void>>();
   private readonly delivered: ExpiringMap<true>;
   /** Where "console" cluster messages go (the debug console, src/console/); dropped without one. */
@@ -164,10 +166,6 @@ export class Switchboard implements ClusterNode {
   /** New handshakes get 4200 once the sockets are being closed (not while draining). */
   get refusesSockets(): boolean {
     return this.stopper.refusesSockets;
-  }
-
-  get shutdownPhase(): ShutdownPhase {
-    return this.stopper.phase;
   }
 
   /** Called by the runtime for every upgrade request, before the socket opens. */
@@ -246,11 +244,6 @@ export class Switchboard implements ClusterNode {
     }
     conn.send(connectionEstablished(conn.id, this.settings.activityTimeout));
     this.events.emit({ kind: "connection_opened", appId: app.id, socketId: conn.id });
-  }
-
-  /** @internal (Handle) The runtime reports the socket closed: its close handshake is over. */
-  closeReported(conn: Connection): void {
-    this.stopper.reported(conn);
   }
 
   /** @internal (Handle, shutdown) */

@@ -86,8 +86,12 @@ export class GracefulStop<S> {
     return this.phase !== "running" && this.phase !== "draining";
   }
 
+  get refusesApi(): boolean {
+    return this.phase === "stopping" || this.phase === "stopped";
+  }
+
   admit<T>(work: () => Promise<T>): Promise<T> {
-    if (this.phase === "stopping" || this.phase === "stopped") {
+    if (this.refusesApi) {
       return Promise.reject(new ClusterUnavailableError("Server is shutting down, retry"));
     }
     const running = work();

@@ -96,7 +96,7 @@ describe("graceful stop", () => {
     await h.server.closeSockets(0);
     const stopping = h.server.stop();
     await settle();
-    expect(h.server.shutdownPhase).toBe("stopping");
+    expect(h.server.stopper.phase).toBe("stopping");
     await expect(publish(h, 3)).rejects.toBeInstanceOf(ClusterUnavailableError);
     expect(calls).not.toContain("adapter.stop");
     finish();

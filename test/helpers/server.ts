@@ -148,6 +148,8 @@ async function startProcess(options: StartOptions = {}): Promise<TestServer> {
     // The drain wait after SIGTERM (default 3000 ms): long enough for the 4200 close frames to
     // reach the clients, short enough that stopping a server does not dominate a test file.
     SHUTDOWN_GRACE_PERIOD_MS: "500",
+    // The window the 4200 closes are spread over (default 1000 ms), short for the same reason.
+    SHUTDOWN_CLOSE_SPREAD_MS: "100",
     // A developer's ./.env in the checkout must not configure the servers under test.
     ENV_FILE: "",
     ...app,
