@@ -150,10 +150,23 @@ export function describeRollingRestart(options: RollingRestartOptions): void {
     beforeAll(async () => {
       const ports = await Promise.all([freePort(), freePort(), freePort()]);
       const prefix = uniquePrefix(`rolling-${options.label}`).replace(/:/g, "_");
-      const start = (port: number) => startNode({
+      const startOn = (port: number) => startNode({
         prefix,
         env: { ...options.env(), PORT: String(port), SHUTDOWN_GRACE_PERIOD_MS: "1000", SHUTDOWN_CLOSE_SPREAD_MS: "300" },
       });
+      // The port is free again once the node exited, but while it is, an outgoing connection of
+      // this machine may take it as its ephemeral port: then the restart tries again.
+      const start = async (port: number): Promise<TestServer> => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await startOn(port);
+          } catch (error) {
+            if (attempt === 3) throw error;
+            console.warn(`rolling restart (${options.label}): starting a node on port ${port} failed, trying again:`, (error as Error).message);
+            await sleep(300);
+          }
+        }
+      };
       nodes = await Promise.all(ports.map(start));
       balancer = await startBalancer(ports, "127.0.0.1", { healthPath: "/ready", healthIntervalMs: 50 });
       const node = nodes[0]!;
