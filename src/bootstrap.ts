@@ -14,6 +14,7 @@ import { measureAdapterRequests } from "./core/adapter-requests.ts";
 import type { IpLimiter, IpLimits } from "./core/ip-limiter.ts";
 import { ClusterRateLimiter } from "./rate-limiters/cluster.ts";
 import { LocalRateLimiter } from "./rate-limiters/local.ts";
+import { parseProxyTrust } from "./http/client-address.ts";
 
 /** Everything a runtime entrypoint supplies. */
 export interface Platform {
@@ -103,8 +104,8 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     sockets: platform.sockets,
     rateLimiter,
     memoryUsage: platform.memoryUsage,
-    extend: (app) => {
-      if (consoleEnabled(config)) debugConsole.mount(app);
+    extend: (app, peer) => {
+      if (consoleEnabled(config)) debugConsole.mount(app, peer);
     },
     totalMemory: platform.totalMemory,
     acceptTrafficThreshold: config.httpAcceptTrafficMemoryThreshold,
@@ -115,7 +116,7 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
       credentials: config.corsCredentials,
     },
     ipLimits: ip,
-    trustProxy: config.trustProxy,
+    trustProxy: parseProxyTrust(config.trustProxy),
   });
   return {
     server,

@@ -34,7 +34,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     const names = natsNames(opts.prefix);
     this.bus = names.bus;
     this.hb = names.heartbeat;
-    this.link = new NatsLink(opts.servers, names.bucket, opts.logger, opts.timers, `switchboard ${this.nodeId}`);
+    this.link = new NatsLink(opts.servers, names.bucket, opts.logger, opts.timers, `switchboard ${this.nodeId}`, opts.requestTimeoutMs);
     const announcer: Announcer = { transition: (appId, t) => this.node?.transition?.(appId, t) };
     this.reads = new NatsReads(this.link, this.now);
     this.idempotency = new NatsIdempotency(this.link, this.now);

@@ -1,5 +1,16 @@
 import { z } from "zod";
 import { bool, num } from "../core/coerce.ts";
+import { parseProxyTrust } from "../http/client-address.ts";
+
+const parseError = (value: string): string => {
+  try {
+    parseProxyTrust(value);
+    return "";
+  } catch (error) {
+    return (error as Error).message;
+  }
+};
+const parses = (value: string): boolean => parseError(value) === "";
 
 // Server-wide settings. Each key is reachable as --kebab-case flag, UPPER_SNAKE environment
 // variable and camelCase config-file key; per-app settings use the app prefix (see load.ts).
@@ -77,7 +88,10 @@ export const serverSettingsSchema = {
   corsCredentials: bool.default(false).describe("let browsers send cookies (Access-Control-Allow-Credentials; needs explicit origins)"),
   rateLimiterEnabled: bool.default(false)
     .describe("per-IP limits on HTTP API requests (429) and WebSocket connections (refused before the upgrade); RATE_LIMITER_DRIVER picks the store"),
-  trustProxy: bool.default(false).describe("take the client address from X-Forwarded-For (only behind a proxy that sets it)"),
+  trustProxy: z.preprocess((v) => (typeof v === "boolean" || typeof v === "number" ? String(v) : v), z.string()
+    .refine((v) => parses(v), { error: (issue) => `${parseError(String(issue.input))}` }))
+    .default("false")
+    .describe("proxies in front of the node whose X-Forwarded-For entries count: false, true (one hop), a hop count, or their addresses/CIDRs (comma separated)"),
   httpAcceptTrafficMemoryThreshold: num(z.number().min(0).max(100)).default(85)
     .describe("percent of the machine's memory this process may use before /accept-traffic answers 503"),
 } as const;

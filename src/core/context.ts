@@ -29,7 +29,7 @@ export interface CoreContext {
 /** Cluster-wide join/leave side effects (announce.ts). */
 export type AnnounceContext = Pick<CoreContext, "adapter" | "events" | "subscriptionCounts">;
 /** pusher:subscribe / pusher:unsubscribe. */
-export type SubscribeContext = AnnounceContext & Pick<CoreContext, "registry" | "crypto">;
+export type SubscribeContext = AnnounceContext & Pick<CoreContext, "registry" | "crypto" | "logger">;
 /** pusher:signin. */
 export type SigninContext = Pick<CoreContext, "adapter" | "registry" | "crypto" | "events">;
 /** client-* events. */

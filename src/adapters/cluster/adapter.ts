@@ -48,6 +48,11 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     return this.backend.close();
   }
 
+  /** A backend that stopped answering (not disconnected) is only noticed back by asking it. */
+  protected retry(): void {
+    this.backend.probe?.();
+  }
+
   protected async checkIn(): Promise<void> {
     // Flagged: Redis lost our registration, or another node swept our state while we were slow.
     if (reply.flag("heartbeat", await this.runNodes("heartbeat", [this.nodeId]))) this.missedEvents();

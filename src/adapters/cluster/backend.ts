@@ -10,4 +10,6 @@ export interface ClusterBackend {
   run(script: ScriptName, key: string, args: (string | number)[]): Promise<unknown>;
   publish(busChannel: string, payload: string): Promise<void>;
   close(): Promise<void>;
+  /** Each tick while the lifecycle is down: check whether a backend that stopped answering is back. */
+  probe?(): void;
 }
