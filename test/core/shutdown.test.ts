@@ -87,6 +87,23 @@ describe("graceful stop", () => {
     await h.stop();
   });
 
+  it("a handshake that passed its checks before the closing is closed with 4200 once the adapter answers", async () => {
+    const { adapter, calls } = recordingAdapter();
+    const addConnection = adapter.addConnection.bind(adapter);
+    let admitSocket!: () => void;
+    adapter.addConnection = (...args) => new Promise((resolve) => (admitSocket = () => resolve(addConnection(...args))));
+    const h = await new Harness({ adapter }).start();
+    const joining = await h.connect();
+    const closing = h.server.closeSockets(0);
+    admitSocket();
+    await settle();
+    await closing;
+    expect(joining.events("pusher:connection_established")).toEqual([]);
+    expect(joining.socket.closed?.code).toBe(CloseCode.Reconnect);
+    expect(calls).toEqual(["removeConnection"]);
+    await h.stop();
+  });
+
   it("stops last: the API is refused with a 503 error, admitted work finishes, then the adapter stops", async () => {
     const { adapter, calls } = recordingAdapter();
     const h = await new Harness({ adapter }).start();
