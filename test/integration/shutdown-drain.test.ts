@@ -81,4 +81,19 @@ describe("SIGTERM drains before it refuses", () => {
       await server.kill();
     }
   });
+
+  it("a second SIGTERM during the drain exits at once", async () => {
+    const server = await startServer({ env: { ADAPTER_DRIVER: "local", SHUTDOWN_GRACE_PERIOD_MS: "10000" } });
+    const exited = new Promise<number | null>((resolve) => server.process.once("exit", (code) => resolve(code)));
+    try {
+      server.process.kill("SIGTERM");
+      while ((await ready(server.port)) !== 503) await new Promise((r) => setTimeout(r, 20));
+      const again = Date.now();
+      server.process.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(Date.now() - again).toBeLessThan(2000);
+    } finally {
+      await server.kill();
+    }
+  });
 });
