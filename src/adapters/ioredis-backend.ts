@@ -5,8 +5,6 @@ import type { ClusterBackend } from "./cluster/backend.ts";
 import type { TransportEvents } from "./cluster/lifecycle.ts";
 import { SCRIPTS, type ScriptName } from "./cluster/scripts.ts";
 
-/** Reconnect backoff: 100 ms doubling up to 5 s, forever (a bus outage must never end the node). */
-export const reconnectDelay = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 6), 5000);
 
 type ScriptRunner = Record<string, (key: string, ...args: (string | number)[]) => Promise<unknown>>;
 

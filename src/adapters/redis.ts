@@ -3,7 +3,8 @@
 import { Redis, type RedisOptions } from "ioredis";
 import { ClusterAdapter } from "./cluster/adapter.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type ClusterOptions } from "./cluster/lifecycle.ts";
-import { IoredisBackend, reconnectDelay, type IoredisConnections } from "./ioredis-backend.ts";
+import { reconnectDelay } from "../core/backoff.ts";
+import { IoredisBackend, type IoredisConnections } from "./ioredis-backend.ts";
 
 export class RedisBackend extends IoredisBackend<Redis> {
   constructor(private readonly url: string, private readonly requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {

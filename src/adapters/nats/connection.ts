@@ -2,6 +2,7 @@
 // JetStream KV bucket for cluster state, and compare-and-set updates on it. nats.ws reconnects
 // by itself (with our back-off); this reports up/down so the adapter can fall back and resync.
 import type { KV, KvEntry, NatsConnection } from "nats.ws";
+import { backoff } from "../../core/backoff.ts";
 import type { Logger, TimerHandle, Timers } from "../../core/runtime.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type TransportEvents } from "../cluster/lifecycle.ts";
 import type { Shape } from "./values.ts";
@@ -37,8 +38,7 @@ function timedOut(error: unknown): boolean {
 
 /** Exponential back-off with jitter: 100 ms doubling to 5 s. */
 export function natsReconnectDelay(attempt: number): number {
-  const base = Math.min(5000, 100 * 2 ** Math.min(attempt, 6));
-  return Math.round(base / 2 + Math.random() * (base / 2));
+  return backoff(attempt, { baseMs: 100, maxMs: 5000, jitter: true });
 }
 
 async function loadNats(): Promise<typeof import("nats.ws")> {
