@@ -44,7 +44,15 @@ export interface Instance {
   ipLimiter?: IpLimiter;
   /** Each backend's last reported health by role (adapter, apps, rate_limiter), for backend_up. */
   backends: Map<string, { driver: string; up: boolean }>;
-  /** Graceful stop: 4200 to every socket, state cleaned up, backends closed. */
+  /**
+   * Graceful stop, phase 1: /ready answers 503 while everything keeps serving, so a balancer takes
+   * the node out before anything is refused (runtimes/cli.ts waits SHUTDOWN_GRACE_PERIOD_MS).
+   */
+  drain(): void;
+  /**
+   * The rest, in order: sockets closed with 4200 over SHUTDOWN_CLOSE_SPREAD_MS and cleaned up,
+   * webhooks flushed, the API refused (503) and the adapter stopped, then the other backends.
+   */
   stop(): Promise<void>;
 }
 
@@ -118,11 +126,14 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     console: debugConsole,
     ipLimiter: ip?.limiter,
     backends,
+    drain: () => server.drain(),
     async stop() {
-      debugConsole.stop();
-      await server.shutdown();
+      await server.closeSockets();
       // After the sockets' cleanup, so their channel_vacated/member_removed are sent too.
       await webhooks.stop(platform.timers.now() + config.shutdownGracePeriodMs);
+      debugConsole.stop();
+      // The adapter last: until it goes, what the API answers 2xx is delivered.
+      await server.stop();
       await apps.close?.();
       await ip?.limiter.close?.();
     },

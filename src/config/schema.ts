@@ -39,7 +39,9 @@ export const serverSettingsSchema = {
     .describe("inbound frames one socket may have waiting to be handled; past it the socket is closed with 4100"),
   maxNodeConnections: num(z.number().int().min(-1)).default(-1).describe("connections on this node, -1 unlimited (4100 above)"),
   shutdownGracePeriodMs: num(z.number().int().min(0)).default(3000)
-    .describe("on SIGTERM: wait this long after closing sockets with 4200 (a balancer drains) before exiting"),
+    .describe("on SIGTERM: /ready answers 503 at once while the API, sockets and bus keep serving this long (a balancer drains), then sockets close with 4200"),
+  shutdownCloseSpreadMs: num(z.number().int().min(0).max(60_000)).default(1000)
+    .describe("after the grace period: close the sockets with 4200 over this window, so their clients do not all reconnect at once"),
   // --- Webhooks (spec §7; README "Webhooks"); the queue's own settings belong to its driver (QUEUE_DRIVER).
   webhookBatching: bool.default(false).describe("several events per body for the same app and webhook within the window (apps may override)"),
   webhookBatchingDurationMs: num(z.number().int().min(1).max(60_000)).default(50).describe("ms; the batching window"),

@@ -20,7 +20,10 @@ export interface CoreContext {
   readonly subscriptionCounts: SubscriptionCounter;
   /** Open connections on this node. */
   readonly connectionCount: number;
+  /** Not ready: a graceful stop began (the node still serves while draining). */
   readonly isShuttingDown: boolean;
+  /** A graceful stop is closing the sockets: new handshakes get 4200. */
+  readonly refusesSockets: boolean;
 }
 
 /** Cluster-wide join/leave side effects (announce.ts). */
@@ -32,6 +35,6 @@ export type SigninContext = Pick<CoreContext, "adapter" | "registry" | "crypto" 
 /** client-* events. */
 export type ClientEventContext = Pick<CoreContext, "adapter" | "timers" | "events">;
 /** The handshake checks (spec §1.2). */
-export type HandshakeContext = Pick<CoreContext, "settings" | "apps" | "timers" | "logger" | "connectionCount" | "isShuttingDown">;
+export type HandshakeContext = Pick<CoreContext, "settings" | "apps" | "timers" | "logger" | "connectionCount" | "refusesSockets">;
 /** Routing inbound frames. */
 export type DispatchContext = SubscribeContext & SigninContext & ClientEventContext & Pick<CoreContext, "logger">;

@@ -125,14 +125,16 @@ export function createRouter(options: RouterOptions): Hono {
   for (const path of ["/", "/ready", "/up", "/up/*", "/usage", "/accept-traffic"]) app.use(path, ...http);
   app.use("/apps/*", ...http, ...(ip ? [apiLimit(ip, address, server.events)] : []));
 
-  const api = (handler: (req: ApiRequest, c: Context) => unknown | Promise<unknown>) => async (c: Context) => {
+  const api = (handler: (req: ApiRequest, c: Context) => unknown | Promise<unknown>, publishes = false) => async (c: Context) => {
     const req = await authenticate(server, c);
-    const result = await handler(req, c);
+    // Refused (503) once the node is stopping; admitted work holds the adapter's stop back.
+    if (publishes && server.stopper.refusesApi) server.events.emit({ kind: "api_publish_refused", appId: req.app.id, reason: "shutting_down", detail: "the node is stopping" });
+    const result = await server.admit(async () => handler(req, c));
     // With its length, so the request metrics need not measure the body again.
     return jsonBody(result, 200, req.headers);
   };
-  app.post("/apps/:appId/events", api((req) => triggerEvent(server, rateLimiter, req)));
-  app.post("/apps/:appId/batch_events", api((req) => triggerBatch(server, rateLimiter, req)));
+  app.post("/apps/:appId/events", api((req) => triggerEvent(server, rateLimiter, req), true));
+  app.post("/apps/:appId/batch_events", api((req) => triggerBatch(server, rateLimiter, req), true));
   app.get("/apps/:appId/channels", api((req) => listChannels(server, rateLimiter, req)));
   app.get("/apps/:appId/channels/:channel", api((req, c) => showChannel(server, rateLimiter, req, c)));
   app.get("/apps/:appId/channels/:channel/users", api((req, c) => channelUsers(server, rateLimiter, req, c)));
