@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_HTTP_MAX_BODY_KB } from "../core/app.ts";
 import { bool, num } from "../core/coerce.ts";
 
 // Server-wide settings. Each key is reachable as --kebab-case flag, UPPER_SNAKE environment
@@ -21,7 +22,8 @@ export const serverSettingsSchema = {
   idempotencyWindowSeconds: num(z.number().int().min(1).max(3600)).default(300)
     .describe("seconds a publish's idempotency key (X-Idempotency-Key) is remembered: a retry within it is not delivered again"),
   maxWebSocketMessageKb: num(z.number().positive()).default(64).describe("larger inbound frames close the socket with 1009"),
-  httpMaxBodyKb: num(z.number().positive()).default(10240).describe("larger HTTP API bodies get 413"),
+  httpMaxBodyKb: num(z.number().positive()).default(DEFAULT_HTTP_MAX_BODY_KB)
+    .describe(`larger HTTP API bodies get 413, refused before the app is looked up (unset: what the configured apps' limits admit, ${DEFAULT_HTTP_MAX_BODY_KB} with the defaults)`),
   maxSocketBufferKb: num(z.number().min(0)).default(4096)
     .describe("outgoing buffer per socket; a client that stops reading is closed with 4100 (0: no bound)"),
   maxInboundBacklogKb: num(z.number().positive()).default(4096)

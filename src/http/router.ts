@@ -112,7 +112,7 @@ export function createRouter(options: RouterOptions): Hono {
 
   // Measured first, so a preflight and a 429 are counted and logged too; CORS before the limit,
   // so a browser can read the 429.
-  const http: MiddlewareHandler[] = [observeRequests(server.events, server.timers.now, address)];
+  const http: MiddlewareHandler[] = [observeRequests(server.events, () => server.timers.now(), address)];
   if (options.cors) http.push(corsMiddleware(options.cors));
   for (const path of ["/", "/ready", "/up", "/up/*", "/usage", "/accept-traffic"]) app.use(path, ...http);
   app.use("/apps/*", ...http, ...(ip ? [apiLimit(ip, address, server.events)] : []));

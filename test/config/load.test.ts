@@ -35,7 +35,7 @@ describe("defaults", () => {
     expect(config).toMatchObject({
       port: 6001, bindAddress: "0.0.0.0", pathPrefix: "", activityTimeout: 120, pongTimeout: 30,
       requireProtocolParam: false, userAuthenticationTimeout: 30, cacheTtlSeconds: 1800,
-      maxWebSocketMessageKb: 64, httpMaxBodyKb: 10240, shutdownGracePeriodMs: 3000, logLevel: "info", devApp: false,
+      maxWebSocketMessageKb: 64, httpMaxBodyKb: 334, shutdownGracePeriodMs: 3000, logLevel: "info", devApp: false,
     });
     expect(config.drivers).toEqual({
       adapter: { kind: "adapter", name: "local", options: {} },
