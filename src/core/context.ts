@@ -32,6 +32,6 @@ export type SigninContext = Pick<CoreContext, "adapter" | "registry" | "crypto" 
 /** client-* events. */
 export type ClientEventContext = Pick<CoreContext, "adapter" | "timers" | "events">;
 /** The handshake checks (spec §1.2). */
-export type HandshakeContext = Pick<CoreContext, "settings" | "apps" | "timers" | "logger" | "connectionCount" | "isShuttingDown">;
+export type HandshakeContext = Pick<CoreContext, "settings" | "apps" | "timers" | "logger" | "isShuttingDown">;
 /** Routing inbound frames. */
 export type DispatchContext = SubscribeContext & SigninContext & ClientEventContext & Pick<CoreContext, "logger">;
