@@ -59,7 +59,7 @@ export const serverSettingsSchema = {
   logFormat: z.enum(["pretty", "json"]).default("pretty").describe("pretty (one readable line) or json (one object per line)"),
   ignoreLoggerMiddleware: bool.default(false).describe("no debug line per HTTP request (Socket Rush's name)"),
   metricsEnabled: bool.default(true).describe("serve Prometheus metrics on their own listener"),
-  metricsHost: z.string().min(1).default("0.0.0.0").describe("address of the metrics listener"),
+  metricsHost: z.string().min(1).default("0.0.0.0").describe("address of the metrics listener (unset: BIND_ADDRESS when that is given)"),
   metricsPort: num(z.number().int().min(0).max(65535)).default(9601).describe("port of the metrics listener (GET /metrics; 0 picks a free one)"),
   metricsPrefix: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/, "must be a Prometheus name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)").default("switchboard_")
     .describe("prefix of every series name (sockudo_ or soketi_ fits their dashboards)"),

@@ -82,7 +82,8 @@ export async function triggerBatch(server: Switchboard, limiter: RateLimiter, re
   if (!Array.isArray(body.batch)) throw new HttpError(400, "batch must be an array of events");
   const max = req.app.maxEventBatchSize;
   if (body.batch.length === 0) throw new HttpError(400, "batch must not be empty");
-  if (max >= 0 && body.batch.length > max) throw new HttpError(400, `batch holds more than ${max} events`);
+  // Hosted Pusher's phrase first: SDK test suites (pusher-http-php) look for it.
+  if (max >= 0 && body.batch.length > max) throw new HttpError(400, `Batch too large: batch holds more than ${max} events`);
   // All-or-nothing: every item is validated before anything is published.
   const events: PublishRequest[] = body.batch.map((item: unknown) => {
     if (typeof item !== "object" || item === null || Array.isArray(item)) throw new HttpError(400, "batch items must be objects");

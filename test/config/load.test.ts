@@ -119,6 +119,16 @@ describe("precedence: flags > environment > config file", () => {
   });
 });
 
+describe("METRICS_HOST", () => {
+  it("follows BIND_ADDRESS when only that is given, so metrics are not exposed wider than the server", () => {
+    expect(load([], APP_ENV).metricsHost).toBe("0.0.0.0");
+    const bound = load(["--bind-address", "127.0.0.1"], APP_ENV);
+    expect(bound.metricsHost).toBe("127.0.0.1");
+    expect(bound.origins.metricsHost).toBe("--bind-address");
+    expect(load([], { ...APP_ENV, BIND_ADDRESS: "127.0.0.1", METRICS_HOST: "0.0.0.0" }).metricsHost).toBe("0.0.0.0");
+  });
+});
+
 describe("boolean flags", () => {
   it("take no value when given alone", () => {
     const config = load(["--require-protocol-param", "--app-enable-client-messages", "--app-id", "1", "--app-key", "k", "--app-secret", "s"]);
