@@ -74,18 +74,22 @@ export async function listening<T>(instance: Instance, listen: () => T | Promise
 }
 
 /**
- * Graceful stop, once: 4200 to every socket and state cleanup, then the whole grace period
- * (SHUTDOWN_GRACE_PERIOD_MS) while /ready answers 503 and new sockets are refused with 4200, so a
- * balancer notices and drains this node; then `closeListener` force-closes whatever is left.
+ * Graceful stop, once. First the drain: /ready answers 503 at once while the API, the sockets and
+ * the bus keep serving for the whole grace period (SHUTDOWN_GRACE_PERIOD_MS), so a balancer takes
+ * the node out before anything is refused. Then the instance stops (sockets closed with 4200 over
+ * SHUTDOWN_CLOSE_SPREAD_MS, webhooks flushed, the adapter last; the API answers 503 from then on)
+ * and `closeListener` closes the listeners: the port stays open until nothing is answered 2xx.
  */
 export function gracefulStop(config: Config, instance: Instance, closeListener: () => Promise<void>): () => Promise<void> {
   let stopping: Promise<void> | undefined;
   return () =>
     (stopping ??= (async () => {
-      instance.logger.info(`shutting down: closing sockets with 4200, exiting in ${config.shutdownGracePeriodMs} ms`);
-      await instance.stop();
+      instance.logger.info(`shutting down: not ready, still serving for ${config.shutdownGracePeriodMs} ms, then closing sockets with 4200 over ${config.shutdownCloseSpreadMs} ms`);
+      instance.drain();
       await new Promise((r) => setTimeout(r, config.shutdownGracePeriodMs));
+      await instance.stop();
       await closeListener();
+      instance.logger.info("shutdown: listeners closed");
     })());
 }
 

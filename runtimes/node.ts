@@ -318,7 +318,14 @@ export async function startNode(config: Config) {
   const stop = gracefulStop(config, instance, async () => {
     for (const ws of open) ws.terminate();
     await sidecars.close();
-    await new Promise<void>((resolve) => http.close(() => resolve()));
+    // close() waits for every keep-alive connection: idle ones go now, busy ones once their answer
+    // (a 503 by now) is out, and any left after a second are cut, so the process does exit.
+    const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+    const server = http as unknown as { closeIdleConnections?(): void; closeAllConnections?(): void };
+    server.closeIdleConnections?.();
+    const cut = setTimeout(() => server.closeAllConnections?.(), 1000);
+    await closed;
+    clearTimeout(cut);
   });
   /** SIGHUP: new handshakes use the files' current certificate and key; open connections stay. */
   const reload = () => {

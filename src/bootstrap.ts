@@ -14,6 +14,7 @@ import { measureAdapterRequests } from "./core/adapter-requests.ts";
 import type { IpLimiter, IpLimits } from "./core/ip-limiter.ts";
 import { ClusterRateLimiter } from "./rate-limiters/cluster.ts";
 import { LocalRateLimiter } from "./rate-limiters/local.ts";
+import { parseProxyTrust } from "./http/client-address.ts";
 
 /** Everything a runtime entrypoint supplies. */
 export interface Platform {
@@ -43,7 +44,15 @@ export interface Instance {
   ipLimiter?: IpLimiter;
   /** Each backend's last reported health by role (adapter, apps, rate_limiter), for backend_up. */
   backends: Map<string, { driver: string; up: boolean }>;
-  /** Graceful stop: 4200 to every socket, state cleaned up, backends closed. */
+  /**
+   * Graceful stop, phase 1: /ready answers 503 while everything keeps serving, so a balancer takes
+   * the node out before anything is refused (runtimes/cli.ts waits SHUTDOWN_GRACE_PERIOD_MS).
+   */
+  drain(): void;
+  /**
+   * The rest, in order: sockets closed with 4200 over SHUTDOWN_CLOSE_SPREAD_MS and cleaned up,
+   * webhooks flushed, the API refused (503) and the adapter stopped, then the other backends.
+   */
   stop(): Promise<void>;
 }
 
@@ -95,8 +104,8 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     sockets: platform.sockets,
     rateLimiter,
     memoryUsage: platform.memoryUsage,
-    extend: (app) => {
-      if (consoleEnabled(config)) debugConsole.mount(app);
+    extend: (app, peer) => {
+      if (consoleEnabled(config)) debugConsole.mount(app, peer);
     },
     totalMemory: platform.totalMemory,
     acceptTrafficThreshold: config.httpAcceptTrafficMemoryThreshold,
@@ -107,7 +116,7 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
       credentials: config.corsCredentials,
     },
     ipLimits: ip,
-    trustProxy: config.trustProxy,
+    trustProxy: parseProxyTrust(config.trustProxy),
   });
   return {
     server,
@@ -117,11 +126,14 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     console: debugConsole,
     ipLimiter: ip?.limiter,
     backends,
+    drain: () => server.drain(),
     async stop() {
-      debugConsole.stop();
-      await server.shutdown();
+      await server.closeSockets();
       // After the sockets' cleanup, so their channel_vacated/member_removed are sent too.
       await webhooks.stop(platform.timers.now() + config.shutdownGracePeriodMs);
+      debugConsole.stop();
+      // The adapter last: until it goes, what the API answers 2xx is delivered.
+      await server.stop();
       await apps.close?.();
       await ip?.limiter.close?.();
     },

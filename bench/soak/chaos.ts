@@ -3,7 +3,9 @@
 // SIGKILLed and restarted, frozen with SIGSTOP/SIGCONT, and the bus is restarted. Each round:
 // a fault phase (traffic + faults), recovery (everything back up, clients reconnected, the
 // cluster's answers polled until they match what the clients did), and a verify phase (traffic,
-// no faults: every delivery must arrive). Only 127.0.0.1; every loop is bounded.
+// no faults: every delivery must arrive). In both phases every REST publish answered 2xx must reach
+// every live subscriber (see liveCheck); a refused one (non-2xx, timeout, connection error)
+// is counted, not failed. Only 127.0.0.1; every loop is bounded.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Pusher from "pusher-js";
@@ -31,12 +33,15 @@ const HELP = `Usage: npm run chaos -- [options]
   --verify-seconds 8      traffic without faults after recovery; every delivery must arrive
   --converge-seconds 15   limit for the cluster to agree after the last fault of a round
   --faults kill,stop,bus  the kinds of fault to pick from
+  --publish-timeout-ms 3000  per-request limit of a REST publish; a hung node's answer counts as refused
+  --live-slack-ms 2000    a subscriber counts as live for a 2xx publish only if its socket stayed open,
+                          and its node had no kill/freeze, from the request until this long after the 2xx
   --out FILE              JSON report (default bench/results/chaos-<bus>-<date>.json)
   --logs DIR              write each node's whole log there (n0.log ...; JSON lines with times)
 `;
 
 const o = parseFlags(process.argv.slice(2), {
-  minutes: 10, bus: "redis", runtime: "node", sockets: 120, pusherJs: 6, nodeTimeout: 3, faultSeconds: 20, verifySeconds: 8, convergeSeconds: 15, faults: "kill,stop,bus", out: "", logs: "", build: true,
+  minutes: 10, bus: "redis", runtime: "node", sockets: 120, pusherJs: 6, nodeTimeout: 3, faultSeconds: 20, verifySeconds: 8, convergeSeconds: 15, faults: "kill,stop,bus", publishTimeoutMs: 3000, liveSlackMs: 2000, out: "", logs: "", build: true,
 }, HELP);
 
 const app = BENCH_APP;
@@ -49,6 +54,8 @@ const clock = (ms: number) => new Date(ms).toISOString().slice(14, 23);
 /** One socket incarnation, raw or pusher-js: what it subscribed to and when, what it received. */
 interface Sink {
   label: string;
+  /** The node this socket is on; undefined for pusher-js, which the balancer places out of sight. */
+  node?: number;
   /** channel -> time the subscription was acknowledged. */
   subs: Map<string, number>;
   /** presence channel -> this socket's user id there. */
@@ -62,6 +69,26 @@ interface Sink {
   /** The socket's own member list of a presence channel. */
   view(channel: string): string[] | undefined;
 }
+
+/** One REST publish, whatever its answer: the live-subscriber check needs the request's timing. */
+interface Publish {
+  channel: string;
+  id: string;
+  node: number;
+  round: number;
+  phase: "fault" | "verify";
+  sentAt: number;
+  answeredAt: number;
+  /** "2xx"; "status" (an HTTP answer outside 2xx); "timeout" (no answer in --publish-timeout-ms); "error" (connection refused or reset). */
+  outcome: "2xx" | "status" | "timeout" | "error";
+  status?: number;
+}
+
+/**
+ * At most this many REST publishes in flight: a frozen node holds its third of them (~20/s for up
+ * to --publish-timeout-ms each) while the loop keeps publishing through the others.
+ */
+const MAX_PUBLISHES_IN_FLIGHT = 32;
 
 interface Sent {
   channel: string;
@@ -173,7 +200,7 @@ async function main(): Promise<number> {
       let peer: Peer | undefined;
       try {
         peer = await Peer.connect(wsUrl("127.0.0.1", node.port, app.key), `s${i}@n${node.index}`, 5000);
-        const sink: Sink = { label: peer.label, subs: new Map(), users: new Map(), seen: peer.seen, duplicates: peer.duplicates, anomalies: peer.memberAnomalies, memberLog: peer.memberLog, view: (ch) => (peer!.members.has(ch) ? [...peer!.members.get(ch)!] : undefined) };
+        const sink: Sink = { label: peer.label, node: node.index, subs: new Map(), users: new Map(), seen: peer.seen, duplicates: peer.duplicates, anomalies: peer.memberAnomalies, memberLog: peer.memberLog, view: (ch) => (peer!.members.has(ch) ? [...peer!.members.get(ch)!] : undefined) };
         await Promise.all(p.channels.map(async (ch) => {
           await peer!.subscribe(app, ch, ch === p.presence ? { user_id: p.user } : undefined, 8000);
           sink.subs.set(ch, Date.now());
@@ -244,32 +271,68 @@ async function main(): Promise<number> {
   }
 
   // ---- traffic
-  const sdks = new Map(nodes.map((nd) => [nd, new PusherServer({ appId: app.id, key: app.key, secret: app.secret, host: "127.0.0.1", port: String(nd.port), useTLS: false, timeout: 5000 })]));
+  const sdks = new Map(nodes.map((nd) => [nd, new PusherServer({ appId: app.id, key: app.key, secret: app.secret, host: "127.0.0.1", port: String(nd.port), useTLS: false, timeout: o.publishTimeoutMs })]));
   const allChannels = () => [...Array(n).keys()].flatMap((i) => plan(i, n).channels);
-  const stats = { published: 0, publishFailures: 0, clientEvents: 0, presenceRejoins: 0, reconnects: 0 };
+  const stats = { published: 0, publishFailures: 0, refusedStatus: 0, refusedTimeout: 0, refusedError: 0, publishesSkipped: 0, clientEvents: 0, presenceRejoins: 0, reconnects: 0 };
+  /** This round's REST publishes, every outcome. */
+  const publishes: Publish[] = [];
+  const inFlight = new Set<Promise<void>>();
   let phase: Sent["phase"] = "fault";
   let round = 0;
   const errors: string[] = [];
-  const publishOnce = async () => {
-    const node = up()[random(up().length)];
-    if (!node) return;
+  /**
+   * Starts one REST publish and returns at once: the loop keeps its pace while a frozen node
+   * holds a request (up to --publish-timeout-ms). At most MAX_PUBLISHES_IN_FLIGHT at a time.
+   * The node is any of the three, down or frozen too, as a server SDK that keeps its connection to
+   * one node does not know: refusals are counted, and a frozen node's late 2xx is checked like any.
+   */
+  const publishOnce = () => {
+    if (inFlight.size >= MAX_PUBLISHES_IN_FLIGHT) {
+      stats.publishesSkipped++;
+      return;
+    }
+    const node = nodes[random(nodes.length)]!;
     const chs = allChannels();
     const channel = chs[random(chs.length)]!;
     const id = `r${round}-${++seq}`;
-    const at = Date.now();
     const thisPhase = phase;
-    try {
-      const res = await sdks.get(node)!.trigger(channel, "chaos", { id });
-      if (res.status !== 200) throw new Error(`status ${res.status}`);
-      sent.push({ channel, id, at, round, phase: thisPhase });
-      stats.published++;
-    } catch (error) {
+    const thisRound = round;
+    const sentAt = Date.now();
+    const request = (async () => {
+      let outcome: Publish["outcome"] = "2xx";
+      let status: number | undefined;
+      let detail = "";
+      try {
+        const res = await sdks.get(node)!.trigger(channel, "chaos", { id });
+        status = res.status;
+        // The SDK throws for 4xx/5xx; a 1xx/3xx would come back here and is no 2xx either.
+        if (res.status < 200 || res.status >= 300) outcome = "status";
+      } catch (error) {
+        const e = error as { status?: number; error?: { name?: string; type?: string }; message?: string };
+        status = e.status;
+        outcome = e.status ? "status" : e.error?.name === "AbortError" || e.error?.type === "aborted" ? "timeout" : "error";
+        detail = e.status ? `status ${e.status}` : `${e.message ?? error}${e.error ? `: ${(e.error as Error).message ?? e.error}` : ""}`;
+      }
+      const answeredAt = Date.now();
+      publishes.push({ channel, id, node: node.index, round: thisRound, phase: thisPhase, sentAt, answeredAt, outcome, status });
+      if (outcome === "2xx") {
+        sent.push({ channel, id, at: sentAt, round: thisRound, phase: thisPhase });
+        stats.published++;
+        return;
+      }
       stats.publishFailures++;
-      // A request that failed may still have been published: its deliveries are not expected,
-      // but a second delivery of it would still be caught as a duplicate.
-      if (thisPhase === "verify") errors.push(`publish through node ${node.index} failed outside a fault: ${(error as Error).message}`);
-    }
+      if (outcome === "status") stats.refusedStatus++;
+      else if (outcome === "timeout") stats.refusedTimeout++;
+      else stats.refusedError++;
+      // A refused request may still have been published: its deliveries are not expected, but a
+      // second delivery of it would still be caught as a duplicate.
+      if (thisPhase === "verify") errors.push(`publish through node ${node.index} failed outside a fault: ${detail}`);
+    })();
+    inFlight.add(request);
+    void request.finally(() => inFlight.delete(request));
   };
+  /** Waits for the publishes still in flight; each ends by its own timeout, so this is bounded. */
+  const drainPublishes = () => Promise.all([...inFlight]);
   const clientEventOnce = () => {
     const i = random(n);
     const slot = slots[i];
@@ -409,6 +472,75 @@ async function main(): Promise<number> {
     return { expected, missing };
   };
 
+  /** A kill or freeze overlapping [from, to] on this node, or on any node when the socket's node is not known (pusher-js). */
+  const nodeFaultDuring = (node: number | undefined, from: number, to: number) =>
+    faultLog.some((f) => f.kind !== "bus" && (node === undefined || f.node === node) && f.at <= to && f.at + f.ms >= from);
+
+  /**
+   * Every 2xx publish of the list against its live subscribers. A live subscriber is a socket
+   * whose subscription to the channel was acknowledged before the request was sent, that stayed
+   * open until --live-slack-ms after the 2xx arrived (a reconnect is a new Sink, so an old socket
+   * has closed), and whose node was neither killed nor frozen in that interval; for pusher-js,
+   * behind the balancer, no node may have been. The slack is there because a frame can still be on
+   * its way from the bus when the 2xx arrives, and a node frozen then holds it. `subs` keeps the
+   * latest acknowledgement, so a socket that left the channel after the send (and maybe rejoined)
+   * is not counted. Bus restarts exclude nothing: a 2xx while the bus cannot carry the event is
+   * exactly what this check is for.
+   */
+  const liveCheck = (list: Publish[]) => {
+    let checked = 0;
+    let expected = 0;
+    let missingDeliveries = 0;
+    const lost: { publish: Publish; missing: { label: string; node?: number; subscribedAt: number }[]; reached: number }[] = [];
+    for (const p of list) {
+      if (p.outcome !== "2xx") continue;
+      checked++;
+      const until = p.answeredAt + o.liveSlackMs;
+      const missing: (typeof lost)[number]["missing"] = [];
+      let reached = 0;
+      for (const s of sinks) {
+        const since = s.subs.get(p.channel);
+        if (since === undefined || since >= p.sentAt) continue;
+        if (s.closedAt !== undefined && s.closedAt <= until) continue;
+        if (nodeFaultDuring(s.node, p.sentAt, until)) continue;
+        expected++;
+        if (s.seen.get(p.channel)?.has(p.id)) reached++;
+        else missing.push({ label: s.label, node: s.node, subscribedAt: since });
+      }
+      missingDeliveries += missing.length;
+      if (missing.length) lost.push({ publish: p, missing, reached });
+    }
+    return { checked, expected, missingDeliveries, lost };
+  };
+  /** Where a lost publish stands to the bus restarts: during one, how long after one ended, or neither. */
+  const busContext = (p: Publish) => {
+    const bus = faultLog.filter((f) => f.kind === "bus");
+    if (bus.some((f) => f.at <= p.answeredAt && f.at + f.ms >= p.sentAt)) return "during a bus restart";
+    const after = bus.filter((f) => f.at + f.ms < p.sentAt).map((f) => p.sentAt - (f.at + f.ms));
+    const since = after.length ? Math.min(...after) : Infinity;
+    return since <= 15_000 ? `${since} ms after a bus restart ended` : "no bus restart in the 15 s before";
+  };
+  /** One lost publish as the report gives it: what was sent where and when, who missed it, the faults around it. */
+  const describeLost = (l: ReturnType<typeof liveCheck>["lost"][number]) => {
+    const p = l.publish;
+    return {
+      round: p.round, phase: p.phase, channel: p.channel, id: p.id, publishedTo: `n${p.node}`, status: p.status,
+      sent: clock(p.sentAt), answered: clock(p.answeredAt), answeredAfterMs: p.answeredAt - p.sentAt,
+      reached: l.reached, missingAt: l.missing.length,
+      // A socket on the node that answered needs no bus: a loss there is not the bus's.
+      missingOnThatNode: l.missing.filter((m) => m.node === p.node).length,
+      missing: l.missing.slice(0, 8).map((m) => `${m.label}${m.node === undefined ? " (via balancer)" : ""} subscribed ${clock(m.subscribedAt)}`),
+      bus: busContext(p),
+      faultsAround: faultLog.filter((f) => f.at <= p.answeredAt + 10_000 && f.at + f.ms >= p.sentAt - 10_000)
+        .map((f) => `${f.kind}${f.node ?? ""} ${clock(f.at)}-${clock(f.at + f.ms)}`),
+    };
+  };
+  const lostPublishes: ReturnType<typeof describeLost>[] = [];
+  const LOST_IN_REPORT = 300;
+  const live = { checked: 0, expected: 0, lost: 0, missingDeliveries: 0 };
+  /** Non-2xx answers by code ("503", "timeout", "error") over the run. */
+  const refusals: Record<string, number> = {};
+
   /** This round's faults: "mm:ss.mmm kind[node] duration", for a failure's explanation. */
   const roundFaults = () => faultLog.filter((f) => f.round === round).map((f) => `${clock(f.at)} ${f.kind}${f.node ?? ""} ${f.ms} ms`).join(", ");
 
@@ -452,6 +584,7 @@ async function main(): Promise<number> {
         loop(400, until, presenceChurnOnce),
         loop(1000, until, reconnectChurnOnce),
       ]);
+      await drainPublishes();
       const faultsOver = Date.now();
 
       // 2. recovery: everything is up (the fault loop has ended); clients reconnect; poll until the cluster agrees.
@@ -475,6 +608,7 @@ async function main(): Promise<number> {
       phase = "verify";
       const verifyEnd = Date.now() + o.verifySeconds * 1000;
       await Promise.all([loop(50, () => Date.now() >= verifyEnd, publishOnce), loop(50, () => Date.now() >= verifyEnd, clientEventOnce)]);
+      await drainPublishes();
       const roundSent = sent.filter((e) => e.round === round);
       let check = deliveries(roundSent.filter((e) => e.phase === "verify"));
       for (let waited = 0; check.missing.length && waited < 10_000; waited += 250) {
@@ -483,6 +617,38 @@ async function main(): Promise<number> {
       }
       if (check.missing.length) failures.push(`round ${round}: ${check.missing.length} of ${check.expected} deliveries lost outside fault windows (e.g. ${check.missing.slice(0, 3).join("; ")})`);
       const faultCheck = deliveries(roundSent.filter((e) => e.phase === "fault"));
+
+      // Every 2xx publish of the round, fault phase included, against its live subscribers. The
+      // check runs after recovery, so a delivery may be seconds late; it waits until the last
+      // answer's slack has passed (a socket still open then counts as open through it), then gives
+      // late frames up to 5 s more.
+      const roundPublishes = publishes.filter((p) => p.round === round);
+      const lastAnswer = Math.max(0, ...roundPublishes.map((p) => p.answeredAt));
+      await sleep(Math.max(0, lastAnswer + o.liveSlackMs + 50 - Date.now()));
+      let liveResult = liveCheck(roundPublishes);
+      for (let waited = 0; liveResult.lost.length && waited < 5000; waited += 250) {
+        await sleep(250);
+        liveResult = liveCheck(roundPublishes);
+      }
+      const roundRefusals: Record<string, number> = {};
+      for (const p of roundPublishes) {
+        if (p.outcome === "2xx") continue;
+        const key = p.outcome === "status" ? String(p.status) : p.outcome;
+        roundRefusals[key] = (roundRefusals[key] ?? 0) + 1;
+        refusals[key] = (refusals[key] ?? 0) + 1;
+      }
+      live.checked += liveResult.checked;
+      live.expected += liveResult.expected;
+      live.lost += liveResult.lost.length;
+      live.missingDeliveries += liveResult.missingDeliveries;
+      for (const l of liveResult.lost) if (lostPublishes.length < LOST_IN_REPORT) lostPublishes.push(describeLost(l));
+      if (liveResult.lost.length) {
+        const during = liveResult.lost.filter((l) => busContext(l.publish) === "during a bus restart").length;
+        const first = describeLost(liveResult.lost[0]!);
+        failures.push(`round ${round} (${faults.join(", ")}): ${liveResult.lost.length} of ${liveResult.checked} publishes answered 2xx did not reach every live subscriber ` +
+          `(${liveResult.missingDeliveries} of ${liveResult.expected} live deliveries missing; ${during} of these publishes sent during a bus restart); ` +
+          `e.g. ${first.id} on ${first.channel} to ${first.publishedTo} at ${first.sent}, ${first.status} after ${first.answeredAfterMs} ms, missing at ${first.missingAt} (${first.missing.slice(0, 3).join(", ")}), reached ${first.reached}; ${first.bus}; faults: ${first.faultsAround.join(", ") || "none"}`);
+      }
       const after = await mismatches().catch((e: Error) => [`REST check failed: ${e.message}`]);
       if (converged >= 0 && after.length) failures.push(`round ${round}: agreement lost again during the verify phase: ${after.slice(0, 4).join(" | ")}`);
 
@@ -509,15 +675,24 @@ async function main(): Promise<number> {
         published: stats.published - before.published, publishFailures: stats.publishFailures - before.publishFailures,
         clientEvents: stats.clientEvents - before.clientEvents, presenceRejoins: stats.presenceRejoins - before.presenceRejoins, reconnects: stats.reconnects - before.reconnects,
         faultWindowLost: faultCheck.missing.length, faultWindowExpected: faultCheck.expected, verifyLost: check.missing.length, verifyExpected: check.expected,
+        live2xxChecked: liveResult.checked, live2xxLost: liveResult.lost.length, liveDeliveriesExpected: liveResult.expected, liveDeliveriesMissing: liveResult.missingDeliveries,
+        refused: roundRefusals,
+        // 2xx answers that took over a second: mostly requests a frozen node held and answered after SIGCONT.
+        slow2xx: roundPublishes.filter((p) => p.outcome === "2xx" && p.answeredAt - p.sentAt > 1000).length,
+        // Publishes sent to a node while it was frozen, by outcome: whether that path was exercised.
+        toFrozenNode: countBy(roundPublishes.filter((p) => faultLog.some((f) => f.kind === "stop" && f.node === p.node && f.at <= p.sentAt && f.at + f.ms >= p.sentAt)), (p) => p.outcome),
         duplicatesSoFar: dups, webhookMismatches: hookMismatches.length, mismatchesLeft: converged < 0 ? last.length : 0,
       };
       rounds.push(row);
       console.log(`round ${String(round).padStart(2)}: ${faults.join(", ").padEnd(24)} converged ${converged < 0 ? "NO" : `${(converged / 1000).toFixed(1)} s`}` +
         `  published ${row.published} (${row.publishFailures} failed), client ev ${row.clientEvents}, rejoins ${row.presenceRejoins}, reconnects ${row.reconnects}` +
-        `  lost in faults ${row.faultWindowLost}/${row.faultWindowExpected}, lost after ${row.verifyLost}/${row.verifyExpected}, dup ${dups}, webhook mismatches ${row.webhookMismatches}`);
+        `  lost in faults ${row.faultWindowLost}/${row.faultWindowExpected}, lost after ${row.verifyLost}/${row.verifyExpected}` +
+        `, 2xx lost at live subscribers ${row.live2xxLost}/${row.live2xxChecked} (${row.liveDeliveriesMissing}/${row.liveDeliveriesExpected} deliveries), refused ${formatCounts(roundRefusals)}, 2xx after >1 s ${row.slow2xx}, to a frozen node ${formatCounts(row.toFrozenNode)}` +
+        `, dup ${dups}, webhook mismatches ${row.webhookMismatches}`);
       for (const e of errors.splice(0)) failures.push(`round ${round}: ${e}`);
       // Sent events of finished rounds are no longer needed (duplicates are caught per socket).
       sent.splice(0, sent.length);
+      publishes.splice(0, publishes.length);
       for (let k = sinks.length - 1; k >= 0; k--) if (sinks[k]!.closedAt !== undefined && sinks[k]!.duplicates.length === 0) sinks.splice(k, 1);
     }
   } catch (error) {
@@ -539,15 +714,32 @@ async function main(): Promise<number> {
     git: { commit: git(["rev-parse", "--short", "HEAD"]), dirty: git(["status", "--porcelain"]) !== "" },
     startedAt: new Date(start).toISOString(), minutes: Math.round((Date.now() - start) / 600) / 100,
     totals: stats, faults: faultLog, rounds, serverErrorLines: crashes, failures, explanations, ok: failures.length === 0,
+    liveSubscriberCheck: {
+      rule: `a 2xx REST publish must reach every socket subscribed (acknowledged) before the request was sent that stayed open, and whose node was neither killed nor frozen (any node, for pusher-js), until ${o.liveSlackMs} ms after the answer; non-2xx answers are counted, not failed`,
+      ...live, refused: refusals, lostPublishes, lostPublishesOmitted: Math.max(0, live.lost - lostPublishes.length),
+    },
     ...(failures.length ? { nodeOutput: outputs.map((t) => t.slice(-3000)) } : {}),
   };
   const file = writeReport(`chaos-${o.bus}`, report, o.out || undefined);
   const conv = rounds.map((r) => r.convergedMs as number).filter((ms) => ms >= 0);
   console.log(`\n${rounds.length} rounds, ${faultLog.length} faults (${["kill", "stop", "bus"].map((k) => `${faultLog.filter((f) => f.kind === k).length} ${k}`).join(", ")}); agreement after ${conv.length ? `${Math.min(...conv)}-${Math.max(...conv)} ms` : "n/a"}`);
+  console.log(`live-subscriber check: ${live.lost} of ${live.checked} publishes answered 2xx missed a live subscriber (${live.missingDeliveries} of ${live.expected} deliveries); refused (not failed): ${formatCounts(refusals)}`);
   if (crashes.length) console.log(`server log lines worth a look:\n  ${crashes.join("\n  ")}`);
-  console.log(failures.length ? `\nFAIL (${failures.length}):\n  ${failures.slice(0, 30).join("\n  ")}` : `\nPASS: ${rounds.length} rounds in ${report.minutes} min`);
+  console.log(failures.length ? `\nFAIL (${failures.length}):\n  ${failures.slice(0, 30).join("\n  ")}` : `\nPASS: ${rounds.length} rounds in ${report.minutes} min; all ${live.checked} publishes answered 2xx reached every live subscriber (${live.expected} deliveries)`);
   console.log(`report: ${file}`);
   return failures.length || failed ? 1 : 0;
+}
+
+function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
+  return out;
+}
+
+/** "503 ×12, timeout ×3" or "none". */
+function formatCounts(counts: Record<string, number>): string {
+  const parts = Object.entries(counts).map(([k, v]) => `${k} ×${v}`);
+  return parts.length ? parts.join(", ") : "none";
 }
 
 function diff(want: [string, number][], got: [string, number][]): string[] {

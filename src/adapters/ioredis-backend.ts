@@ -2,13 +2,18 @@
 // up/down state machine across the command and subscriber connections, script calls and close.
 import type { Cluster, Redis } from "ioredis";
 import type { ClusterBackend } from "./cluster/backend.ts";
-import type { TransportEvents } from "./cluster/lifecycle.ts";
+import type { TransportEvents } from "./cluster/transport.ts";
 import { SCRIPTS, type ScriptName } from "./cluster/scripts.ts";
 
-/** Reconnect backoff: 100 ms doubling up to 5 s, forever (a bus outage must never end the node). */
-export const reconnectDelay = (attempt: number): number => Math.min(100 * 2 ** Math.min(attempt, 6), 5000);
 
 type ScriptRunner = Record<string, (key: string, ...args: (string | number)[]) => Promise<unknown>>;
+
+/** ioredis's rejection when a command outlives `commandTimeout`. */
+export const COMMAND_TIMED_OUT = "Command timed out";
+
+function timedOut(error: unknown): boolean {
+  return error instanceof Error && error.message === COMMAND_TIMED_OUT;
+}
 
 export interface IoredisConnections<C extends Redis | Cluster> {
   cmd: C;
@@ -25,30 +30,47 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
   private sub?: C;
   private send?: (channel: string, payload: string) => Promise<unknown>;
   private up = false;
+  /**
+   * Commands time out on a connection that stays "ready" (a stopped or overloaded server): the
+   * node is down until a PING answers within the deadline (probe), since no `ready` will fire.
+   */
+  private hung = false;
+  private probing = false;
+  private maybeUp: () => void = () => {};
+  private events?: TransportEvents;
   private lastError = "connection closed";
 
   /** Opens the command connection (no offline queue: fail fast while away) and the subscriber. */
   protected abstract connect(): IoredisConnections<C>;
+
+  /** Whether the server answers again (the probe); each command is bound by the deadline. */
+  protected ping(cmd: C): Promise<unknown> {
+    return cmd.ping();
+  }
 
   open(busChannel: string, events: TransportEvents): void {
     const { cmd, sub, messageEvent, subscribe, publish } = this.connect();
     this.cmd = cmd;
     this.sub = sub;
     this.send = publish;
+    this.events = events;
     for (const script of Object.values(SCRIPTS)) cmd.defineCommand(script.name, { numberOfKeys: 1, lua: script.lua });
 
     let subscribed = false;
     const maybeUp = () => {
-      if (!this.up && subscribed && cmd.status === "ready") {
+      if (!this.up && !this.hung && subscribed && cmd.status === "ready") {
         this.up = true;
         events.up();
       }
     };
+    this.maybeUp = maybeUp;
     const down = () => {
       if (!this.up) return;
       this.up = false;
       events.down(this.lastError);
     };
+    // A fresh connection answers by definition; a hang seen on the old one is over.
+    cmd.on("ready", () => (this.hung = false));
     // Errors repeat on every reconnect attempt, so they are not logged one by one: the latest is
     // the reason the adapter logs when the connection is lost. The subscriber reconnects with
     // the command connection (same server), so its errors only matter while commands still work.
@@ -88,18 +110,60 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
 
   async publish(busChannel: string, payload: string): Promise<void> {
     if (!this.send) throw new Error("not connected");
-    await this.send(busChannel, payload);
+    await this.watch(this.send(busChannel, payload));
   }
 
   run(script: ScriptName, key: string, args: (string | number)[]): Promise<unknown> {
     const runner = this.cmd as unknown as ScriptRunner;
-    return runner[SCRIPTS[script].name]!.call(this.cmd, key, ...args);
+    return this.watch(runner[SCRIPTS[script].name]!.call(this.cmd, key, ...args));
+  }
+
+  /** A command that outlived its deadline makes the backend hung: an outage like a lost connection. */
+  private async watch<T>(command: Promise<T>): Promise<T> {
+    try {
+      return await command;
+    } catch (error) {
+      if (timedOut(error)) this.wentHung(error as Error);
+      throw error;
+    }
+  }
+
+  private wentHung(error: Error): void {
+    if (this.hung) return;
+    this.hung = true;
+    this.lastError = `no answer within the request deadline (${error.message})`;
+    if (!this.up) return;
+    this.up = false;
+    this.events?.down(this.lastError);
+  }
+
+  /**
+   * Called each tick while the lifecycle is down. While hung, one PING at a time (itself bound by
+   * the command deadline): an answer means the server works again, and the node goes up.
+   */
+  probe(): void {
+    if (!this.hung || this.probing || this.cmd?.status !== "ready") return;
+    this.probing = true;
+    this.ping(this.cmd).then(() => {
+      this.hung = false;
+      this.maybeUp();
+    }, (error: Error) => {
+      // Expected while the server is still stopped; the outage was logged when it began.
+      this.lastError = `no answer within the request deadline (${error.message})`;
+      this.events?.failed("probing a backend that stopped answering", error);
+    }).finally(() => (this.probing = false));
   }
 
   async close(): Promise<void> {
     this.up = false;
     this.sub?.disconnect();
-    if (this.cmd?.status === "ready") await this.cmd.quit().catch(() => this.cmd?.disconnect());
+    // QUIT lets a working server finish what we sent; a hung one would only make us wait.
+    if (this.cmd?.status === "ready" && !this.hung) {
+      await this.cmd.quit().catch((error: Error) => {
+        this.events?.failed("closing the command connection", error);
+        this.cmd?.disconnect();
+      });
+    }
     else this.cmd?.disconnect();
   }
 }

@@ -5,7 +5,8 @@
 // and writes its contribution back when NATS returns (ClusterLifecycle runs that cycle).
 import type { Adapter, JoinResult, LeaveResult, Member } from "../core/adapter.ts";
 import type { RateLimitResult } from "../core/rate-limiter.ts";
-import { ClusterLifecycle, type ClusterOptions, type TransportEvents } from "./cluster/lifecycle.ts";
+import { ClusterLifecycle } from "./cluster/lifecycle.ts";
+import type { ClusterOptions, TransportEvents } from "./cluster/transport.ts";
 import { NatsLink } from "./nats/connection.ts";
 import { NatsIdempotency } from "./nats/idempotency.ts";
 import { natsNames, type Announcer } from "./nats/names.ts";
@@ -34,7 +35,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     const names = natsNames(opts.prefix);
     this.bus = names.bus;
     this.hb = names.heartbeat;
-    this.link = new NatsLink(opts.servers, names.bucket, opts.logger, opts.timers, `switchboard ${this.nodeId}`);
+    this.link = new NatsLink(opts.servers, names.bucket, opts.logger, opts.timers, `switchboard ${this.nodeId}`, opts.requestTimeoutMs);
     const announcer: Announcer = { transition: (appId, t) => this.node?.transition?.(appId, t) };
     this.reads = new NatsReads(this.link, this.now);
     this.idempotency = new NatsIdempotency(this.link, this.now);

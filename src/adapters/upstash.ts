@@ -4,7 +4,7 @@ import { Redis } from "@upstash/redis";
 import type { TimerHandle, Timers } from "../core/runtime.ts";
 import { ClusterAdapter } from "./cluster/adapter.ts";
 import type { ClusterBackend } from "./cluster/backend.ts";
-import type { ClusterOptions, TransportEvents } from "./cluster/lifecycle.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, type ClusterOptions, type TransportEvents } from "./cluster/transport.ts";
 import { SCRIPTS, type ScriptName } from "./cluster/scripts.ts";
 
 /** How often the backend is pinged; REST has no connection whose loss we could observe. */
@@ -14,6 +14,11 @@ const PROBE_EVERY_MS = 2000;
 const PROBE_DEADLINE_MS = 5000;
 
 type Subscriber = ReturnType<Redis["subscribe"]>;
+
+/** What fetch throws when a request's AbortSignal.timeout fires. */
+function timedOut(error: unknown): boolean {
+  return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+}
 
 export class UpstashBackend implements ClusterBackend {
   private readonly redis: Redis;
@@ -28,11 +33,20 @@ export class UpstashBackend implements ClusterBackend {
   private busy = false;
   private closed = false;
   private events?: TransportEvents;
+  /** Takes the bus down now (a request outlived its deadline), not at the next ping. */
+  private markDown: (reason: string) => void = () => {};
 
-  constructor(url: string, token: string, private readonly timers: Timers) {
+  constructor(url: string, token: string, private readonly timers: Timers, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
     // No retries and no auto-pipelining: while the backend is away a command must fail at once so
     // the adapter answers from local state; raw results because the scripts return plain values.
-    this.redis = new Redis({ url, token, retry: false, enableTelemetry: false, enableAutoPipelining: false, automaticDeserialization: false });
+    // Every request (ping, scripts, publish) gets its own deadline: a backend that accepts the
+    // request but never answers is an outage too. It must be a function: the client turns an
+    // already-aborted static signal into a silent "Aborted" result instead of an error. The bus
+    // stream passes its own signal, so it is not cut at the deadline.
+    this.redis = new Redis({
+      url, token, retry: false, enableTelemetry: false, enableAutoPipelining: false, automaticDeserialization: false,
+      signal: () => AbortSignal.timeout(requestTimeoutMs),
+    });
   }
 
   open(busChannel: string, events: TransportEvents): void {
@@ -46,6 +60,7 @@ export class UpstashBackend implements ClusterBackend {
       this.up = false;
       events.down(reason);
     };
+    this.markDown = down;
     const check = async () => {
       try {
         await this.redis.ping();
@@ -67,6 +82,8 @@ export class UpstashBackend implements ClusterBackend {
         events.up();
       }
     };
+    // Every request in check() has a deadline, so `busy` always clears: a hung backend cannot
+    // stop the pings that notice it is back.
     const tick = () => {
       if (this.busy || this.closed) return;
       this.busy = true;
@@ -113,20 +130,30 @@ export class UpstashBackend implements ClusterBackend {
     const { lua } = SCRIPTS[script];
     let sha = this.shas.get(script);
     if (!sha) {
-      sha = await this.redis.scriptLoad(lua);
+      sha = await this.watch(this.redis.scriptLoad(lua));
       this.shas.set(script, sha);
     }
     try {
-      return await this.redis.evalsha(sha, [key], args);
+      return await this.watch(this.redis.evalsha(sha, [key], args));
     } catch (error) {
       // A flushed or restarted Redis forgets scripts; EVAL also loads it for next time.
       if (!(error instanceof Error && error.message.includes("NOSCRIPT"))) throw error;
-      return this.redis.eval(lua, [key], args);
+      return this.watch(this.redis.eval(lua, [key], args));
     }
   }
 
   async publish(busChannel: string, payload: string): Promise<void> {
-    await this.redis.publish(busChannel, payload);
+    await this.watch(this.redis.publish(busChannel, payload));
+  }
+
+  /** A request past its deadline is an outage: down at once; the pings bring the bus back up. */
+  private async watch<T>(request: Promise<T>): Promise<T> {
+    try {
+      return await request;
+    } catch (error) {
+      if (timedOut(error)) this.markDown(`no answer within the request deadline (${(error as Error).message})`);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
@@ -140,5 +167,5 @@ export class UpstashBackend implements ClusterBackend {
 export type UpstashAdapterOptions = ClusterOptions & { url: string; token: string };
 
 export function createUpstashAdapter(options: UpstashAdapterOptions): ClusterAdapter {
-  return new ClusterAdapter("upstash", new UpstashBackend(options.url, options.token, options.timers), options);
+  return new ClusterAdapter("upstash", new UpstashBackend(options.url, options.token, options.timers, options.requestTimeoutMs), options);
 }

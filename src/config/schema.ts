@@ -1,6 +1,17 @@
 import { z } from "zod";
 import { DEFAULT_HTTP_MAX_BODY_KB } from "../core/app.ts";
 import { bool, num } from "../core/coerce.ts";
+import { parseProxyTrust } from "../http/client-address.ts";
+
+const parseError = (value: string): string => {
+  try {
+    parseProxyTrust(value);
+    return "";
+  } catch (error) {
+    return (error as Error).message;
+  }
+};
+const parses = (value: string): boolean => parseError(value) === "";
 
 // Server-wide settings. Each key is reachable as --kebab-case flag, UPPER_SNAKE environment
 // variable and camelCase config-file key; per-app settings use the app prefix (see load.ts).
@@ -30,7 +41,9 @@ export const serverSettingsSchema = {
     .describe("inbound frames one socket may have waiting to be handled; past it the socket is closed with 4100"),
   maxNodeConnections: num(z.number().int().min(-1)).default(-1).describe("connections on this node, -1 unlimited (4100 above)"),
   shutdownGracePeriodMs: num(z.number().int().min(0)).default(3000)
-    .describe("on SIGTERM: wait this long after closing sockets with 4200 (a balancer drains) before exiting"),
+    .describe("on SIGTERM: /ready answers 503 at once while the API, sockets and bus keep serving this long (a balancer drains), then sockets close with 4200"),
+  shutdownCloseSpreadMs: num(z.number().int().min(0).max(60_000)).default(1000)
+    .describe("after the grace period: close the sockets with 4200 over this window, so their clients do not all reconnect at once"),
   // --- Webhooks (spec §7; README "Webhooks"); the queue's own settings belong to its driver (QUEUE_DRIVER).
   webhookBatching: bool.default(false).describe("several events per body for the same app and webhook within the window (apps may override)"),
   webhookBatchingDurationMs: num(z.number().int().min(1).max(60_000)).default(50).describe("ms; the batching window"),
@@ -77,7 +90,10 @@ export const serverSettingsSchema = {
   corsCredentials: bool.default(false).describe("let browsers send cookies (Access-Control-Allow-Credentials; needs explicit origins)"),
   rateLimiterEnabled: bool.default(false)
     .describe("per-IP limits on HTTP API requests (429) and WebSocket connections (refused before the upgrade); RATE_LIMITER_DRIVER picks the store"),
-  trustProxy: bool.default(false).describe("take the client address from X-Forwarded-For (only behind a proxy that sets it)"),
+  trustProxy: z.preprocess((v) => (typeof v === "boolean" || typeof v === "number" ? String(v) : v), z.string()
+    .refine((v) => parses(v), { error: (issue) => `${parseError(String(issue.input))}` }))
+    .default("false")
+    .describe("proxies in front of the node whose X-Forwarded-For entries count: false, true (one hop), a hop count, or their addresses/CIDRs (comma separated)"),
   httpAcceptTrafficMemoryThreshold: num(z.number().min(0).max(100)).default(85)
     .describe("percent of the machine's memory this process may use before /accept-traffic answers 503"),
 } as const;

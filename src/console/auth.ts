@@ -4,6 +4,7 @@ import { timingSafeEqual } from "../core/crypto.ts";
 import type { Switchboard } from "../core/server.ts";
 import { readBody, parseJsonObject } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
+import type { RequestPeer } from "../http/router.ts";
 import { findApp } from "../http/api.ts";
 import type { FailureGuard } from "./guard.ts";
 import { cookieValue, readSession, sessionCookie, signSession, verifySession, type Session } from "./session.ts";
@@ -22,29 +23,28 @@ export interface AuthDeps {
   stats: ConsoleStats;
   /** The cookie's Path: the console's own URL prefix. */
   cookiePath: string;
+  /** True for a session that was signed out (on any node). */
+  revoked(id: string): boolean;
+  /** Signs a session out on every node until it would have expired. */
+  revoke(id: string, until: number): void;
+  /**
+   * Who sent the request, as the API sees it: behind a balancer with TRUST_PROXY each user has
+   * their own lockout, instead of all of them sharing the proxy's address.
+   */
+  peer: RequestPeer;
 }
 
 /** The header the page sends on every change: a cross-site form cannot set it (no CORS here). */
 export const CSRF_HEADER = "x-switchboard-console";
 const REFUSED = "Wrong app id or secret";
 const SIGN_IN_BODY_LIMIT = 4096;
-
-/**
- * The client's address when the runtime exposes it (Node: the IncomingMessage; Bun: the server's
- * requestIP; Deno: the handler info), read from Hono's env without importing any runtime. Not
- * X-Forwarded-For: anyone can send it, and a lock per forged address would be no lock at all.
- */
-export function clientAddress(c: Context): string | undefined {
-  const env = c.env as Record<string, any> | undefined;
-  return env?.incoming?.socket?.remoteAddress ?? env?.requestIP?.(c.req.raw)?.address ?? env?.remoteAddr?.hostname ?? undefined;
-}
+/** Compared with what was sent for an unknown app id or a missing token: a random value per process, so nothing matches it. */
+const NOTHING_TO_MATCH = `unmatched:${globalThis.crypto.randomUUID()}`;
 
 /** Refuses a state change that did not come from the console page itself. */
 export function requirePageOrigin(c: Context): void {
   if (c.req.header(CSRF_HEADER) !== "1") throw new HttpError(403, `Missing ${CSRF_HEADER} header: use the console page`);
 }
-
-const isSecure = (c: Context) => c.req.url.startsWith("https:") || c.req.header("x-forwarded-proto") === "https";
 
 /** POST /console/api/session {appId, secret} or {token}: sets the session cookie. */
 export async function signIn(d: AuthDeps, c: Context): Promise<Response> {
@@ -53,9 +53,9 @@ export async function signIn(d: AuthDeps, c: Context): Promise<Response> {
   const operator = typeof body.token === "string";
   const appId = typeof body.appId === "string" ? body.appId.trim() : "";
   if (!operator && (appId === "" || typeof body.secret !== "string")) throw new HttpError(400, "appId and secret (or token) are required");
-  const address = clientAddress(c);
+  const address = d.peer.address(c);
   const account = operator ? "operator" : `app:${appId}`;
-  const keys = address ? [account, `ip:${address}`] : [account];
+  const keys = address === "unknown" ? [account] : [account, `ip:${address}`];
   const wait = d.guard.retryAfterMs(keys);
   if (wait > 0) {
     d.stats.signInsThrottled++;
@@ -65,16 +65,17 @@ export async function signIn(d: AuthDeps, c: Context): Promise<Response> {
   let session: Session | undefined;
   let key = "";
   if (operator) {
-    // Compared as HMACs so the comparison takes the same time whatever the lengths.
-    if (d.token !== undefined && await same(d, body.token as string, d.token)) {
-      session = { kind: "operator", expires: now + d.sessionMs };
+    // Compared as HMACs so the comparison takes the same time whatever the lengths, and made even
+    // when there is nothing to compare with, so timing does not tell which case this was.
+    if (await same(d, body.token as string, d.token ?? NOTHING_TO_MATCH) && d.token !== undefined) {
+      session = { kind: "operator", expires: now + d.sessionMs, id: globalThis.crypto.randomUUID() };
       key = d.token;
     }
   } else {
     const app = await findApp(d.server, appId);
-    if (app && await same(d, body.secret as string, app.secret)) {
+    if (await same(d, body.secret as string, app?.secret ?? NOTHING_TO_MATCH) && app) {
       if (!app.enabled) throw new HttpError(403, "Application disabled");
-      session = { kind: "app", appId: app.id, expires: now + d.sessionMs };
+      session = { kind: "app", appId: app.id, expires: now + d.sessionMs, id: globalThis.crypto.randomUUID() };
       key = app.secret;
     }
   }
@@ -82,21 +83,30 @@ export async function signIn(d: AuthDeps, c: Context): Promise<Response> {
   if (!session) {
     d.stats.signInFailures++;
     const lock = d.guard.failed(keys);
-    d.server.logger.warn(`console: sign-in as ${who} refused (wrong ${operator ? "token" : "id or secret"}) from ${address ?? "an unknown address"}${lock ? `; locked for ${Math.ceil(lock / 1000)} s` : ""}`);
+    d.server.logger.warn(`console: sign-in as ${who} refused (wrong ${operator ? "token" : "id or secret"}) from ${address}${lock ? `; locked for ${Math.ceil(lock / 1000)} s` : ""}`);
     throw new HttpError(401, operator && d.token === undefined ? "Operator sign-in is off (CONSOLE_TOKEN is not set)" : operator ? "Wrong token" : REFUSED);
   }
   // The account's failures only: signing in to one's own app must not wipe the address's count
   // of guesses at another.
   d.guard.succeeded([account]);
   d.stats.signIns++;
-  d.server.logger.info(`console: signed in as ${who} from ${address ?? "an unknown address"}`);
-  const cookie = sessionCookie(await signSession(d.server.crypto, key, session), d.cookiePath, Math.floor(d.sessionMs / 1000), isSecure(c));
+  d.server.logger.info(`console: signed in as ${who} from ${address}`);
+  const cookie = sessionCookie(await signSession(d.server.crypto, key, session), d.cookiePath, Math.floor(d.sessionMs / 1000), d.peer.secure(c));
   return c.json(describe(session), 200, { "set-cookie": cookie });
 }
 
-export function signOut(d: AuthDeps, c: Context): Response {
+/** Ends the session on the server side too: a copy of the cookie is refused from now on. */
+export async function signOut(d: AuthDeps, c: Context): Promise<Response> {
   requirePageOrigin(c);
-  return c.json({}, 200, { "set-cookie": sessionCookie("", d.cookiePath, 0, isSecure(c)) });
+  const signedIn = await session(d, c).catch((error: unknown) => {
+    if (!(error instanceof HttpError)) throw error;
+    return undefined; // not signed in (or already out): only the browser's copy is left to clear
+  });
+  if (signedIn) {
+    d.revoke(signedIn.id, signedIn.expires);
+    d.server.logger.info(`console: signed out ${signedIn.kind === "app" ? `app ${signedIn.appId}` : "operator"} (session revoked on every node)`);
+  }
+  return c.json({}, 200, { "set-cookie": sessionCookie("", d.cookiePath, 0, d.peer.secure(c)) });
 }
 
 /** The request's verified session; 401 without one. */
@@ -111,6 +121,7 @@ export async function session(d: AuthDeps, c: Context): Promise<Session> {
     key = app?.secret;
   }
   if (key === undefined || !(await verifySession(d.server.crypto, key, value))) throw new HttpError(401, "Not signed in");
+  if (d.revoked(claimed.id)) throw new HttpError(401, "Signed out");
   return claimed;
 }
 

@@ -66,7 +66,7 @@ export class FailureGuard {
       // Re-inserted so the map's order is least recently failed first: eviction drops the oldest.
       this.records.delete(key);
       this.records.set(key, r);
-      if (this.records.size > this.maxKeys) this.records.delete(this.records.keys().next().value!);
+      if (this.records.size > this.maxKeys) this.evict(now);
     }
     return lock;
   }
@@ -78,6 +78,18 @@ export class FailureGuard {
 
   get size(): number {
     return this.records.size;
+  }
+
+  /**
+   * Drops the least recently failed key that is not locked, so failures from many other addresses
+   * cannot flush a lock; only when every tracked key is locked does the oldest go (memory stays
+   * bounded, and that takes maxKeys addresses each failing past the free tries).
+   */
+  private evict(now: number): void {
+    for (const [key, r] of this.records) {
+      if (r.lockedUntil <= now) return void this.records.delete(key);
+    }
+    this.records.delete(this.records.keys().next().value!);
   }
 
   private current(key: string, now: number): Record | undefined {

@@ -3,6 +3,7 @@ import type { ServerEvent } from "../core/events.ts";
 import type { Switchboard } from "../core/server.ts";
 import { randomHex } from "../core/crypto.ts";
 import { CONSOLE_KINDS, forForwarding, summarize, Viewer } from "./feed.ts";
+import type { Revocations } from "./revocations.ts";
 import type { ConsoleStats } from "./stats.ts";
 
 // Feeds the console browsers on this node, for the whole cluster. Each node's event stream only
@@ -68,7 +69,12 @@ export class ConsoleHub {
   private flushTimer: unknown;
   private lastWatch = 0;
 
-  constructor(private readonly server: Switchboard, private readonly options: HubOptions, private readonly stats: ConsoleStats) {
+  constructor(
+    private readonly server: Switchboard,
+    private readonly options: HubOptions,
+    private readonly stats: ConsoleStats,
+    private readonly revocations: Revocations,
+  ) {
     server.consoleListener = (message) => this.receive(message);
   }
 
@@ -168,6 +174,10 @@ export class ConsoleHub {
   private receive(m: ConsoleMessage): void {
     if (m.node === this.node) return; // the local adapter echoes our own messages
     const now = this.server.timers.now();
+    if (m.op === "revoke") {
+      if (typeof m.session === "string" && typeof m.until === "number") this.revocations.revoke(m.session, m.until);
+      return;
+    }
     if (m.op === "watch") {
       const fresh = !(this.watchedElsewhere.get(m.appId)! > now);
       this.watchedElsewhere.set(m.appId, now + WATCH_TTL_MS);
@@ -204,6 +214,12 @@ export class ConsoleHub {
 
   private sendWatch(appId: string): void {
     this.broadcast({ type: "console", appId, node: this.node, op: "watch" });
+  }
+
+  /** A console session signed out on this node: every other node refuses it too. */
+  revoke(session: string, until: number): void {
+    this.revocations.revoke(session, until);
+    this.broadcast({ type: "console", appId: "", node: this.node, op: "revoke", session, until });
   }
 
   private broadcast(message: ConsoleMessage): void {

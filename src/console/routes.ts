@@ -6,10 +6,12 @@ import type { Switchboard } from "../core/server.ts";
 import { triggerEvent } from "../http/api.ts";
 import { parseJsonObject, readBody } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
+import type { RequestPeer } from "../http/router.ts";
 import { CONSOLE_CSS, CONSOLE_HTML, CONSOLE_JS } from "./assets/index.ts";
 import { describe, requirePageOrigin, session, signIn, signOut, viewedApp, type AuthDeps } from "./auth.ts";
 import { FailureGuard } from "./guard.ts";
 import { ConsoleHub } from "./hub.ts";
+import { Revocations } from "./revocations.ts";
 import { ConsoleStats } from "./stats.ts";
 
 // The debug console's routes, mounted under the router's PATH_PREFIX through its `extend` option:
@@ -28,7 +30,8 @@ export interface ConsoleOptions {
 
 export interface Console {
   readonly stats: ConsoleStats;
-  mount(app: Hono): void;
+  /** Mounts the pages and API; `peer` tells who sent a request (the router's, TRUST_PROXY included). */
+  mount(app: Hono, peer: RequestPeer): void;
   stop(): void;
 }
 
@@ -58,10 +61,13 @@ export function consoleEnabled(config: { consoleEnabled: "auto" | boolean; devAp
 export function createConsole(o: ConsoleOptions): Console {
   const { server } = o;
   const stats = new ConsoleStats();
-  const hub = new ConsoleHub(server, { bufferEvents: o.bufferEvents, eventsPerSecond: o.clusterEventsPerSecond }, stats);
+  const revocations = new Revocations(() => server.timers.now());
+  const hub = new ConsoleHub(server, { bufferEvents: o.bufferEvents, eventsPerSecond: o.clusterEventsPerSecond }, stats, revocations);
   const prefix = server.settings.pathPrefix.replace(/\/+$/, "");
-  const deps: AuthDeps = {
+  const shared: Omit<AuthDeps, "peer"> = {
     server,
+    revoked: (id) => revocations.has(id),
+    revoke: (id, until) => hub.revoke(id, until),
     token: o.token,
     sessionMs: o.sessionHours * 3_600_000,
     guard: new FailureGuard(server.timers.now),
@@ -69,7 +75,8 @@ export function createConsole(o: ConsoleOptions): Console {
     cookiePath: `${prefix}/console`,
   };
 
-  const mount = (app: Hono) => {
+  const mount = (app: Hono, peer: RequestPeer) => {
+    const deps: AuthDeps = { ...shared, peer };
     const asset = (body: string, type: string) => (c: Context) => c.body(body, 200, { ...PAGE_HEADERS, "content-type": type });
     app.get("/console", asset(CONSOLE_HTML, "text/html; charset=utf-8"));
     app.get("/console/", (c) => c.redirect(`${prefix}/console`));

@@ -12,13 +12,16 @@ import { timingSafeEqual } from "../core/crypto.ts";
 export const COOKIE = "sb_console";
 const LABEL = "switchboard-console-session-v1\n";
 
-export type Session = { kind: "app"; appId: string; expires: number } | { kind: "operator"; expires: number };
+/** `id` names one sign-in, so signing out can revoke exactly it (Revocations). */
+export type Session = { kind: "app"; appId: string; expires: number; id: string } | { kind: "operator"; expires: number; id: string };
 
 interface Payload {
   k: "app" | "op";
   a?: string;
   /** Expiry, ms since the epoch. */
   e: number;
+  /** The sign-in's random id. */
+  s: string;
 }
 
 const b64url = (text: string) => btoa(String.fromCharCode(...new TextEncoder().encode(text)))
@@ -35,7 +38,9 @@ function fromB64url(text: string): string | undefined {
 
 /** The cookie value for a session, signed with `key` (the app secret or the operator token). */
 export async function signSession(crypto: CryptoProvider, key: string, session: Session): Promise<string> {
-  const payload: Payload = session.kind === "app" ? { k: "app", a: session.appId, e: session.expires } : { k: "op", e: session.expires };
+  const payload: Payload = session.kind === "app"
+    ? { k: "app", a: session.appId, e: session.expires, s: session.id }
+    : { k: "op", e: session.expires, s: session.id };
   const body = b64url(JSON.stringify(payload));
   return `${body}.${await crypto.hmacSha256Hex(key, LABEL + body)}`;
 }
@@ -53,9 +58,9 @@ export function readSession(value: string | undefined, now: number): Session | u
   } catch {
     return undefined; // signed text is always JSON: this cookie was not made here
   }
-  if (typeof p !== "object" || p === null || typeof p.e !== "number" || p.e <= now) return undefined;
-  if (p.k === "op") return { kind: "operator", expires: p.e };
-  if (p.k === "app" && typeof p.a === "string" && p.a !== "") return { kind: "app", appId: p.a, expires: p.e };
+  if (typeof p !== "object" || p === null || typeof p.e !== "number" || p.e <= now || typeof p.s !== "string" || p.s === "") return undefined;
+  if (p.k === "op") return { kind: "operator", expires: p.e, id: p.s };
+  if (p.k === "app" && typeof p.a === "string" && p.a !== "") return { kind: "app", appId: p.a, expires: p.e, id: p.s };
   return undefined;
 }
 

@@ -80,8 +80,10 @@ export type ClusterMessage =
  * many did not fit). `node` tells a node its own messages apart (the local adapter echoes them).
  */
 export type ConsoleMessage = {
-  type: "console"; appId: string; node: string; op: "watch" | "count" | "events";
+  type: "console"; appId: string; node: string; op: "watch" | "count" | "events" | "revoke";
   connections?: number; events?: ServerEvent[]; dropped?: number;
+  /** "revoke": a console session signed out, refused on every node until it would have expired. */
+  session?: string; until?: number;
 };
 
 /**

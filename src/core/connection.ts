@@ -85,6 +85,17 @@ export class Connection extends TaskQueue {
     return true;
   }
 
+  /**
+   * Frames held for this socket (registry.ts, while a subscribe is in flight) count against the
+   * same bound as its outgoing buffer: past it the socket is closed with 4100; true if it was.
+   */
+  overBound(heldBytes: number): boolean {
+    if (this.state === "closed" || this.maxBufferedBytes <= 0) return false;
+    if (this.socket.bufferedAmount() + heldBytes <= this.maxBufferedBytes) return false;
+    this.terminate(CloseCode.OverCapacity, "Client is not reading; frames held for its subscription past the buffer bound");
+    return true;
+  }
+
   /** Sends pusher:error with the close code, then closes with it (spec §1.6). */
   terminate(code: number, message: string): void {
     if (this.state === "closed") return;

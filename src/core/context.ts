@@ -20,18 +20,21 @@ export interface CoreContext {
   readonly subscriptionCounts: SubscriptionCounter;
   /** Open connections on this node. */
   readonly connectionCount: number;
+  /** Not ready: a graceful stop began (the node still serves while draining). */
   readonly isShuttingDown: boolean;
+  /** A graceful stop is closing the sockets: new handshakes get 4200. */
+  readonly refusesSockets: boolean;
 }
 
 /** Cluster-wide join/leave side effects (announce.ts). */
 export type AnnounceContext = Pick<CoreContext, "adapter" | "events" | "subscriptionCounts">;
 /** pusher:subscribe / pusher:unsubscribe. */
-export type SubscribeContext = AnnounceContext & Pick<CoreContext, "registry" | "crypto">;
+export type SubscribeContext = AnnounceContext & Pick<CoreContext, "registry" | "crypto" | "logger">;
 /** pusher:signin. */
 export type SigninContext = Pick<CoreContext, "adapter" | "registry" | "crypto" | "events">;
 /** client-* events. */
 export type ClientEventContext = Pick<CoreContext, "adapter" | "timers" | "events">;
 /** The handshake checks (spec §1.2). */
-export type HandshakeContext = Pick<CoreContext, "settings" | "apps" | "timers" | "logger" | "isShuttingDown">;
+export type HandshakeContext = Pick<CoreContext, "settings" | "apps" | "timers" | "logger" | "refusesSockets">;
 /** Routing inbound frames. */
 export type DispatchContext = SubscribeContext & SigninContext & ClientEventContext & Pick<CoreContext, "logger">;

@@ -36,9 +36,10 @@ export type ServerEvent = Base & (
   | { kind: "api_publish"; channels: string[]; event: string; bytes: number; socketId?: string }
   /**
    * An API publish (one request item) not done: `reason` "unavailable" (the cluster backend could
-   * not take it: answered 503) or "in_progress" (its idempotency key is being published: 409).
+   * not take it: answered 503), "in_progress" (its idempotency key is being published: 409) or
+   * "shutting_down" (the node is stopping: 503, once per request).
    */
-  | { kind: "api_publish_refused"; reason: "unavailable" | "in_progress"; detail: string }
+  | { kind: "api_publish_refused"; reason: "unavailable" | "in_progress" | "shutting_down"; detail: string }
   /** An API publish whose idempotency key was delivered within the window: answered, not sent again. */
   | { kind: "api_publish_duplicate"; key: string }
   | { kind: "cache_miss"; channel: string }
@@ -68,6 +69,8 @@ export type ServerEvent = Base & (
    * "horizontal adapter" requests of the metrics. `ok` is false when it failed or timed out.
    */
   | { kind: "adapter_request"; op: string; ms: number; ok: boolean }
+  /** The node entered a phase of its graceful stop (src/core/shutdown.ts); appId is "". */
+  | { kind: "shutdown"; phase: "draining" | "closing" | "stopping" | "stopped" }
 );
 
 export type ServerEventKind = ServerEvent["kind"];

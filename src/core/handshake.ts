@@ -20,7 +20,7 @@ export type HandshakeOutcome = { app: App } | { code: number; message: string; a
  */
 export async function checkHandshake(server: HandshakeContext, request: HandshakeRequest, nodeFull = false): Promise<HandshakeOutcome> {
   if (request.appKey === undefined) return { code: CloseCode.PathNotFound, message: "Path not found" };
-  if (server.isShuttingDown) return { code: CloseCode.Reconnect, message: "Server is shutting down, reconnect" };
+  if (server.refusesSockets) return { code: CloseCode.Reconnect, message: "Server is shutting down, reconnect" };
   const { protocol } = request;
   if (protocol === null || protocol === "") {
     if (server.settings.requireProtocolParam) return { code: CloseCode.NoProtocol, message: "No protocol version supplied" };

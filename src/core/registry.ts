@@ -11,13 +11,21 @@ export interface HeldFrame {
   member?: MemberChange;
 }
 
+/** What is held for one joining socket, and what it costs against the socket's byte bound. */
+interface Holding {
+  frames: HeldFrame[];
+  bytes: number;
+  /** Past the bound: the socket was closed as a slow reader and nothing more is held. */
+  over: boolean;
+}
+
 interface AppSockets {
   channels: Map<string, Set<Connection>>;
   users: Map<string, Set<Connection>>;
   /** watched user id → sockets whose watchlist names it. */
   watchers: Map<string, Set<Connection>>;
   /** Sockets whose subscription is in flight: channel → socket → frames held until the ack. */
-  joining: Map<string, Map<Connection, HeldFrame[]>>;
+  joining: Map<string, Map<Connection, Holding>>;
 }
 
 const EMPTY: ReadonlySet<Connection> = new Set();
@@ -31,6 +39,23 @@ function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
 function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   const set = map.get(key);
   if (set && set.delete(value) && set.size === 0) map.delete(key);
+}
+
+/**
+ * Holds a frame for a joining socket. Held frames are owed to the socket like its outgoing buffer,
+ * so they count against the same bound: a join that takes long (a slow backend) on a busy channel
+ * must not grow our memory without limit. Past it the socket is closed like a slow reader.
+ */
+function hold(conn: Connection, holding: Holding, entry: HeldFrame): void {
+  if (holding.over) return;
+  // UTF-16 units, as the broadcast event counts bytes: cheap, and exact for the usual ASCII JSON.
+  holding.bytes += entry.frame.length;
+  if (!conn.overBound(holding.bytes)) {
+    holding.frames.push(entry);
+    return;
+  }
+  holding.over = true;
+  holding.frames = [];
 }
 
 /** This node's sockets, indexed for delivery. Cluster-wide truth lives in the adapter. */
@@ -86,14 +111,14 @@ export class LocalRegistry {
     const joining = this.app(conn.app.id).joining;
     let held = joining.get(channel);
     if (!held) joining.set(channel, (held = new Map()));
-    held.set(conn, []);
+    held.set(conn, { frames: [], bytes: 0, over: false });
   }
 
   /** Stops holding frames for the socket; returns what was held (none after a failed join). */
   endJoin(conn: Connection, channel: string): HeldFrame[] {
     const app = this.apps.get(conn.app.id);
     const held = app?.joining.get(channel);
-    const frames = held?.get(conn) ?? [];
+    const frames = held?.get(conn)?.frames ?? [];
     if (held && held.delete(conn) && held.size === 0) {
       app!.joining.delete(channel);
       this.forgetIfUnused(app!, conn.app.id, channel);
@@ -171,7 +196,7 @@ export class LocalRegistry {
     if (member) return this.deliverMember(appId, channel, frame, exceptSocketId, events, member);
     const app = this.apps.get(appId);
     const held = app?.joining.get(channel);
-    if (held) for (const [conn, frames] of held) if (conn.id !== exceptSocketId) frames.push({ frame });
+    if (held) for (const [conn, holding] of held) if (conn.id !== exceptSocketId) hold(conn, holding, { frame });
     const subscribers = app?.channels.get(channel);
     if (!subscribers || subscribers.size === 0) return;
     let count = subscribers.size;
@@ -208,7 +233,7 @@ export class LocalRegistry {
     const subscribers = app?.channels.get(channel);
     if (!held && !subscribers) return;
     if (!this.memberLog.fresh(this.topic(appId, channel), change)) return;
-    if (held) for (const [conn, frames] of held) if (conn.id !== exceptSocketId) frames.push({ frame, member: change });
+    if (held) for (const [conn, holding] of held) if (conn.id !== exceptSocketId) hold(conn, holding, { frame, member: change });
     let count = 0;
     for (const conn of subscribers ?? EMPTY) {
       if (conn.id === exceptSocketId) continue;

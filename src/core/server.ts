@@ -17,6 +17,7 @@ import { classifyChannel } from "./channels.ts";
 import { leaveChannel } from "./handlers/subscribe.ts";
 import { announceCount, announceJoined, announceLeft, announcePresence } from "./announce.ts";
 import { SubscriptionCounter } from "./subscription-count.ts";
+import { GracefulStop } from "./shutdown.ts";
 
 export interface ServerDeps {
   settings: ProtocolSettings;
@@ -38,6 +39,7 @@ const utf8 = new TextEncoder();
 const MAX_DELIVERED_KEYS = 100_000;
 /** A handshake refused because the app store is unavailable takes at least this long. */
 const STORE_RETRY_FLOOR_MS = 1000;
+const SHUTTING_DOWN = "Server is shutting down, reconnect";
 
 /**
  * What a runtime calls for one WebSocket. Call these as methods (`handle.alive()`), not as
@@ -81,7 +83,10 @@ class Handle implements SocketHandle {
 
   close(): void {
     this.request = undefined;
-    if (this.conn) this.server.onClose(this.conn);
+    if (!this.conn) return;
+    // The close handshake is over (a graceful stop waits for it before the listener closes).
+    this.server.stopper.reported(this.conn);
+    this.server.onClose(this.conn);
   }
 }
 
@@ -100,7 +105,8 @@ export class Switchboard implements ClusterNode {
   /** Sockets between openSocket and the end of their handshake (see openSocket). */
   private handshakes = 0;
   private sweeper?: unknown;
-  private closing = false;
+  /** The graceful stop's phases (src/core/shutdown.ts), driven through drain/closeSockets/stop below. */
+  readonly stopper: GracefulStop<Connection>;
   private readonly pendingCleanups = new Set<Promise<void>>();
   private readonly delivered: ExpiringMap<true>;
   /** Where "console" cluster messages go (the debug console, src/console/); dropped without one. */
@@ -116,6 +122,21 @@ export class Switchboard implements ClusterNode {
     this.events = deps.events ?? new EventStream(deps.timers.now, deps.logger);
     this.registry = new LocalRegistry(deps.pubsub);
     this.subscriptionCounts = new SubscriptionCounter(deps.adapter, deps.timers, this.events);
+    this.stopper = new GracefulStop<Connection>(this, {
+      sockets: () => [...this.connections],
+      close: (conn) => {
+        if (conn.state === "closed") return false;
+        conn.terminate(CloseCode.Reconnect, SHUTTING_DOWN);
+        this.onClose(conn);
+        return true;
+      },
+      cleanups: () => [...this.pendingCleanups],
+      release: async () => {
+        if (this.sweeper !== undefined) this.timers.clearInterval(this.sweeper);
+        this.subscriptionCounts.stop();
+        await this.adapter.stop();
+      },
+    });
     this.delivered = new ExpiringMap(MAX_DELIVERED_KEYS, () => deps.timers.now());
   }
 
@@ -139,8 +160,14 @@ export class Switchboard implements ClusterNode {
     return count;
   }
 
+  /** Not ready (/ready, /up answer 503) from the first phase of a graceful stop on. */
   get isShuttingDown(): boolean {
-    return this.closing;
+    return this.stopper.phase !== "running";
+  }
+
+  /** New handshakes get 4200 once the sockets are being closed (not while draining). */
+  get refusesSockets(): boolean {
+    return this.stopper.refusesSockets;
   }
 
   /** Called by the runtime for every upgrade request, before the socket opens. */
@@ -214,6 +241,12 @@ export class Switchboard implements ClusterNode {
     }
     conn.registered = true;
     if (conn.state === "closed") return; // closed during the round trip; onClose cleans up
+    if (this.refusesSockets) {
+      // The sockets were closed while this handshake waited for the adapter: it must not outlive them.
+      conn.terminate(CloseCode.Reconnect, SHUTTING_DOWN);
+      this.onClose(conn);
+      return;
+    }
     conn.state = "open";
     this.connections.add(conn);
     this.registry.addSocket(conn);
@@ -230,11 +263,12 @@ export class Switchboard implements ClusterNode {
     if (conn.state === "closed" && !conn.registered) return;
     conn.state = "closed";
     this.connections.delete(conn);
-    conn.whenIdle(() => {
-      const cleanup = this.cleanup(conn).catch((error) => this.logger.error("socket cleanup failed", error));
-      this.pendingCleanups.add(cleanup);
-      void cleanup.finally(() => this.pendingCleanups.delete(cleanup));
-    });
+    // Pending from the close on, not from when the socket's queue empties: a graceful stop waits
+    // for it before the adapter goes (its leaves need the adapter).
+    const cleanup = new Promise<void>((resolve) =>
+      conn.whenIdle(() => resolve(this.cleanup(conn).catch((error) => this.logger.error("socket cleanup failed", error)))));
+    this.pendingCleanups.add(cleanup);
+    void cleanup.finally(() => this.pendingCleanups.delete(cleanup));
   }
 
   /** Closing a socket has the effect of unsubscribing it from everything (spec §3.5). */
@@ -348,17 +382,32 @@ export class Switchboard implements ClusterNode {
     }
   }
 
-  /** Graceful stop: 4200 to every socket so clients reconnect elsewhere, then clean up. */
+  /**
+   * HTTP API work: runs `work` unless the node is stopping (then a ClusterUnavailableError, 503);
+   * a stop waits for admitted work before the adapter goes, so no 2xx is undeliverable.
+   */
+  admit<T>(work: () => Promise<T>): Promise<T> {
+    return this.stopper.admit(work);
+  }
+
+  /** Graceful stop, phase 1: not ready, while the API, the sockets and the bus keep serving. */
+  drain(): void {
+    this.stopper.drain();
+  }
+
+  /** Phase 2: 4200 to new handshakes and, spread over `spreadMs`, to the open sockets; their cleanup runs. */
+  closeSockets(spreadMs = this.settings.shutdownCloseSpreadMs): Promise<void> {
+    return this.stopper.closeSockets(spreadMs);
+  }
+
+  /** Phase 3, last: the API answers 503, admitted work finishes, the adapter stops. */
+  stop(): Promise<void> {
+    return this.stopper.stop();
+  }
+
+  /** Every phase at once, the sockets closed without a spread (embedding, tests). */
   async shutdown(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    if (this.sweeper !== undefined) this.timers.clearInterval(this.sweeper);
-    this.subscriptionCounts.stop();
-    for (const conn of [...this.connections]) {
-      conn.terminate(CloseCode.Reconnect, "Server is shutting down, reconnect");
-      this.onClose(conn);
-    }
-    await Promise.allSettled([...this.pendingCleanups]);
-    await this.adapter.stop();
+    await this.closeSockets(0);
+    await this.stop();
   }
 }

@@ -18,7 +18,9 @@ export interface ProtocolSettings {
   maxInboundBacklogKb: number;
   /** Node-wide connection cap (4100); -1 for none. */
   maxNodeConnections: number;
-  /** How long to wait between the 4200 closes of a graceful stop and returning. */
+  /** A graceful stop's drain: not ready, still serving, this long before the sockets close. */
   shutdownGracePeriodMs: number;
+  /** The window over which a graceful stop closes its sockets with 4200 (0: all at once). */
+  shutdownCloseSpreadMs: number;
   pathPrefix: string;
 }

@@ -2,6 +2,7 @@
 // Each implementation is imported only when ADAPTER_DRIVER selects it (see registry.ts).
 import { z } from "zod";
 import { num } from "../core/coerce.ts";
+import { parseClusterNodes } from "../redis/cluster-nodes.ts";
 import { defineKind, registerDriver, type DriverContext } from "./registry.ts";
 
 defineKind({ kind: "adapter", default: "local", help: "cluster state and message bus backend" });
@@ -9,10 +10,14 @@ defineKind({ kind: "adapter", default: "local", help: "cluster state and message
 /** Redis settings other kinds' drivers (the app cache) share: one schema object per key. */
 export const REDIS = {
   redisUrl: z.string().min(1).default("redis://127.0.0.1:6379").describe("redis:// or rediss:// URL"),
-  // Sockudo writes the nodes as redis://host:port; the scheme adds nothing here.
-  redisClusterNodes: z.preprocess((v) => (typeof v === "string" ? v.replace(/rediss?:\/\//g, "") : v),
-    z.string().regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, "must be host:port[,host:port...]"))
-    .describe("startup nodes host:port[,host:port...]; any reachable one discovers the rest"),
+  // Sockudo writes the nodes as redis://host:port; rediss:// asks for TLS (redis/cluster-nodes.ts).
+  redisClusterNodes: z.preprocess((v) => (typeof v === "string" ? v.replace(/redis:\/\//g, "") : v), z.string().superRefine((v, ctx) => {
+    try {
+      parseClusterNodes(v);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `must be host:port[,host:port...] (or redis:// / rediss:// URLs): ${(error as Error).message}` });
+    }
+  })).describe("startup nodes host:port[,host:port...] (rediss://host:port for TLS); any reachable one discovers the rest"),
   redisPrefix: z.string().regex(/^[^{}]*$/, "must not contain { or } (keys use hash tags)").default("switchboard:")
     .describe("key (or subject) prefix: nodes sharing it form one cluster"),
 };

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { App } from "../core/app.ts";
 import { classifyChannel, isValidChannelName, SOCKET_ID_RE } from "../core/channels.ts";
 import type { Switchboard } from "../core/server.ts";
@@ -19,38 +20,55 @@ export interface PublishRequest {
 /** Longest idempotency key accepted; a client's UUID or hash fits many times over. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
 
+const KEY_RULE = `must be a string of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable characters`;
+const idempotencyKeySchema = z.string({ error: KEY_RULE }).min(1, KEY_RULE).max(MAX_IDEMPOTENCY_KEY_LENGTH, KEY_RULE)
+  .regex(/^[^\u0000-\u001f]*$/, KEY_RULE);
+
 /** Checks an idempotency key from a header or a body field; undefined when none was given. */
 export function idempotencyKey(value: unknown, where: string): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string" || value === "" || value.length > MAX_IDEMPOTENCY_KEY_LENGTH || /[\u0000-\u001f]/.test(value)) {
-    throw new HttpError(400, `${where} must be a string of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable characters`);
-  }
-  return value;
+  const checked = idempotencyKeySchema.safeParse(value);
+  if (!checked.success) throw new HttpError(400, `${where} ${KEY_RULE}`);
+  return checked.data;
 }
+
+const CHANNELS_REQUIRED = "channels (array) or channel (string) is required";
+
+/**
+ * The shape of one event of /events or /batch_events (spec §6.3, §6.4), with the message each
+ * refusal gets; the app's own limits (name length, payload size, channel names) are checked after.
+ */
+const eventSchema = z.object({
+  name: z.string({ error: "name is required" }).min(1, "name is required")
+    .refine((n) => !n.startsWith("pusher:") && !n.startsWith("pusher_internal:"), "event names starting with pusher: are reserved"),
+  data: z.unknown().refine((d) => d !== undefined && d !== null, "data is required")
+    .transform((d) => (typeof d === "string" ? d : JSON.stringify(d))),
+  channels: z.array(z.unknown(), { error: CHANNELS_REQUIRED }).min(1, "channels must not be empty").optional(),
+  channel: z.string({ error: CHANNELS_REQUIRED }).optional(),
+  socket_id: z.string().regex(SOCKET_ID_RE).nullish().catch(() => INVALID_SOCKET_ID),
+  info: z.string({ error: "info must be a comma-separated string" }).nullish(),
+  idempotency_key: z.unknown().optional(),
+}).refine((e) => e.channels !== undefined || e.channel !== undefined, CHANNELS_REQUIRED);
+
+/** zod's catch keeps the other fields' issues; this marker then names the socket_id's. */
+const INVALID_SOCKET_ID = "\u0000invalid";
 
 /** Validates one event object of /events or /batch_events (spec §6.3, §6.4). */
 export function validateEvent(app: App, body: Record<string, unknown>, batchItem: boolean): PublishRequest {
   const where = batchItem ? "batch item: " : "";
-  const name = body.name;
-  if (typeof name !== "string" || name === "") throw new HttpError(400, `${where}name is required`);
-  if (name.length > app.maxEventNameLength) throw new HttpError(400, `${where}name is longer than ${app.maxEventNameLength} characters`);
-  if (name.startsWith("pusher:") || name.startsWith("pusher_internal:")) {
-    throw new HttpError(400, `${where}event names starting with pusher: are reserved`);
-  }
-  if (body.data === undefined || body.data === null) throw new HttpError(400, `${where}data is required`);
-  const data = typeof body.data === "string" ? body.data : JSON.stringify(body.data);
+  const parsed = eventSchema.safeParse(body);
+  if (!parsed.success) throw new HttpError(400, `${where}${parsed.error.issues[0]!.message}`);
+  const e = parsed.data;
+  if (e.socket_id === INVALID_SOCKET_ID) throw new HttpError(400, `${where}socket_id must look like 123.456`);
+  if (e.name.length > app.maxEventNameLength) throw new HttpError(400, `${where}name is longer than ${app.maxEventNameLength} characters`);
+  const data = e.data;
   if (app.maxEventPayloadInKb >= 0 && data.length > (app.maxEventPayloadInKb * 1024) / 3 &&
       encoder.encode(data).length > app.maxEventPayloadInKb * 1024) {
     // Hosted Pusher's phrase first: SDK test suites (pusher-http-php) look for "content of this event".
     const bytes = app.maxEventPayloadInKb * 1024;
     throw new HttpError(413, `The data content of this event exceeds the allowed maximum (${bytes} bytes): ${where}data is larger than ${app.maxEventPayloadInKb} KB`);
   }
-  let channels: unknown;
-  if (Array.isArray(body.channels)) channels = body.channels;
-  else if (typeof body.channel === "string") channels = [body.channel];
-  else throw new HttpError(400, `${where}channels (array) or channel (string) is required`);
-  const list = channels as unknown[];
-  if (list.length === 0) throw new HttpError(400, `${where}channels must not be empty`);
+  const list = e.channels ?? [e.channel!];
   if (app.maxEventChannelsAtOnce >= 0 && list.length > app.maxEventChannelsAtOnce) {
     throw new HttpError(400, `${where}more than ${app.maxEventChannelsAtOnce} channels`);
   }
@@ -65,19 +83,11 @@ export function validateEvent(app: App, body: Record<string, unknown>, batchItem
   if (unique.length > 1 && unique.some((c) => classifyChannel(c).encrypted)) {
     throw new HttpError(400, `${where}an encrypted channel cannot be triggered together with other channels`);
   }
-  let socketId: string | undefined;
-  if (body.socket_id !== undefined && body.socket_id !== null) {
-    if (typeof body.socket_id !== "string" || !SOCKET_ID_RE.test(body.socket_id)) {
-      throw new HttpError(400, `${where}socket_id must look like 123.456`);
-    }
-    socketId = body.socket_id;
-  }
-  let info: string[] = [];
-  if (body.info !== undefined && body.info !== null) {
-    if (typeof body.info !== "string") throw new HttpError(400, `${where}info must be a comma-separated string`);
-    info = body.info.split(",").map((s) => s.trim()).filter(Boolean);
-  }
-  return { name, data, channels: unique, socketId, info, idempotencyKey: idempotencyKey(body.idempotency_key, `${where}idempotency_key`) };
+  const info = e.info ? e.info.split(",").map((s) => s.trim()).filter(Boolean) : [];
+  return {
+    name: e.name, data, channels: unique, socketId: e.socket_id ?? undefined, info,
+    idempotencyKey: idempotencyKey(e.idempotency_key, `${where}idempotency_key`),
+  };
 }
 
 /** Per-channel `info` attributes; attributes that do not apply to a channel are omitted. */

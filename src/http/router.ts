@@ -5,7 +5,7 @@ import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { MemoryStats } from "../core/runtime.ts";
 import type { SocketHandle, Switchboard } from "../core/server.ts";
 import { authenticate, channelUsers, findApp, listChannels, showChannel, terminateUser, triggerBatch, triggerEvent, type ApiRequest } from "./api.ts";
-import { clientAddress } from "./client-address.ts";
+import { clientAddress, isSecureRequest, NO_PROXY, type ProxyTrust } from "./client-address.ts";
 import { HttpError, jsonError, jsonBody } from "./errors.ts";
 import { apiLimit, websocketLimit, type IpLimiting } from "./ip-limits.ts";
 import { observeRequests } from "./observe.ts";
@@ -47,10 +47,17 @@ export interface RouterOptions {
   cors?: CorsSettings;
   /** Per-IP limits; absent when RATE_LIMITER_ENABLED is off. */
   ipLimits?: IpLimiting;
-  /** Take the client address from X-Forwarded-For. */
-  trustProxy?: boolean;
-  /** Extra routes (e.g. /metrics) mounted by the composition root. */
-  extend?: (app: Hono) => void;
+  /** Which X-Forwarded-For entries count (TRUST_PROXY). */
+  trustProxy?: ProxyTrust;
+  /** Extra routes (e.g. the console) mounted by the composition root. */
+  extend?: (app: Hono, peer: RequestPeer) => void;
+}
+
+/** Who sent a request, one answer for the API, the handshake limits and the console. */
+export interface RequestPeer {
+  address(c: Context): string;
+  /** Over TLS, by the request's scheme or a trusted proxy's X-Forwarded-Proto. */
+  secure(c: Context): boolean;
 }
 
 /** Headers a browser script may read from an API answer (the limits it ran into). */
@@ -81,8 +88,9 @@ export function createRouter(options: RouterOptions): Hono {
   const root = new Hono();
   const app = prefix ? root.basePath(prefix) : root;
 
-  const trustProxy = options.trustProxy ?? false;
+  const trustProxy = options.trustProxy ?? NO_PROXY;
   const address = (c: Context) => clientAddress(c, sockets.remoteAddress(c), trustProxy);
+  const peer: RequestPeer = { address, secure: (c) => isSecureRequest(c, sockets.remoteAddress(c), trustProxy) };
   const ip = options.ipLimits;
 
   /** Only what the handshake checks is taken from the request; the handle keeps nothing else. */
@@ -117,14 +125,16 @@ export function createRouter(options: RouterOptions): Hono {
   for (const path of ["/", "/ready", "/up", "/up/*", "/usage", "/accept-traffic"]) app.use(path, ...http);
   app.use("/apps/*", ...http, ...(ip ? [apiLimit(ip, address, server.events)] : []));
 
-  const api = (handler: (req: ApiRequest, c: Context) => unknown | Promise<unknown>) => async (c: Context) => {
+  const api = (handler: (req: ApiRequest, c: Context) => unknown | Promise<unknown>, publishes = false) => async (c: Context) => {
     const req = await authenticate(server, c);
-    const result = await handler(req, c);
+    // Refused (503) once the node is stopping; admitted work holds the adapter's stop back.
+    if (publishes && server.stopper.refusesApi) server.events.emit({ kind: "api_publish_refused", appId: req.app.id, reason: "shutting_down", detail: "the node is stopping" });
+    const result = await server.admit(async () => handler(req, c));
     // With its length, so the request metrics need not measure the body again.
     return jsonBody(result, 200, req.headers);
   };
-  app.post("/apps/:appId/events", api((req) => triggerEvent(server, rateLimiter, req)));
-  app.post("/apps/:appId/batch_events", api((req) => triggerBatch(server, rateLimiter, req)));
+  app.post("/apps/:appId/events", api((req) => triggerEvent(server, rateLimiter, req), true));
+  app.post("/apps/:appId/batch_events", api((req) => triggerBatch(server, rateLimiter, req), true));
   app.get("/apps/:appId/channels", api((req) => listChannels(server, rateLimiter, req)));
   app.get("/apps/:appId/channels/:channel", api((req, c) => showChannel(server, rateLimiter, req, c)));
   app.get("/apps/:appId/channels/:channel/users", api((req, c) => channelUsers(server, rateLimiter, req, c)));
@@ -158,7 +168,7 @@ export function createRouter(options: RouterOptions): Hono {
     const memory = options.memoryUsage?.();
     return c.json({ memory: memory ?? null, connections: server.connectionCount });
   });
-  options.extend?.(app);
+  options.extend?.(app, peer);
 
   // Upgrades on any other path still complete, then close with 4005 (spec §1.2 check 1). The
   // not-found handler is the root's, so paths outside the prefix are covered too.

@@ -91,7 +91,7 @@ export async function createMetrics(sources: MetricsSources): Promise<Metrics> {
   const subscriptionRefused = counter("subscription_refusals_total", "Subscriptions refused, by error type", [...A, "type"]);
   const limited = counter("rate_limited_total", "Requests or messages refused by a rate limit, by scope", [...A, "scope"]);
   const publishRefused = counter("api_publishes_refused_total",
-    "API publishes not done: unavailable (cluster backend away: 503) or in_progress (same idempotency key: 409)", [...A, "reason"]);
+    "API publishes not done: unavailable (cluster backend away: 503), in_progress (same idempotency key: 409) or shutting_down (node stopping: 503)", [...A, "reason"]);
   const publishDuplicates = counter("api_publish_duplicates_total", "API publishes answered as duplicates of an idempotency key delivered before");
 
   const gauges = () => server.registry.appGauges();

@@ -1,3 +1,4 @@
+import { reconnectDelay } from "../core/backoff.ts";
 import type { App, WebhookConfig } from "../core/app.ts";
 import type { AppStore } from "../core/app-store.ts";
 import type { ServerEvent } from "../core/events.ts";
@@ -34,7 +35,7 @@ export interface PipelineOptions {
 }
 
 /** Push retry while the queue is unreachable: 100 ms doubling to 5 s. */
-const pushBackoff = (n: number) => Math.min(100 * 2 ** n, 5000);
+
 
 export class WebhookPipeline {
   private events: Promise<void> = Promise.resolve();
@@ -120,7 +121,7 @@ export class WebhookPipeline {
         if (error instanceof QueueFullError) return this.giveUp(job, error.message, true);
         if (n === 0) this.o.logger.warn(`webhooks: queue unreachable, holding job ${job.id} until it is back`, error);
         if (this.stopping || this.o.timers.now() - since > this.o.retryWindowMs) return this.giveUp(job, `queue unreachable: ${(error as Error).message}`);
-        await new Promise<void>((r) => this.o.timers.setTimeout(() => r(), pushBackoff(n)));
+        await new Promise<void>((r) => this.o.timers.setTimeout(() => r(), reconnectDelay(n)));
       }
     }
   }

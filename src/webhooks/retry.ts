@@ -2,12 +2,14 @@
 // capped at 60 s, for as long as the next attempt starts within the window (5 min) after the
 // first attempt. The last gap is shortened so an attempt lands exactly at the window's end.
 
+import { backoff } from "../core/backoff.ts";
+
 export const RETRY_BASE_MS = 1000;
 export const RETRY_CAP_MS = 60_000;
 
 /** Milliseconds to wait after the `failures`-th failed attempt (1-based), before the window. */
 export function backoffMs(failures: number): number {
-  return Math.min(RETRY_BASE_MS * 2 ** Math.max(0, failures - 1), RETRY_CAP_MS);
+  return backoff(failures - 1, { baseMs: RETRY_BASE_MS, maxMs: RETRY_CAP_MS });
 }
 
 /** When to try again after a failure, or undefined when the window is over (dead letter). */

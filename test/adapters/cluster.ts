@@ -86,10 +86,12 @@ export interface OwnRedis {
   url: string;
   start(): Promise<void>;
   kill(): Promise<void>;
+  /** Sends a signal (SIGSTOP/SIGCONT for a hung-backend test) to the running server. */
+  signal(sig: NodeJS.Signals): void;
 }
 
 /** A server process of the test's own: started on demand, killed with SIGKILL, started again. */
-export function ownProcess(command: string, args: string[], ports: number[]): { start(): Promise<void>; kill(): Promise<void> } {
+export function ownProcess(command: string, args: string[], ports: number[]): { start(): Promise<void>; kill(): Promise<void>; signal(sig: NodeJS.Signals): void } {
   let child: ChildProcess | undefined;
   return {
     async start() {
@@ -108,12 +110,15 @@ export function ownProcess(command: string, args: string[], ports: number[]): { 
       c.kill("SIGKILL");
       await exited;
     },
+    signal(sig) {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill(sig);
+    },
   };
 }
 
 export function ownRedis(port: number): OwnRedis {
   const server = ownProcess("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], [port]);
-  return { port, url: `redis://127.0.0.1:${port}`, start: server.start, kill: server.kill };
+  return { port, url: `redis://127.0.0.1:${port}`, start: server.start, kill: server.kill, signal: server.signal };
 }
 
 /** What a Redis still holds of a node under the Lua scripts' key layout (empty once cleaned up). */

@@ -293,6 +293,8 @@ export function describeFailover(driver: FailoverDriver): void {
       // The refused publish, retried with its key once the bus is back, reaches both nodes once;
       // retried again, it is answered as a duplicate.
       await eventually(async () => (await publishDuring(A)).status === 200, 20_000, "the retried publish to be taken");
+      // B may still wait a moment for A to be heard on the bus again (503 until then).
+      await eventually(async () => (await publishDuring(B)).status !== 503, 20_000, "B to take publishes again");
       expect((await publishDuring(B)).json).toEqual({ duplicate: true });
       // The bus works again in both directions.
       await sdk(A).trigger("public-restart", "after", { n: 2 });

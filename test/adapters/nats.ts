@@ -20,6 +20,8 @@ export interface OwnNats {
   kill(): Promise<void>;
   /** Kills the server and removes its store. */
   destroy(): Promise<void>;
+  /** Sends a signal (SIGSTOP/SIGCONT for a hung-backend test) to the running server. */
+  signal(sig: NodeJS.Signals): void;
 }
 
 export async function ownNats(): Promise<OwnNats> {
@@ -36,6 +38,7 @@ export async function ownNats(): Promise<OwnNats> {
     url: `ws://127.0.0.1:${wsPort}`,
     start: server.start,
     kill: server.kill,
+    signal: server.signal,
     async destroy() {
       await server.kill();
       rmSync(dir, { recursive: true, force: true });

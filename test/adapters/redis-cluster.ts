@@ -20,6 +20,8 @@ export interface OwnRedisCluster {
   /** SIGKILLs every redis-server (data is lost), awaits whileDown, then starts them on their saved cluster config. */
   restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
+  /** Sends a signal to every redis-server (SIGSTOP/SIGCONT for a hung-backend test). */
+  signal(sig: NodeJS.Signals): void;
 }
 
 /** Three consecutive ports whose cluster-bus ports (+10000) are free too. */
@@ -73,6 +75,9 @@ export async function startRedisCluster(): Promise<OwnRedisCluster> {
         await healthy();
       },
       stop,
+      signal(sig) {
+        for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill(sig);
+      },
     };
   } catch (error) {
     await stop();

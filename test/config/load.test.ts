@@ -221,6 +221,8 @@ describe("invalid values name the key to fix", () => {
     fails(() => load(["--config-file", "/c.json"], APP_ENV, { "/c.json": { port: "x" } }), "port in /c.json");
     fails(() => load([], { ...APP_ENV, PORT: "70000" }), /\bPORT\b/);
     fails(() => load([], { ...APP_ENV, LOG_LEVEL: "loud" }), "LOG_LEVEL");
+    fails(() => load([], { ...APP_ENV, TRUST_PROXY: "10.0.0.0/40" }), "TRUST_PROXY", "prefix length outside 0-32");
+    fails(() => load(["--config-file", "/c.json"], APP_ENV, { "/c.json": { trustProxy: "maybe" } }), "trustProxy in /c.json", "number of proxy hops");
     fails(() => load([], { ...APP_ENV, ACTIVITY_TIMEOUT: "0" }), "ACTIVITY_TIMEOUT");
     fails(() => load([], { ...APP_ENV, PATH_PREFIX: "ws" }), "PATH_PREFIX");
   });

@@ -54,6 +54,21 @@ describe("sign-in", () => {
     }
   });
 
+  it("signing out ends the session on the server: a copy of the cookie is refused afterwards", async () => {
+    const cookie = await signIn(server, { appId: "app-id", secret: "app-secret" });
+    expect((await call(server, "GET", "/api/session", { cookie })).status).toBe(200);
+    const out = track(await call(server, "DELETE", "/api/session", { cookie }));
+    expect(out.status).toBe(200);
+    expect(out.headers.get("set-cookie")).toMatch(/Max-Age=0/);
+    // The browser dropped its copy; a copy taken before (a leaked cookie) no longer works either.
+    const reused = track(await call(server, "GET", "/api/session", { cookie }));
+    expect([reused.status, reused.json]).toEqual([401, { error: "Signed out" }]);
+    expect((await call(server, "GET", "/api/apps", { cookie })).status).toBe(401);
+    // Another sign-in gets a session of its own.
+    const again = await signIn(server, { appId: "app-id", secret: "app-secret" });
+    expect((await call(server, "GET", "/api/session", { cookie: again })).status).toBe(200);
+  });
+
   it("needs the page's header, so another site's form cannot sign in or trigger", async () => {
     const r = track(await call(server, "POST", "/api/session", { body: { appId: "app-id", secret: "app-secret" }, csrf: false }));
     expect(r.status).toBe(403);

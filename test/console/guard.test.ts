@@ -43,4 +43,16 @@ describe("FailureGuard", () => {
     for (const k of ["b", "c", "d", "e"]) g.failed([k]);
     expect(g.size).toBe(3);
   });
+
+  it("keeps a locked key locked however many other keys fail", () => {
+    const c = clock();
+    const g = new FailureGuard(c.now, { freeFailures: 1, baseLockMs: 60_000, maxKeys: 100 });
+    g.failed(["ip:attacker"]);
+    g.failed(["ip:attacker"]);
+    expect(g.retryAfterMs(["ip:attacker"])).toBeGreaterThan(0);
+    // Many other addresses each fail once: they evict one another, never the lock.
+    for (let i = 0; i < 10_000; i++) g.failed([`ip:other-${i}`]);
+    expect(g.size).toBe(100);
+    expect(g.retryAfterMs(["ip:attacker"])).toBeGreaterThan(0);
+  });
 });

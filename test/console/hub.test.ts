@@ -6,6 +6,7 @@ import { LocalAdapter } from "../../src/adapters/local.ts";
 import type { BroadcastOptions, ClusterMessage, ConsoleMessage } from "../../src/core/adapter.ts";
 import { ConsoleHub } from "../../src/console/hub.ts";
 import { ConsoleStats } from "../../src/console/stats.ts";
+import { Revocations } from "../../src/console/revocations.ts";
 import { Harness } from "../helpers/harness.ts";
 
 class RecordingAdapter extends LocalAdapter {
@@ -20,11 +21,13 @@ let h: Harness;
 let adapter: RecordingAdapter;
 let hub: ConsoleHub;
 let stats: ConsoleStats;
+let revocations: Revocations;
 beforeEach(async () => {
   adapter = new RecordingAdapter(() => h.timers.now());
   h = new Harness({ adapter });
   stats = new ConsoleStats();
-  hub = new ConsoleHub(h.server, { bufferEvents: 100, eventsPerSecond: 3 }, stats);
+  revocations = new Revocations(() => h.timers.now());
+  hub = new ConsoleHub(h.server, { bufferEvents: 100, eventsPerSecond: 3 }, stats, revocations);
   await h.start();
 });
 
@@ -77,5 +80,17 @@ describe("ConsoleHub", () => {
     expect(batch!.state).toMatchObject({ connections: 5, nodes: 2 });
     hub.leave(viewer);
     expect(stats.viewers).toBe(0);
+  });
+
+  it("tells every node about a sign-out, and refuses the session there until it would have expired", async () => {
+    hub.revoke("session-1", h.timers.now() + 60_000);
+    expect(sent("revoke")).toEqual([expect.objectContaining({ session: "session-1", until: h.timers.now() + 60_000 })]);
+    expect(revocations.has("session-1")).toBe(true);
+    // Another node's sign-out, heard over the bus.
+    h.server.receive({ type: "console", appId: "", node: "other", op: "revoke", session: "session-2", until: h.timers.now() + 1000 });
+    expect(revocations.has("session-2")).toBe(true);
+    await h.timers.advance(1000);
+    expect(revocations.has("session-2")).toBe(false);
+    expect(revocations.has("session-1")).toBe(true);
   });
 });

@@ -51,7 +51,7 @@ describe("MemberLog", () => {
 describe("LocalRegistry member delivery", () => {
   const conn = (id: string) => {
     const sent: string[] = [];
-    const c = { id, app: { id: "app" }, channels: new Map(), socket: { send: (f: string) => sent.push(f) }, send: (f: string) => sent.push(f), sent };
+    const c = { id, app: { id: "app" }, channels: new Map(), socket: { send: (f: string) => sent.push(f) }, send: (f: string) => sent.push(f), overBound: () => false, sent };
     return c as unknown as Connection & { sent: string[]; channels: Map<string, { view?: MemberView }> };
   };
   const subscribe = (registry: LocalRegistry, c: ReturnType<typeof conn>, v: MemberView) => {

@@ -145,9 +145,11 @@ async function startProcess(options: StartOptions = {}): Promise<TestServer> {
     // Metrics are on by default (9601): a free port each, as test servers run side by side.
     METRICS_PORT: "0",
     LOG_LEVEL: "info",
-    // The drain wait after SIGTERM (default 3000 ms): long enough for the 4200 close frames to
-    // reach the clients, short enough that stopping a server does not dominate a test file.
+    // The drain after SIGTERM before the 4200 closes (default 3000 ms): short enough that stopping
+    // a server does not dominate a test file.
     SHUTDOWN_GRACE_PERIOD_MS: "500",
+    // The window the 4200 closes are spread over (default 1000 ms), short for the same reason.
+    SHUTDOWN_CLOSE_SPREAD_MS: "100",
     // A developer's ./.env in the checkout must not configure the servers under test.
     ENV_FILE: "",
     ...app,

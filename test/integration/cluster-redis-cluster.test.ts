@@ -144,6 +144,7 @@ describe.skipIf(!installed)("redis-cluster adapter: a whole-cluster outage", () 
     // Bus delivery resumes once the sharded subscriber is back: the same publish, retried with its
     // idempotency key until it is taken, reaches the subscriber on the other node exactly once.
     await eventually(async () => (await publish(B)).status === 200, 30_000, "the retried publish to be taken");
+    await eventually(async () => (await publish(A)).status !== 503, 20_000, "A to take publishes again");
     expect((await publish(A)).json).toEqual({ duplicate: true });
     await marker(B, "kept", [a]);
     expect(received(a, "ev").length).toBe(1);

@@ -94,6 +94,24 @@ describe("TRUST_PROXY", () => {
       await server.stop();
     }
   });
+
+  it("gives no fresh budget to a client that writes its own X-Forwarded-For before the proxy's entry", async () => {
+    // As behind nginx (proxy_add_x_forwarded_for): the proxy appends the address it saw.
+    for (const trust of ["true", "127.0.0.1/32"]) {
+      const server = await startServer({ env: { ...LIMITS, TRUST_PROXY: trust } });
+      try {
+        const spoofed = () => ({ "x-forwarded-for": `${Math.floor(Math.random() * 250)}.1.2.3, 203.0.113.7` });
+        const statuses = [];
+        for (let i = 0; i < 4; i++) statuses.push((await get(server, "/apps/app-id/channels", spoofed())).status);
+        expect(statuses).toEqual([401, 401, 401, 429]);
+        const ws = [];
+        for (let i = 0; i < 3; i++) ws.push(await handshake(server, spoofed()));
+        expect(ws).toEqual([101, 101, 429]);
+      } finally {
+        await server.stop();
+      }
+    }
+  });
 });
 
 describe.skipIf(!redisUp)("per-IP limits shared by 2 nodes, redis driver", () => {

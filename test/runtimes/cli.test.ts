@@ -129,16 +129,19 @@ describe("runMain", () => {
 });
 
 describe("gracefulStop", () => {
-  it("stops the instance, waits the whole grace period, then closes the listener, once", async () => {
+  it("drains at once, keeps serving the whole grace period, then stops the instance, then closes the listener, once", async () => {
     const config = loadConfig({ argv: ["--shutdown-grace-period-ms", "120"], env: {}, readFile: () => "" });
     const order: string[] = [];
+    const started = Date.now();
+    const after = () => (Date.now() - started >= 115 ? "the period" : "too little");
     const instance = {
       logger: { info: () => {} },
-      stop: async () => void order.push("stop"),
+      drain: () => void order.push(`drain after ${Date.now() - started < 50 ? "nothing" : "a wait"}`),
+      stop: async () => void order.push(`stop after ${after()}`),
     } as unknown as Instance;
-    const started = Date.now();
-    const stop = gracefulStop(config, instance, async () => void order.push(`close after ${Date.now() - started >= 115 ? "the period" : "too little"}`));
+    const stop = gracefulStop(config, instance, async () => void order.push("close"));
     await Promise.all([stop(), stop()]);
-    expect(order).toEqual(["stop", "close after the period"]);
+    // The stop (sockets closed, adapter stopped) comes after the period, not before it (issue 21).
+    expect(order).toEqual(["drain after nothing", "stop after the period", "close"]);
   });
 });

@@ -5,7 +5,8 @@
 import type { Adapter, ClusterTransition, JoinResult, LeaveResult, Member } from "../../core/adapter.ts";
 import type { RateLimitResult } from "../../core/rate-limiter.ts";
 import type { ClusterBackend } from "./backend.ts";
-import { ClusterLifecycle, type ClusterOptions, type IdempotencyBackend, type StoreReads, type TransportEvents } from "./lifecycle.ts";
+import { ClusterLifecycle } from "./lifecycle.ts";
+import type { ClusterOptions, IdempotencyBackend, StoreReads, TransportEvents } from "./transport.ts";
 import * as reply from "./replies.ts";
 import type { ScriptName } from "./scripts.ts";
 
@@ -46,6 +47,11 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
 
   protected close(): Promise<void> {
     return this.backend.close();
+  }
+
+  /** A backend that stopped answering (not disconnected) is only noticed back by asking it. */
+  protected retry(): void {
+    this.backend.probe?.();
   }
 
   protected async checkIn(): Promise<void> {

@@ -2,7 +2,7 @@
 // publish on the bus, and report up/down. One file per driver implements it (redis.ts,
 // redis-cluster.ts, upstash.ts).
 import type { ScriptName } from "./scripts.ts";
-import type { TransportEvents } from "./lifecycle.ts";
+import type { TransportEvents } from "./transport.ts";
 
 export interface ClusterBackend {
   open(busChannel: string, events: TransportEvents): void;
@@ -10,4 +10,6 @@ export interface ClusterBackend {
   run(script: ScriptName, key: string, args: (string | number)[]): Promise<unknown>;
   publish(busChannel: string, payload: string): Promise<void>;
   close(): Promise<void>;
+  /** Each tick while the lifecycle is down: check whether a backend that stopped answering is back. */
+  probe?(): void;
 }

@@ -12,58 +12,17 @@ import {
 } from "../../core/adapter.ts";
 import { classifyChannel } from "../../core/channels.ts";
 import type { MemberSnapshot } from "../../core/presence.ts";
-import type { Logger, TimerHandle, Timers } from "../../core/runtime.ts";
+import type { Logger, TimerHandle } from "../../core/runtime.ts";
 import { LocalAdapter } from "../local.ts";
 import { withDeadline } from "./deadline.ts";
-import { readEnvelope, writeEnvelope } from "./envelope.ts";
+import { BusPeers } from "./bus-peers.ts";
+import { readEnvelope, writeEnvelope, writeHello } from "./envelope.ts";
 import { FailureLog } from "./failures.ts";
+import { LeftAway } from "./left-away.ts";
 import { Rerun } from "./rerun.ts";
-
-export interface ClusterOptions {
-  /** Key prefix; apps and clusters sharing one backend must use different prefixes or app ids. */
-  prefix: string;
-  /** A node that has not sent a heartbeat for this long is dead and its state is removed. */
-  nodeTimeoutMs: number;
-  timers: Timers;
-  logger: Logger;
-  /** How long start() waits for the backend before serving local clients alone. */
-  connectTimeoutMs?: number;
-  /**
-   * The deadline of every backend call (CLUSTER_REQUEST_TIMEOUT_MS): a hung backend is an outage,
-   * handled exactly like a lost connection, and no publish, join or read waits longer.
-   */
-  requestTimeoutMs?: number;
-}
-
-/** What a transport reports to the lifecycle. */
-export interface TransportEvents {
-  /** A payload some node published on the bus. */
-  message(payload: string): void;
-  /** Commands work (first connection, or again after an outage). */
-  up(): void;
-  /** Commands stopped working. */
-  down(reason: string): void;
-  /** Something the transport does in the background failed; logged like a failed command. */
-  failed(operation: string, error: unknown): void;
-}
-
-/** A driver's cluster-wide reads, straight from its backend: they throw when it cannot answer. */
-export interface StoreReads {
-  channelStats(appId: string, channel: string): Promise<ChannelStats>;
-  channels(appId: string, prefix?: string): Promise<Map<string, ChannelStats>>;
-  members(appId: string, channel: string): Promise<MemberSnapshot>;
-  onlineUsers(appId: string, userIds: string[]): Promise<Set<string>>;
-  cacheGet(appId: string, channel: string): Promise<CachedEvent | null>;
-}
-
-/** A driver's idempotency keys, in its backend (claims and settles are atomic there). */
-export interface IdempotencyBackend {
-  claim(appId: string, key: string, pendingMs: number): Promise<IdempotencyClaim>;
-  settle(appId: string, key: string, delivered: boolean, windowMs: number): Promise<void>;
-}
+import { DEFAULT_REQUEST_TIMEOUT_MS, type ClusterOptions, type IdempotencyBackend, type StoreReads, type TransportEvents } from "./transport.ts";
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 2000;
 
 export abstract class ClusterLifecycle implements MessageBus {
   /** Unique per process: a restarted node never inherits (or resurrects) a dead one's state. */
@@ -84,13 +43,15 @@ export abstract class ClusterLifecycle implements MessageBus {
   private lastTick = 0;
   /** When the follow-up resync and catch-up is due (0: none). */
   private followUpAt = 0;
-  /** Channels left while away (leftLocally), per "appId\nchannel". */
-  private readonly leftAway = new Map<string, { appId: string; channel: string; vacated: boolean; users: Set<string> }>();
-  /** The backend lost its data: the leaves above wait for the refilled store to be confirmed. */
-  private leftAwayAfterLoss = false;
+  /** Leaves decided while away, until the store confirmed them (left-away.ts). */
+  private readonly leftAway = new LeftAway();
+
+  /** The other nodes this node hears on the bus: a publish waits for those back from an outage. */
+  private readonly peers: BusPeers;
 
   constructor(readonly name: string, protected readonly opts: ClusterOptions) {
     this.local = new LocalAdapter(this.now);
+    this.peers = new BusPeers(opts.nodeTimeoutMs, this.now);
     this.logger = opts.logger;
     this.failures = new FailureLog(name, opts.logger, this.now);
   }
@@ -186,6 +147,12 @@ export abstract class ClusterLifecycle implements MessageBus {
   async deliver(message: ClusterMessage): Promise<void> {
     // Refused before anything is applied: a retry then reaches every node exactly once.
     if (!this.online) throw this.unavailable("publish");
+    const missing = this.peers.missing();
+    if (missing.length > 0) {
+      const waiting = `waiting for ${missing.length} node(s) that were on the bus before the outage to rejoin it`;
+      this.logger.debug(`${this.name} adapter: publish refused, ${waiting}: ${missing.join(", ")}`);
+      throw new ClusterUnavailableError(`the cluster backend (${this.name}) is back, ${waiting}; publish not done`);
+    }
     this.node?.receive(message);
     try {
       await this.send(message);
@@ -209,8 +176,18 @@ export abstract class ClusterLifecycle implements MessageBus {
   }
 
   private onBusMessage(payload: string): void {
-    const message = readEnvelope(payload, this.nodeId);
-    if (message) this.node?.receive(message);
+    const received = readEnvelope(payload, this.nodeId);
+    if (!received) return;
+    const news = this.peers.heardFrom(received.from);
+    if (received.message) this.node?.receive(received.message);
+    // A node that just (re)joined the bus may be waiting for this one: answer its hello at once
+    // instead of at the next tick. Only a hello is answered, so two nodes stop after one exchange.
+    else if (news && this.online) this.hello();
+  }
+
+  /** Tells the other nodes this one is on the bus (BusPeers). */
+  private hello(): void {
+    this.withinDeadline("hello", () => this.publish(writeHello(this.nodeId))).catch((error: unknown) => this.failed("hello", error));
   }
 
   private wentUp(firstUp: () => void): void {
@@ -225,6 +202,8 @@ export abstract class ClusterLifecycle implements MessageBus {
     this.followUp();
     this.everOnline = true;
     this.connected();
+    this.peers.rejoined();
+    this.hello();
     this.dirty = true;
     void this.resync().finally(firstUp);
   }
@@ -233,6 +212,7 @@ export abstract class ClusterLifecycle implements MessageBus {
     if (!this.online) return;
     this.online = false;
     if (this.stopped) return;
+    this.peers.lost();
     this.logger.warn(`${this.name} adapter: connection lost (${reason}); serving local clients only, reconnecting`);
     this.node?.backendState?.(this.name, false, reason);
   }
@@ -340,13 +320,7 @@ export abstract class ClusterLifecycle implements MessageBus {
    * no store transition will announce it: it is confirmed against the refilled store instead.
    */
   protected leftLocally(appId: string, channel: string, left: LeaveResult, userId?: string): LeaveResult {
-    if (left.vacated || left.memberRemoved) {
-      const k = `${appId}\n${channel}`;
-      const entry = this.leftAway.get(k) ?? { appId, channel, vacated: false, users: new Set<string>() };
-      this.leftAway.set(k, entry);
-      entry.vacated ||= left.vacated;
-      if (left.memberRemoved && userId !== undefined) entry.users.add(userId);
-    }
+    this.leftAway.record(appId, channel, left, userId);
     return this.localOnly(left);
   }
 
@@ -372,6 +346,8 @@ export abstract class ClusterLifecycle implements MessageBus {
     }
     try {
       if (!this.online) return this.retry();
+      this.hello();
+      this.peers.prune();
       if (this.followUpAt && now >= this.followUpAt) {
         this.followUpAt = 0;
         this.dirty = true;
@@ -394,7 +370,11 @@ export abstract class ClusterLifecycle implements MessageBus {
       // After the backend lost its data the lists fill up node by node as each resyncs, so a
       // member missing from them now may just not be back yet: then only additions count.
       if (catchUp && !this.stopped) await this.catchUp(!lostData);
-      await this.settleLeftAway(lostData, catchUp);
+      await this.leftAway.settle(lostData, catchUp, {
+        reads: this.reads,
+        announce: (appId, t) => this.node?.transition?.(appId, t),
+        active: () => !this.stopped && this.online,
+      });
     } catch (error) {
       if (catchUp) this.catchUpPending = true; // the next resync catches up instead
       throw error;
@@ -405,36 +385,6 @@ export abstract class ClusterLifecycle implements MessageBus {
 
   protected resync(): Promise<void> {
     return this.resyncer.run();
-  }
-
-  /**
-   * Leaves decided while away: a resync that found the store intact announced what they changed
-   * (the store's own transitions). After a data loss nothing did; once the other nodes have
-   * re-registered (the follow-up catch-up), what the store still lacks is announced.
-   */
-  private async settleLeftAway(lostData: boolean, catchUp: boolean): Promise<void> {
-    if (lostData) {
-      this.leftAwayAfterLoss = this.leftAway.size > 0;
-      return;
-    }
-    if (!this.leftAwayAfterLoss) return this.leftAway.clear();
-    if (!catchUp) return; // not the follow-up yet
-    // One entry at a time, dropped once announced: a failing read leaves the rest for the next resync.
-    for (const [k, { appId, channel, vacated, users }] of this.leftAway) {
-      if (this.stopped || !this.online) return;
-      const members = users.size > 0 ? (await this.reads.members(appId, channel)).members : undefined;
-      for (const userId of users) {
-        if (members?.has(userId)) continue;
-        this.node?.transition?.(appId, {
-          type: "left", channel, userId, vacated: false, memberRemoved: true, seq: 0, subscriptionCount: 0, remoteOnly: true,
-        });
-      }
-      if (vacated && (await this.reads.channelStats(appId, channel)).subscriptionCount === 0) {
-        this.node?.transition?.(appId, { type: "left", channel, vacated: true, memberRemoved: false, subscriptionCount: 0, remoteOnly: true });
-      }
-      this.leftAway.delete(k);
-    }
-    this.leftAwayAfterLoss = false;
   }
 
   /**

@@ -2,8 +2,9 @@
 // JetStream KV bucket for cluster state, and compare-and-set updates on it. nats.ws reconnects
 // by itself (with our back-off); this reports up/down so the adapter can fall back and resync.
 import type { KV, KvEntry, NatsConnection } from "nats.ws";
+import { backoff } from "../../core/backoff.ts";
 import type { Logger, TimerHandle, Timers } from "../../core/runtime.ts";
-import type { TransportEvents } from "../cluster/lifecycle.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, type TransportEvents } from "../cluster/transport.ts";
 import type { Shape } from "./values.ts";
 
 export type NatsEvents = Omit<TransportEvents, "message">;
@@ -16,7 +17,6 @@ export interface Mutation<V, R> {
   result: R;
 }
 
-const REQUEST_TIMEOUT_MS = 3000;
 const CAS_ATTEMPTS = 200;
 /**
  * Lifetime of an entry of the publishes bucket (idempotency keys). Each entry carries its own
@@ -28,10 +28,17 @@ export const PUBLISHES_BUCKET_TTL_MS = 3_600_000;
 /** The driver's buckets: cluster state, and the idempotency keys of REST publishes. */
 export type Bucket = "state" | "publishes";
 
+/** Unanswered pings before nats.ws drops a connection as stale (and reconnects). */
+const MAX_PINGS_OUT = 2;
+
+/** A request that got no answer within its deadline: nats.ws's NatsError code, and our stalled listing's. */
+function timedOut(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "TIMEOUT";
+}
+
 /** Exponential back-off with jitter: 100 ms doubling to 5 s. */
 export function natsReconnectDelay(attempt: number): number {
-  const base = Math.min(5000, 100 * 2 ** Math.min(attempt, 6));
-  return Math.round(base / 2 + Math.random() * (base / 2));
+  return backoff(attempt, { baseMs: 100, maxMs: 5000, jitter: true });
 }
 
 async function loadNats(): Promise<typeof import("nats.ws")> {
@@ -55,6 +62,8 @@ export class NatsLink {
   private events?: NatsEvents;
   private closed = false;
   private reconnecting = false;
+  /** A bucket bind is in flight (ready()): the probes while hung must not pile up. */
+  private readying = false;
   private readonly codec = new TextEncoder();
   private readonly decoder = new TextDecoder();
   /** Mutations of one key from this node run one after another, so they never conflict with each other. */
@@ -66,6 +75,8 @@ export class NatsLink {
     private readonly logger: Logger,
     private readonly timers: Timers,
     private readonly name: string,
+    /** The deadline of every request (CLUSTER_REQUEST_TIMEOUT_MS), and the ping interval. */
+    private readonly requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
   ) {}
 
   /** Connects in the background; `events.up` fires once the connection and the bucket are usable. */
@@ -80,7 +91,11 @@ export class NatsLink {
         maxReconnectAttempts: -1,
         waitOnFirstConnect: true,
         reconnectDelayHandler: () => natsReconnectDelay(this.attempts++),
-        timeout: REQUEST_TIMEOUT_MS,
+        timeout: this.requestTimeoutMs,
+        // A server that stopped answering keeps its socket open: nats.ws's pings notice it (and
+        // reconnect) within a few deadlines, where the default two-minute interval would not.
+        pingInterval: this.requestTimeoutMs,
+        maxPingOut: MAX_PINGS_OUT,
       });
       if (this.closed) return void nc.close();
       this.nc = nc;
@@ -119,21 +134,43 @@ export class NatsLink {
   /** Binds (or re-creates, after a server lost its store) the bucket, then reports up. */
   async ready(events: NatsEvents): Promise<boolean> {
     if (!this.nc || this.closed) return false;
+    this.readying = true;
     try {
-      const js = this.nc.jetstream({ timeout: REQUEST_TIMEOUT_MS });
-      this.kvView = await js.views.kv(this.bucket, { history: 1, timeout: REQUEST_TIMEOUT_MS });
-      this.publishesView = await js.views.kv(`${this.bucket}_p`, { history: 1, ttl: PUBLISHES_BUCKET_TTL_MS, timeout: REQUEST_TIMEOUT_MS });
+      // The JetStream context's timeout is the deadline of every KV get, put, delete and listing.
+      const timeout = this.requestTimeoutMs;
+      const js = this.nc.jetstream({ timeout });
+      this.kvView = await js.views.kv(this.bucket, { history: 1, timeout });
+      this.publishesView = await js.views.kv(`${this.bucket}_p`, { history: 1, ttl: PUBLISHES_BUCKET_TTL_MS, timeout });
       events.up();
       return true;
     } catch (error) {
       events.down(`JetStream key-value bucket ${this.bucket} unavailable (${(error as Error).message}; is JetStream enabled?)`);
       return false;
+    } finally {
+      this.readying = false;
     }
   }
 
-  /** After the bucket was unavailable on a live connection (JetStream still starting): try again. */
+  /**
+   * Each tick while down on a live connection: the bucket was unavailable (JetStream still
+   * starting) or a request outlived its deadline (a hung server). Binding the bucket is itself a
+   * request with the deadline, so it is the probe: it answers once the server does.
+   */
   retry(): void {
-    if (this.events && !this.kvView && this.nc && !this.nc.isClosed() && !this.reconnecting) void this.ready(this.events);
+    if (this.events && !this.kvView && !this.readying && this.nc && !this.nc.isClosed() && !this.reconnecting) void this.ready(this.events);
+  }
+
+  /** Runs a KV request; one that outlived its deadline takes the node down like a lost connection. */
+  private async watch<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (timedOut(error) && this.kvView && !this.closed) {
+        this.kvView = undefined;
+        this.events?.down(`no answer from NATS within the request deadline (${(error as Error).message})`);
+      }
+      throw error;
+    }
   }
 
   get connected(): boolean {
@@ -171,7 +208,7 @@ export class NatsLink {
 
   /** The key's value, checked against `shape`; a value of another shape fails, naming the key. */
   async getJson<V>(key: string, shape: Shape<V>, bucket: Bucket = "state"): Promise<{ value: V | undefined; entry: KvEntry | null }> {
-    const entry = await this.view(bucket).get(key);
+    const entry = await this.watch(() => this.view(bucket).get(key));
     if (!entry || entry.operation !== "PUT") return { value: undefined, entry };
     const text = this.decoder.decode(entry.value);
     let value: unknown;
@@ -187,17 +224,17 @@ export class NatsLink {
   }
 
   async put(key: string, value: unknown): Promise<void> {
-    await this.kv.put(key, this.codec.encode(JSON.stringify(value)));
+    await this.watch(() => this.kv.put(key, this.codec.encode(JSON.stringify(value))));
   }
 
   /** Drops the delete markers that vacated channels and departed users leave behind. */
   async purgeDeletes(olderThanMs: number): Promise<void> {
     // On the bucket implementation, not in nats.ws's KV type.
-    await (this.kv as KV & { purgeDeletes(olderMillis: number): Promise<unknown> }).purgeDeletes(olderThanMs);
+    await this.watch(() => (this.kv as KV & { purgeDeletes(olderMillis: number): Promise<unknown> }).purgeDeletes(olderThanMs));
   }
 
   async keys(filter: string): Promise<string[]> {
-    const keys = await this.kv.keys(filter);
+    const keys = await this.watch(() => this.kv.keys(filter));
     const out: string[] = [];
     // The listing is an ordered consumer, which can wait forever when NATS goes away mid-way: a
     // sweep stuck on it would never run again, and a REST read would hang. So it gives up when
@@ -206,15 +243,18 @@ export class NatsLink {
     const arm = () => {
       if (timer !== undefined) this.timers.clearTimeout(timer);
       timer = this.timers.setTimeout(() => {
-        keys.stop(new Error(`listing the keys of bucket ${this.bucket} stalled (nothing for ${REQUEST_TIMEOUT_MS} ms)`));
-      }, REQUEST_TIMEOUT_MS);
+        const stalled = new Error(`listing the keys of bucket ${this.bucket} stalled (nothing for ${this.requestTimeoutMs} ms)`);
+        keys.stop(Object.assign(stalled, { code: "TIMEOUT" }));
+      }, this.requestTimeoutMs);
     };
     arm();
     try {
-      for await (const k of keys) {
-        out.push(k);
-        arm();
-      }
+      await this.watch(async () => {
+        for await (const k of keys) {
+          out.push(k);
+          arm();
+        }
+      });
     } finally {
       if (timer !== undefined) this.timers.clearTimeout(timer);
     }
@@ -251,9 +291,9 @@ export class NatsLink {
       if (next === UNCHANGED) return result;
       try {
         if (next === undefined) {
-          if (live) await kv.delete(key, { previousSeq: entry.revision });
+          if (live) await this.watch(() => kv.delete(key, { previousSeq: entry.revision }));
         } else {
-          await kv.put(key, this.codec.encode(JSON.stringify(next)), { previousSeq: entry?.revision ?? 0 });
+          await this.watch(() => kv.put(key, this.codec.encode(JSON.stringify(next)), { previousSeq: entry?.revision ?? 0 }));
         }
         return result;
       } catch (error) {

@@ -3,7 +3,7 @@
 // claim lapses soon and a delivered key lives the idempotency window; compare-and-set makes a
 // claim atomic across nodes, like the Redis scripts' SET.
 import type { IdempotencyClaim } from "../../core/adapter.ts";
-import type { IdempotencyBackend } from "../cluster/lifecycle.ts";
+import type { IdempotencyBackend } from "../cluster/transport.ts";
 import { UNCHANGED, type NatsLink } from "./connection.ts";
 import { key } from "./state.ts";
 import type { Shape } from "./values.ts";

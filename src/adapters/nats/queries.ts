@@ -2,7 +2,7 @@
 // node's own state when they fail), and the cache write that goes with cacheGet.
 import type { CachedEvent, ChannelStats } from "../../core/adapter.ts";
 import type { MemberSnapshot } from "../../core/presence.ts";
-import type { StoreReads } from "../cluster/lifecycle.ts";
+import type { StoreReads } from "../cluster/transport.ts";
 import type { NatsLink } from "./connection.ts";
 import { appKeys, key, memberCount, parseKey, snapshotOf, total } from "./state.ts";
 import { CACHE, CHANNEL, USER } from "./values.ts";

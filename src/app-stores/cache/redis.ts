@@ -2,7 +2,7 @@
 // when it changes an app. Uses REDIS_URL / REDIS_CLUSTER_NODES and REDIS_PREFIX.
 import { appSchema, type App } from "../../core/app.ts";
 import type { Logger } from "../../core/runtime.ts";
-import { failFastRedis, type FailFastRedisSettings } from "../../adapters/fail-fast-redis.ts";
+import { failFastRedis, type FailFastRedisSettings } from "../../redis/fail-fast.ts";
 import { messageOf, withTimeout } from "../timeout.ts";
 import type { AppCache } from "./cache.ts";
 

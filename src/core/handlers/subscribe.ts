@@ -1,5 +1,5 @@
 import type { SubscribeContext } from "../context.ts";
-import type { Member, ReadOptions } from "../adapter.ts";
+import type { CachedEvent, JoinResult, Member, ReadOptions } from "../adapter.ts";
 import { verifyAuthToken } from "../auth.ts";
 import { classifyChannel, isValidChannelName, isValidUserId, MAX_USER_ID_LENGTH, SERVER_TO_USER_PREFIX, type ChannelKind } from "../channels.ts";
 import { framesAfterAck } from "./join-window.ts";
@@ -10,7 +10,7 @@ import {
   cacheMiss, channelEvent, errorFrame, presenceSnapshot,
   subscriptionError, subscriptionSucceeded, type SubscriptionErrorType,
 } from "../messages.ts";
-import { MemberView } from "../presence.ts";
+import { MemberView, type MemberSnapshot } from "../presence.ts";
 
 const encoder = new TextEncoder();
 /**
@@ -112,8 +112,16 @@ async function subscribeInTurn(server: SubscribeContext, conn: Connection, frame
   const existing = conn.channels.get(channel);
   if (existing) {
     // Duplicate subscribe: acknowledge again with current state, no side effects (spec §3.3 step 7).
-    const snapshot = kind.presence ? await server.adapter.members(app.id, channel, LOCAL_VIEW_ALLOWED) : undefined;
-    const cached = kind.cache ? await server.adapter.cacheGet(app.id, channel, LOCAL_VIEW_ALLOWED) : undefined;
+    let snapshot: MemberSnapshot | undefined;
+    let cached: CachedEvent | null | undefined;
+    try {
+      snapshot = kind.presence ? await server.adapter.members(app.id, channel, LOCAL_VIEW_ALLOWED) : undefined;
+      cached = kind.cache ? await server.adapter.cacheGet(app.id, channel, LOCAL_VIEW_ALLOWED) : undefined;
+    } catch (error) {
+      await ready;
+      unavailable(server, conn, channel, error);
+      return;
+    }
     await ready;
     if (!conn.open) return;
     // The client replaces its member list with this snapshot, so later changes are told against it.
@@ -131,6 +139,17 @@ async function subscribeInTurn(server: SubscribeContext, conn: Connection, frame
   }
 }
 
+/**
+ * The adapter could not answer (the cluster backend away or past its deadline): the client is told
+ * with the protocol's error for the channel, as for any refusal, and may subscribe again. Logged
+ * at debug with the cause: the adapter warns about the outage itself, once, and the refusal is
+ * counted through the event stream.
+ */
+function unavailable(server: SubscribeContext, conn: Connection, channel: string, error: unknown): void {
+  server.logger.debug(`subscribe to ${channel} (socket ${conn.id}): the adapter did not answer`, error);
+  refuse(server, conn, channel, "ServerError", "Cluster state unavailable, subscribe again", 503);
+}
+
 /** Answers pusher:subscription_error and tells the event stream why. */
 function refuse(server: SubscribeContext, conn: Connection, channel: string, type: SubscriptionErrorType, reason: string, status: number): void {
   conn.send(subscriptionError(channel, type, reason, status));
@@ -142,18 +161,40 @@ async function join(
 ): Promise<void> {
   const app = conn.app;
   const sub: Subscription = member ? { member } : {};
-  const joined = await server.adapter.join(app.id, channel, conn.id, member, app.maxPresenceMembersPerChannel);
+  let joined: JoinResult;
+  try {
+    joined = await server.adapter.join(app.id, channel, conn.id, member, app.maxPresenceMembersPerChannel);
+  } catch (error) {
+    await ready;
+    unavailable(server, conn, channel, error);
+    return;
+  }
   if (!joined.ok) {
     await ready;
     refuse(server, conn, channel, "LimitReached", "Presence channel member limit reached", 403);
     return;
   }
-  // Recorded even if the socket closed meanwhile, so its cleanup leaves the channel again.
+  let snapshot: MemberSnapshot | undefined;
+  let cached: CachedEvent | null = null;
+  try {
+    snapshot = kind.presence ? await server.adapter.members(app.id, channel, LOCAL_VIEW_ALLOWED) : undefined;
+    cached = kind.cache ? await server.adapter.cacheGet(app.id, channel, LOCAL_VIEW_ALLOWED) : null;
+  } catch (error) {
+    // Joined but not acknowledged: nothing was announced, so the leave is silent; without it the
+    // adapter would count a subscriber the connection does not know of (and never leaves).
+    await server.adapter.leave(app.id, channel, conn.id, member).catch((leaveError: unknown) => {
+      server.logger.warn(`subscribe to ${channel} (socket ${conn.id}): leaving after a failed read failed; the resync repairs it`, leaveError);
+    });
+    await ready;
+    unavailable(server, conn, channel, error);
+    return;
+  }
+  // Recorded only once the adapter answered, so a refused subscribe leaves nothing behind and a
+  // retry joins for real. Recorded even if the socket closed meanwhile: its cleanup waits for this
+  // task (Connection.whenIdle) and then leaves the channel again.
   conn.addChannel(channel, sub);
   // Only a subscription that succeeded satisfies the authorized-connection rule (spec §3.3 step 13).
   if (kind.authorized) conn.authDeadline = 0;
-  const snapshot = kind.presence ? await server.adapter.members(app.id, channel, LOCAL_VIEW_ALLOWED) : undefined;
-  const cached = kind.cache ? await server.adapter.cacheGet(app.id, channel, LOCAL_VIEW_ALLOWED) : null;
   await ready;
   if (!conn.open) return;
 

@@ -3,7 +3,7 @@
 // by a timeout; while Redis is away the hit is allowed and the outage is logged once.
 import type { IpLimiter, IpLimitResult } from "../../core/ip-limiter.ts";
 import type { Logger } from "../../core/runtime.ts";
-import { failFastRedis, type FailFastRedisSettings } from "../../adapters/fail-fast-redis.ts";
+import { failFastRedis, type FailFastRedisSettings } from "../../redis/fail-fast.ts";
 
 export interface RedisIpLimiterSettings extends FailFastRedisSettings {
   prefix: string;

@@ -1,3 +1,5 @@
+import { reconnectDelay } from "../../core/backoff.ts";
+import { parseClusterNodes } from "../../redis/cluster-nodes.ts";
 import type { QueueContext, WebhookQueue } from "./queue.ts";
 import { RedisQueue } from "./redis.ts";
 
@@ -6,13 +8,12 @@ import { RedisQueue } from "./redis.ts";
 
 export async function create(ctx: QueueContext): Promise<WebhookQueue> {
   const { Cluster } = await import("ioredis");
-  const { reconnectDelay } = await import("../../adapters/ioredis-backend.ts");
-  const { parseClusterNodes } = await import("../../adapters/redis-cluster.ts");
   const c = ctx.config;
-  const client = new Cluster(parseClusterNodes(c.redisClusterNodes!), {
+  const { nodes, tls } = parseClusterNodes(c.redisClusterNodes!);
+  const client = new Cluster(nodes, {
     clusterRetryStrategy: reconnectDelay,
     enableOfflineQueue: false,
-    redisOptions: { connectTimeout: 5000, commandTimeout: 5000, maxRetriesPerRequest: 0 },
+    redisOptions: { connectTimeout: 5000, commandTimeout: 5000, maxRetriesPerRequest: 0, ...(tls ? { tls: {} } : {}) },
   });
   return new RedisQueue(client, c.redisPrefix, ctx.timers, ctx.logger, "redis-cluster", {
     concurrency: c.webhookConcurrency, visibilityMs: c.webhookVisibilityTimeoutMs, deadLetterLimit: c.webhookDeadLetterLimit,

@@ -1,3 +1,4 @@
+import { reconnectDelay } from "../../core/backoff.ts";
 import type { Cluster, Redis } from "ioredis";
 import type { Logger, Timers } from "../../core/runtime.ts";
 import type { WebhookJob } from "../job.ts";
@@ -208,7 +209,6 @@ export class RedisQueue implements WebhookQueue {
 
 export async function create(ctx: QueueContext): Promise<WebhookQueue> {
   const { Redis } = await import("ioredis");
-  const { reconnectDelay } = await import("../../adapters/ioredis-backend.ts");
   const c = ctx.config;
   // Fail fast while Redis is away (the pipeline keeps jobs until it is back); never hang a caller.
   const client = new Redis(c.redisUrl!, {

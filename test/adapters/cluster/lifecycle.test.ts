@@ -2,7 +2,8 @@
 // start with a deadline, up/down reporting, the bus, the local fallback, failure logging,
 // resync with catch-up after an outage, and stop.
 import { describe, expect, it } from "vitest";
-import { ClusterLifecycle, type IdempotencyBackend, type StoreReads, type TransportEvents } from "../../../src/adapters/cluster/lifecycle.ts";
+import { ClusterLifecycle } from "../../../src/adapters/cluster/lifecycle.ts";
+import type { IdempotencyBackend, StoreReads, TransportEvents } from "../../../src/adapters/cluster/transport.ts";
 import { LocalAdapter } from "../../../src/adapters/local.ts";
 import { ClusterUnavailableError, type ClusterMessage, type ClusterNode, type ClusterTransition } from "../../../src/core/adapter.ts";
 import type { MemberSnapshot } from "../../../src/core/presence.ts";
@@ -134,7 +135,7 @@ describe("cluster lifecycle", () => {
     await settle();
     driver.broadcast(message, { remoteOnly: true });
     expect(received).toEqual([message]);
-    expect(driver.published.map((p) => JSON.parse(p))).toEqual([{ o: driver.nodeId, m: message }]);
+    expect(driver.published.map((p) => JSON.parse(p)).filter((e) => e.m)).toEqual([{ o: driver.nodeId, m: message }]);
     // Our own echo is dropped; another node's message is applied.
     driver.events!.message(driver.published[0]!);
     driver.events!.message(JSON.stringify({ o: "other", m: message }));
@@ -188,9 +189,34 @@ describe("cluster lifecycle", () => {
     await settle();
     await driver.deliver(message);
     expect(received).toEqual([message]);
-    expect(driver.published.map((p) => JSON.parse(p).m)).toEqual([message]);
+    expect(driver.published.map((p) => JSON.parse(p).m).filter(Boolean)).toEqual([message]);
     driver.publishFails = true;
     await expect(driver.deliver(message)).rejects.toThrow(/failed \(bus refused\); publish not done/);
+  });
+
+  it("after an outage, refuses publishes until the nodes that were on the bus are back on it", async () => {
+    const { driver, node, timers } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    // Each node says hello on the bus when it comes up and on every tick.
+    expect(driver.published.map((p) => JSON.parse(p))).toEqual([{ o: driver.nodeId }]);
+    driver.events!.message(JSON.stringify({ o: "B" }));
+    driver.events!.message(JSON.stringify({ o: "C", m: message }));
+    await driver.deliver(message);
+    driver.events!.down("socket closed");
+    driver.events!.up();
+    await settle();
+    // B and C are still reconnecting: a publish now would never reach their sockets.
+    await expect(driver.deliver(message)).rejects.toThrow(/waiting for 2 node\(s\) that were on the bus before the outage to rejoin it/);
+    const sent = driver.published.length;
+    driver.events!.message(JSON.stringify({ o: "B" }));
+    await expect(driver.deliver(message)).rejects.toThrow(/waiting for 1 node/);
+    // B's hello is answered at once, so B (which may be waiting for this node too) need not wait a tick.
+    expect(driver.published.slice(sent).map((p) => JSON.parse(p))).toEqual([{ o: driver.nodeId }]);
+    // C never comes back (it died meanwhile): after a node timeout it is not waited for.
+    await timers.advance(2000);
+    await driver.deliver(message);
   });
 
   it("refuses a publish the bus does not confirm within the request deadline", async () => {

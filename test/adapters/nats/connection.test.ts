@@ -20,10 +20,12 @@ function stuckListing(keys: string[]) {
 }
 
 describe("nats link", () => {
-  it("gives up listing keys when nothing comes for a request timeout", async () => {
+  it("gives up listing keys when nothing comes for a request timeout, and counts that as an outage", async () => {
     const timers = new ManualTimers();
     const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
-    const link = new NatsLink(["ws://127.0.0.1:1"], "bucket", quiet, timers, "test");
+    const link = new NatsLink(["ws://127.0.0.1:1"], "bucket", quiet, timers, "test", 3000);
+    const downs: string[] = [];
+    (link as unknown as { events: unknown }).events = { up: () => {}, down: (reason: string) => downs.push(reason), failed: () => {} };
     (link as unknown as { kvView: unknown }).kvView = { keys: async () => stuckListing(["a", "b"]) };
     let outcome: unknown;
     const listing = link.keys(">").then((keys) => (outcome = keys), (error: Error) => (outcome = error.message));
@@ -33,6 +35,24 @@ describe("nats link", () => {
     await timers.advance(200);
     await listing;
     expect(outcome).toBe("listing the keys of bucket bucket stalled (nothing for 3000 ms)");
+    // A hung server, like a lost connection: the node goes down and the bucket must be bound again.
+    expect(downs).toEqual(["no answer from NATS within the request deadline (listing the keys of bucket bucket stalled (nothing for 3000 ms))"]);
+    expect(link.connected).toBe(false);
+  });
+
+  it("takes the link down when a KV request times out, not on other failures", async () => {
+    const timers = new ManualTimers();
+    const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+    const link = new NatsLink(["ws://127.0.0.1:1"], "bucket", quiet, timers, "test", 500);
+    const downs: string[] = [];
+    (link as unknown as { events: unknown }).events = { up: () => {}, down: (reason: string) => downs.push(reason), failed: () => {} };
+    let fail: Error = new Error("permissions violation");
+    (link as unknown as { kvView: unknown }).kvView = { get: async () => { throw fail; } };
+    await expect(link.getJson("k", { name: "any", is: (_v: unknown): _v is unknown => true })).rejects.toThrow("permissions");
+    expect(downs).toEqual([]);
+    fail = Object.assign(new Error("TIMEOUT"), { code: "TIMEOUT" });
+    await expect(link.getJson("k", { name: "any", is: (_v: unknown): _v is unknown => true })).rejects.toThrow("TIMEOUT");
+    expect(downs).toEqual(["no answer from NATS within the request deadline (TIMEOUT)"]);
   });
 
   it("lists every key of a listing that ends", async () => {

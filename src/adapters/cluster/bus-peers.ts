@@ -1,0 +1,53 @@
+// Which other nodes are on the bus, as this node hears them: every node says hello on the bus each
+// tick and right after it (re)connects, and any payload counts. It answers one question for the
+// publish path: after this node lost the bus and is back, are the nodes that were on it before
+// back too? Pub/sub has no replay, so a publish made while a peer is still reconnecting never
+// reaches that peer's sockets: until every such peer was heard again (or a node timeout passed,
+// so it is presumably dead), publishes are refused with 503 rather than answered 2xx.
+
+export class BusPeers {
+  /** Peer → when it was last heard (this node's clock). */
+  private readonly heard = new Map<string, number>();
+  /** Peers on the bus before this node lost it, not heard since it is back. */
+  private readonly awaiting = new Set<string>();
+  /** Until when the awaited peers are waited for (Infinity while this node is off the bus). */
+  private waitUntil = 0;
+
+  constructor(private readonly nodeTimeoutMs: number, private readonly now: () => number) {}
+
+  /** True when the node is news: never heard (or forgotten), or awaited since an outage. */
+  heardFrom(node: string): boolean {
+    const news = !this.heard.has(node) || this.awaiting.has(node);
+    this.heard.set(node, this.now());
+    this.awaiting.delete(node);
+    return news;
+  }
+
+  /** This node lost the bus: the peers heard within a node timeout are awaited when it is back. */
+  lost(): void {
+    const since = this.now() - this.nodeTimeoutMs;
+    for (const [node, at] of this.heard) if (at >= since) this.awaiting.add(node);
+    this.waitUntil = Infinity;
+  }
+
+  /** This node is back on the bus: each awaited peer has a node timeout to be heard. */
+  rejoined(): void {
+    this.waitUntil = this.now() + this.nodeTimeoutMs;
+  }
+
+  /** The peers a publish now would miss (empty once all are back, or their time is up). */
+  missing(): string[] {
+    if (this.awaiting.size === 0) return [];
+    if (this.now() >= this.waitUntil) {
+      this.awaiting.clear();
+      return [];
+    }
+    return [...this.awaiting];
+  }
+
+  /** Forgets peers not heard for a node timeout (dead, or gone for good). */
+  prune(): void {
+    const since = this.now() - this.nodeTimeoutMs;
+    for (const [node, at] of this.heard) if (at < since) this.heard.delete(node);
+  }
+}

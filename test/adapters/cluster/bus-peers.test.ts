@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { BusPeers } from "../../../src/adapters/cluster/bus-peers.ts";
+
+function setup() {
+  let now = 0;
+  const peers = new BusPeers(10_000, () => now);
+  return { peers, advance: (ms: number) => void (now += ms) };
+}
+
+describe("BusPeers", () => {
+  it("awaits, after this node's outage, the peers that were on the bus before it", () => {
+    const { peers, advance } = setup();
+    peers.heardFrom("B");
+    peers.heardFrom("C");
+    expect(peers.missing()).toEqual([]);
+    peers.lost();
+    advance(3000);
+    peers.rejoined();
+    expect(peers.missing().sort()).toEqual(["B", "C"]);
+    peers.heardFrom("B");
+    expect(peers.missing()).toEqual(["C"]);
+    peers.heardFrom("C");
+    expect(peers.missing()).toEqual([]);
+  });
+
+  it("says whether a node is news (never heard, or awaited), so its hello can be answered at once", () => {
+    const { peers } = setup();
+    expect(peers.heardFrom("B")).toBe(true);
+    expect(peers.heardFrom("B")).toBe(false);
+    peers.lost();
+    peers.rejoined();
+    expect(peers.heardFrom("B")).toBe(true);
+    expect(peers.heardFrom("B")).toBe(false);
+  });
+
+  it("stops waiting a node timeout after the rejoin: a peer not back by then is taken for dead", () => {
+    const { peers, advance } = setup();
+    peers.heardFrom("B");
+    peers.lost();
+    advance(60_000); // a long outage: waiting starts when this node is back, not when it left
+    peers.rejoined();
+    advance(9_999);
+    expect(peers.missing()).toEqual(["B"]);
+    advance(1);
+    expect(peers.missing()).toEqual([]);
+  });
+
+  it("does not await a peer that had gone silent before the outage, nor one it has never heard", () => {
+    const { peers, advance } = setup();
+    peers.heardFrom("old");
+    advance(10_001);
+    peers.heardFrom("B");
+    peers.prune();
+    peers.lost();
+    peers.rejoined();
+    expect(peers.missing()).toEqual(["B"]);
+  });
+});
