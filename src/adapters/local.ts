@@ -6,6 +6,14 @@ import { nextMemberSeq, type MemberSnapshot } from "../core/presence.ts";
 
 /** Idempotency keys remembered at most; past it the oldest go first (each lapses after its window anyway). */
 const MAX_IDEMPOTENCY_KEYS = 100_000;
+/**
+ * Cache channels' last events kept per app at most. Each lapses after CACHE_TTL_SECONDS and is
+ * dropped on the next write after that, read or not; past the cap the oldest goes first (a late
+ * subscriber of that channel then gets pusher:cache_miss), so distinct names cannot pile up.
+ */
+const MAX_CACHED_CHANNELS = 100_000;
+
+type CacheEntry = { event: string; data: string; expiresAt: number };
 
 interface ChannelState {
   sockets: Set<string>;
@@ -19,7 +27,7 @@ interface AppState {
   connections: Set<string>;
   channels: Map<string, ChannelState>;
   users: Map<string, Set<string>>;
-  cache: Map<string, { event: string; data: string; expiresAt: number }>;
+  cache: ExpiringMap<CacheEntry>;
 }
 
 /**
@@ -71,7 +79,7 @@ export class LocalAdapter implements Adapter {
   private app(appId: string): AppState {
     let state = this.apps.get(appId);
     if (!state) {
-      state = { connections: new Set(), channels: new Map(), users: new Map(), cache: new Map() };
+      state = { connections: new Set(), channels: new Map(), users: new Map(), cache: new ExpiringMap(MAX_CACHED_CHANNELS, this.now) };
       this.apps.set(appId, state);
     }
     return state;
@@ -184,19 +192,19 @@ export class LocalAdapter implements Adapter {
   }
 
   async cacheSet(appId: string, channel: string, event: string, data: string, ttlSeconds: number): Promise<void> {
-    this.app(appId).cache.set(channel, { event, data, expiresAt: this.now() + ttlSeconds * 1000 });
+    const ttlMs = ttlSeconds * 1000;
+    this.app(appId).cache.set(channel, { event, data, expiresAt: this.now() + ttlMs }, ttlMs);
   }
 
   async cacheGet(appId: string, channel: string): Promise<CachedEvent | null> {
-    const cache = this.apps.get(appId)?.cache;
-    const entry = cache?.get(channel);
+    const entry = this.apps.get(appId)?.cache.get(channel);
     if (!entry) return null;
-    const left = entry.expiresAt - this.now();
-    if (left <= 0) {
-      cache!.delete(channel);
-      return null;
-    }
-    return { event: entry.event, data: entry.data, ttl: Math.ceil(left / 1000) };
+    return { event: entry.event, data: entry.data, ttl: Math.ceil((entry.expiresAt - this.now()) / 1000) };
+  }
+
+  /** Cache channels held for an app, lapsed ones not yet dropped included; for tests of memory bounds. */
+  cachedChannels(appId: string): number {
+    return this.apps.get(appId)?.cache.size ?? 0;
   }
 
   // --- this node's share of the state, for cluster adapters that store per-node contributions ---

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { APP_SETTING_KEYS, appSchema, normalizeAppInput, parseApp, type App } from "../core/app.ts";
+import { APP_SETTING_KEYS, DEFAULT_HTTP_MAX_BODY_KB, appSchema, normalizeAppInput, parseApp, requestBodyLimitKb, type App } from "../core/app.ts";
 import { randomHex } from "../core/crypto.ts";
 import { driverKinds, driverNames, driverSettings, findDriver, selectorKey, type DriverChoice, type DriverKind } from "../drivers/index.ts";
 import { SERVER_SETTING_KEYS, serverSettingsSchema, type ServerSettingKey, type ServerSettings } from "./schema.ts";
@@ -351,6 +351,9 @@ export function loadConfig(sources: ConfigSources): Config {
       seen.set(ident, app.id);
     }
   }
+  // Unset, the body limit follows the largest request an app given here may send (a store's apps
+  // are not known yet: one with larger limits needs HTTP_MAX_BODY_KB).
+  if (!merged.has("httpMaxBodyKb")) settings.httpMaxBodyKb = Math.max(DEFAULT_HTTP_MAX_BODY_KB, ...apps.map((a) => requestBodyLimitKb(a) ?? 0));
   const origins = Object.fromEntries([...merged].map(([key, entry]) => [key, entry.label]));
   return { ...(settings as ServerSettings), drivers, apps, devApp, warnings, origins };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_HTTP_MAX_BODY_KB } from "../core/app.ts";
 import { bool, num } from "../core/coerce.ts";
 import { parseProxyTrust } from "../http/client-address.ts";
 
@@ -32,7 +33,8 @@ export const serverSettingsSchema = {
   idempotencyWindowSeconds: num(z.number().int().min(1).max(3600)).default(300)
     .describe("seconds a publish's idempotency key (X-Idempotency-Key) is remembered: a retry within it is not delivered again"),
   maxWebSocketMessageKb: num(z.number().positive()).default(64).describe("larger inbound frames close the socket with 1009"),
-  httpMaxBodyKb: num(z.number().positive()).default(10240).describe("larger HTTP API bodies get 413"),
+  httpMaxBodyKb: num(z.number().positive()).default(DEFAULT_HTTP_MAX_BODY_KB)
+    .describe(`larger HTTP API bodies get 413, refused before the app is looked up (unset: what the configured apps' limits admit, ${DEFAULT_HTTP_MAX_BODY_KB} with the defaults)`),
   maxSocketBufferKb: num(z.number().min(0)).default(4096)
     .describe("outgoing buffer per socket; a client that stops reading is closed with 4100 (0: no bound)"),
   maxInboundBacklogKb: num(z.number().positive()).default(4096)
@@ -70,7 +72,7 @@ export const serverSettingsSchema = {
   logFormat: z.enum(["pretty", "json"]).default("pretty").describe("pretty (one readable line) or json (one object per line)"),
   ignoreLoggerMiddleware: bool.default(false).describe("no debug line per HTTP request (Socket Rush's name)"),
   metricsEnabled: bool.default(true).describe("serve Prometheus metrics on their own listener"),
-  metricsHost: z.string().min(1).default("0.0.0.0").describe("address of the metrics listener"),
+  metricsHost: z.string().min(1).default("0.0.0.0").describe("address of the metrics listener (unset: BIND_ADDRESS when that is given)"),
   metricsPort: num(z.number().int().min(0).max(65535)).default(9601).describe("port of the metrics listener (GET /metrics; 0 picks a free one)"),
   metricsPrefix: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/, "must be a Prometheus name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)").default("switchboard_")
     .describe("prefix of every series name (sockudo_ or soketi_ fits their dashboards)"),

@@ -74,7 +74,7 @@ export type ClusterMessage =
   | ConsoleMessage;
 
 /**
- * The debug console's cluster traffic (src/console/cluster.ts), sent only while a console watches
+ * The debug console's cluster traffic (src/console/hub.ts), sent only while a console watches
  * `appId`: "watch" is the watching node's heartbeat, "count" each node's answer (its connections
  * of the app), "events" a node's server events of the app, batched and bounded (`dropped`: how
  * many did not fit). `node` tells a node its own messages apart (the local adapter echoes them).

@@ -35,7 +35,8 @@ export function announceLeft(
   }
   const kind = classifyChannel(channel);
   if (left.vacated && !kind.serverToUser) server.events.emit({ kind: "channel_vacated", appId: app.id, channel, ...localOnly });
-  if (!kind.presence && !left.vacated) announceCount(server, app, channel, left.subscriptionCount);
+  if (left.vacated) server.subscriptionCounts.vacated(app.id, channel);
+  else if (!kind.presence) announceCount(server, app, channel, left.subscriptionCount);
 }
 
 /** pusher_internal:subscription_count for apps that enable it (spec §3.10). */

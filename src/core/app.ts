@@ -168,3 +168,30 @@ export function parseApp(raw: Record<string, unknown>, where = "app"): App {
   if (!result.success) throw new Error(`invalid ${where}: ${formatZodIssues(result.error)}`);
   return result.data;
 }
+
+/** The app limits a REST request body is bounded by. */
+export type BodyLimits = Pick<App, "maxEventPayloadInKb" | "maxEventBatchSize" | "maxEventChannelsAtOnce" | "maxEventNameLength" | "maxChannelNameLength">;
+
+/**
+ * The largest /events or /batch_events body an app's limits admit, in bytes; undefined when one of
+ * them is off (-1). A larger body cannot hold a valid request, so it is refused before it is read.
+ * An event's data travels as a JSON string: escaping (quotes and backslashes as two bytes, PHP's
+ * \uXXXX for non-ASCII) makes it up to about three times its size. 1 KB per event covers its
+ * socket_id, info, idempotency key and punctuation; one event may name maxEventChannelsAtOnce
+ * channels. With the default limits: 334 KB.
+ */
+export function requestBodyLimitBytes(app: BodyLimits): number | undefined {
+  const { maxEventPayloadInKb: payloadKb, maxEventBatchSize: batch, maxEventChannelsAtOnce: channels } = app;
+  if (payloadKb < 0 || batch < 0 || channels < 0) return undefined;
+  const event = 3 * payloadKb * 1024 + app.maxEventNameLength + app.maxChannelNameLength + 1024;
+  return Math.max(batch, 1) * event + channels * (app.maxChannelNameLength + 3);
+}
+
+/** The same bound in whole KB (HTTP_MAX_BODY_KB's unit); undefined when a limit is off. */
+export function requestBodyLimitKb(app: BodyLimits): number | undefined {
+  const bytes = requestBodyLimitBytes(app);
+  return bytes === undefined ? undefined : Math.ceil(bytes / 1024);
+}
+
+/** HTTP_MAX_BODY_KB when it is not given: what the default app limits admit. */
+export const DEFAULT_HTTP_MAX_BODY_KB = requestBodyLimitKb(appSchema.parse({ id: "-", key: "-", secret: "-" }))!;

@@ -35,6 +35,6 @@ export type SigninContext = Pick<CoreContext, "adapter" | "registry" | "crypto" 
 /** client-* events. */
 export type ClientEventContext = Pick<CoreContext, "adapter" | "timers" | "events">;
 /** The handshake checks (spec §1.2). */
-export type HandshakeContext = Pick<CoreContext, "settings" | "apps" | "timers" | "logger" | "connectionCount" | "refusesSockets">;
+export type HandshakeContext = Pick<CoreContext, "settings" | "apps" | "timers" | "logger" | "refusesSockets">;
 /** Routing inbound frames. */
 export type DispatchContext = SubscribeContext & SigninContext & ClientEventContext & Pick<CoreContext, "logger">;

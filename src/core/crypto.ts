@@ -1,3 +1,4 @@
+import { ExpiringMap } from "./expiring-map.ts";
 import { md5Hex } from "./md5.ts";
 import type { CryptoProvider } from "./runtime.ts";
 
@@ -10,14 +11,22 @@ function toHex(buffer: ArrayBuffer): string {
   return hex;
 }
 
-/** Web Crypto implementation, the same on every runtime. Keys are imported once per secret. */
-export function webCryptoProvider(subtle: SubtleCrypto = globalThis.crypto.subtle): CryptoProvider {
-  const keys = new Map<string, Promise<CryptoKey>>();
+/**
+ * Imported HMAC keys kept at most, and for how long. Apps' secrets are few, but secrets also come
+ * from outside (a console sign-in's guess, apps of a database store that come and go): each key
+ * lapses and is imported again when next needed, which costs microseconds.
+ */
+const MAX_KEYS = 1000;
+const KEY_TTL_MS = 10 * 60_000;
+
+/** Web Crypto implementation, the same on every runtime. Keys are imported once per secret while in use. */
+export function webCryptoProvider(subtle: SubtleCrypto = globalThis.crypto.subtle, now: () => number = Date.now): CryptoProvider & { readonly cachedKeys: number } {
+  const keys = new ExpiringMap<Promise<CryptoKey>>(MAX_KEYS, now);
   const keyFor = (secret: string) => {
     let key = keys.get(secret);
     if (!key) {
       key = subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-      keys.set(secret, key);
+      keys.set(secret, key, KEY_TTL_MS);
     }
     return key;
   };
@@ -26,6 +35,10 @@ export function webCryptoProvider(subtle: SubtleCrypto = globalThis.crypto.subtl
       return toHex(await subtle.sign("HMAC", await keyFor(secret), encoder.encode(message)));
     },
     md5Hex,
+    /** Keys held now, lapsed ones not yet dropped included; for tests of memory bounds. */
+    get cachedKeys() {
+      return keys.size;
+    },
   };
 }
 

@@ -13,8 +13,12 @@ export interface HandshakeRequest {
 
 export type HandshakeOutcome = { app: App } | { code: number; message: string; appId?: string };
 
-/** The checks of spec §1.2, in order. The quota check happens after, atomically in the adapter. */
-export async function checkHandshake(server: HandshakeContext, request: HandshakeRequest): Promise<HandshakeOutcome> {
+/**
+ * The checks of spec §1.2, in order. The quota check happens after, atomically in the adapter.
+ * `nodeFull`: the node already held MAX_NODE_CONNECTIONS sockets, handshakes in flight included,
+ * when this socket opened (the server counts them; see Switchboard.openSocket).
+ */
+export async function checkHandshake(server: HandshakeContext, request: HandshakeRequest, nodeFull = false): Promise<HandshakeOutcome> {
   if (request.appKey === undefined) return { code: CloseCode.PathNotFound, message: "Path not found" };
   if (server.refusesSockets) return { code: CloseCode.Reconnect, message: "Server is shutting down, reconnect" };
   const { protocol } = request;
@@ -36,28 +40,28 @@ export async function checkHandshake(server: HandshakeContext, request: Handshak
   if (!app) return { code: CloseCode.AppNotFound, message: "Application does not exist" };
   if (!app.enabled) return { code: CloseCode.AppDisabled, message: "Application disabled", appId: app.id };
   if (!originAllowed(app.allowedOrigins, request.origin)) return { code: CloseCode.Unauthorized, message: "Origin not allowed", appId: app.id };
-  const cap = server.settings.maxNodeConnections;
-  if (cap >= 0 && server.connectionCount >= cap) return { code: CloseCode.OverCapacity, message: "Over capacity", appId: app.id };
+  if (nodeFull) return { code: CloseCode.OverCapacity, message: "Over capacity", appId: app.id };
   return { app };
 }
 
-/** Entries are hosts ("example.com"), origins ("https://example.com") or wildcards ("*.example.com"). */
+/**
+ * Entries are hosts ("example.com", any scheme), origins ("https://example.com": scheme, host and
+ * port must all match, so it does not admit http://example.com) or wildcards ("*.example.com").
+ */
 export function originAllowed(allowed: string[], origin: string | null): boolean {
   if (allowed.length === 0 || allowed.includes("*")) return true;
   if (!origin) return false;
-  let host: string;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    return false;
-  }
+  const url = parseUrl(origin);
+  if (!url) return false;
   return allowed.some((entry) => {
-    if (entry === origin || entry === host) return true;
-    if (entry.startsWith("*.")) return host.endsWith(entry.slice(1));
-    try {
-      return new URL(entry).host === host;
-    } catch {
-      return false;
-    }
+    if (entry === origin || entry === url.host) return true;
+    if (entry.startsWith("*.")) return url.host.endsWith(entry.slice(1));
+    // An entry with a scheme is an origin; URL.origin also folds a default port (":443") away.
+    return entry.includes("://") && parseUrl(entry)?.origin === url.origin;
   });
+}
+
+/** The URL, or undefined for text that is none (an Origin header of "null", a bare host entry). */
+function parseUrl(text: string): URL | undefined {
+  return URL.canParse(text) ? new URL(text) : undefined;
 }

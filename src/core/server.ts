@@ -102,6 +102,8 @@ export class Switchboard implements ClusterNode {
   readonly registry: LocalRegistry;
   readonly subscriptionCounts: SubscriptionCounter;
   private readonly connections = new Set<Connection>();
+  /** Sockets between openSocket and the end of their handshake (see openSocket). */
+  private handshakes = 0;
   private sweeper?: unknown;
   /** The graceful stop's phases (src/core/shutdown.ts), driven through drain/closeSockets/stop below. */
   readonly stopper: GracefulStop<Connection>;
@@ -175,13 +177,23 @@ export class Switchboard implements ClusterNode {
 
   /** @internal (Handle) A socket opened: its connection, with the handshake under way. */
   openSocket(socket: RawSocket, request: HandshakeRequest): Connection {
+    // Sockets still in their handshake count toward MAX_NODE_CONNECTIONS: counting only open
+    // ones, a burst of handshakes would all pass the check before the first was established.
+    const cap = this.settings.maxNodeConnections;
+    const nodeFull = cap >= 0 && this.connections.size + this.handshakes >= cap;
+    this.handshakes++;
     const c = new Connection(socket, this.timers.now(), this.settings.maxSocketBufferKb * 1024, this.settings.maxInboundBacklogKb * 1024, this.logger);
-    c.enqueue(() => this.handshake(c, request).catch((error: unknown) => {
+    c.enqueue(() => this.handshake(c, request, nodeFull).catch((error: unknown) => {
       // Whatever failed, the client must not wait forever for connection_established.
       this.logger.error("handshake failed", error);
       this.refuse(c, request, CloseCode.Reconnect, "Internal server error, reconnect", c.app?.id);
-    }));
+    }).finally(() => this.handshakes--));
     return c;
+  }
+
+  /** Sockets opened whose handshake has not ended (established or refused) yet. */
+  get handshakesInFlight(): number {
+    return this.handshakes;
   }
 
   private refuse(conn: Connection, request: HandshakeRequest, code: number, reason: string, appId?: string): void {
@@ -206,9 +218,9 @@ export class Switchboard implements ClusterNode {
     c.enqueue(() => dispatchFrame(this, c, frame, data.length), data.length, typeof channel === "string" ? channel : undefined);
   }
 
-  private async handshake(conn: Connection, request: HandshakeRequest): Promise<void> {
+  private async handshake(conn: Connection, request: HandshakeRequest, nodeFull: boolean): Promise<void> {
     const started = this.timers.now();
-    const outcome = await checkHandshake(this, request);
+    const outcome = await checkHandshake(this, request, nodeFull);
     if ("code" in outcome) {
       if (outcome.code === CloseCode.AppStoreUnavailable) {
         // Clients reconnect at once on 42xx: holding the refusal a moment keeps a store outage

@@ -1,10 +1,16 @@
 import type { Adapter } from "./adapter.ts";
+import { ExpiringMap } from "./expiring-map.ts";
 import type { EventStream } from "./events.ts";
 import { subscriptionCount } from "./messages.ts";
 import type { Timers } from "./runtime.ts";
 
 const THROTTLE_ABOVE = 100;
 const THROTTLE_MS = 5000;
+/**
+ * Channels whose last update is remembered at most. An entry only matters for THROTTLE_MS, so it
+ * lapses then; past the cap the oldest goes first, which at worst lets one extra update through.
+ */
+const MAX_TRACKED = 100_000;
 
 /**
  * Broadcasts pusher_internal:subscription_count (spec §3.10). Busy channels (over 100
@@ -12,10 +18,31 @@ const THROTTLE_MS = 5000;
  * server event (and so the webhook) follows the same schedule.
  */
 export class SubscriptionCounter {
-  private readonly lastSent = new Map<string, number>();
+  /** When each channel's last update went out; an entry older than THROTTLE_MS is the same as none. */
+  private readonly lastSent: ExpiringMap<number>;
   private readonly pending = new Map<string, { count: number; timer: unknown }>();
 
-  constructor(private readonly adapter: Adapter, private readonly timers: Timers, private readonly events: EventStream) {}
+  constructor(private readonly adapter: Adapter, private readonly timers: Timers, private readonly events: EventStream) {
+    this.lastSent = new ExpiringMap(MAX_TRACKED, () => timers.now());
+  }
+
+  /** Channels with throttle state (a last update or one waiting), for tests of memory bounds. */
+  get tracked(): number {
+    return this.lastSent.size + this.pending.size;
+  }
+
+  /**
+   * The channel emptied: no count is announced for it (spec §3.10), so its throttle state goes
+   * here, and an update still waiting would only tell a stale count to its webhook.
+   */
+  vacated(appId: string, channel: string): void {
+    const key = `${appId}\n${channel}`;
+    this.lastSent.delete(key);
+    const pending = this.pending.get(key);
+    if (!pending) return;
+    this.timers.clearTimeout(pending.timer);
+    this.pending.delete(key);
+  }
 
   changed(appId: string, channel: string, count: number): void {
     const key = `${appId}\n${channel}`;
@@ -48,7 +75,7 @@ export class SubscriptionCounter {
       this.lastSent.delete(key);
       return;
     }
-    this.lastSent.set(key, now);
+    this.lastSent.set(key, now, THROTTLE_MS);
     this.adapter.broadcast({ type: "publish", appId, channel, frame: subscriptionCount(channel, count) });
     // Emitted with the broadcast, so webhooks are throttled like the clients' updates (spec §7.2).
     this.events.emit({ kind: "subscription_count", appId, channel, count });

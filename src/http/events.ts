@@ -64,7 +64,9 @@ export function validateEvent(app: App, body: Record<string, unknown>, batchItem
   const data = e.data;
   if (app.maxEventPayloadInKb >= 0 && data.length > (app.maxEventPayloadInKb * 1024) / 3 &&
       encoder.encode(data).length > app.maxEventPayloadInKb * 1024) {
-    throw new HttpError(413, `${where}data is larger than ${app.maxEventPayloadInKb} KB`);
+    // Hosted Pusher's phrase first: SDK test suites (pusher-http-php) look for "content of this event".
+    const bytes = app.maxEventPayloadInKb * 1024;
+    throw new HttpError(413, `The data content of this event exceeds the allowed maximum (${bytes} bytes): ${where}data is larger than ${app.maxEventPayloadInKb} KB`);
   }
   const list = e.channels ?? [e.channel!];
   if (app.maxEventChannelsAtOnce >= 0 && list.length > app.maxEventChannelsAtOnce) {

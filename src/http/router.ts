@@ -120,7 +120,7 @@ export function createRouter(options: RouterOptions): Hono {
 
   // Measured first, so a preflight and a 429 are counted and logged too; CORS before the limit,
   // so a browser can read the 429.
-  const http: MiddlewareHandler[] = [observeRequests(server.events, server.timers.now, address)];
+  const http: MiddlewareHandler[] = [observeRequests(server.events, () => server.timers.now(), address)];
   if (options.cors) http.push(corsMiddleware(options.cors));
   for (const path of ["/", "/ready", "/up", "/up/*", "/usage", "/accept-traffic"]) app.use(path, ...http);
   app.use("/apps/*", ...http, ...(ip ? [apiLimit(ip, address, server.events)] : []));
@@ -172,7 +172,15 @@ export function createRouter(options: RouterOptions): Hono {
 
   // Upgrades on any other path still complete, then close with 4005 (spec §1.2 check 1). The
   // not-found handler is the root's, so paths outside the prefix are covered too.
-  root.notFound((c) => (c.req.method === "GET" && isUpgrade(c) && websocket(c, undefined)) || jsonError(404, "Not found"));
+  // The 404 carries the CORS headers too, so browser code can read it (a middleware on every path
+  // would also match the upgrade route, which must stay synchronous, see above).
+  const notFoundCors = options.cors ? corsMiddleware(options.cors) : undefined;
+  root.notFound((c) => {
+    const upgraded = c.req.method === "GET" && isUpgrade(c) && websocket(c, undefined);
+    if (upgraded) return upgraded;
+    if (!notFoundCors) return jsonError(404, "Not found");
+    return (async () => (await notFoundCors(c, async () => void (c.res = jsonError(404, "Not found")))) ?? c.res)();
+  });
   root.onError((error, c) => {
     if (error instanceof HttpError) return jsonError(error.status, error.message, error.headers);
     // A read or a publish the cluster backend could not serve: the adapter logged and counted it.

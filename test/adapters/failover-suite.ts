@@ -24,8 +24,6 @@ export interface FailoverDriver extends ClusterDriver {
   /** Starts a private backend for the restart test; undefined skips that test. */
   ownBus?: () => Promise<OwnBus>;
   busName: string;
-  /** Why the freeze test is skipped for this driver (a known, open defect). */
-  freezeKnownBroken?: string;
 }
 
 async function users(server: TestServer, channel: string): Promise<string[]> {
@@ -153,7 +151,7 @@ export function describeFailover(driver: FailoverDriver): void {
     });
   });
 
-  describe.skipIf(!driver.available || driver.freezeKnownBroken !== undefined)(`${driver.label} adapter: a node frozen (SIGSTOP) past its heartbeat timeout`, () => {
+  describe.skipIf(!driver.available)(`${driver.label} adapter: a node frozen (SIGSTOP) past its heartbeat timeout`, () => {
     const prefix = uniquePrefix("freeze");
     let nodes: TestServer[] = [];
     const clients: RawClient[] = [];

@@ -35,7 +35,7 @@ describe("defaults", () => {
     expect(config).toMatchObject({
       port: 6001, bindAddress: "0.0.0.0", pathPrefix: "", activityTimeout: 120, pongTimeout: 30,
       requireProtocolParam: false, userAuthenticationTimeout: 30, cacheTtlSeconds: 1800,
-      maxWebSocketMessageKb: 64, httpMaxBodyKb: 10240, shutdownGracePeriodMs: 3000, logLevel: "info", devApp: false,
+      maxWebSocketMessageKb: 64, httpMaxBodyKb: 334, shutdownGracePeriodMs: 3000, logLevel: "info", devApp: false,
     });
     expect(config.drivers).toEqual({
       adapter: { kind: "adapter", name: "local", options: {} },
@@ -116,6 +116,16 @@ describe("precedence: flags > environment > config file", () => {
   it("maps camelCase keys to UPPER_SNAKE environment names", () => {
     const config = load([], { ...APP_ENV, MAX_WEB_SOCKET_MESSAGE_KB: "32", HTTP_MAX_BODY_KB: "100", BIND_ADDRESS: "127.0.0.1", LOG_LEVEL: "warn" });
     expect(config).toMatchObject({ maxWebSocketMessageKb: 32, httpMaxBodyKb: 100, bindAddress: "127.0.0.1", logLevel: "warn" });
+  });
+});
+
+describe("METRICS_HOST", () => {
+  it("follows BIND_ADDRESS when only that is given, so metrics are not exposed wider than the server", () => {
+    expect(load([], APP_ENV).metricsHost).toBe("0.0.0.0");
+    const bound = load(["--bind-address", "127.0.0.1"], APP_ENV);
+    expect(bound.metricsHost).toBe("127.0.0.1");
+    expect(bound.origins.metricsHost).toBe("--bind-address");
+    expect(load([], { ...APP_ENV, BIND_ADDRESS: "127.0.0.1", METRICS_HOST: "0.0.0.0" }).metricsHost).toBe("0.0.0.0");
   });
 });
 

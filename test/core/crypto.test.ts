@@ -138,3 +138,17 @@ describe("verifyAuthToken (spec §4.2) with the Web Crypto provider", () => {
     expect(reason).not.toContain(sig(B1));
   });
 });
+
+describe("webCryptoProvider: imported keys", () => {
+  it("keeps at most 1000 of them, each for 10 minutes, however many secrets it is handed", async () => {
+    let now = 1_700_000_000_000;
+    const bounded = webCryptoProvider(globalThis.crypto.subtle, () => now);
+    for (let i = 0; i < 5000; i++) await bounded.hmacSha256Hex(`guess-${i}`, "message");
+    expect(bounded.cachedKeys).toBe(1000);
+    // A key still in use signs the same after it lapsed and was imported again.
+    const before = await bounded.hmacSha256Hex(SECRET, "123.456:private-chat");
+    now += 10 * 60_000 + 1;
+    expect(await bounded.hmacSha256Hex(SECRET, "123.456:private-chat")).toBe(before);
+    expect(bounded.cachedKeys).toBe(1);
+  });
+});

@@ -75,12 +75,59 @@ describe("fuzz: frames", () => {
   });
 });
 
+/** Names near the rules' edges: every prefix of spec §2.1 (and near misses), allowed and other characters, lengths around the limits. */
+const PREFIXES = ["", "private-", "private-encrypted-", "private-cache-", "private-encrypted-cache-", "presence-", "presence-cache-", "cache-",
+  "#server-to-user-", "#", "privat-", "Private-", "presence", "cache"];
+const NAME_CHARS = [..."azAZ09_-=@,.;", " ", "#", ":", "é", "/", "*"];
+const channelName = fc.tuple(
+  fc.constantFrom(...PREFIXES),
+  fc.oneof(fc.string({ unit: fc.constantFrom(...NAME_CHARS), maxLength: 12 }), fc.string({ unit: fc.constantFrom("a", "-"), minLength: 120, maxLength: 210 })),
+).map(([prefix, rest]) => prefix + rest);
+
+/** Spec §2, written out independently of src/core/channels.ts. */
+function specValid(name: unknown, max: number): boolean {
+  if (typeof name !== "string") return false;
+  const allowed = (s: string) => /^[A-Za-z0-9_\-=@,.;]*$/.test(s);
+  if (name.startsWith("#server-to-user-")) {
+    const id = name.slice("#server-to-user-".length);
+    return id.length >= 1 && id.length <= 128 && allowed(id);
+  }
+  return name.length >= 1 && name.length <= max && allowed(name);
+}
+
+/** The kind spec §2.1 gives a name: the first matching prefix. */
+function specKind(name: string): string {
+  const table: [string, string][] = [["#server-to-user-", "server-to-user"], ["private-encrypted-cache-", "encrypted cache"],
+    ["private-encrypted-", "encrypted"], ["private-cache-", "private cache"], ["private-", "private"], ["presence-cache-", "presence cache"],
+    ["presence-", "presence"], ["cache-", "cache"]];
+  return table.find(([prefix]) => name.startsWith(prefix))?.[1] ?? "public";
+}
+
+/** The kind classifyChannel's flags describe, in specKind's words. */
+function kindOf(name: string): string {
+  const k = classifyChannel(name);
+  if (k.serverToUser) return "server-to-user";
+  const base = k.encrypted ? "encrypted" : k.presence ? "presence" : k.authorized ? "private" : "";
+  return [base, k.cache ? "cache" : ""].filter(Boolean).join(" ") || "public";
+}
+
 describe("fuzz: channels and auth", () => {
-  it("channel checks never throw and agree with each other", () => {
-    fc.assert(fc.property(fc.oneof(fc.string(), value), (name) => {
-      const ok = isValidChannelName(name, 200);
-      if (ok) classifyChannel(name as string);
+  it("channel checks agree with spec §2: validity, the kind each prefix gives, and what each kind allows", () => {
+    let valid = 0;
+    fc.assert(fc.property(fc.oneof(channelName, fc.string(), value), fc.constantFrom(164, 200), (name, max) => {
+      const ok = isValidChannelName(name, max);
+      expect(ok).toBe(specValid(name, max));
+      if (!ok) return;
+      valid++;
+      const channel = name as string;
+      expect(kindOf(channel)).toBe(specKind(channel));
+      const k = classifyChannel(channel);
+      // Client events and a signed token go together; the server's own channels take neither.
+      expect(k.clientEvents).toBe(k.authorized);
+      if (k.serverToUser) expect(k.authorized || k.cache || k.presence).toBe(false);
     }), { numRuns: RUNS * 5 });
+    // The property must not hold only because every name was refused.
+    expect(valid).toBeGreaterThan(RUNS);
   });
 
   it("auth tokens of any shape are refused with a reason, never thrown", async () => {

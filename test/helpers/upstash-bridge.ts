@@ -1,5 +1,6 @@
-// A small Upstash-REST → Redis bridge for tests: no Upstash-compatible proxy with pub/sub is
-// installable here (runtime-notes §4). It speaks what @upstash/redis 1.39 sends: bearer auth,
+// A small Upstash-REST → Redis bridge for tests: no Upstash-compatible proxy with pub/sub can be
+// installed from npm (SRH and the Go proxies need Docker or Go; the npm upstash-redis-server lacks
+// base64 replies, /multi-exec and /subscribe). It speaks what @upstash/redis 1.39 sends: bearer auth,
 // POST / (one command), /pipeline, /multi-exec, base64 replies on `Upstash-Encoding: base64`, and
 // POST /subscribe/<channel> as SSE. Bound to 127.0.0.1 only.
 import { randomBytes } from "node:crypto";

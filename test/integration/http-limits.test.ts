@@ -57,8 +57,9 @@ describe("HTTP_MAX_BODY_KB", () => {
     expect(await res.json()).toEqual({ error: expect.any(String) });
   });
 
-  it("still answers an unknown app with 404 first", async () => {
-    expect((await send(server, "POST", "/apps/no-such-app/events", event(4200))).status).toBe(404);
+  it("refuses an oversized declared length before looking the app up; a small body to an unknown app is a 404", async () => {
+    expect((await send(server, "POST", "/apps/no-such-app/events", event(4200))).status).toBe(413);
+    expect((await send(server, "POST", "/apps/no-such-app/events", event(10))).status).toBe(404);
   });
 });
 

@@ -7,6 +7,7 @@ import type { TestServer } from "../helpers/server.ts";
 import { startReceiver, tally, type Receiver } from "../helpers/webhook-receiver.ts";
 import { freePort, ownRedis, reachable, requireService, startNode, subscribe, uniquePrefix } from "../adapters/cluster.ts";
 import { startServer } from "../helpers/server.ts";
+import { scrape, total, waitFor } from "../helpers/observe.ts";
 
 const redisUp = await requireService(reachable(6379), "Redis on 127.0.0.1:6379");
 const APP = { appId: "app-id", key: "app-key", secret: "app-secret" };
@@ -25,6 +26,20 @@ async function node(prefix: string, receiver: Receiver, env: Record<string, stri
   });
   servers.push(s);
   return s;
+}
+
+/** A webhook counter of the nodes, summed (switchboard_webhook_<name>_total). */
+async function counted(nodes: TestServer[], name: string): Promise<number> {
+  const values = await Promise.all(nodes.map(async (n) => total(await scrape(n), `switchboard_webhook_${name}_total`)));
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Every job the nodes queued has been delivered: what "no duplicate arrives later" can wait for.
+ * A duplicate is a job some node queued, so it shows in webhook_queued_total before it is sent.
+ */
+async function drained(nodes: TestServer[], what: string): Promise<void> {
+  await waitFor(async () => (await counted(nodes, "sent")) === (await counted(nodes, "queued")), what, 10_000);
 }
 
 async function client(server: TestServer): Promise<RawClient> {
@@ -71,7 +86,8 @@ describe.skipIf(!redisUp)("webhooks on a 3-node Redis cluster", () => {
     cb.send({ event: "client-hi", channel: ch, data: {} });
     for (const x of [ca, cb, cc, ...pub]) x.close();
     await receiver.waitFor((all) => all.filter((e) => e.name === "channel_vacated").length >= 2, 15_000);
-    await new Promise((r) => setTimeout(r, 500)); // any duplicate would arrive by now
+    await drained([a!, b!, c!], "every queued webhook to be sent");
+    expect(await counted([a!, b!, c!], "queued")).toBe(9);
     expect(tally(receiver.events())).toEqual({
       "channel_occupied presence-trio": 1,
       "member_added presence-trio u1": 1,
@@ -93,7 +109,12 @@ describe.skipIf(!redisUp)("webhooks with QUEUE_DRIVER=redis: a SIGKILL loses not
     const receiver = await startReceiver(APP);
     receivers.push(receiver);
     let hanging = true;
-    receiver.answer = () => (hanging ? undefined : 200); // the endpoint hangs while A holds the jobs
+    let hung = 0;
+    receiver.answer = () => {
+      if (!hanging) return 200;
+      hung++; // the endpoint hangs while A holds the jobs
+      return undefined;
+    };
     const prefix = uniquePrefix("hookskill");
     prefixes.push(prefix);
     const timing = { WEBHOOK_TIMEOUT_MS: "5000", WEBHOOK_VISIBILITY_TIMEOUT_MS: "6000" };
@@ -101,28 +122,25 @@ describe.skipIf(!redisUp)("webhooks with QUEUE_DRIVER=redis: a SIGKILL loses not
     const ca = await client(a);
     for (const ch of ["kill-1", "kill-2", "kill-3"]) await subscribe(a, ca, ch);
     // A alone works the queue, so A holds the three jobs (their requests hang).
-    const deadline = Date.now() + 5000;
-    while ((a.output().match(/webhook queued/g) ?? []).length < 3) {
-      if (Date.now() > deadline) throw new Error(`jobs not queued:\n${a.output()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(async () => (await counted([a], "queued")) >= 3 && hung >= 3, "A to queue and send the three jobs");
     const b = await node(prefix, receiver, timing);
     await a.kill("SIGKILL");
     hanging = false;
     const done = (all: { name: string; channel: string }[]) => ["kill-1", "kill-2", "kill-3"].every((ch) =>
       ["channel_occupied", "channel_vacated"].every((name) => all.some((e) => e.name === name && e.channel === ch)));
-    const events = await receiver.waitFor(done, 20_000);
-    await new Promise((r) => setTimeout(r, 300)); // any duplicate would arrive by now
+    await receiver.waitFor(done, 20_000);
+    // B answers for what A queued too (the lease expired), so B's own counters cannot balance:
+    // the sentinel is a channel B queues after everything above, on the queue A's jobs went back to.
+    const cb = await client(b);
+    await subscribe(b, cb, "kill-sentinel");
+    const events = await receiver.waitFor((all) => all.some((e) => e.channel === "kill-sentinel"), 20_000);
     const t = tally(events);
     for (const ch of ["kill-1", "kill-2", "kill-3"]) {
       expect(t[`channel_occupied ${ch}`]).toBe(1);
       expect(t[`channel_vacated ${ch}`]).toBe(1); // from B's sweep of the dead node
     }
-    // The receiver records a body before answering; B logs the send once the answer is in.
-    const logged = Date.now() + 5000;
-    while (!/webhook sent to .* for app app-id: 200/.test(b.output()) && Date.now() < logged) await new Promise((r) => setTimeout(r, 50));
-    expect(b.output()).toMatch(/webhook sent to .* for app app-id: 200/);
+    // The receiver records a body before answering; B counts the send once the answer is in.
+    await waitFor(async () => (await counted([b], "sent")) >= 1, "B to count a delivered webhook");
     expect(receiver.received.every((r) => r.valid)).toBe(true);
   });
 
@@ -137,11 +155,7 @@ describe.skipIf(!redisUp)("webhooks with QUEUE_DRIVER=redis: a SIGKILL loses not
     const b = await node(prefix, receiver);
     const ca = await client(a);
     await subscribe(a, ca, "retry-kill");
-    const deadline = Date.now() + 5000;
-    while (!/failed: HTTP 503/.test(a.output() + b.output())) {
-      if (Date.now() > deadline) throw new Error("no failed attempt seen");
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(async () => (await counted([a, b], "failures")) >= 1, "a failed attempt");
     await a.kill("SIGKILL");
     down = false;
     // The occupied job waits in Redis for its retry (or for its lease to expire, if A held it when it

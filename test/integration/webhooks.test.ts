@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { rawClient, sdk, type RawClient } from "../helpers/clients.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
 import { startReceiver, tally, type Receiver, type WebhookEventBody } from "../helpers/webhook-receiver.ts";
-import { subscribe } from "../adapters/cluster.ts";
+import { eventually, signIn, subscribe } from "../adapters/cluster.ts";
+import { send } from "../helpers/rest.ts";
 
 const APP = { appId: "app-id", key: "app-key", secret: "app-secret" };
 const ALL = ["channel_occupied", "channel_vacated", "member_added", "member_removed", "client_event", "cache_miss", "subscription_count"];
@@ -29,6 +30,19 @@ afterEach(() => {
 });
 
 const on = (channel: string) => (e: WebhookEventBody) => e.channel === channel;
+
+/**
+ * Negative assertions wait for a sentinel instead of a fixed time: `client` (or anyone, after what
+ * the test did) subscribes a fresh channel, and its channel_occupied webhook arriving means every
+ * webhook from before has arrived too. That holds where WEBHOOK_CONCURRENCY is 1: events reach the
+ * queue in the order they happened (pipeline.ts) and one worker sends them in that order.
+ */
+let sentinels = 0;
+async function sentinel(server: TestServer, receiver: Receiver, by: RawClient): Promise<void> {
+  const channel = `sentinel-${++sentinels}`;
+  await subscribe(server, by, channel);
+  await receiver.waitFor((all) => all.some((e) => e.name === "channel_occupied" && e.channel === channel));
+}
 const names = (events: WebhookEventBody[]) => events.map((e) => (e.user_id ? `${e.name} ${e.user_id}` : e.name));
 
 describe("webhooks: every event type, unbatched, signed", () => {
@@ -46,7 +60,7 @@ describe("webhooks: every event type, unbatched, signed", () => {
           filter: { channel_name_starts_with: "presence-", channel_name_ends_with: "-admin" },
           headers: { "X-Custom": "yes", "X-Pusher-Key": "forged", "x-pusher-signature": "forged", "Content-Type": "text/plain" },
         },
-      ], { APP_ENABLE_SUBSCRIPTION_COUNT: "true" }),
+      ], { APP_ENABLE_SUBSCRIPTION_COUNT: "true", WEBHOOK_CONCURRENCY: "1" }),
     });
   });
   afterAll(async () => {
@@ -109,7 +123,7 @@ describe("webhooks: every event type, unbatched, signed", () => {
     await sdk(server).trigger(ch, "price", { p: 1 });
     const c = await client(server);
     await subscribe(server, c, ch); // a hit: nothing
-    await new Promise((r) => setTimeout(r, 300));
+    await sentinel(server, receiver, c);
     expect(receiver.events((e) => e.name === "cache_miss" && e.channel === ch)).toHaveLength(1);
   });
 
@@ -124,8 +138,16 @@ describe("webhooks: every event type, unbatched, signed", () => {
   });
 
   it("server-to-user channels produce no occupied/vacated webhooks", async () => {
-    await new Promise((r) => setTimeout(r, 100));
-    expect(receiver.events((e) => e.channel.startsWith("#server-to-user-"))).toEqual([]);
+    const user = await signIn(server, "s2u");
+    clients.push(user);
+    await subscribe(server, user, "#server-to-user-s2u");
+    // It really is in the channel: a message to the user reaches it there.
+    await sdk(server).sendToUser("s2u", "hello", { n: 1 });
+    await user.next((f) => f.event === "hello" && f.channel === "#server-to-user-s2u");
+    user.send({ event: "pusher:unsubscribe", data: { channel: "#server-to-user-s2u" } });
+    await sentinel(server, receiver, user);
+    const transitions = receiver.events((e) => e.channel.startsWith("#server-to-user-") && e.name !== "subscription_count");
+    expect(transitions).toEqual([]);
   });
 
   it("filters: only matching events reach the filtered webhook; its headers cannot override the signed ones", async () => {
@@ -135,7 +157,8 @@ describe("webhooks: every event type, unbatched, signed", () => {
     const other = await client(server);
     await subscribe(server, other, "presence-room-guest", { user_id: "guest" });
     await receiver.waitFor((all) => all.some((e) => e.name === "member_added" && e.user_id === "guest"));
-    await new Promise((r) => setTimeout(r, 200));
+    // The filtered webhook's copy of the guest's events would be queued after the main one's.
+    await sentinel(server, receiver, other);
     const filtered = receiver.received.filter((r) => r.path === "/pusher/webhooks/filtered");
     expect(filtered.flatMap((r) => names(r.events))).toEqual(["channel_occupied", "member_added boss"]);
     for (const r of filtered) {
@@ -176,7 +199,10 @@ describe("webhooks: the app's batching switch overrides the server's", () => {
   beforeAll(async () => {
     receiver = await startReceiver(APP);
     server = await startServer({
-      env: env(receiver, undefined, { WEBHOOK_BATCHING: "true", WEBHOOK_BATCHING_DURATION_MS: "300", APP_HAS_WEBHOOK_BATCHING_ENABLED: "false", APP_HAS_CLIENT_EVENT_WEBHOOKS: "false" }),
+      env: env(receiver, undefined, {
+        WEBHOOK_BATCHING: "true", WEBHOOK_BATCHING_DURATION_MS: "300", APP_HAS_WEBHOOK_BATCHING_ENABLED: "false", APP_HAS_CLIENT_EVENT_WEBHOOKS: "false",
+        WEBHOOK_CONCURRENCY: "1",
+      }),
     });
   });
   afterAll(async () => {
@@ -189,7 +215,8 @@ describe("webhooks: the app's batching switch overrides the server's", () => {
     for (let i = 0; i < 3; i++) await subscribe(server, a, `private-solo-${i}`);
     a.send({ event: "client-x", channel: "private-solo-0", data: {} });
     await receiver.waitFor((all) => all.filter((e) => e.channel.startsWith("private-solo-")).length === 3);
-    await new Promise((r) => setTimeout(r, 400));
+    // Unbatched, the sentinel's webhook comes at once; batched, it would wait out the 300 ms window.
+    await sentinel(server, receiver, a);
     expect(receiver.received.every((r) => r.events.length === 1)).toBe(true);
     expect(receiver.events((e) => e.name === "client_event")).toEqual([]);
   });
@@ -200,7 +227,7 @@ describe("webhooks: vacancy delay", () => {
   let server: TestServer;
   beforeAll(async () => {
     receiver = await startReceiver(APP);
-    server = await startServer({ env: env(receiver, undefined, { WEBHOOK_VACATE_DELAY_MS: "1000" }) });
+    server = await startServer({ env: env(receiver, undefined, { WEBHOOK_VACATE_DELAY_MS: "1000", WEBHOOK_CONCURRENCY: "1" }) });
   });
   afterAll(async () => {
     await server?.stop();
@@ -211,11 +238,18 @@ describe("webhooks: vacancy delay", () => {
     const ch = "presence-reload";
     const a = await client(server);
     await subscribe(server, a, ch, { user_id: "u1" });
-    await receiver.waitFor((all) => all.some((e) => e.name === "member_added" && e.channel === ch));
+    // A member of another channel who really leaves right after the reload: its removal, held as
+    // long, is the sentinel for the reload's.
+    const leaver = await client(server);
+    await subscribe(server, leaver, `${ch}-sentinel`, { user_id: "u2" });
+    await receiver.waitFor((all) => all.some((e) => e.name === "member_added" && e.channel === `${ch}-sentinel`));
     a.close(); // page reload: gone and back within the delay
+    // Gone for the server too (only the leaver is left), so the removal is held before the return.
+    await eventually(async () => (await send(server, "GET", "/usage")).json?.connections === 1, 5000, "the reload's close");
     const again = await client(server);
     await subscribe(server, again, ch, { user_id: "u1" });
-    await new Promise((r) => setTimeout(r, 1500));
+    leaver.close();
+    await receiver.waitFor((all) => all.some((e) => e.name === "member_removed" && e.channel === `${ch}-sentinel`));
     expect(names(receiver.events(on(ch)))).toEqual(["channel_occupied", "member_added u1"]);
     const left = Date.now();
     again.close();

@@ -227,10 +227,6 @@ export class NatsLink {
     await this.watch(() => this.kv.put(key, this.codec.encode(JSON.stringify(value))));
   }
 
-  async delete(key: string): Promise<void> {
-    await this.watch(() => this.kv.delete(key));
-  }
-
   /** Drops the delete markers that vacated channels and departed users leave behind. */
   async purgeDeletes(olderThanMs: number): Promise<void> {
     // On the bucket implementation, not in nats.ws's KV type.

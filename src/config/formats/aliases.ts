@@ -6,8 +6,8 @@
 //   camelCase or snake_case file key (Socket Rush's names follow that rule: --app-manager,
 //   APP_MANAGER, app_manager). An UPPER_SNAKE name is an environment variable only.
 // - `map` turns the foreign value into ours (seconds into ms, DEBUG_MODE=true into LOG_LEVEL=debug).
-// - A key that is none of our settings yet (metricsEnabled before metrics exist) makes the foreign
-//   name a warning "accepted but not acted on"; once the setting lands, the alias just works.
+// - A key that is none of our settings (a foreign option with no counterpart here yet) makes the
+//   foreign name a warning "accepted but not acted on"; once the setting lands, the alias just works.
 // - Keys in PSEUDO_KEYS are parts that derive.ts folds into a real setting (REDIS_PASSWORD into
 //   REDIS_URL).
 
@@ -69,7 +69,7 @@ export const ALIASES: Record<string, Alias[]> = {
   webhookBatching: [sockudo("WEBHOOK_BATCHING_ENABLED"), soketi("SOKETI_WEBHOOKS_BATCHING")],
   webhookBatchingDurationMs: [sockudo("WEBHOOK_BATCHING_DURATION"), soketi("SOKETI_WEBHOOKS_BATCHING_DURATION")],
   webhookConcurrency: [sockudo("QUEUE_REDIS_CONCURRENCY"), soketi("SOKETI_QUEUE_REDIS_CONCURRENCY")],
-  // --- Logs, metrics, TLS, CORS, rate limits (README "Metrics", "TLS", ...): acted on once those settings exist.
+  // --- Logs, metrics, TLS, CORS, rate limits (README "Metrics", "TLS", "CORS", "Rate limits").
   ignoreLoggerMiddleware: [rush("ignoreLoggerMiddleware")],
   metricsEnabled: [sockudo("METRICS_ENABLED"), soketi("SOKETI_METRICS_ENABLED")],
   metricsHost: [sockudo("METRICS_HOST")],

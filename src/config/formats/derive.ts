@@ -4,6 +4,8 @@
 //   Soketi's host/port/db/password pieces; --redis-cluster turning the redis drivers into
 //   redis-cluster ones with the URL's host:port as the start-up node.
 // - Soketi's app-manager cache switch: off means our "none" cache.
+// - METRICS_HOST follows BIND_ADDRESS when only that is given: a server bound to 127.0.0.1 must
+//   not expose its metrics on every interface.
 import { truthy } from "./aliases.ts";
 
 type Entry = { value: unknown; label: string };
@@ -14,6 +16,8 @@ export function deriveSettings(merged: Merged, warnings: string[]): void {
   deriveRedisCluster(merged, warnings);
   const cache = merged.get("appManagerCacheEnabled");
   if (cache && !truthy(cache.value)) merged.set("cacheDriver", { value: "none", label: cache.label });
+  const bind = merged.get("bindAddress");
+  if (bind && !merged.has("metricsHost")) merged.set("metricsHost", { value: bind.value, label: bind.label });
 }
 
 function deriveRedisUrl(merged: Merged): void {
