@@ -7,12 +7,13 @@ import { dispatchFrame } from "./dispatch.ts";
 import { frameData, parseFrame } from "./frames.ts";
 import { checkHandshake, type HandshakeRequest } from "./handshake.ts";
 import { EventStream } from "./events.ts";
+import { checkLiveness, livenessInterval } from "./liveness.ts";
 import { ExpiringMap } from "./expiring-map.ts";
 import { LocalRegistry } from "./registry.ts";
 import type { CryptoProvider, Logger, NativePubSub, RawSocket, Timers } from "./runtime.ts";
 import type { MemberSnapshot } from "./presence.ts";
 import type { ProtocolSettings } from "./settings.ts";
-import { CloseCode, channelEvent, connectionEstablished, PING_FRAME } from "./messages.ts";
+import { CloseCode, channelEvent, connectionEstablished } from "./messages.ts";
 import { classifyChannel } from "./channels.ts";
 import { leaveChannel } from "./handlers/subscribe.ts";
 import { announceCount, announceJoined, announceLeft, announcePresence } from "./announce.ts";
@@ -142,11 +143,7 @@ export class Switchboard implements ClusterNode {
 
   async start(): Promise<void> {
     await this.adapter.start(this);
-    const s = this.settings;
-    // One interval for every socket's liveness and auth deadlines, instead of timers per socket.
-    const shortest = Math.min(s.activityTimeout, s.pongTimeout, s.userAuthenticationTimeout) * 1000;
-    const tick = Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
-    this.sweeper = this.timers.setInterval(() => this.sweep(), tick);
+    this.sweeper = this.timers.setInterval(() => checkLiveness(this.connections, this.settings, this.timers.now()), livenessInterval(this.settings));
   }
 
   get connectionCount(): number {
@@ -361,24 +358,6 @@ export class Switchboard implements ClusterNode {
     await this.adapter.deliver({ type: "publish", appId: app.id, channel, frame, exceptSocketId, dedupe });
     if (classifyChannel(channel).cache) {
       await this.adapter.cacheSet(app.id, channel, event, data, this.settings.cacheTtlSeconds);
-    }
-  }
-
-  private sweep(): void {
-    const now = this.timers.now();
-    const activity = this.settings.activityTimeout * 1000;
-    const pong = this.settings.pongTimeout * 1000;
-    for (const conn of this.connections) {
-      if (conn.state !== "open") continue;
-      if (conn.authDeadline && now >= conn.authDeadline) {
-        conn.terminate(CloseCode.Unauthorized, "Connection not authorized within timeout");
-      } else if (conn.pingSentAt) {
-        if (now - conn.pingSentAt >= pong) conn.closeSocket(CloseCode.PongNotReceived, "Pong reply not received");
-      } else if (now - conn.lastSeen >= activity) {
-        conn.pingSentAt = now;
-        conn.socket.ping?.();
-        conn.send(PING_FRAME);
-      }
     }
   }
 
