@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { App } from "../core/app.ts";
 import { timingSafeEqual } from "../core/crypto.ts";
 import type { Switchboard } from "../core/server.ts";
-import { readBody, parseJsonObject } from "../http/body.ts";
+import { readBody, parseJsonBody } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 import type { RequestPeer } from "../http/router.ts";
 import { findApp } from "../http/api.ts";
@@ -49,7 +49,7 @@ export function requirePageOrigin(c: Context): void {
 /** POST /console/api/session {appId, secret} or {token}: sets the session cookie. */
 export async function signIn(d: AuthDeps, c: Context): Promise<Response> {
   requirePageOrigin(c);
-  const body = parseJsonObject(await readBody(c.req.raw, SIGN_IN_BODY_LIMIT, d.server.logger));
+  const body = parseJsonBody(await readBody(c.req.raw, SIGN_IN_BODY_LIMIT, d.server.logger));
   const operator = typeof body.token === "string";
   const appId = typeof body.appId === "string" ? body.appId.trim() : "";
   if (!operator && (appId === "" || typeof body.secret !== "string")) throw new HttpError(400, "appId and secret (or token) are required");

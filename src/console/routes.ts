@@ -4,7 +4,7 @@ import { classifyChannel, isValidChannelName } from "../core/channels.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { Switchboard } from "../core/server.ts";
 import { triggerEvent } from "../http/api.ts";
-import { parseJsonObject, readBody } from "../http/body.ts";
+import { parseJsonBody, readBody } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 import type { RequestPeer } from "../http/router.ts";
 import { CONSOLE_CSS, CONSOLE_HTML, CONSOLE_JS } from "./assets/index.ts";
@@ -109,7 +109,7 @@ export function createConsole(o: ConsoleOptions): Console {
     app.post("/console/api/events", async (c) => {
       requirePageOrigin(c);
       const target = await viewedApp(deps, c);
-      const body = parseJsonObject(await readBody(c.req.raw, TRIGGER_BODY_LIMIT_KB * 1024, server.logger));
+      const body = parseJsonBody(await readBody(c.req.raw, TRIGGER_BODY_LIMIT_KB * 1024, server.logger));
       if (typeof body.data === "string") {
         try {
           JSON.parse(body.data);

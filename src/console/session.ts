@@ -1,4 +1,5 @@
 import type { CryptoProvider } from "../core/runtime.ts";
+import { decodeBase64Url, encodeBase64Url } from "../core/base64url.ts";
 import { timingSafeEqual } from "../core/crypto.ts";
 
 // A console sign-in is an HttpOnly, SameSite=Strict cookie holding who signed in and until when,
@@ -24,24 +25,13 @@ interface Payload {
   s: string;
 }
 
-const b64url = (text: string) => btoa(String.fromCharCode(...new TextEncoder().encode(text)))
-  .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-
-function fromB64url(text: string): string | undefined {
-  try {
-    const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0)));
-  } catch {
-    return undefined; // not base64url or not UTF-8: a forged or truncated cookie, refused by the caller
-  }
-}
 
 /** The cookie value for a session, signed with `key` (the app secret or the operator token). */
 export async function signSession(crypto: CryptoProvider, key: string, session: Session): Promise<string> {
   const payload: Payload = session.kind === "app"
     ? { k: "app", a: session.appId, e: session.expires, s: session.id }
     : { k: "op", e: session.expires, s: session.id };
-  const body = b64url(JSON.stringify(payload));
+  const body = encodeBase64Url(JSON.stringify(payload));
   return `${body}.${await crypto.hmacSha256Hex(key, LABEL + body)}`;
 }
 
@@ -50,7 +40,7 @@ export function readSession(value: string | undefined, now: number): Session | u
   if (!value) return undefined;
   const dot = value.indexOf(".");
   if (dot <= 0) return undefined;
-  const json = fromB64url(value.slice(0, dot));
+  const json = decodeBase64Url(value.slice(0, dot));
   if (json === undefined) return undefined;
   let p: Partial<Payload>;
   try {

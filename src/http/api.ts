@@ -4,7 +4,7 @@ import { AppStoreError, lookupApp } from "../core/app-store.ts";
 import { classifyChannel, isValidChannelName } from "../core/channels.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { Switchboard } from "../core/server.ts";
-import { parseJsonObject, readBody, refuseDeclaredOversize } from "./body.ts";
+import { parseJsonBody, readBody, refuseDeclaredOversize } from "./body.ts";
 import { HttpError } from "./errors.ts";
 import { channelAttributes, idempotencyKey, validateEvent, type PublishRequest } from "./events.ts";
 import { publishOnce, type PublishOutcome } from "./publish-once.ts";
@@ -67,7 +67,7 @@ async function limit(limiter: RateLimiter, req: ApiRequest, kind: string, points
 }
 
 export async function triggerEvent(server: Switchboard, limiter: RateLimiter, req: ApiRequest): Promise<unknown> {
-  const event = validateEvent(req.app, parseJsonObject(req.body), false);
+  const event = validateEvent(req.app, parseJsonBody(req.body), false);
   await limit(limiter, req, "backend", event.channels.length, req.app.maxBackendEventsPerSecond);
   // Read before publishing (a publish changes no count): a read the cluster cannot answer is a 503
   // with nothing sent, never a 503 for an event that went out.
@@ -78,7 +78,7 @@ export async function triggerEvent(server: Switchboard, limiter: RateLimiter, re
 }
 
 export async function triggerBatch(server: Switchboard, limiter: RateLimiter, req: ApiRequest): Promise<unknown> {
-  const body = parseJsonObject(req.body);
+  const body = parseJsonBody(req.body);
   if (!Array.isArray(body.batch)) throw new HttpError(400, "batch must be an array of events");
   const max = req.app.maxEventBatchSize;
   if (body.batch.length === 0) throw new HttpError(400, "batch must not be empty");

@@ -1,4 +1,4 @@
-import { parseJsonObject as parseObject } from "../core/frames.ts";
+import { parseJsonObject } from "../core/frames.ts";
 import type { Logger } from "../core/runtime.ts";
 import { HttpError } from "./errors.ts";
 
@@ -73,10 +73,10 @@ async function read(request: Request, maxBytes: number, logger?: Pick<Logger, "d
 
 const decoder = new TextDecoder();
 
-/** Parses a JSON object body; the Content-Type header is not trusted either way (spec §6.1). */
-export function parseJsonObject(body: Uint8Array): Record<string, unknown> {
+/** A request body that must be a JSON object (400 otherwise); the Content-Type header is not trusted either way (spec §6.1). */
+export function parseJsonBody(body: Uint8Array): Record<string, unknown> {
   const text = decoder.decode(body);
-  const object = parseObject(text);
+  const object = parseJsonObject(text);
   if (object) return object;
   // Only a refused body pays for telling the two failures apart.
   throw new HttpError(400, isJson(text) ? "Request body must be a JSON object" : "Request body is not valid JSON");

@@ -3,6 +3,7 @@
 // only ever replaces its own contribution (or a dead node's), in one compare-and-set. The
 // transition (occupied, member added, ...) is read off the value before and after that CAS, so
 // exactly one node in the cluster sees each transition, however many race on the key.
+import { decodeBase64Url, encodeBase64Url } from "../../core/base64url.ts";
 import { nextMemberSeq, type MemberSnapshot } from "../../core/presence.ts";
 
 /** nodeId → how many of that node's sockets hold the channel / membership / sign-in. */
@@ -169,17 +170,7 @@ export function applyUser(current: UserValue | undefined, node: string, count: n
 
 export type KeyKind = "c" | "u" | "q" | "k" | "p";
 
-export function token(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-export function untoken(tok: string): string {
-  const binary = atob(tok.replace(/-/g, "+").replace(/_/g, "/"));
-  return new TextDecoder().decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
-}
+export const token = encodeBase64Url;
 
 export function key(appId: string, kind: KeyKind, name: string): string {
   return `${token(appId)}.${kind}.${token(name)}`;
@@ -192,9 +183,7 @@ export function appKeys(appId: string, kind: KeyKind): string {
 export function parseKey(k: string): { appId: string; kind: KeyKind; name: string } | undefined {
   const parts = k.split(".");
   if (parts.length !== 3 || !["c", "u", "q", "k"].includes(parts[1]!)) return undefined;
-  try {
-    return { appId: untoken(parts[0]!), kind: parts[1] as KeyKind, name: untoken(parts[2]!) };
-  } catch {
-    return undefined;
-  }
+  const appId = decodeBase64Url(parts[0]!);
+  const name = decodeBase64Url(parts[2]!);
+  return appId === undefined || name === undefined ? undefined : { appId, kind: parts[1] as KeyKind, name };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  EMPTY, applyChannel, applyUser, key, membersOf, nodesIn, overMemberLimit, parseKey, token, untoken, type Contribution,
+  EMPTY, applyChannel, applyUser, key, membersOf, nodesIn, overMemberLimit, parseKey, type Contribution,
 } from "../../../src/adapters/nats/state.ts";
 
 const share = (sockets: number, members: [string, number, unknown?][] = []): Contribution => ({
@@ -71,7 +71,8 @@ describe("nats state: keys", () => {
       expect(k).toMatch(/^[-/=._A-Za-z0-9]+$/);
       expect(parseKey(k)).toEqual({ appId: "app-1", kind: "c", name });
     }
-    expect(untoken(token("ü, ✓"))).toBe("ü, ✓");
+    expect(parseKey(key("ü, ✓", "u", "✓"))).toEqual({ appId: "ü, ✓", kind: "u", name: "✓" });
+    expect(parseKey("!!!.c.x")).toBeUndefined();
     expect(parseKey("epoch")).toBeUndefined();
   });
 });
