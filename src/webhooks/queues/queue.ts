@@ -1,4 +1,5 @@
 import type { Logger, Timers } from "../../core/runtime.ts";
+import { z } from "zod";
 import { parseJsonObject } from "../../core/frames.ts";
 import type { WebhookJob } from "../job.ts";
 
@@ -87,9 +88,30 @@ export interface Envelope {
   first?: number;
 }
 
+/**
+ * What a stored envelope must hold to be delivered: the body to send and where, and its attempt.
+ * Another version's extra fields pass through; a job missing what delivery needs is refused.
+ */
+const envelopeSchema = z.looseObject({
+  job: z.looseObject({
+    id: z.string(),
+    appId: z.string(),
+    target: z.union([
+      z.looseObject({ url: z.string() }),
+      z.looseObject({ lambdaFunction: z.string(), async: z.boolean(), region: z.string().optional() }),
+    ]),
+    headers: z.record(z.string(), z.string()),
+    body: z.string(),
+    events: z.number(),
+    channels: z.array(z.string()),
+    createdAt: z.number(),
+  }),
+  attempt: z.number().int().min(0),
+  first: z.number().optional(),
+});
+
 /** A stored envelope read back; undefined for anything else (the caller reports and removes it). */
 export function parseEnvelope(raw: string): Envelope | undefined {
-  const e = parseJsonObject(raw) as Partial<Envelope> | null;
-  const ok = e && typeof e.job === "object" && e.job !== null && typeof e.job.body === "string" && typeof e.attempt === "number";
-  return ok ? (e as Envelope) : undefined;
+  const checked = envelopeSchema.safeParse(parseJsonObject(raw));
+  return checked.success ? checked.data : undefined;
 }
