@@ -36,7 +36,8 @@ export async function startSidecars(config: Config, instance: Instance, port: nu
       closers.push(() => metrics.stop());
       const app = new Hono();
       app.get("/metrics", async (c) => c.body(await metrics.render(), 200, { "content-type": metrics.contentType }));
-      app.get("/", (c) => c.text("Prometheus metrics: GET /metrics\n"));
+      // As Soketi: a health check pointed at the metrics port (/usage, /ready, /) keeps working.
+      instance.mountHealth(app);
       app.onError((error) => {
         instance.logger.error("rendering metrics failed", error);
         return new Response("metrics unavailable\n", { status: 500 });

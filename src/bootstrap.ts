@@ -4,6 +4,7 @@ import { Switchboard } from "./core/server.ts";
 import type { Config } from "./config/load.ts";
 import { createAppStore } from "./app-stores/index.ts";
 import { createDriver, type DriverContext } from "./drivers/index.ts";
+import { mountHealth, type HealthDeps } from "./http/health.ts";
 import { createRouter, type SocketBinding } from "./http/router.ts";
 import { startWebhooks, type Webhooks } from "./webhooks/index.ts";
 import { consoleEnabled, createConsole, type Console } from "./console/routes.ts";
@@ -42,6 +43,8 @@ export interface Instance {
   console: Console;
   /** The per-IP limiter, when RATE_LIMITER_ENABLED. */
   ipLimiter?: IpLimiter;
+  /** Mounts /, /ready, /up, /accept-traffic and /usage on another listener (the metrics one). */
+  mountHealth(app: Hono): void;
   /** Each backend's last reported health by role (adapter, apps, rate_limiter), for backend_up. */
   backends: Map<string, { driver: string; up: boolean }>;
   /**
@@ -99,6 +102,9 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
   await server.start();
   const rateLimiter = adapter.consumeRate ? new ClusterRateLimiter(adapter, localLimiter) : localLimiter;
   const debugConsole = consoleFor(config, server, rateLimiter, logger);
+  const health: HealthDeps = {
+    server, memoryUsage: platform.memoryUsage, totalMemory: platform.totalMemory, acceptTrafficThreshold: config.httpAcceptTrafficMemoryThreshold,
+  };
   const router = createRouter({
     server,
     sockets: platform.sockets,
@@ -126,6 +132,7 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     console: debugConsole,
     ipLimiter: ip?.limiter,
     backends,
+    mountHealth: (app) => mountHealth(app, health),
     drain: () => server.drain(),
     async stop() {
       await server.closeSockets();

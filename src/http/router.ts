@@ -7,6 +7,7 @@ import type { SocketHandle, Switchboard } from "../core/server.ts";
 import { authenticate, channelUsers, findApp, listChannels, showChannel, terminateUser, triggerBatch, triggerEvent, type ApiRequest } from "./api.ts";
 import { clientAddress, isSecureRequest, NO_PROXY, type ProxyTrust } from "./client-address.ts";
 import { HttpError, jsonError, jsonBody } from "./errors.ts";
+import { mountHealth } from "./health.ts";
 import { apiLimit, websocketLimit, type IpLimiting } from "./ip-limits.ts";
 import { observeRequests } from "./observe.ts";
 
@@ -140,34 +141,7 @@ export function createRouter(options: RouterOptions): Hono {
   app.get("/apps/:appId/channels/:channel/users", api((req, c) => channelUsers(server, rateLimiter, req, c)));
   app.post("/apps/:appId/users/:userId/terminate_connections", api((req, c) => terminateUser(server, req, c)));
 
-  app.get("/", (c) => c.text("OK"));
-  app.get("/ready", (c) => (server.isShuttingDown ? c.json({ ready: false }, 503) : c.json({ ready: true })));
-  app.get("/up", (c) => (server.isShuttingDown ? c.json({ error: "Shutting down" }, 503) : c.json({ ok: true })));
-  app.get("/up/:appId", async (c) => {
-    const found = await findApp(server, c.req.param("appId"));
-    if (!found) return jsonError(404, "Unknown app id");
-    if (!found.enabled) return jsonError(403, "Application disabled");
-    return server.isShuttingDown ? jsonError(503, "Shutting down") : c.json({ ok: true });
-  });
-  // For load balancers (as Soketi): stop sending new traffic to a node low on memory.
-  app.get("/accept-traffic", (c) => {
-    if (server.isShuttingDown) return jsonError(503, "Shutting down");
-    const rss = options.memoryUsage?.().rss;
-    const total = options.totalMemory?.();
-    const threshold = options.acceptTrafficThreshold ?? 100;
-    if (rss !== undefined && total) {
-      const percent = (rss / total) * 100;
-      if (percent > threshold) {
-        server.logger.debug("refusing traffic: memory above the threshold", { rss, total, percent, threshold });
-        return jsonError(503, `Memory usage ${percent.toFixed(1)} % is above ${threshold} %`);
-      }
-    }
-    return c.text("OK");
-  });
-  app.get("/usage", (c) => {
-    const memory = options.memoryUsage?.();
-    return c.json({ memory: memory ?? null, connections: server.connectionCount });
-  });
+  mountHealth(app, { server, memoryUsage: options.memoryUsage, totalMemory: options.totalMemory, acceptTrafficThreshold: options.acceptTrafficThreshold });
   options.extend?.(app, peer);
 
   // Upgrades on any other path still complete, then close with 4005 (spec §1.2 check 1). The

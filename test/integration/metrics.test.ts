@@ -93,6 +93,14 @@ describe("metrics", () => {
     expect((await fetch(`http://127.0.0.1:${port}/nope`)).status).toBe(404);
     expect((await fetch(`http://127.0.0.1:${server.port}/metrics`)).status).toBe(404);
   });
+
+  it("also answers the health routes on the metrics port, as Soketi does (/, /ready, /usage)", async () => {
+    const port = Number(/metrics at http:\/\/[^\s:]+:(\d+)/.exec(server.output())![1]);
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("OK");
+    expect(await (await fetch(`http://127.0.0.1:${port}/ready`)).json()).toEqual({ ready: true });
+    const usage = await (await fetch(`http://127.0.0.1:${port}/usage`)).json();
+    expect(usage).toEqual({ memory: expect.objectContaining({ rss: expect.any(Number) }), connections: expect.any(Number) });
+  });
 });
 
 describe("metrics port taken", () => {
