@@ -44,6 +44,8 @@ describe.each(buses)("webhooks across a %s restart", (_name, available, ownBus) 
   afterAll(async () => {
     for (const c of clients) c.close();
     await Promise.all(nodes.map((n) => n.stop()));
+    if (process.env.DEBUG_CLUSTER) for (const n of nodes) console.log("=====", n.output());
+    if (process.env.DEBUG_CLUSTER) console.log(JSON.stringify(receiver?.events()));
     await receiver?.close();
     await bus?.destroy();
   });
@@ -56,7 +58,10 @@ describe.each(buses)("webhooks across a %s restart", (_name, available, ownBus) 
     // node's sentinel arriving means whatever it decided before has arrived too.
     const env = { ...bus.env, WEBHOOK_CONCURRENCY: "1", APP_WEBHOOKS: JSON.stringify([{ url: receiver.url, event_types: TYPES }]) };
     const prefix = uniquePrefix("hook-outage");
-    const [A, B] = await Promise.all([startNode({ prefix, nodeTimeout: 1, env }), startNode({ prefix, nodeTimeout: 1, env })]) as [TestServer, TestServer];
+    // A node timeout well above the reconnect back-off's spread (NATS: jittered, so two nodes come
+    // back up to ~1.5 s apart after this restart): otherwise the first node back may rightly take
+    // the other for dead and sweep it, and the webhooks of that sweep are not what this test checks.
+    const [A, B] = await Promise.all([startNode({ prefix, nodeTimeout: 4, env }), startNode({ prefix, nodeTimeout: 4, env })]) as [TestServer, TestServer];
     nodes.push(A, B);
     const join = async (node: TestServer, channel: string, member?: { user_id: string }) => {
       const c = await rawClient(node);
