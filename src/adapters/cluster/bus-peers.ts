@@ -2,8 +2,16 @@
 // tick and right after it (re)connects, and any payload counts. It answers one question for the
 // publish path: after this node lost the bus and is back, are the nodes that were on it before
 // back too? Pub/sub has no replay, so a publish made while a peer is still reconnecting never
-// reaches that peer's sockets: until every such peer was heard again (or a node timeout passed,
-// so it is presumably dead), publishes are refused with 503 rather than answered 2xx.
+// reaches that peer's sockets: until every such peer was heard again (or long enough passed that
+// it is presumably dead), publishes are refused with 503 rather than answered 2xx.
+
+/**
+ * A live peer may come back this long after the backend did: reconnect back-off tops out at 5 s
+ * (core/backoff.ts; jittered for NATS), then its handshake and resubscribe. The chaos run found
+ * publishes answered 2xx 3 s after a NATS restart (its node timeout) while a peer was still in
+ * its back-off, lost for that peer's sockets.
+ */
+export const RECONNECT_GRACE_MS = 10_000;
 
 export class BusPeers {
   /** Peer → when it was last heard (this node's clock). */
@@ -30,9 +38,9 @@ export class BusPeers {
     this.waitUntil = Infinity;
   }
 
-  /** This node is back on the bus: each awaited peer has a node timeout to be heard. */
+  /** This node is back on the bus: each awaited peer has a node timeout (at least the reconnect grace) to be heard. */
   rejoined(): void {
-    this.waitUntil = this.now() + this.nodeTimeoutMs;
+    this.waitUntil = this.now() + Math.max(this.nodeTimeoutMs, RECONNECT_GRACE_MS);
   }
 
   /** The peers a publish now would miss (empty once all are back, or their time is up). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BusPeers } from "../../../src/adapters/cluster/bus-peers.ts";
+import { BusPeers, RECONNECT_GRACE_MS } from "../../../src/adapters/cluster/bus-peers.ts";
 
 function setup() {
   let now = 0;
@@ -33,7 +33,7 @@ describe("BusPeers", () => {
     expect(peers.heardFrom("B")).toBe(false);
   });
 
-  it("stops waiting a node timeout after the rejoin: a peer not back by then is taken for dead", () => {
+  it("stops waiting a node timeout (at least the reconnect grace) after the rejoin: a peer not back by then is taken for dead", () => {
     const { peers, advance } = setup();
     peers.heardFrom("B");
     peers.lost();
@@ -43,6 +43,14 @@ describe("BusPeers", () => {
     expect(peers.missing()).toEqual(["B"]);
     advance(1);
     expect(peers.missing()).toEqual([]);
+    // A short node timeout still leaves a live peer its reconnect back-off.
+    let now = 0;
+    const quick = new BusPeers(3000, () => now);
+    quick.heardFrom("B");
+    quick.lost();
+    quick.rejoined();
+    now = RECONNECT_GRACE_MS - 1;
+    expect(quick.missing()).toEqual(["B"]);
   });
 
   it("does not await a peer that had gone silent before the outage, nor one it has never heard", () => {

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { ClusterLifecycle } from "../../../src/adapters/cluster/lifecycle.ts";
 import type { IdempotencyBackend, StoreReads, TransportEvents } from "../../../src/adapters/cluster/transport.ts";
+import { RECONNECT_GRACE_MS } from "../../../src/adapters/cluster/bus-peers.ts";
 import { LocalAdapter } from "../../../src/adapters/local.ts";
 import { ClusterUnavailableError, type ClusterMessage, type ClusterNode, type ClusterTransition } from "../../../src/core/adapter.ts";
 import type { MemberSnapshot } from "../../../src/core/presence.ts";
@@ -214,8 +215,11 @@ describe("cluster lifecycle", () => {
     await expect(driver.deliver(message)).rejects.toThrow(/waiting for 1 node/);
     // B's hello is answered at once, so B (which may be waiting for this node too) need not wait a tick.
     expect(driver.published.slice(sent).map((p) => JSON.parse(p))).toEqual([{ o: driver.nodeId }]);
-    // C never comes back (it died meanwhile): after a node timeout it is not waited for.
-    await timers.advance(2000);
+    // C never comes back (it died meanwhile): past the node timeout and a live node's longest
+    // reconnect back-off, it is not waited for.
+    await timers.advance(RECONNECT_GRACE_MS - 1);
+    await expect(driver.deliver(message)).rejects.toThrow(/waiting for 1 node/);
+    await timers.advance(1);
     await driver.deliver(message);
   });
 
