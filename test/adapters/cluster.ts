@@ -172,11 +172,19 @@ export function received(client: RawClient, event: string, channel?: string): Fr
   return client.frames.filter((f) => f.event === event && (channel === undefined || f.channel === channel));
 }
 
-/** Polls `probe` until it returns true; for state that converges (heartbeat expiry, resync). */
+/**
+ * Polls `probe` until it returns true; for state that converges (heartbeat expiry, resync). A
+ * probe refused with 503 (a node not back on its cluster backend yet refuses cluster reads and
+ * publishes) counts as "not yet"; any other failure ends the wait.
+ */
 export async function eventually(probe: () => Promise<boolean> | boolean, timeoutMs = 15_000, what = "condition"): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const notYet = (error: unknown) => {
+    if ((error as { status?: unknown } | null)?.status === 503) return false;
+    throw error;
+  };
   for (;;) {
-    if (await probe()) return;
+    if (await Promise.resolve().then(probe).catch(notYet)) return;
     if (Date.now() > deadline) throw new Error(`${what} did not hold within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
