@@ -125,6 +125,7 @@ describe.skipIf(!installed)("redis-cluster adapter: a whole-cluster outage", () 
   }, 60_000);
   afterAll(async () => {
     await Promise.all(nodes.map((n) => n.stop()));
+    if (process.env.DEBUG_CLUSTER) for (const n of nodes) console.log(n.output());
     await redis?.stop();
   });
 
@@ -143,7 +144,9 @@ describe.skipIf(!installed)("redis-cluster adapter: a whole-cluster outage", () 
     await eventually(() => A.output().includes("connection restored"), 30_000, "reconnection");
     // Bus delivery resumes once the sharded subscriber is back: the same publish, retried with its
     // idempotency key until it is taken, reaches the subscriber on the other node exactly once.
-    await eventually(async () => (await publish(B)).status === 200, 30_000, "the retried publish to be taken");
+    // A Redis Cluster that restarted empty takes a while to be whole again for both nodes (slot
+    // refresh, sharded subscribers, the peer wait): 503s until then, which the retry is for.
+    await eventually(async () => (await publish(B)).status === 200, 60_000, "the retried publish to be taken");
     await eventually(async () => (await publish(A)).status !== 503, 20_000, "A to take publishes again");
     expect((await publish(A)).json).toEqual({ duplicate: true });
     await marker(B, "kept", [a]);
