@@ -153,7 +153,7 @@ describe.skipIf(!installed)("redis-cluster adapter: a whole-cluster outage", () 
     expect(received(a, "ev").length).toBe(1);
     await eventually(async () => (await getJson(B, "/channels/kept", { info: "subscription_count" })).subscription_count === 1, 20_000, "resync");
     a.close();
-  }, 90_000);
+  }, 120_000);
 });
 
 describe("redis-cluster adapter: configuration", () => {
