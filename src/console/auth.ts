@@ -38,8 +38,12 @@ export interface AuthDeps {
 export const CSRF_HEADER = "x-switchboard-console";
 const REFUSED = "Wrong app id or secret";
 const SIGN_IN_BODY_LIMIT = 4096;
-/** Compared with what was sent for an unknown app id or a missing token: a random value per process, so nothing matches it. */
-const NOTHING_TO_MATCH = `unmatched:${globalThis.crypto.randomUUID()}`;
+/**
+ * Compared with what was sent for an unknown app id or a missing token: a random value per process,
+ * so nothing matches it. Drawn on first use: Workers refuse random values at module load.
+ */
+let nothingToMatch: string | undefined;
+const NOTHING_TO_MATCH = () => (nothingToMatch ??= `unmatched:${globalThis.crypto.randomUUID()}`);
 
 /** Refuses a state change that did not come from the console page itself. */
 export function requirePageOrigin(c: Context): void {
@@ -67,13 +71,13 @@ export async function signIn(d: AuthDeps, c: Context): Promise<Response> {
   if (operator) {
     // Compared as HMACs so the comparison takes the same time whatever the lengths, and made even
     // when there is nothing to compare with, so timing does not tell which case this was.
-    if (await same(d, body.token as string, d.token ?? NOTHING_TO_MATCH) && d.token !== undefined) {
+    if (await same(d, body.token as string, d.token ?? NOTHING_TO_MATCH()) && d.token !== undefined) {
       session = { kind: "operator", expires: now + d.sessionMs, id: globalThis.crypto.randomUUID() };
       key = d.token;
     }
   } else {
     const app = await findApp(d.server, appId);
-    if (await same(d, body.secret as string, app?.secret ?? NOTHING_TO_MATCH) && app) {
+    if (await same(d, body.secret as string, app?.secret ?? NOTHING_TO_MATCH()) && app) {
       if (!app.enabled) throw new HttpError(403, "Application disabled");
       session = { kind: "app", appId: app.id, expires: now + d.sessionMs, id: globalThis.crypto.randomUUID() };
       key = app.secret;

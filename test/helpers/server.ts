@@ -1,5 +1,5 @@
 // Starts a real Switchboard process for integration tests. SWITCHBOARD_RUNTIME picks the runtime
-// (node, node24, deno, bun, binary), so one suite runs unchanged against each of them.
+// (node, node24, deno, bun, binary, workers), so one suite runs unchanged against each of them.
 // SWITCHBOARD_TOPOLOGY (redis, nats) instead starts a 3-node cluster behind a round-robin TCP
 // balancer, so the same suite checks that a cluster answers like one server.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -41,7 +41,7 @@ export const RUNTIME = process.env.SWITCHBOARD_RUNTIME ?? "node";
  * a ping control frame nor report a pong, so liveness there rests on pusher:ping/pusher:pong.
  */
 export const runtimeFeatures = {
-  wsPing: RUNTIME !== "deno",
+  wsPing: RUNTIME !== "deno" && RUNTIME !== "workers",
 };
 
 export function runtimeCommand(runtime = process.env.SWITCHBOARD_RUNTIME ?? "node"): [string, string[]] {
@@ -59,6 +59,9 @@ export function runtimeCommand(runtime = process.env.SWITCHBOARD_RUNTIME ?? "nod
       return [bin("bun"), ["run", path.join(ROOT, "runtimes/bun.ts")]];
     case "binary":
       return [path.join(ROOT, "dist/switchboard"), []];
+    case "workers":
+      // The Workers build under a local workerd (npm run build:workers; runtimes/workerd.ts).
+      return [process.execPath, [path.join(ROOT, "dist/workerd.js")]];
     default:
       throw new Error(`unknown SWITCHBOARD_RUNTIME ${runtime}`);
   }
