@@ -32,6 +32,11 @@ export interface RawSocket {
   bufferedAmount(): number;
   /** WebSocket ping control frame, where the runtime can send one. */
   ping?(): void;
+  /**
+   * When the runtime last answered a pusher:ping for the core without waking it (a Durable
+   * Object's auto-response), ms epoch; 0 if never. Liveness counts it as the client's activity.
+   */
+  answeredAt?(): number;
   /** Native topic pub/sub (Bun): lets a broadcast be one call instead of a loop over sockets. */
   subscribe?(topic: string): void;
   unsubscribe?(topic: string): void;

@@ -19,6 +19,7 @@ import { leaveChannel } from "./handlers/subscribe.ts";
 import { announceCount, announceJoined, announceLeft, announcePresence } from "./announce.ts";
 import { SubscriptionCounter } from "./subscription-count.ts";
 import { GracefulStop } from "./shutdown.ts";
+import { restoreInto, snapshotOf, type ConnectionSnapshot } from "./snapshot.ts";
 
 export interface ServerDeps {
   settings: ProtocolSettings;
@@ -30,6 +31,11 @@ export interface ServerDeps {
   /** The stream consumers subscribe to; one is made when not given. */
   events?: EventStream;
   pubsub?: NativePubSub;
+  /**
+   * The host calls sweep() itself instead of the node running it on an interval (a Durable Object
+   * runs it from its alarm: an interval would keep the object from hibernating).
+   */
+  hostSweeps?: boolean;
 }
 
 const utf8 = new TextEncoder();
@@ -56,10 +62,10 @@ export interface SocketHandle {
 
 /** The handle of one socket: the upgrade's request until it opens, then its connection. */
 class Handle implements SocketHandle {
-  private conn: Connection | undefined = undefined;
   constructor(
     private readonly server: Switchboard,
     private request: HandshakeRequest | undefined,
+    private conn: Connection | undefined = undefined,
   ) {}
 
   open(socket: RawSocket): void {
@@ -106,6 +112,7 @@ export class Switchboard implements ClusterNode {
   /** Sockets between openSocket and the end of their handshake (see openSocket). */
   private handshakes = 0;
   private sweeper?: unknown;
+  private readonly hostSweeps: boolean;
   /** The graceful stop's phases (src/core/shutdown.ts), driven through drain/closeSockets/stop below. */
   readonly stopper: GracefulStop<Connection>;
   private readonly pendingCleanups = new Set<Promise<void>>();
@@ -139,11 +146,38 @@ export class Switchboard implements ClusterNode {
       },
     });
     this.delivered = new ExpiringMap(MAX_DELIVERED_KEYS, () => deps.timers.now());
+    this.hostSweeps = deps.hostSweeps ?? false;
   }
 
   async start(): Promise<void> {
     await this.adapter.start(this);
-    this.sweeper = this.timers.setInterval(() => checkLiveness(this.connections, this.settings, this.timers.now()), livenessInterval(this.settings));
+    if (!this.hostSweeps) this.sweeper = this.timers.setInterval(() => this.sweep(), livenessInterval(this.settings));
+  }
+
+  /**
+   * Pings silent sockets and closes those past their pong or sign-in deadline; returns when the
+   * next of those deadlines falls (undefined without open sockets), for a host that sweeps itself.
+   */
+  sweep(): number | undefined {
+    return checkLiveness(this.connections, this.settings, this.timers.now());
+  }
+
+  /** What a host keeps of an open connection to restore it later (snapshot.ts); undefined if not open here. */
+  snapshot(socketId: string): ConnectionSnapshot | undefined {
+    const conn = this.registry.socket(socketId);
+    return conn?.open ? snapshotOf(conn) : undefined;
+  }
+
+  /**
+   * Rebuilds a connection from its snapshot on a socket that stayed open while this node's memory
+   * was lost, announcing nothing (snapshot.ts); the handle then drives it as any other. Undefined
+   * when its app is gone. A vanished socket is restored on a closed RawSocket and then closed.
+   */
+  async restore(socket: RawSocket, snapshot: ConnectionSnapshot): Promise<SocketHandle | undefined> {
+    const conn = new Connection(socket, this.timers.now(), this.settings.maxSocketBufferKb * 1024, this.settings.maxInboundBacklogKb * 1024, this.logger);
+    if (!(await restoreInto(this, conn, snapshot))) return undefined;
+    this.connections.add(conn);
+    return new Handle(this, undefined, conn);
   }
 
   get connectionCount(): number {

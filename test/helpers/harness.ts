@@ -88,6 +88,8 @@ export class FakeSocket implements RawSocket {
   closed?: { code: number; reason: string };
   buffered = 0;
   handle?: SocketHandle;
+  /** Set by a test to play a runtime that answers pusher:ping itself (RawSocket.answeredAt). */
+  answeredAt?: () => number;
 
   send(frame: string): void {
     if (this.closed) throw new Error("send on a closed socket");
@@ -170,6 +172,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   apps?: AppStore;
   adapter?: Adapter;
+  /** The test calls server.sweep() itself (as a Durable Object does from its alarm). */
+  hostSweeps?: boolean;
 }
 
 export class Harness {
@@ -198,6 +202,7 @@ export class Harness {
       timers: this.timers,
       crypto: syncCrypto,
       logger,
+      hostSweeps: options.hostSweeps,
     });
     this.server.events.subscribe("harness", (e) => void this.events.push(e));
   }
