@@ -19,7 +19,7 @@ import { leaveChannel } from "./handlers/subscribe.ts";
 import { announceCount, announceJoined, announceLeft, announcePresence } from "./announce.ts";
 import { SubscriptionCounter } from "./subscription-count.ts";
 import { GracefulStop } from "./shutdown.ts";
-import { restoreInto, snapshotOf, type ConnectionSnapshot } from "./snapshot.ts";
+import { restoreAll, snapshotOf, type ConnectionSnapshot } from "./snapshot.ts";
 
 export interface ServerDeps {
   settings: ProtocolSettings;
@@ -169,15 +169,22 @@ export class Switchboard implements ClusterNode {
   }
 
   /**
-   * Rebuilds a connection from its snapshot on a socket that stayed open while this node's memory
-   * was lost, announcing nothing (snapshot.ts); the handle then drives it as any other. Undefined
-   * when its app is gone. A vanished socket is restored on a closed RawSocket and then closed.
+   * Rebuilds connections from their snapshots on sockets that stayed open while this node's memory
+   * was lost, all at once and announcing nothing (snapshot.ts); each handle then drives its socket
+   * as any other. Undefined for a snapshot whose app is gone. A socket that vanished meanwhile is
+   * restored on a closed RawSocket and then closed, which announces its leaves.
    */
-  async restore(socket: RawSocket, snapshot: ConnectionSnapshot): Promise<SocketHandle | undefined> {
-    const conn = new Connection(socket, this.timers.now(), this.settings.maxSocketBufferKb * 1024, this.settings.maxInboundBacklogKb * 1024, this.logger);
-    if (!(await restoreInto(this, conn, snapshot))) return undefined;
-    this.connections.add(conn);
-    return new Handle(this, undefined, conn);
+  async restore(entries: { socket: RawSocket; snapshot: ConnectionSnapshot }[]): Promise<(SocketHandle | undefined)[]> {
+    const conns = entries.map(({ socket, snapshot }) => ({
+      conn: new Connection(socket, this.timers.now(), this.settings.maxSocketBufferKb * 1024, this.settings.maxInboundBacklogKb * 1024, this.logger),
+      snapshot,
+    }));
+    const restored = await restoreAll(this, conns);
+    return conns.map(({ conn }, i) => {
+      if (!restored[i]) return undefined;
+      this.connections.add(conn);
+      return new Handle(this, undefined, conn);
+    });
   }
 
   get connectionCount(): number {

@@ -11,16 +11,15 @@ const CACHE = "cache-news";
 /** A node that lost its memory: a fresh server with the same settings, its sockets restored from snapshots. */
 async function rebuilt(snapshots: ConnectionSnapshot[], env?: Record<string, string>) {
   const node = await new Harness({ env }).start();
-  const clients: FakeClient[] = [];
-  for (const snapshot of snapshots) {
-    const socket = new FakeSocket();
-    const handle = await node.server.restore(socket, snapshot);
-    expect(handle).toBeDefined();
-    socket.handle = handle;
-    const client = new FakeClient(socket, handle!, node.app);
+  const entries = snapshots.map((snapshot) => ({ socket: new FakeSocket(), snapshot }));
+  const handles = await node.server.restore(entries);
+  const clients = entries.map(({ socket, snapshot }, i) => {
+    expect(handles[i]).toBeDefined();
+    socket.handle = handles[i];
+    const client = new FakeClient(socket, handles[i]!, node.app);
     client.socketId = snapshot.id;
-    clients.push(client);
-  }
+    return client;
+  });
   await settle();
   return { node, clients };
 }
@@ -50,9 +49,12 @@ describe("restoring connections from snapshots", () => {
     expect(alice2.events("greeting", PRESENCE)).toHaveLength(1);
     expect(bob2.events("greeting", PRESENCE)).toHaveLength(1);
 
-    // Its known members survive: bob leaving is told to alice once, with the webhook events.
+    // Alice's view of the members is back: carol joining is told once, bob leaving is told once.
+    const carol = await node.connect();
+    await carol.subscribe(PRESENCE, { user_id: "carol" });
     bob2.close();
     await settle();
+    expect(alice2.events("pusher_internal:member_added", PRESENCE).map((f) => f.data.user_id)).toEqual(["carol"]);
     expect(alice2.events("pusher_internal:member_removed", PRESENCE).map((f) => f.data.user_id)).toEqual(["bob"]);
     expect(node.eventsOf("member_removed").map((e) => e.userId)).toEqual(["bob"]);
   });
@@ -75,7 +77,7 @@ describe("restoring connections from snapshots", () => {
     const h = await new Harness().start();
     const alice = await h.connect();
     const snapshot = { ...h.server.snapshot(alice.socketId)!, appId: "gone" };
-    expect(await h.server.restore(new FakeSocket(), snapshot)).toBeUndefined();
+    expect(await h.server.restore([{ socket: new FakeSocket(), snapshot }])).toEqual([undefined]);
     expect(h.server.snapshot("no-such-socket")).toBeUndefined();
   });
 });
