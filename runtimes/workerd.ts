@@ -7,7 +7,6 @@
 //                        folder removed on exit; set it to keep state across restarts, as a deploy does)
 import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +14,7 @@ import { startupLines } from "../src/bootstrap.ts";
 import { ConfigError } from "../src/config/load.ts";
 import { isCommand } from "../src/commands/index.ts";
 import { consoleLogger, effectiveLevel } from "../src/logger.ts";
-import { configOrExit, EXIT_START_FAILED, runCommandAndExit } from "./cli.ts";
+import { configOrExit, EXIT_START_FAILED, listenProblem, runCommandAndExit } from "./cli.ts";
 import { ARGV_BINDING, FILES_BINDING, checkWorkerDrivers } from "./workers/config.ts";
 import { workerdConfig } from "./workers/capnp.ts";
 
@@ -66,21 +65,31 @@ if (isCommand(argv)) {
 
 async function serve(config: ReturnType<typeof configOrExit>, bindings: Record<string, string>): Promise<void> {
   const logger = consoleLogger(effectiveLevel(config), config.logFormat);
-  const port = config.port === 0 ? await freePort(config.bindAddress) : config.port;
   const work = mkdtempSync(path.join(tmpdir(), "switchboard-workerd-"));
   const storage = process.env.WORKERD_STORAGE_DIR ? path.resolve(process.env.WORKERD_STORAGE_DIR) : path.join(work, "storage");
   mkdirSync(storage, { recursive: true });
   // capnp embeds files relative to the config: the bundle is copied beside it.
   cpSync(BUNDLE, path.join(work, "bundle"), { recursive: true });
   const modules = listModules(path.join(work, "bundle"));
-  writeFileSync(path.join(work, "config.capnp"), workerdConfig({ address: `${config.bindAddress}:${port}`, modules, bindings, storage }));
-  const child = spawn(WORKERD, ["serve", path.join(work, "config.capnp"), "--verbose"], { stdio: ["ignore", "inherit", "inherit"] });
+  const address = `${config.bindAddress.includes(":") ? `[${config.bindAddress}]` : config.bindAddress}:${config.port}`;
+  writeFileSync(path.join(work, "config.capnp"), workerdConfig({ address, modules, bindings, storage }));
+  // fd 3 carries workerd's control messages: the port it listens on (PORT=0 picks a free one).
+  const child = spawn(WORKERD, ["serve", path.join(work, "config.capnp"), "--control-fd=3"], { stdio: ["ignore", "inherit", "pipe", "pipe"] });
+  // Passed through, and read for the one failure a person can act on: the port is taken.
+  let portTaken = false;
+  child.stderr!.on("data", (chunk: Buffer) => {
+    const text = chunk.toString("utf8");
+    if (/bind\(\): Address already in use/.test(text)) portTaken = true;
+    else process.stderr.write(text);
+  });
+  watchdog(child.pid!, work);
   let stopping = false;
   const cleanup = () => rmSync(work, { recursive: true, force: true });
   child.once("exit", (code, signal) => {
     cleanup();
     if (stopping) process.exit(0);
-    console.error(`switchboard: workerd exited (${signal ?? code})`);
+    if (portTaken) console.error(`switchboard: error: ${listenProblem({ code: "EADDRINUSE" }, config)}`);
+    else console.error(`switchboard: workerd exited (${signal ?? code})`);
     process.exit(EXIT_START_FAILED);
   });
   const stop = () => {
@@ -88,11 +97,13 @@ async function serve(config: ReturnType<typeof configOrExit>, bindings: Record<s
     stopping = true;
     logger.info("shutting down: stopping workerd (sockets drop without a close handshake, as on a deploy)");
     child.kill("SIGTERM");
-    setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS).unref();
+    setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
   process.on("SIGHUP", () => logger.warn("SIGHUP: nothing to reload under workerd; restart it to apply new settings"));
+  const port = await listenPort(child.stdio[3] as NodeJS.ReadableStream);
+  if (port === undefined) return; // exited before listening: the exit handler reports it
   const problem = await firstAnswer(config.bindAddress, port, config.pathPrefix);
   if (problem) {
     stopping = true;
@@ -117,16 +128,29 @@ function listModules(dir: string): string[] {
   return ["worker.js", ...out.sort()];
 }
 
-/** A port the system considers free (workerd cannot listen on port 0 and report it). */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+/** The port from workerd's first "listen" control message; undefined if the stream ends first. */
+function listenPort(control: NodeJS.ReadableStream): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    let buffered = "";
+    control.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString("utf8");
+      for (const line of buffered.split("\n").slice(0, -1)) {
+        const message = JSON.parse(line) as { event?: string; port?: number };
+        if (message.event === "listen" && typeof message.port === "number") resolve(message.port);
+      }
+      buffered = buffered.slice(buffered.lastIndexOf("\n") + 1);
     });
+    control.on("end", () => resolve(undefined));
   });
+}
+
+/**
+ * Ends workerd when this process is gone without stopping it (SIGKILL): a detached shell that
+ * polls both and exits with workerd. Node cannot exec, and workerd has no parent-death option.
+ */
+function watchdog(workerd: number, work: string): void {
+  const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${workerd} 2>/dev/null; do sleep 0.5; done; kill -9 ${workerd} 2>/dev/null; rm -rf ${JSON.stringify(work)}`;
+  spawn("sh", ["-c", script], { detached: true, stdio: "ignore" }).unref();
 }
 
 /**

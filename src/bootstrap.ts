@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import type { Adapter } from "./core/adapter.ts";
 import type { CryptoProvider, Logger, MemoryStats, NativePubSub, Timers } from "./core/runtime.ts";
 import { Switchboard } from "./core/server.ts";
 import type { Config } from "./config/load.ts";
@@ -29,6 +30,10 @@ export interface Platform {
   totalMemory?(): number;
   pubsub?: NativePubSub;
   logger?: Logger;
+  /** The host runs the liveness sweep itself (Switchboard.sweep; a Durable Object, from its alarm). */
+  hostSweeps?: boolean;
+  /** Wraps the chosen adapter, e.g. to mirror its cache writes into the host's storage. */
+  decorateAdapter?(adapter: Adapter): Adapter;
 }
 
 export interface Instance {
@@ -72,7 +77,8 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     (up, detail) => backendStatus?.(up, detail),
     context,
   );
-  const adapter = await createDriver("adapter", config.drivers.adapter, context);
+  const chosen = await createDriver("adapter", config.drivers.adapter, context);
+  const adapter = platform.decorateAdapter ? platform.decorateAdapter(chosen) : chosen;
   const localLimiter = new LocalRateLimiter(platform.timers.now);
   const server = new Switchboard({
     settings: config,
@@ -82,6 +88,7 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     crypto: platform.crypto,
     logger,
     pubsub: platform.pubsub,
+    hostSweeps: platform.hostSweeps,
   });
   backendStatus = (up, detail) => server.events.emit({ kind: "backend", appId: "", driver: config.drivers["app-store"].name, role: "apps", up, detail });
   if (level === "debug") logEvents(server.events, logger, { requests: !config.ignoreLoggerMiddleware });

@@ -13,9 +13,10 @@ const RESERVED = new Set([1005, 1006, 1015]);
 
 const decoder = new TextDecoder();
 
-/** One accepted socket: the core's RawSocket and its handle. */
+/** One accepted socket: the core's RawSocket and its handle (set once the core has one for it). */
 export class WorkerSocket implements RawSocket {
-  constructor(readonly ws: WebSocket, readonly handle: SocketHandle) {}
+  handle!: SocketHandle;
+  constructor(readonly ws: WebSocket, private readonly state: DurableObjectState) {}
   send(frame: string): void {
     // workerd throws on send after close; a broadcast loop must not stop at one gone socket.
     if (this.ws.readyState === OPEN) this.ws.send(frame);
@@ -30,7 +31,18 @@ export class WorkerSocket implements RawSocket {
   bufferedAmount(): number {
     return 0;
   }
+  /** The auto-response answered the client's pusher:ping without waking the object. */
+  answeredAt(): number {
+    return this.state.getWebSocketAutoResponseTimestamp(this.ws)?.getTime() ?? 0;
+  }
 }
+
+/** Where a socket that vanished while the object was gone is restored, to be closed at once. */
+export const GONE: RawSocket = {
+  send: () => undefined,
+  close: () => undefined,
+  bufferedAmount: () => 0,
+};
 
 export class HibernatingSockets implements SocketBinding {
   private readonly sockets = new Map<WebSocket, WorkerSocket>();
@@ -41,7 +53,8 @@ export class HibernatingSockets implements SocketBinding {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.state.acceptWebSocket(server);
-    const socket = new WorkerSocket(server, handle);
+    const socket = new WorkerSocket(server, this.state);
+    socket.handle = handle;
     this.sockets.set(server, socket);
     // Accepted means open: workerd has no open event for the server end.
     handle.open(socket);
@@ -59,7 +72,12 @@ export class HibernatingSockets implements SocketBinding {
     return this.sockets.get(ws);
   }
 
-  /** Adopts a socket accepted before an eviction (restored by the object). */
+  /** A socket accepted before an eviction, to be restored by the object. */
+  wrap(ws: WebSocket): WorkerSocket {
+    return new WorkerSocket(ws, this.state);
+  }
+
+  /** Adopts a restored socket. */
   adopt(socket: WorkerSocket): void {
     this.sockets.set(socket.ws, socket);
   }
@@ -78,7 +96,9 @@ export class HibernatingSockets implements SocketBinding {
    */
   closed(ws: WebSocket, code: number, reason: string): void {
     try {
-      if (ws.readyState <= OPEN) ws.close(RESERVED.has(code) ? 1000 : code, reason);
+      // Also when this end closed first: until close() is called here workerd holds the TCP
+      // connection open for 10 s after the client's close reply.
+      ws.close(RESERVED.has(code) ? 1000 : code, reason);
     } catch (error) {
       // Closed by both ends at once; the handshake is over either way.
       console.debug("answering a close frame failed", error);

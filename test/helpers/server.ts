@@ -36,12 +36,30 @@ export interface StartOptions {
 /** The runtime under test (SWITCHBOARD_RUNTIME, default node). */
 export const RUNTIME = process.env.SWITCHBOARD_RUNTIME ?? "node";
 
+const WORKERS = RUNTIME === "workers";
+
 /**
- * What differs between runtimes at the WebSocket level. Deno's server WebSocket can neither send
- * a ping control frame nor report a pong, so liveness there rests on pusher:ping/pusher:pong.
+ * What differs between runtimes. Deno's server WebSocket can neither send a ping control frame nor
+ * report a pong, so liveness there rests on pusher:ping/pusher:pong; so on Workers. The rest are
+ * Cloudflare Workers' platform differences (docs/cloudflare-workers.md, "What differs"); whole
+ * files that need them are left out of the workers run by scripts/test-runtimes.mjs.
  */
 export const runtimeFeatures = {
-  wsPing: RUNTIME !== "deno" && RUNTIME !== "workers",
+  wsPing: RUNTIME !== "deno" && !WORKERS,
+  /** workerd removes an Upgrade header from a non-101 answer (the 426 of a plain GET keeps its body). */
+  upgradeHeaderOn426: !WORKERS,
+  /** A SIGTERM drains (503 on /ready, 4200 to the sockets, webhooks flushed); a deploy drops Workers' sockets. */
+  gracefulDrain: !WORKERS,
+  /** The process reports its memory (/usage, /accept-traffic); an isolate does not. */
+  memoryFigures: !WORKERS,
+  /** The socket's peer address is known; a Worker has only CF-Connecting-IP, which a local workerd does not set. */
+  peerAddress: !WORKERS,
+  /** The Prometheus listener (METRICS_PORT); a Worker has one listener, no prom-client. */
+  prometheus: !WORKERS,
+  /** Drivers beyond local/memory (redis, nats, upstash, SQL, AWS); a Worker has no TCP and bundles none of their libraries. */
+  backendDrivers: !WORKERS,
+  /** The runtime's own log lines are the server's format; workerd prints some of its own. */
+  ownLogLinesOnly: !WORKERS,
 };
 
 export function runtimeCommand(runtime = process.env.SWITCHBOARD_RUNTIME ?? "node"): [string, string[]] {

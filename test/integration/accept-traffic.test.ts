@@ -1,9 +1,9 @@
 // /accept-traffic (as Soketi): 503 once the process uses more than HTTP_ACCEPT_TRAFFIC_MEMORY_THRESHOLD
 // percent of the machine's memory, so a load balancer stops sending it new clients.
 import { describe, expect, it } from "vitest";
-import { startServer } from "../helpers/server.ts";
+import { runtimeFeatures, startServer } from "../helpers/server.ts";
 
-describe("/accept-traffic", () => {
+describe.runIf(runtimeFeatures.memoryFigures)("/accept-traffic", () => {
   it("answers 200 below the threshold and 503 above it", async () => {
     const [fine, full] = await Promise.all([
       startServer({ env: { ADAPTER_DRIVER: "local" } }),

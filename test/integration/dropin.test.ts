@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { reachable, requireService, uniquePrefix } from "../adapters/cluster.ts";
 import { byEvent, connected, dataOf, once, pusherClient, rawClient, sdk, authToken } from "../helpers/clients.ts";
-import { ROOT, startServer, type TestServer } from "../helpers/server.ts";
+import { ROOT, runtimeFeatures, startServer, type TestServer } from "../helpers/server.ts";
 import type Pusher from "pusher-js";
 
 const fixture = (name: string) => path.join(ROOT, "test/fixtures", name);
@@ -113,7 +113,7 @@ describe("Sockudo's config/config.json", () => {
 });
 
 describe.skipIf(!redisUp)("Sockudo's README .env", () => {
-  it("the default app from SOCKUDO_DEFAULT_APP_*, its client messages, on the redis adapter", async () => {
+  it.runIf(runtimeFeatures.backendDrivers)("the default app from SOCKUDO_DEFAULT_APP_*, its client messages, on the redis adapter", async () => {
     const env = { ADAPTER_DRIVER: "redis", REDIS_URL: "redis://127.0.0.1:6379/0", REDIS_PREFIX: uniquePrefix("dropin-sockudo") };
     const server = await start({ args: ["--env-file", fixture("sockudo/.env")], env }, { id: "demo-app", key: "demo-key", secret: "demo-secret" });
     await printed(server, "Apps: demo-app");

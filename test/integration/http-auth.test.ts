@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sdk, type Frame, type RawClient, rawClient } from "../helpers/clients.ts";
 import { outcome, send, signedRequest, subscribed } from "../helpers/rest.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { runtimeFeatures, startServer, type TestServer } from "../helpers/server.ts";
 
 const APP_B = { id: "app-b", key: "key-b", secret: "secret-b" };
 const APP_OFF = { id: "app-off", key: "key-off", secret: "secret-off" };
@@ -185,7 +185,7 @@ describe("health endpoints (no auth)", () => {
     expect((await send(server, "GET", `/up/${APP_OFF.id}`)).status).toBe(403);
   });
 
-  it("GET /usage reports memory and the live connection count as JSON", async () => {
+  it.runIf(runtimeFeatures.memoryFigures)("GET /usage reports memory and the live connection count as JSON", async () => {
     const client = await rawClient(server);
     open.push(client);
     const res = await send(server, "GET", "/usage");

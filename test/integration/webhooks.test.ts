@@ -2,7 +2,7 @@
 // checked with the official pusher SDK's webhook(...).isValid().
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { rawClient, sdk, type RawClient } from "../helpers/clients.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
+import { runtimeFeatures, startServer, type TestServer } from "../helpers/server.ts";
 import { startReceiver, tally, type Receiver, type WebhookEventBody } from "../helpers/webhook-receiver.ts";
 import { eventually, signIn, subscribe } from "../adapters/cluster.ts";
 import { send } from "../helpers/rest.ts";
@@ -312,7 +312,7 @@ describe("webhooks: configuration errors name the key", () => {
   });
 });
 
-describe("webhooks: graceful shutdown", () => {
+describe.runIf(runtimeFeatures.gracefulDrain)("webhooks: graceful shutdown", () => {
   it("sends what the vacancy delay holds and what the memory queue has before the process exits", async () => {
     const receiver = await startReceiver(APP);
     try {
