@@ -70,7 +70,7 @@ async function expectApiEvent(server: TestServer, data: unknown = { n: 1 }, opts
   expect(await received).toEqual(data);
 }
 
-describe.skipIf(!redisUp)("Socket Rush's example config file", () => {
+describe.skipIf(!redisUp || !runtimeFeatures.backendDrivers)("Socket Rush's example config file", () => {
   it("serves both applications, with client events only where app_enable_client_messages is true", async () => {
     const env = { ADAPTER_DRIVER: "redis", REDIS_PREFIX: uniquePrefix("dropin-rush") };
     const app1 = await start({ args: ["--config", fixture("socket-rush/config.json")], env }, { id: "123", key: "app1key", secret: "app1secret" });
