@@ -8,6 +8,7 @@ import { createDriver, type DriverContext } from "./drivers/index.ts";
 import { mountHealth, type HealthDeps } from "./http/health.ts";
 import { createRouter, type SocketBinding } from "./http/router.ts";
 import { startWebhooks, type Webhooks } from "./webhooks/index.ts";
+import type { WebhookQueue } from "./webhooks/queues/queue.ts";
 import { consoleEnabled, createConsole, type Console } from "./console/routes.ts";
 import type { RateLimiter } from "./core/rate-limiter.ts";
 import { consoleLogger, effectiveLevel } from "./logger.ts";
@@ -34,6 +35,8 @@ export interface Platform {
   hostSweeps?: boolean;
   /** Wraps the chosen adapter, e.g. to mirror its cache writes into the host's storage. */
   decorateAdapter?(adapter: Adapter): Adapter;
+  /** Wraps the chosen webhook queue, e.g. to keep its jobs in the host's storage. */
+  decorateQueue?(queue: WebhookQueue): WebhookQueue;
 }
 
 export interface Instance {
@@ -105,7 +108,7 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
   const ip = config.rateLimiterEnabled ? await openIpLimiter(config, context, server) : undefined;
   if (ip && !backends.has("rate_limiter")) backends.set("rate_limiter", { driver: ip.limiter.name, up: true });
   // Before start(): the adapter may announce transitions (a dead node's sweep) as it starts.
-  const webhooks = await startWebhooks(config, server, logger, context);
+  const webhooks = await startWebhooks(config, server, logger, context, platform.decorateQueue?.bind(platform));
   await server.start();
   const rateLimiter = adapter.consumeRate ? new ClusterRateLimiter(adapter, localLimiter) : localLimiter;
   const debugConsole = consoleFor(config, server, rateLimiter, logger);

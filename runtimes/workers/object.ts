@@ -17,6 +17,7 @@ import { jsonError } from "../../src/http/errors.ts";
 import { consoleLogger, effectiveLevel } from "../../src/logger.ts";
 import { AlarmTimers } from "./alarm-timers.ts";
 import { workerConfig, workerFile } from "./config.ts";
+import { DurableQueue } from "./durable-queue.ts";
 import { ObjectMemory } from "./memory.ts";
 import { GONE, HibernatingSockets, WorkerSocket } from "./sockets.ts";
 
@@ -87,6 +88,7 @@ export class SwitchboardObject {
       logger,
       hostSweeps: true,
       decorateAdapter: (adapter) => memory.mirrorCache(adapter, timers.now),
+      decorateQueue: (queue) => new DurableQueue(queue, this.state.storage.sql, logger),
     };
     const instance = await createSwitchboard(config, platform);
     const server = instance.server;

@@ -21,7 +21,13 @@ export interface Webhooks {
   stop(deadline: number): Promise<void>;
 }
 
-export async function startWebhooks(config: Config, server: Switchboard, logger: Logger, context: DriverContext): Promise<Webhooks> {
+/**
+ * `wrapQueue` lets the host put its own layer in front of the chosen queue (a Durable Object keeps
+ * the jobs in its storage, runtimes/workers/durable-queue.ts).
+ */
+export async function startWebhooks(
+  config: Config, server: Switchboard, logger: Logger, context: DriverContext, wrapQueue?: (queue: WebhookQueue) => WebhookQueue,
+): Promise<Webhooks> {
   const timers = server.timers;
   const queueDriver = config.drivers.queue?.name ?? "memory";
   if (queueDriver === "none") {
@@ -29,7 +35,8 @@ export async function startWebhooks(config: Config, server: Switchboard, logger:
     return { stats: new WebhookStats(async () => 0), deadLetters: async () => [], stop: async () => {} };
   }
   const open = await createDriver("queue", config.drivers.queue ?? { kind: "queue", name: "memory", options: {} }, context);
-  const queue: WebhookQueue = await open({ config, timers, logger });
+  const opened: WebhookQueue = await open({ config, timers, logger });
+  const queue = wrapQueue ? wrapQueue(opened) : opened;
   const stats = new WebhookStats(() => queue.depth());
   const pipeline = new WebhookPipeline({
     apps: server.apps,

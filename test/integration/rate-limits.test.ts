@@ -114,7 +114,7 @@ describe("TRUST_PROXY", () => {
   });
 });
 
-describe.skipIf(!redisUp)("per-IP limits shared by 2 nodes, redis driver", () => {
+describe.skipIf(!redisUp || !runtimeFeatures.backendDrivers)("per-IP limits shared by 2 nodes, redis driver", () => {
   let nodes: TestServer[];
   beforeAll(async () => {
     const env = { ...LIMITS, RATE_LIMITER_DRIVER: "redis", REDIS_URL: "redis://127.0.0.1:6379", REDIS_PREFIX: uniquePrefix("iplimit") };
