@@ -57,6 +57,8 @@ if (isCommand(argv)) {
     // The Worker and each object would draw their own random credentials: pin the ones printed.
     const app = config.apps[0]!;
     Object.assign(bindings, { APP_ID: app.id, APP_KEY: app.key, APP_SECRET: app.secret });
+    // The console is on by default for the development app only: keep it on as the banner says.
+    if (config.consoleEnabled === "auto") bindings.CONSOLE_ENABLED = "true";
   }
   bindings[ARGV_BINDING] = JSON.stringify(argv);
   bindings[FILES_BINDING] = JSON.stringify(files);
