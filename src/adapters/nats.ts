@@ -48,6 +48,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
         failed: (error) => this.failed("sweep", error),
         sweptHere: () => this.missedEvents(),
         syncOwn: (appId, k) => this.reconciler.syncKey(appId, k),
+        dropExpired: () => this.reads.dropExpiredCache(),
       },
     );
     this.rates = new NodeShareRateCounter(this.nodeId, () => (this.online ? this.sweeper.liveNodes() : undefined), this.now);
