@@ -10,6 +10,7 @@ import { totalmem } from "node:os";
 import type { Duplex } from "node:stream";
 import { setFlagsFromString } from "node:v8";
 import { serve } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Hono } from "hono";
 import { WebSocket, WebSocketServer } from "ws";
 import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
@@ -163,8 +164,8 @@ function attach(ws: SwitchboardWebSocket, handle: SocketHandle): void {
 /** What the router's upgrade leaves for the 'upgrade' listener: the socket's handle. */
 interface UpgradeEnv {
   handle?: SocketHandle;
-  /** The peer's address, for the per-IP connection limit. */
-  address?: string;
+  /** As in @hono/node-server's env, so its getConnInfo finds the peer of an upgrade too. */
+  incoming: IncomingMessage;
 }
 
 /** The router decided to upgrade: note the handle; nothing of the Context or Request is kept. */
@@ -175,11 +176,7 @@ const sockets: SocketBinding = {
     env.handle = handle;
     return new Response(null);
   },
-  // An upgrade's env carries the address; @hono/node-server's env for other requests has `incoming`.
-  remoteAddress(c) {
-    const env = c.env as (UpgradeEnv & { incoming?: IncomingMessage }) | undefined;
-    return env?.address ?? env?.incoming?.socket.remoteAddress;
-  },
+  connInfo: getConnInfo,
 };
 
 /** An IncomingMessage's headers behind the slice of the Headers API that Hono's `c.req.header` uses. */
@@ -260,7 +257,7 @@ function upgradeListener(router: Hono, wss: WebSocketServer) {
   };
   return (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", socketError);
-    const env: UpgradeEnv = { handle: undefined, address: req.socket.remoteAddress };
+    const env: UpgradeEnv = { handle: undefined, incoming: req };
     let response: Response | Promise<Response>;
     try {
       response = router.fetch(requestOf(req), env);

@@ -1,4 +1,5 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
+import type { GetConnInfo } from "hono/conninfo";
 import { cors } from "hono/cors";
 import { ClusterUnavailableError } from "../core/adapter.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
@@ -23,8 +24,11 @@ export interface SocketBinding {
    * Synchronous, so an upgrade is routed without an async dispatch (see the routes below).
    */
   upgrade(c: Context, handle: SocketHandle): Response | undefined;
-  /** The peer address of the request's connection, as the runtime knows it. */
-  remoteAddress(c: Context): string | undefined;
+  /**
+   * Hono's connection info for the runtime (`getConnInfo` of @hono/node-server/conninfo, hono/deno,
+   * hono/bun): the TCP peer, which the one client-address function starts from (TRUST_PROXY).
+   */
+  connInfo: GetConnInfo;
 }
 
 /** CORS on the HTTP API and pages (CORS_* settings); never on the WebSocket endpoint. */
@@ -86,8 +90,9 @@ export function createRouter(options: RouterOptions): Hono {
   const app = prefix ? root.basePath(prefix) : root;
 
   const trustProxy = options.trustProxy ?? NO_PROXY;
-  const address = (c: Context) => clientAddress(c, sockets.remoteAddress(c), trustProxy);
-  const peer: RequestPeer = { address, secure: (c) => isSecureRequest(c, sockets.remoteAddress(c), trustProxy) };
+  const fromSocket = (c: Context) => sockets.connInfo(c).remote.address;
+  const address = (c: Context) => clientAddress(c, fromSocket(c), trustProxy);
+  const peer: RequestPeer = { address, secure: (c) => isSecureRequest(c, fromSocket(c), trustProxy) };
   const ip = options.ipLimits;
 
   /** Only what the handshake checks is taken from the request; the handle keeps nothing else. */

@@ -16,7 +16,7 @@ async function router(cors?: CorsSettings, health?: RouterOptions["health"]) {
   running.push(harness);
   return createRouter({
     server: harness.server,
-    sockets: { upgrade: () => undefined, remoteAddress: () => "127.0.0.1" },
+    sockets: { upgrade: () => undefined, connInfo: () => ({ remote: { address: "127.0.0.1" } }) },
     rateLimiter: new LocalRateLimiter(() => harness.timers.now()),
     cors,
     health,
