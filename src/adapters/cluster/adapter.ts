@@ -2,18 +2,16 @@
 // (run a script from scripts.ts, publish on the bus, report up/down); ClusterLifecycle runs the
 // connection, the bus, the resync and the catch-up; this class keeps the cluster state in the
 // scripts' keys with local fallback, re-registers it after an outage and sweeps dead nodes.
-import type { Adapter, ChannelStats, ClusterTransition, Departure, JoinResult, LeaveResult, Member, Subscribed } from "../../core/adapter.ts";
-import type { MemberSnapshot } from "../../core/presence.ts";
+import type { Adapter, ClusterTransition, Departure, JoinResult, LeaveResult, Member, Subscribed } from "../../core/adapter.ts";
 import type { RateLimitResult } from "../../core/rate-limiter.ts";
 import type { ClusterBackend } from "./backend.ts";
 import { ClusterLifecycle } from "./lifecycle.ts";
 import type { ClusterOptions, IdempotencyBackend, StoreReads, TransportEvents } from "./transport.ts";
 import { appKeys, nodeKeys, parseItem, type AppKeys, type NodeKeys } from "./keys.ts";
+import { PAGE, redisIdempotency, redisReads } from "./reads.ts";
 import * as reply from "./replies.ts";
 import type { ScriptName } from "./scripts.ts";
 
-/** Entries per page of a set or member list, and recorded items per release call. */
-const PAGE = 500;
 /** How long a cache_miss marker may outlive a channel whose vacate it never saw (a dead node's sockets). */
 const CACHE_MISS_BOUND_MS = 24 * 3600_000;
 
@@ -38,6 +36,8 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     super(name, opts);
     this.bus = `${opts.prefix}bus`;
     this.nodes = nodeKeys(opts.prefix);
+    this.reads = redisReads(backend, opts.prefix);
+    this.idempotency = redisIdempotency(backend, opts.prefix);
   }
 
   // --- the transport, for ClusterLifecycle ---
@@ -75,62 +75,8 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     await this.forgetNode(this.nodeId, -1);
   }
 
-  protected readonly reads: StoreReads = {
-    channelStats: async (appId, channel) =>
-      reply.stats(await this.backend.run("channelStats", this.keys(appId).channel(channel).slice(0, 2), [])),
-    channels: (appId, prefix) => this.channelPages(appId, prefix),
-    members: (appId, channel) => this.memberPages(appId, channel),
-    onlineUsers: async (appId, userIds) => {
-      const k = this.keys(appId);
-      const online = reply.onlineFlags(await this.backend.run("onlineUsers", userIds.map((id) => k.user(id)), []), userIds.length);
-      return new Set(userIds.filter((_, i) => online[i]));
-    },
-    cacheGet: async (appId, channel) => reply.cached(await this.backend.run("cacheGet", [this.keys(appId).cache(channel)], [])),
-  };
-
-  protected readonly idempotency: IdempotencyBackend = {
-    claim: async (appId, key, pendingMs) => reply.claim(await this.backend.run("idempotencyClaim", [this.keys(appId).publish(key)], [pendingMs])),
-    settle: async (appId, key, delivered, windowMs) => {
-      await this.backend.run("idempotencySettle", [this.keys(appId).publish(key)], [delivered ? "1" : "0", windowMs]);
-    },
-  };
-
-  /** The app's occupied channels, read from its channel index a page at a time (no walk in one script). */
-  private async channelPages(appId: string, prefix?: string): Promise<Map<string, ChannelStats>> {
-    const k = this.keys(appId);
-    const out = new Map<string, ChannelStats>();
-    let cursor = "0";
-    do {
-      const page = reply.page("channelsPage", await this.backend.run("channelsPage", [k.chans], [cursor, PAGE]));
-      cursor = page.cursor;
-      const names = page.entries.filter((name) => !prefix || name.startsWith(prefix));
-      if (names.length === 0) continue;
-      const counts = reply.counts(names, await this.backend.run("channelCounts", names.flatMap((n) => k.channel(n).slice(0, 2)), []));
-      names.forEach((name, i) => {
-        if (counts[i]!.subscriptionCount > 0) out.set(name, counts[i]!);
-      });
-    } while (cursor !== "0");
-    return out;
-  }
-
-  /**
-   * A presence channel's members in join order, a page per call. The snapshot's sequence is the
-   * first page's: a change made while the later pages are read carries a later sequence, which
-   * core/presence.ts applies on top of the snapshot.
-   */
-  private async memberPages(appId: string, channel: string): Promise<MemberSnapshot> {
-    const [, , i, o, v] = this.keys(appId).channel(channel);
-    const members = new Map<string, unknown>();
-    let seq: number | undefined;
-    let after = "-inf";
-    while (after !== "") {
-      const page = reply.membersPage(await this.backend.run("membersPage", [o!, i!, v!], [after, PAGE]));
-      seq ??= page.seq;
-      for (const [id, info] of page.members) members.set(id, info);
-      after = page.next;
-    }
-    return { members, seq: seq! };
-  }
+  protected readonly reads: StoreReads;
+  protected readonly idempotency: IdempotencyBackend;
 
   // --- state transitions: recorded locally, decided by the backend when it is reachable ---
 
