@@ -121,7 +121,7 @@ export const APP_SETTING_HELP: Record<keyof App, string> = {
   enableWatchlistEvents: "watchlist online/offline events for signed-in users",
   enableSubscriptionCount: "pusher_internal:subscription_count broadcasts",
   allowedOrigins: "Origin values allowed to connect (comma list or JSON array; * any)",
-  webhooks: "JSON array of webhooks: {url | lambda_function, event_types, filter, headers} (README \"Webhooks\")",
+  webhooks: "JSON array of webhooks: {url | lambda_function, event_types, filter, headers} (docs/webhooks.md)",
   webhooksEnabled: "false: no webhooks for this app, whatever it lists",
   webhookEnabled: "Socket Rush's spelling of webhooks-enabled",
   hasClientEventWebhooks: "false: no client_event webhooks for this app",

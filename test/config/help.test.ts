@@ -52,7 +52,7 @@ describe("--help", () => {
 
   it("starts with the version, and names the flags that only exist on the command line", () => {
     expect(lines[0]).toBe(`Switchboard ${VERSION}: a Pusher Channels compatible server.`);
-    for (const flag of ["-h, --help", "--version", "--config-file, --config, CONFIG_FILE", "--prefer-config-file", "--env-file, ENV_FILE  (default ./.env if it exists)"]) {
+    for (const flag of ["-h, --help", "--version", "--config-file, CONFIG_FILE", "--prefer-config-file", "--env-file, ENV_FILE  (default ./.env if it exists)"]) {
       expect(help).toContain(`  ${flag}\n`);
     }
   });
