@@ -99,7 +99,7 @@ export type WebhookConfig = z.infer<typeof webhookSchema>;
 /** The app-level setting names, for config loaders that map APP_<SETTING> / --app-<setting>. */
 export const APP_SETTING_KEYS = Object.keys(appSchema.shape) as (keyof App)[];
 
-/** One line per app setting for --help and README; typed so a new setting cannot go undescribed. */
+/** One line per app setting for --help and docs/configuration.md; typed so a new setting cannot go undescribed. */
 export const APP_SETTING_HELP: Record<keyof App, string> = {
   id: "app id (the HTTP API's /apps/{id})",
   key: "app key (what clients connect with: /app/{key})",

@@ -1,6 +1,6 @@
 // Other servers' names for our settings, keyed by our setting name, so a person moving from Socket
-// Rush, Sockudo or Soketi can keep their flags, environment and files (README "Coming from Soketi,
-// Sockudo or Socket Rush"). Our own name always wins over an alias in the same layer.
+// Rush, Sockudo or Soketi can keep their flags, environment and files (docs/migrating-from-*.md;
+// docs/configuration.md lists them). Our own name always wins over an alias in the same layer.
 //
 // - A camelCase name is reachable the way ours are: --kebab-case flag, UPPER_SNAKE variable and
 //   camelCase or snake_case file key (Socket Rush's names follow that rule: --app-manager,
@@ -69,7 +69,7 @@ export const ALIASES: Record<string, Alias[]> = {
   webhookBatching: [sockudo("WEBHOOK_BATCHING_ENABLED"), soketi("SOKETI_WEBHOOKS_BATCHING")],
   webhookBatchingDurationMs: [sockudo("WEBHOOK_BATCHING_DURATION"), soketi("SOKETI_WEBHOOKS_BATCHING_DURATION")],
   webhookConcurrency: [sockudo("QUEUE_REDIS_CONCURRENCY"), soketi("SOKETI_QUEUE_REDIS_CONCURRENCY")],
-  // --- Logs, metrics, TLS, CORS, rate limits (README "Metrics", "TLS", "CORS", "Rate limits").
+  // --- Logs, metrics, TLS, CORS, rate limits (docs/operating.md).
   ignoreLoggerMiddleware: [rush("ignoreLoggerMiddleware")],
   metricsEnabled: [sockudo("METRICS_ENABLED"), soketi("SOKETI_METRICS_ENABLED")],
   metricsHost: [sockudo("METRICS_HOST")],
