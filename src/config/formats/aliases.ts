@@ -89,7 +89,8 @@ export const ALIASES: Record<string, Alias[]> = {
   rateLimiterDriver: [sockudo("RATE_LIMITER_DRIVER"), soketi("SOKETI_RATE_LIMITER_DRIVER")],
   rateLimiterApiMaxRequests: [sockudo("RATE_LIMITER_API_MAX_REQUESTS")],
   rateLimiterApiWindowSeconds: [sockudo("RATE_LIMITER_API_WINDOW_SECONDS")],
-  rateLimiterWsMaxRequests: [sockudo("RATE_LIMITER_WS_MAX_REQUESTS")],
+  // Sockudo counts WebSocket connection attempts per address and window, as ours does.
+  rateLimiterWsMaxConnections: [sockudo("RATE_LIMITER_WS_MAX_REQUESTS")],
   rateLimiterWsWindowSeconds: [sockudo("RATE_LIMITER_WS_WINDOW_SECONDS")],
   httpAcceptTrafficMemoryThreshold: [soketi("SOKETI_HTTP_ACCEPT_TRAFFIC_MEMORY_THRESHOLD")],
   // --- Drivers and their settings
