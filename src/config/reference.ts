@@ -5,7 +5,7 @@
 // can describe a setting the loader does not have, or miss one it does.
 import type { z } from "zod";
 import { APP_SETTING_HELP, APP_SETTING_KEYS, appSchema } from "../core/app.ts";
-import { driverKinds, driverNames, driverSettings, driversOf, selectorKey } from "../drivers/index.ts";
+import { driverKinds, driverNames, driverSettings, driversOf, selectorKey, type RegisteredDriver } from "../drivers/index.ts";
 import { ALIASES, NOT_ACTED_ON, isEnvOnly, type Alias } from "./formats/aliases.ts";
 import { kebab, upperSnake } from "./names.ts";
 import { SERVER_SETTING_KEYS, serverSettingsSchema } from "./schema.ts";
@@ -79,6 +79,18 @@ function server(): ReferenceSection {
   };
 }
 
+/** The drivers that read a setting: "redis, redis-cluster", or by kind when several kinds share it. */
+function readBy(drivers: readonly RegisteredDriver[]): string {
+  const byKind = new Map<string, string[]>();
+  for (const { kind, name } of drivers) {
+    const names = byKind.get(kind) ?? [];
+    if (!names.includes(name)) names.push(name);
+    byKind.set(kind, names);
+  }
+  if (byKind.size === 1) return [...byKind.values()][0]!.join(", ");
+  return [...byKind].map(([kind, names]) => `${kind}: ${names.join(", ")}`).join("; ");
+}
+
 function driverSections(): ReferenceSection[] {
   return driverKinds().map(({ kind, default: fallback, help }) => {
     const selector = selectorKey(kind);
@@ -91,8 +103,7 @@ function driverSections(): ReferenceSection[] {
     ];
     for (const [key, { schema, drivers }] of driverSettings()) {
       if (drivers[0]!.kind !== kind) continue;
-      const users = drivers.map((d) => d.name).join(", ");
-      entries.push(entry(`--${kebab(key)}`, upperSnake(key), defaultOf(schema), `${schema.description ?? ""} [${users}]`, { fileKey: key, aliases: aliasesOf(key) }));
+      entries.push(entry(`--${kebab(key)}`, upperSnake(key), defaultOf(schema), `${schema.description ?? ""} [${readBy(drivers)}]`, { fileKey: key, aliases: aliasesOf(key) }));
     }
     return { title: `${kind[0]!.toUpperCase()}${kind.slice(1)} drivers`, about: help, entries };
   });
