@@ -109,12 +109,10 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     server,
     sockets: platform.sockets,
     rateLimiter,
-    memoryUsage: platform.memoryUsage,
+    health,
     extend: (app, peer) => {
       if (consoleEnabled(config)) debugConsole.mount(app, peer);
     },
-    totalMemory: platform.totalMemory,
-    acceptTrafficThreshold: config.httpAcceptTrafficMemoryThreshold,
     cors: {
       origins: list(config.corsOrigins),
       methods: list(config.corsMethods),
