@@ -392,7 +392,10 @@ export function limitYoungGeneration(execArgv: string[], nodeOptions = ""): bool
   return true;
 }
 
-if (isMain) {
+/** Runs the server, or a command, for this process: `node dist/node.js` and the npm package's bin/switchboard.js. */
+export function main(): void {
   limitYoungGeneration(process.execArgv, process.env.NODE_OPTIONS);
   runMain(nodeLikeHost(process, (path) => readFileSync(path, "utf8")), startNode);
 }
+
+if (isMain) main();

@@ -145,7 +145,7 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
   };
 }
 
-/** The debug console; its routes are mounted only when it is on (README "Debug console"). */
+/** The debug console; its routes are mounted only when it is on (docs/console.md). */
 function consoleFor(config: Config, server: Switchboard, rateLimiter: RateLimiter, logger: Logger): Console {
   if (consoleEnabled(config)) logger.debug(`console: on at ${config.pathPrefix}/console (operator token ${config.consoleToken ? "set" : "not set"})`);
   return createConsole({

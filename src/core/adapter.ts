@@ -206,7 +206,7 @@ export interface CacheStore {
 export type IdempotencyClaim = "claimed" | "done" | "pending";
 
 /**
- * REST publishes made with an idempotency key, remembered cluster-wide (README "Idempotent
+ * REST publishes made with an idempotency key, remembered cluster-wide (docs/operating.md, "Idempotent
  * publishes"): a retry of a publish that was delivered is answered as a duplicate, not sent again.
  */
 export interface IdempotencyStore {
