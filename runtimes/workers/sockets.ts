@@ -3,6 +3,7 @@
 // they stay connected. Their events arrive as the object's webSocketMessage / webSocketClose
 // methods, which call message() and closed() here.
 import type { Context } from "hono";
+import type { GetConnInfo } from "hono/conninfo";
 import type { RawSocket } from "../../src/core/runtime.ts";
 import type { SocketHandle } from "../../src/core/server.ts";
 import type { SocketBinding } from "../../src/http/router.ts";
@@ -62,10 +63,11 @@ export class HibernatingSockets implements SocketBinding {
     return new Response(null, { status: 101, webSocket: client, headers: protocol ? { "Sec-WebSocket-Protocol": protocol } : {} });
   }
 
-  /** Set by Cloudflare's edge on every request (clients cannot forge it there); absent under a local workerd. */
-  remoteAddress(c: Context): string | undefined {
-    return c.req.header("cf-connecting-ip");
-  }
+  /**
+   * The client's address as Cloudflare's edge sets it on every request (clients cannot forge it
+   * there); absent under a local workerd, where no request carries it.
+   */
+  readonly connInfo: GetConnInfo = (c: Context) => ({ remote: { address: c.req.header("cf-connecting-ip") } });
 
   /** The socket this object accepted, if it is still known in memory. */
   get(ws: WebSocket): WorkerSocket | undefined {
