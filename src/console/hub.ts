@@ -8,8 +8,9 @@ import type { ConsoleStats } from "./stats.ts";
 
 // Feeds the console browsers on this node, for the whole cluster. Each node's event stream only
 // sees its own sockets, so a node with a browser watching app A says so on the cluster bus every
-// WATCH_EVERY_MS ("watch"); every node then answers with its connection count of A ("count") and,
-// for WATCH_TTL_MS, forwards its events of A in batches ("events"), at most `eventsPerSecond` a
+// WATCH_EVERY_MS ("watch", on the bus every node hears); every node then answers with its
+// connection count of A ("count") and, for WATCH_TTL_MS, forwards its events of A in batches
+// ("events"), both on A's own bus, which this node holds while a browser here watches A, at most `eventsPerSecond` a
 // second (the rest is counted and reported as dropped). Nothing crosses the bus for an app nobody
 // watches, and this node listens to the event stream only while a console is watching somewhere,
 // so producers skip building events no one reads (EventStream.wants).

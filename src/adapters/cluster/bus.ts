@@ -29,9 +29,14 @@ export interface BusDeps {
   logged(operation: string, error: unknown): void;
 }
 
-/** Not about an app: a console session revoked is refused on every node. */
+/**
+ * Heard by every node: a console session revoked is refused everywhere, and a console's "watch"
+ * must reach the nodes that serve none of the app's sockets too (their REST publishes and
+ * webhooks of the app are its events). Their answers ("count", "events") go on the app's bus,
+ * which the watching node holds.
+ */
 function nodeWide(message: ClusterMessage): boolean {
-  return message.type === "console" && message.op === "revoke";
+  return message.type === "console" && (message.op === "revoke" || message.op === "watch");
 }
 
 export class ClusterBus {

@@ -101,15 +101,16 @@ describe("a bus per app", () => {
     await driver.deliver(publish("a"));
   });
 
-  it("publishes on the message's app bus, hellos and console revocations on the node bus", async () => {
+  it("publishes on the message's app bus, hellos and console watches and revocations on the node bus", async () => {
     const { driver } = await online();
     driver.routes = [];
     driver.broadcast(publish("a"));
     driver.broadcast({ type: "terminate", appId: "b", userId: "u" });
-    driver.broadcast({ type: "console", appId: "c", node: "n", op: "watch" });
+    driver.broadcast({ type: "console", appId: "c", node: "n", op: "count", connections: 1 });
+    driver.broadcast({ type: "console", appId: "d", node: "n", op: "watch" });
     driver.broadcast({ type: "console", appId: "", node: "n", op: "revoke", session: "s", until: 1 });
     await settle();
-    expect(driver.routes).toEqual(["a", "b", "c", "(node)"]);
+    expect(driver.routes).toEqual(["a", "b", "c", "(node)", "(node)"]);
   });
 
   it("counts what other nodes sent per app, and drops a bus it hears without holding it", async () => {
