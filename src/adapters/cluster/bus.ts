@@ -57,6 +57,18 @@ export class ClusterBus {
     });
   }
 
+  /**
+   * Why a publish now would miss nodes (undefined when none): after this node lost the bus and is
+   * back, the peers that were on it before and are not heard again yet.
+   */
+  waitingForPeers(): string | undefined {
+    const missing = this.peers.missing();
+    if (missing.length === 0) return undefined;
+    const waiting = `waiting for ${missing.length} node(s) that were on the bus before the outage to rejoin it`;
+    this.deps.opts.logger.debug(`${this.deps.name} adapter: publish refused, ${waiting}: ${missing.join(", ")}`);
+    return waiting;
+  }
+
   /** Publishes on the message's bus. Not deferred: one connection keeps it in order with the commands around it. */
   send(message: ClusterMessage): Promise<void> {
     const appId = nodeWide(message) ? undefined : message.appId;

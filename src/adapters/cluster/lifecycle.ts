@@ -48,7 +48,6 @@ export abstract class ClusterLifecycle implements MessageBus {
   private readonly bus: ClusterBus;
   /** The transport reported up; the node is online once the apps' buses are subscribed again too. */
   private transportUp = false;
-  private restoring = false;
   private firstUp: () => void = () => {};
 
   constructor(readonly name: string, protected readonly opts: ClusterOptions) {
@@ -56,15 +55,10 @@ export abstract class ClusterLifecycle implements MessageBus {
     this.logger = opts.logger;
     this.failures = new FailureLog(name, opts.logger, this.now);
     this.bus = new ClusterBus({
-      nodeId: this.nodeId, name, opts, now: this.now,
-      online: () => this.online,
-      withinDeadline: (operation, call) => this.withinDeadline(operation, call),
-      publish: (appId, payload) => this.publish(appId, payload),
-      subscribe: (appIds) => this.subscribeApps(appIds),
-      unsubscribe: (appIds) => this.unsubscribeApps(appIds),
-      receive: (message) => this.node?.receive(message),
-      failed: (operation, error) => this.failed(operation, error),
-      logged: (operation, error) => this.failures.failed(operation, error),
+      nodeId: this.nodeId, name, opts, now: this.now, online: () => this.online, receive: (message) => this.node?.receive(message),
+      withinDeadline: (operation, call) => this.withinDeadline(operation, call), publish: (appId, payload) => this.publish(appId, payload),
+      subscribe: (appIds) => this.subscribeApps(appIds), unsubscribe: (appIds) => this.unsubscribeApps(appIds),
+      failed: (operation, error) => this.failed(operation, error), logged: (operation, error) => this.failures.failed(operation, error),
     });
   }
 
@@ -165,12 +159,8 @@ export abstract class ClusterLifecycle implements MessageBus {
   async deliver(message: ClusterMessage): Promise<void> {
     // Refused before anything is applied: a retry then reaches every node exactly once.
     if (!this.online) throw this.unavailable("publish");
-    const missing = this.bus.peers.missing();
-    if (missing.length > 0) {
-      const waiting = `waiting for ${missing.length} node(s) that were on the bus before the outage to rejoin it`;
-      this.logger.debug(`${this.name} adapter: publish refused, ${waiting}: ${missing.join(", ")}`);
-      throw new ClusterUnavailableError(`the cluster backend (${this.name}) is back, ${waiting}; publish not done`);
-    }
+    const waiting = this.bus.waitingForPeers();
+    if (waiting) throw new ClusterUnavailableError(`the cluster backend (${this.name}) is back, ${waiting}; publish not done`);
     this.node?.receive(message);
     try {
       await this.bus.send(message);
@@ -180,22 +170,15 @@ export abstract class ClusterLifecycle implements MessageBus {
     }
   }
 
-  async listen(appId: string): Promise<void> {
-    try {
-      await this.bus.apps.hold(appId);
-    } catch (error) {
+  listen(appId: string): Promise<void> {
+    return this.bus.apps.hold(appId).catch((error: unknown) => {
       this.failed(`subscribing to the bus of app ${appId}`, error);
       throw this.unavailable(`subscribing to the bus of app ${appId}`, error);
-    }
+    });
   }
 
-  unlisten(appId: string): void {
-    this.bus.apps.release(appId);
-  }
-
-  busMessagesReceived(): ReadonlyMap<string, number> {
-    return this.bus.apps.received;
-  }
+  readonly unlisten = (appId: string): void => this.bus.apps.release(appId);
+  readonly busMessagesReceived = (): ReadonlyMap<string, number> => this.bus.apps.received;
 
   async claimIdempotency(appId: string, key: string, pendingMs: number): Promise<IdempotencyClaim> {
     return this.strict("claimIdempotency", () => this.idempotency.claim(appId, key, pendingMs));
@@ -207,7 +190,7 @@ export abstract class ClusterLifecycle implements MessageBus {
 
   private wentUp(): void {
     this.transportUp = true;
-    void this.comeOnline();
+    void this.comer.run();
   }
 
   /**
@@ -215,17 +198,14 @@ export abstract class ClusterLifecycle implements MessageBus {
    * then a publish is refused: the other nodes' messages may not reach this node's sockets yet.
    * A failure leaves the node offline; the next tick tries again.
    */
-  private async comeOnline(): Promise<void> {
-    if (this.restoring || this.stopped || this.online || !this.transportUp) return;
-    this.restoring = true;
-    try {
-      await this.bus.apps.restore();
-    } catch (error) {
-      return this.failures.failed("subscribing to the apps' buses again", error);
-    } finally {
-      this.restoring = false;
-    }
-    if (this.stopped || this.online || !this.transportUp) return;
+  private readonly comer = new Rerun(async () => {
+    const pending = () => !this.stopped && !this.online && this.transportUp;
+    if (pending()) await this.bus.apps.restore();
+    if (pending()) this.cameOnline();
+    return false;
+  }, (error) => this.failures.failed("subscribing to the apps' buses again", error));
+
+  private cameOnline(): void {
     this.online = true;
     this.logger.info(this.everOnline
       ? `${this.name} adapter: connection restored, resynchronising cluster state`
@@ -381,7 +361,7 @@ export abstract class ClusterLifecycle implements MessageBus {
       this.missedEvents();
     }
     try {
-      if (!this.online) return this.transportUp ? void this.comeOnline() : this.retry();
+      if (!this.online) return this.transportUp ? void this.comer.run() : this.retry();
       this.bus.hello();
       this.bus.peers.prune();
       if (this.followUpAt && now >= this.followUpAt) {
