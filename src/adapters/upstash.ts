@@ -14,6 +14,8 @@ const PING_MS = 1000;
 /** Bus self-probe: the SSE stream can end silently (the client only logs it), so we echo-test it. */
 const PROBE_EVERY_MS = 2000;
 const PROBE_DEADLINE_MS = 5000;
+/** How long an app's stream may take to confirm its subscription before it is given up. */
+const STREAM_PATIENCE_MS = 30_000;
 
 type Subscriber = ReturnType<Redis["subscribe"]>;
 
@@ -145,12 +147,15 @@ export class UpstashBackend implements ClusterBackend {
     const ready = new Promise<void>((resolve, reject) => ((confirmed = resolve), (refused = reject)));
     const stream: AppStream = { sub, ready };
     this.appStreams.set(channel, stream);
-    // A stream the server never confirms must not stay here: the next subscribe would wait on it.
+    // A slow confirmation outlives the request deadline the lifecycle puts on this call: the stream
+    // stays, so the next subscribe (the client's retry) waits on it instead of opening another
+    // one that would be just as slow. One never confirmed must not stay for good.
+    const patienceMs = Math.max(STREAM_PATIENCE_MS, this.requestTimeoutMs * 10);
     const timer = this.timers.setTimeout(() => {
       if (this.appStreams.get(channel) !== stream) return;
       this.closeStream(channel);
-      refused(new Error(`no subscription confirmed on the bus stream of ${channel} within ${this.requestTimeoutMs} ms`));
-    }, this.requestTimeoutMs);
+      refused(new Error(`no subscription confirmed on the bus stream of ${channel} within ${patienceMs} ms`));
+    }, patienceMs);
     sub.on("subscribe", () => {
       this.timers.clearTimeout(timer);
       confirmed();
