@@ -10,12 +10,14 @@ import { totalmem } from "node:os";
 import type { Duplex } from "node:stream";
 import { setFlagsFromString } from "node:v8";
 import { serve } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Hono } from "hono";
 import { WebSocket, WebSocketServer } from "ws";
 import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
 import type { Config } from "../src/config/load.ts";
 import type { SocketBinding } from "../src/http/router.ts";
 import { gracefulStop, listening, memoryStats, nodeLikeHost, runMain, unrefTimers } from "./cli.ts";
+import { checkWsInternals, CLOSE_FRAME_EVENT, internalsOf, type WsReceiver, type WsSocket } from "./node-ws.ts";
 import { startSidecars, type ServeFetch } from "./sidecars.ts";
 import { readTls } from "./tls.ts";
 import type { CryptoProvider, Logger, RawSocket } from "../src/core/runtime.ts";
@@ -81,17 +83,11 @@ function corkForTurn(sock: Corkable): void {
   }
 }
 
-/** The core's view of one ws socket: one small object, its methods on the prototype. */
+/** The core's view of one ws socket through ws's public API (when its internals changed). */
 class NodeSocket implements RawSocket {
   constructor(readonly ws: SwitchboardWebSocket) {}
   send(frame: string): void {
-    // Straight to the TCP socket: ws's Sender only queues while compressing, which is off
-    // (perMessageDeflate: false below). Relies on ws 8's _socket, hence the exact ws pin.
-    const ws = this.ws;
-    const sock = (ws as unknown as { _socket?: Corkable })._socket;
-    if (ws.readyState !== 1 || !sock) return;
-    corkForTurn(sock);
-    sock.write(wireOf(frame));
+    if (this.ws.readyState === 1) this.ws.send(frame);
   }
   close(code: number, reason: string): void {
     this.ws.close(code, reason);
@@ -101,6 +97,21 @@ class NodeSocket implements RawSocket {
   }
   ping(): void {
     this.ws.ping();
+  }
+}
+
+/**
+ * Sends straight to the TCP socket, with the frame built once per broadcast and the socket's
+ * writes corked for the turn: ws's Sender only queues while compressing, which is off
+ * (perMessageDeflate: false below). Only when checkWsInternals passed (runtimes/node-ws.ts).
+ */
+class DirectNodeSocket extends NodeSocket {
+  override send(frame: string): void {
+    const ws = this.ws;
+    const sock = internalsOf(ws).socket;
+    if (ws.readyState !== 1 || !sock) return;
+    corkForTurn(sock);
+    sock.write(wireOf(frame));
   }
 }
 
@@ -126,6 +137,15 @@ function onClose(this: WebSocket) {
   open.delete(this as SwitchboardWebSocket);
   (this as SwitchboardWebSocket).handle!.close();
 }
+/** Where a receiver's listener finds its socket (`this` is ws's receiver there). */
+const OWNER = Symbol("switchboard.socket");
+/**
+ * The peer's close frame arrived: the socket leaves its channels now, not once the TCP
+ * connection has closed (ws's 'close'). The handle's close runs once; 'close' repeats it harmlessly.
+ */
+function onCloseFrame(this: WsReceiver & { [OWNER]?: SwitchboardWebSocket }) {
+  this[OWNER]?.handle?.close();
+}
 /** Set once the instance exists: socket-level errors are the peer's doing, worth a debug line. */
 let socketLog: Pick<Logger, "debug"> | undefined;
 // ws always emits close after error (an unmasked frame, a bad close code): a listener must exist
@@ -134,7 +154,7 @@ function socketError(error: Error) {
   socketLog?.debug(`websocket error: ${error.message}`);
 }
 
-type Endable = { end(...args: unknown[]): unknown; writableEnded: boolean; writableFinished: boolean; destroyed: boolean };
+type Endable = Pick<WsSocket, "end" | "writableEnded" | "writableFinished" | "destroyed">;
 /**
  * `end()` for a stream that has already finished: ws calls it on the TCP socket (socketOnEnd) and
  * on its frame parser (socketOnClose) after both were ended, and Node then builds an
@@ -146,25 +166,32 @@ function endQuietly(this: Endable, ...args: unknown[]): unknown {
   return (Object.getPrototypeOf(this) as Endable).end.apply(this, args);
 }
 
+/** Set at start-up by checkWsInternals: whether ws's private fields are what this file expects. */
+let direct = false;
+
 function attach(ws: SwitchboardWebSocket, handle: SocketHandle): void {
   ws.handle = handle;
-  const internals = ws as unknown as { _socket?: Endable; _receiver?: Endable };
-  if (internals._socket) internals._socket.end = endQuietly;
-  if (internals._receiver) internals._receiver.end = endQuietly;
+  if (direct) {
+    const { socket, receiver } = internalsOf(ws);
+    socket.end = endQuietly;
+    receiver.end = endQuietly;
+    (receiver as WsReceiver & { [OWNER]?: SwitchboardWebSocket })[OWNER] = ws;
+    receiver.on(CLOSE_FRAME_EVENT, onCloseFrame);
+  }
   open.add(ws);
   ws.on("message", onMessage);
   ws.on("ping", onAlive);
   ws.on("pong", onAlive);
   ws.on("close", onClose);
   ws.on("error", socketError);
-  handle.open(new NodeSocket(ws));
+  handle.open(direct ? new DirectNodeSocket(ws) : new NodeSocket(ws));
 }
 
 /** What the router's upgrade leaves for the 'upgrade' listener: the socket's handle. */
 interface UpgradeEnv {
   handle?: SocketHandle;
-  /** The peer's address, for the per-IP connection limit. */
-  address?: string;
+  /** As in @hono/node-server's env, so its getConnInfo finds the peer of an upgrade too. */
+  incoming: IncomingMessage;
 }
 
 /** The router decided to upgrade: note the handle; nothing of the Context or Request is kept. */
@@ -175,11 +202,7 @@ const sockets: SocketBinding = {
     env.handle = handle;
     return new Response(null);
   },
-  // An upgrade's env carries the address; @hono/node-server's env for other requests has `incoming`.
-  remoteAddress(c) {
-    const env = c.env as (UpgradeEnv & { incoming?: IncomingMessage }) | undefined;
-    return env?.address ?? env?.incoming?.socket.remoteAddress;
-  },
+  connInfo: getConnInfo,
 };
 
 /** An IncomingMessage's headers behind the slice of the Headers API that Hono's `c.req.header` uses. */
@@ -260,7 +283,7 @@ function upgradeListener(router: Hono, wss: WebSocketServer) {
   };
   return (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", socketError);
-    const env: UpgradeEnv = { handle: undefined, address: req.socket.remoteAddress };
+    const env: UpgradeEnv = { handle: undefined, incoming: req };
     let response: Response | Promise<Response>;
     try {
       response = router.fetch(requestOf(req), env);
@@ -298,6 +321,11 @@ export async function startNode(config: Config) {
   const tls = config.sslEnabled ? readTls(config, (path) => readFileSync(path, "utf8")) : undefined;
   const instance = await createSwitchboard(config, platform);
   socketLog = instance.logger;
+  const changed = await checkWsInternals(wss);
+  direct = changed === undefined;
+  if (changed) {
+    instance.logger.warn(`ws's internals differ from what this build expects (${changed}): using its public API, so frames are sent one write each and a socket leaves its channels only once its TCP connection closes`);
+  }
   const listen = () => new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     // With TLS an https server on the same port: https:// and wss:// (its 'upgrade' events) alike.
     const srv = serve(
@@ -364,7 +392,10 @@ export function limitYoungGeneration(execArgv: string[], nodeOptions = ""): bool
   return true;
 }
 
-if (isMain) {
+/** Runs the server, or a command, for this process: `node dist/node.js` and the npm package's bin/switchboard.js. */
+export function main(): void {
   limitYoungGeneration(process.execArgv, process.env.NODE_OPTIONS);
   runMain(nodeLikeHost(process, (path) => readFileSync(path, "utf8")), startNode);
 }
+
+if (isMain) main();

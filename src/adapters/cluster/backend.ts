@@ -10,8 +10,8 @@ export interface ClusterBackend {
    * subscription is confirmed. Messages of every subscribed channel go to `events.message`.
    */
   open(nodeChannel: string, events: TransportEvents): void;
-  /** Runs a script; `key` routes it (cluster slot) and must share the hash tag of the keys it touches. */
-  run(script: ScriptName, key: string, args: (string | number)[]): Promise<unknown>;
+  /** Runs a script on `keys` (every key it touches; they share one hash tag, so one cluster slot). */
+  run(script: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown>;
   publish(channel: string, payload: string): Promise<void>;
   /** Subscribes to the channels (subscribing twice is harmless); resolves once the backend confirmed each. */
   subscribe(channels: string[]): Promise<void>;
