@@ -243,13 +243,12 @@ export class Switchboard implements ClusterNode {
       this.refuse(conn, request, CloseCode.Reconnect, "Cluster backend unavailable, reconnect", app.id);
       return;
     }
-    let admitted = false;
-    try {
-      admitted = await this.adapter.addConnection(app.id, conn.id, app.maxConnections);
-    } finally {
-      if (!admitted) this.adapter.unlisten?.(app.id);
-    }
+    const admitted = await this.adapter.addConnection(app.id, conn.id, app.maxConnections).catch((error: unknown) => {
+      this.adapter.unlisten?.(app.id);
+      throw error;
+    });
     if (!admitted) {
+      this.adapter.unlisten?.(app.id);
       this.refuse(conn, request, CloseCode.OverQuota, "Application is over connection quota", app.id);
       return;
     }
