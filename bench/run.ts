@@ -17,6 +17,7 @@ import { fanoutMaxScenario, fanoutScenario } from "./scenarios/fanout.ts";
 import { presenceScenario } from "./scenarios/presence.ts";
 import { stormScenario } from "./scenarios/storm.ts";
 import { clusterNatsScenario, clusterRedisScenario } from "./scenarios/cluster.ts";
+import { otherAppScenario } from "./scenarios/other-app.ts";
 import { webhooksBatchedScenario, webhooksRedisScenario, webhooksScenario } from "./scenarios/webhooks.ts";
 
 const SCENARIOS: Record<string, Scenario> = {
@@ -31,6 +32,7 @@ const SCENARIOS: Record<string, Scenario> = {
   storm: stormScenario,
   "cluster-redis": clusterRedisScenario,
   "cluster-nats": clusterNatsScenario,
+  "cluster-redis-other-app": otherAppScenario,
 };
 
 const log = (message: string) => console.error(`[bench] ${message}`);
@@ -56,7 +58,7 @@ function peakSockets(o: Options): number {
     webhooks: 20, "webhooks-batched": 20, "webhooks-redis": 20,
     // The dropped sockets may still be closing while their replacements open.
     storm: o.stormConnections * 2,
-    "cluster-redis": o.subscribers, "cluster-nats": o.subscribers,
+    "cluster-redis": o.subscribers, "cluster-nats": o.subscribers, "cluster-redis-other-app": 10,
   };
   return Math.max(...o.scenarios.map((s) => need[s] ?? 0));
 }

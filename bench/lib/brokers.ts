@@ -1,13 +1,16 @@
 // The cluster scenarios' message buses: the shared Redis on 127.0.0.1:6379, or a nats-server of
 // the bench's own (started like test/adapters/nats.ts: a WebSocket listener for nats.ws and
-// JetStream for the KV bucket). Each gives a counter of the messages on the cluster's bus, read
-// from outside the nodes, and the broker's pid for its CPU.
+// JetStream for the KV bucket). Each gives a counter of the messages on the bench app's bus (a
+// bus per app: src/adapters/cluster/app-buses.ts), read from outside the nodes, and the broker's
+// pid for its CPU.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { appToken } from "../../src/adapters/cluster/app-buses.ts";
 import { natsNames } from "../../src/adapters/nats/names.ts";
+import { BENCH_APP } from "./server.ts";
 
 export const REDIS_URL = "redis://127.0.0.1:6379";
 
@@ -66,7 +69,7 @@ export async function redisBus(prefix: string, marker: string): Promise<BusCount
     counter.total++;
     if (payload.includes(marker)) counter.matching++;
   });
-  await sub.subscribe(`${prefix}bus`);
+  await sub.subscribe(`${prefix}{${appToken(BENCH_APP.id)}}:bus`);
   return counter;
 }
 
@@ -115,7 +118,7 @@ export async function natsBus(prefix: string, marker: string): Promise<BusCounte
       },
     };
     const decoder = new TextDecoder();
-    const sub = nc.subscribe(natsNames(prefix).bus);
+    const sub = nc.subscribe(natsNames(prefix).app(BENCH_APP.id));
     void (async () => {
       for await (const m of sub) {
         counter.total++;

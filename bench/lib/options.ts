@@ -1,6 +1,6 @@
 // Command-line options. Every scenario is bounded by a count and by a time limit.
 
-export const ALL_SCENARIOS = ["connect", "fanout", "fanout-max", "client-events", "presence", "webhooks", "webhooks-batched", "webhooks-redis", "storm", "cluster-redis", "cluster-nats"] as const;
+export const ALL_SCENARIOS = ["connect", "fanout", "fanout-max", "client-events", "presence", "webhooks", "webhooks-batched", "webhooks-redis", "storm", "cluster-redis", "cluster-nats", "cluster-redis-other-app"] as const;
 
 export interface Options {
   runtime: string;
@@ -77,6 +77,8 @@ export const HELP = `Usage: npm run bench -- [options]        (runs: bun bench/r
                   channel)  --storm-in-flight 500 (reconnects in flight at once)
   cluster-*:      3 nodes; --subscribers spread over them; --cluster-events 100 at --rate, then
                   --publishers loops (through every node) for --cluster-duration 5 s
+  cluster-redis-other-app: 2 nodes, the app's sockets on node 1 only; 1,000 publishes of --payload
+                  through node 1 (--publishers at a time): node 2's CPU for them
   --scenario-timeout 120      hard limit per scenario in seconds
   --server-env KEY=VALUE      extra server setting, repeatable (e.g. METRICS_ENABLED=false for an A/B run)
 `;

@@ -20,7 +20,9 @@ export interface IoredisConnections<C extends Redis | Cluster> {
   sub: C;
   /** "message" for classic pub/sub, "smessage" for sharded. */
   messageEvent: "message" | "smessage";
-  subscribe(channel: string): Promise<unknown>;
+  /** Resolves once the server confirmed every channel. */
+  subscribe(channels: string[]): Promise<unknown>;
+  unsubscribe(channels: string[]): Promise<unknown>;
   /** PUBLISH for classic pub/sub, SPUBLISH for sharded. */
   publish(channel: string, payload: string): Promise<unknown>;
 }
@@ -29,6 +31,7 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
   private cmd?: C;
   private sub?: C;
   private send?: (channel: string, payload: string) => Promise<unknown>;
+  private subscriptions?: Pick<IoredisConnections<C>, "subscribe" | "unsubscribe">;
   private up = false;
   /**
    * Commands time out on a connection that stays "ready" (a stopped or overloaded server): the
@@ -48,11 +51,12 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
     return cmd.ping();
   }
 
-  open(busChannel: string, events: TransportEvents): void {
-    const { cmd, sub, messageEvent, subscribe, publish } = this.connect();
+  open(nodeChannel: string, events: TransportEvents): void {
+    const { cmd, sub, messageEvent, subscribe, unsubscribe, publish } = this.connect();
     this.cmd = cmd;
     this.sub = sub;
     this.send = publish;
+    this.subscriptions = { subscribe, unsubscribe };
     this.events = events;
     // No fixed numberOfKeys: each call passes its own count (a release names every key it touches).
     for (const script of Object.values(SCRIPTS)) cmd.defineCommand(script.name, { lua: script.lua });
@@ -80,16 +84,15 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
     cmd.on("ready", maybeUp);
     cmd.on("close", down);
     cmd.on("end", down);
-    sub.on(messageEvent, (channel: string, payload: string) => {
-      if (channel === busChannel) events.message(payload);
-    });
-    const subscribeBus = () => subscribe(busChannel).then(() => {
+    // The subscriber holds only our channels: the node channel and the apps' (ClusterAdapter).
+    sub.on(messageEvent, (_channel: string, payload: string) => events.message(payload));
+    const subscribeBus = () => subscribe([nodeChannel]).then(() => {
       subscribed = true;
       maybeUp();
     }, (error: Error) => {
       // Without the bus subscription the node never goes up, so this must not pass unseen.
       this.lastError = `bus subscribe failed: ${error.message}`;
-      events.failed(`subscribing to the bus channel ${busChannel}`, error);
+      events.failed(`subscribing to the bus channel ${nodeChannel}`, error);
     });
     // Without its subscriber the node hears no other node, even with commands working: it is
     // down until the subscription is back. ioredis re-subscribes by itself on reconnect, without
@@ -109,9 +112,19 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
     void subscribeBus();
   }
 
-  async publish(busChannel: string, payload: string): Promise<void> {
+  async publish(channel: string, payload: string): Promise<void> {
     if (!this.send) throw new Error("not connected");
-    await this.watch(this.send(busChannel, payload));
+    await this.watch(this.send(channel, payload));
+  }
+
+  async subscribe(channels: string[]): Promise<void> {
+    if (!this.subscriptions) throw new Error("not connected");
+    await this.subscriptions.subscribe(channels);
+  }
+
+  async unsubscribe(channels: string[]): Promise<void> {
+    if (!this.subscriptions) throw new Error("not connected");
+    await this.subscriptions.unsubscribe(channels);
   }
 
   run(script: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {

@@ -1,5 +1,5 @@
 // The "nats" adapter driver: nats.ws to NATS's WebSocket listener. Core subjects carry the bus
-// and heartbeats; cluster state lives in a JetStream key-value bucket where each key holds every
+// (one subject per app, one for the node-wide messages) and heartbeats; cluster state lives in a JetStream key-value bucket where each key holds every
 // node's contribution and changes by compare-and-set (see nats/state.ts), so each transition is
 // seen by exactly one node. While NATS is away the node serves its own sockets from local state
 // and writes its contribution back when NATS returns (ClusterLifecycle runs that cycle).
@@ -22,8 +22,10 @@ export type NatsAdapterOptions = ClusterOptions & { servers: string[] };
 
 export class NatsAdapter extends ClusterLifecycle implements Adapter {
   private readonly link: NatsLink;
-  private readonly bus: string;
+  private readonly nodeBus: string;
+  private readonly appBus: (appId: string) => string;
   private readonly hb: string;
+  private onBusMessage: (payload: string) => void = () => {};
   private readonly write: ContributionWriter;
   private readonly sweeper: Sweeper;
   private readonly reconciler: Reconciler;
@@ -34,7 +36,8 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
   constructor(opts: NatsAdapterOptions) {
     super("nats", opts);
     const names = natsNames(opts.prefix);
-    this.bus = names.bus;
+    this.nodeBus = names.bus;
+    this.appBus = names.app;
     this.hb = names.heartbeat;
     this.link = new NatsLink(opts.servers, names.bucket, opts.logger, opts.timers, `switchboard ${this.nodeId}`, opts.requestTimeoutMs);
     const announcer: Announcer = { transition: (appId, t) => this.node?.transition?.(appId, t) };
@@ -57,12 +60,21 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
   // --- the transport, for ClusterLifecycle ---
 
   protected open(events: TransportEvents): void {
-    this.link.open({ [this.bus]: events.message, [this.hb]: (p) => this.sweeper.onHeartbeat(p, this.online) }, events);
+    this.onBusMessage = events.message;
+    this.link.open({ [this.nodeBus]: events.message, [this.hb]: (p) => this.sweeper.onHeartbeat(p, this.online) }, events);
   }
 
-  protected publish(payload: string): Promise<void> {
-    this.link.publish(this.bus, payload);
+  protected publish(appId: string | undefined, payload: string): Promise<void> {
+    this.link.publish(appId === undefined ? this.nodeBus : this.appBus(appId), payload);
     return this.link.published();
+  }
+
+  protected async subscribeApps(appIds: string[]): Promise<void> {
+    await Promise.all(appIds.map((appId) => this.link.subscribe(this.appBus(appId), this.onBusMessage)));
+  }
+
+  protected async unsubscribeApps(appIds: string[]): Promise<void> {
+    for (const appId of appIds) this.link.unsubscribe(this.appBus(appId));
   }
 
   protected close(): Promise<void> {

@@ -1,7 +1,8 @@
 // The "redis-cluster" adapter driver: ioredis in cluster mode. Scripts are routed by their first
 // key, whose hash tag keeps each app's (and the node registry's) keys in one slot. The bus uses
 // sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7+): a message travels only within the shard that
-// owns the bus channel's slot instead of being broadcast over the whole cluster bus.
+// owns its channel's slot instead of being broadcast over the whole cluster bus, and each app's
+// channel has a hash tag of its own, so the apps' traffic spreads over the shards.
 import { Cluster } from "ioredis";
 import { reconnectDelay } from "../core/backoff.ts";
 import { parseClusterNodes, type ClusterNodes } from "../redis/cluster-nodes.ts";
@@ -31,11 +32,14 @@ export class RedisClusterBackend extends IoredisBackend<Cluster> {
       enableOfflineQueue: false,
       redisOptions: { connectTimeout: 5000, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false, commandTimeout: this.requestTimeoutMs, ...tls },
     });
-    // The subscriber keeps one connection per master and re-subscribes after topology changes.
+    // The subscriber keeps one connection per master and re-subscribes after topology changes
+    // (ioredis's ClusterSubscriberGroup routes each SSUBSCRIBE by its channel's slot).
     const sub = new Cluster(this.startup.nodes, { clusterRetryStrategy, shardedSubscribers: true, redisOptions: { connectTimeout: 5000, ...tls } });
     return {
       cmd, sub, messageEvent: "smessage",
-      subscribe: (channel) => sub.ssubscribe(channel),
+      // One SSUBSCRIBE per channel: the channels of one command must share a slot (CROSSSLOT).
+      subscribe: (channels) => Promise.all(channels.map((channel) => sub.ssubscribe(channel))),
+      unsubscribe: (channels) => Promise.all(channels.map((channel) => sub.sunsubscribe(channel))),
       publish: (channel, payload) => cmd.spublish(channel, payload),
     };
   }

@@ -1,5 +1,6 @@
 // The "redis" adapter driver: ioredis over TCP (works on Node, Deno and Bun). One connection runs
-// the state scripts and publishes; a second one is subscribed to the prefix's bus channel.
+// the state scripts and publishes; a second one is subscribed to the node channel and to the
+// channel of each app this node serves.
 import { Redis, type RedisOptions } from "ioredis";
 import { ClusterAdapter } from "./cluster/adapter.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type ClusterOptions } from "./cluster/transport.ts";
@@ -24,7 +25,9 @@ export class RedisBackend extends IoredisBackend<Redis> {
     const sub = new Redis(this.url, { ...common, maxRetriesPerRequest: null });
     return {
       cmd, sub, messageEvent: "message",
-      subscribe: (channel) => sub.subscribe(channel),
+      // One SUBSCRIBE for many channels: resolves once Redis confirmed each of them.
+      subscribe: (channels) => sub.subscribe(...channels),
+      unsubscribe: (channels) => sub.unsubscribe(...channels),
       publish: (channel, payload) => cmd.publish(channel, payload),
     };
   }

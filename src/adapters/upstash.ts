@@ -1,5 +1,7 @@
 // The "upstash" adapter driver: @upstash/redis over its REST API, for edge runtimes without TCP.
-// Scripts run with EVALSHA/EVAL and the bus is one SSE subscription. No node:* imports here.
+// Scripts run with EVALSHA/EVAL; the bus is one SSE stream for the node channel (probed, below)
+// and one per app this node serves (the client opens one HTTP stream per channel anyway). No
+// node:* imports here.
 import { Redis } from "@upstash/redis";
 import type { TimerHandle, Timers } from "../core/runtime.ts";
 import { ClusterAdapter } from "./cluster/adapter.ts";
@@ -12,8 +14,16 @@ const PING_MS = 1000;
 /** Bus self-probe: the SSE stream can end silently (the client only logs it), so we echo-test it. */
 const PROBE_EVERY_MS = 2000;
 const PROBE_DEADLINE_MS = 5000;
+/** How long an app's stream may take to confirm its subscription before it is given up. */
+const STREAM_PATIENCE_MS = 30_000;
 
 type Subscriber = ReturnType<Redis["subscribe"]>;
+
+/** An app's stream: `ready` settles once the server confirmed the subscription. */
+interface AppStream {
+  sub: Subscriber;
+  ready: Promise<void>;
+}
 
 /** What fetch throws when a request's AbortSignal.timeout fires. */
 function timedOut(error: unknown): boolean {
@@ -24,6 +34,7 @@ export class UpstashBackend implements ClusterBackend {
   private readonly redis: Redis;
   private readonly shas = new Map<ScriptName, string>();
   private sub?: Subscriber;
+  private readonly appStreams = new Map<string, AppStream>();
   private ticker?: TimerHandle;
   private up = false;
   private subscribed = false;
@@ -36,7 +47,7 @@ export class UpstashBackend implements ClusterBackend {
   /** Takes the bus down now (a request outlived its deadline), not at the next ping. */
   private markDown: (reason: string) => void = () => {};
 
-  constructor(url: string, token: string, private readonly timers: Timers, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
+  constructor(url: string, token: string, private readonly timers: Timers, private readonly requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
     // No retries and no auto-pipelining: while the backend is away a command must fail at once so
     // the adapter answers from local state; raw results because the scripts return plain values.
     // Every request (ping, scripts, publish) gets its own deadline: a backend that accepts the
@@ -51,8 +62,8 @@ export class UpstashBackend implements ClusterBackend {
 
   open(busChannel: string, events: TransportEvents): void {
     this.events = events;
-    // The client splits SSE lines at commas (channel = text between the 1st and 2nd comma), and
-    // each channel is one HTTP stream, so the bus is a single comma-free channel.
+    // The client splits SSE lines at commas (channel = text between the 1st and 2nd comma), so
+    // bus channels are comma-free (the apps' ones by cluster/app-buses.ts's appToken).
     if (busChannel.includes(",")) throw new Error(`upstash adapter: bus channel ${busChannel} must not contain a comma`);
     const down = (reason: string) => {
       this.dropSubscription();
@@ -67,15 +78,15 @@ export class UpstashBackend implements ClusterBackend {
       } catch (error) {
         return down(error instanceof Error ? error.message : String(error));
       }
-      if (!this.sub) return this.subscribe(busChannel, events);
+      if (!this.sub) return this.subscribeNode(busChannel, events);
       if (!this.subscribed) return;
       const now = this.timers.now();
       if (this.probeSent > this.probeSeen && now - this.probeSent > PROBE_DEADLINE_MS) return down("bus stream ended");
       if (this.probeSent <= this.probeSeen && now - this.probeSent >= PROBE_EVERY_MS) {
         this.probeSent = now;
-        // No "m" field: every adapter on the bus ignores it, whatever its driver.
+        // Not an envelope (cluster/envelope.ts): every adapter on the bus ignores it, whatever its driver.
         // A failed probe shows as a missing echo, which takes the bus down at the deadline.
-        await this.redis.publish(busChannel, JSON.stringify({ o: this.probeId })).catch((error) => events.failed("publishing the bus probe", error));
+        await this.redis.publish(busChannel, this.probeId).catch((error) => events.failed("publishing the bus probe", error));
       }
       if (!this.up) {
         this.up = true;
@@ -93,7 +104,7 @@ export class UpstashBackend implements ClusterBackend {
     tick();
   }
 
-  private subscribe(busChannel: string, events: TransportEvents): void {
+  private subscribeNode(busChannel: string, events: TransportEvents): void {
     const sub = this.redis.subscribe([busChannel]);
     this.sub = sub;
     this.subscribed = false;
@@ -110,7 +121,7 @@ export class UpstashBackend implements ClusterBackend {
     sub.on("message", ({ channel, message }: { channel: string; message: unknown }) => {
       if (this.sub !== sub || channel !== busChannel) return;
       const payload = String(message);
-      if (payload.includes(this.probeId)) {
+      if (payload === this.probeId) {
         this.probeSeen = this.timers.now();
         return;
       }
@@ -118,12 +129,69 @@ export class UpstashBackend implements ClusterBackend {
     });
   }
 
-  /** Aborts the stream; the next successful ping subscribes again. */
+  /**
+   * Opens a stream per app channel. One that fails takes the whole bus down (as the node
+   * channel's does): the lifecycle subscribes every app again before the node counts as up.
+   */
+  async subscribe(channels: string[]): Promise<void> {
+    await Promise.all(channels.map((channel) => this.appStream(channel)));
+  }
+
+  private appStream(channel: string): Promise<void> {
+    const existing = this.appStreams.get(channel);
+    if (existing) return existing.ready;
+    if (!this.up) return Promise.reject(new Error("not connected"));
+    const sub = this.redis.subscribe([channel]);
+    let confirmed!: () => void;
+    let refused!: (error: unknown) => void;
+    const ready = new Promise<void>((resolve, reject) => ((confirmed = resolve), (refused = reject)));
+    const stream: AppStream = { sub, ready };
+    this.appStreams.set(channel, stream);
+    // A slow confirmation outlives the request deadline the lifecycle puts on this call: the stream
+    // stays, so the next subscribe (the client's retry) waits on it instead of opening another
+    // one that would be just as slow. One never confirmed must not stay for good.
+    const patienceMs = Math.max(STREAM_PATIENCE_MS, this.requestTimeoutMs * 10);
+    const timer = this.timers.setTimeout(() => {
+      if (this.appStreams.get(channel) !== stream) return;
+      this.closeStream(channel);
+      refused(new Error(`no subscription confirmed on the bus stream of ${channel} within ${patienceMs} ms`));
+    }, patienceMs);
+    sub.on("subscribe", () => {
+      this.timers.clearTimeout(timer);
+      confirmed();
+    });
+    sub.on("error", (error: unknown) => {
+      if (this.appStreams.get(channel) !== stream) return;
+      this.timers.clearTimeout(timer);
+      this.closeStream(channel);
+      refused(error);
+      this.events?.failed(`the bus stream of ${channel}`, error);
+      this.markDown(`the bus stream of ${channel} failed`);
+    });
+    sub.on("message", ({ channel: from, message }: { channel: string; message: unknown }) => {
+      if (this.appStreams.get(channel) === stream && from === channel) this.events?.message(String(message));
+    });
+    return ready;
+  }
+
+  async unsubscribe(channels: string[]): Promise<void> {
+    for (const channel of channels) this.closeStream(channel);
+  }
+
+  private closeStream(channel: string): void {
+    const stream = this.appStreams.get(channel);
+    if (!stream) return;
+    this.appStreams.delete(channel);
+    stream.sub.unsubscribe().catch((error: unknown) => this.events?.failed(`closing the bus stream of ${channel}`, error));
+  }
+
+  /** Aborts every stream; the next successful ping subscribes the node channel again, the lifecycle the apps'. */
   private dropSubscription(): void {
     const sub = this.sub;
     this.sub = undefined;
     this.subscribed = false;
     sub?.unsubscribe().catch((error: unknown) => this.events?.failed("closing the bus stream", error));
+    for (const channel of [...this.appStreams.keys()]) this.closeStream(channel);
   }
 
   async run(script: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {

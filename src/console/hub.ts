@@ -8,8 +8,9 @@ import type { ConsoleStats } from "./stats.ts";
 
 // Feeds the console browsers on this node, for the whole cluster. Each node's event stream only
 // sees its own sockets, so a node with a browser watching app A says so on the cluster bus every
-// WATCH_EVERY_MS ("watch"); every node then answers with its connection count of A ("count") and,
-// for WATCH_TTL_MS, forwards its events of A in batches ("events"), at most `eventsPerSecond` a
+// WATCH_EVERY_MS ("watch", on the bus every node hears); every node then answers with its
+// connection count of A ("count") and, for WATCH_TTL_MS, forwards its events of A in batches
+// ("events"), both on A's own bus, which this node holds while a browser here watches A, at most `eventsPerSecond` a
 // second (the rest is counted and reported as dropped). Nothing crosses the bus for an app nobody
 // watches, and this node listens to the event stream only while a console is watching somewhere,
 // so producers skip building events no one reads (EventStream.wants).
@@ -68,6 +69,11 @@ export class ConsoleHub {
   private ticker: unknown;
   private flushTimer: unknown;
   private lastWatch = 0;
+  /**
+   * Apps whose bus this node holds for its browsers: "count" and "events" travel on the app's bus,
+   * which a node hears only while something holds it. True once held; false while refused (retried each tick).
+   */
+  private readonly listens = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly server: Switchboard,
@@ -88,6 +94,7 @@ export class ConsoleHub {
     const last = this.lastState.get(appId);
     if (last) viewer.setState(last.state);
     this.activate();
+    this.listen(appId);
     // At once rather than at the next heartbeat: other nodes' counts and events start flowing now.
     this.sendWatch(appId);
     void this.refresh(appId);
@@ -102,6 +109,7 @@ export class ConsoleHub {
     this.stats.viewers--;
     if (set.size === 0) {
       this.viewers.delete(viewer.appId);
+      this.unlisten(viewer.appId);
       this.counts.delete(viewer.appId);
       this.lastState.delete(viewer.appId);
     }
@@ -109,7 +117,10 @@ export class ConsoleHub {
   }
 
   stop(): void {
-    for (const set of this.viewers.values()) for (const v of set) v.close();
+    for (const [appId, set] of this.viewers) {
+      for (const v of set) v.close();
+      this.unlisten(appId);
+    }
     this.viewers.clear();
     this.watchedElsewhere.clear();
     this.deactivate();
@@ -208,8 +219,34 @@ export class ConsoleHub {
       this.lastWatch = now;
       for (const appId of this.viewers.keys()) this.sendWatch(appId);
     }
-    for (const appId of this.viewers.keys()) void this.refresh(appId);
+    for (const appId of this.viewers.keys()) {
+      this.listen(appId);
+      void this.refresh(appId);
+    }
     if (this.viewers.size === 0 && this.watchedElsewhere.size === 0) this.deactivate();
+  }
+
+  /** Holds the app's bus for this node's browsers (once per app; again after a refusal). */
+  private listen(appId: string): void {
+    const adapter = this.server.adapter;
+    if (!adapter.listen || this.listens.has(appId)) return;
+    const held: Promise<boolean> = adapter.listen(appId).then(() => {
+      // Answers to the first "watch" may have gone out before the subscription: ask again.
+      if (this.listens.get(appId) === held) this.sendWatch(appId);
+      return true;
+    }, (error: unknown) => {
+      this.server.logger.debug(`console: the bus of app ${appId} is unavailable; other nodes' counts and events wait for it`, error);
+      if (this.listens.get(appId) === held) this.listens.delete(appId);
+      return false;
+    });
+    this.listens.set(appId, held);
+  }
+
+  private unlisten(appId: string): void {
+    const held = this.listens.get(appId);
+    if (!held) return;
+    this.listens.delete(appId);
+    void held.then((ok) => ok && this.server.adapter.unlisten?.(appId));
   }
 
   private sendWatch(appId: string): void {

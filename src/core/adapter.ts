@@ -140,7 +140,7 @@ export interface ClusterNode {
 // An adapter is composed of the parts below. A driver implements each part it has a backend for;
 // the Redis-family and NATS drivers share their lifecycle (src/adapters/cluster/lifecycle.ts).
 
-/** The message bus: every node hears every broadcast. */
+/** The message bus: every node that listens to an app hears every broadcast of it. */
 export interface MessageBus {
   readonly name: string;
   start(node: ClusterNode): Promise<void>;
@@ -157,6 +157,18 @@ export interface MessageBus {
    * ClusterUnavailableError otherwise; while the bus is known to be away nothing is applied at all.
    */
   deliver(message: ClusterMessage): Promise<void>;
+  /**
+   * This node serves a socket of the app (or a console watches it) from now on: the adapter hears
+   * the app's bus until as many unlisten() calls. Resolves once the backend confirmed the
+   * subscription (at once while it is away: the node serves its own sockets then, and subscribes
+   * before it counts as back). Rejects with ClusterUnavailableError when the backend is up but
+   * refused or did not answer in time; nothing is held then. A bus that every node hears whole
+   * (the local adapter) leaves both out.
+   */
+  listen?(appId: string): Promise<void>;
+  unlisten?(appId: string): void;
+  /** Bus messages received from other nodes since start, per app (a metric). */
+  busMessagesReceived?(): ReadonlyMap<string, number>;
 }
 
 /**

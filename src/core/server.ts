@@ -259,13 +259,14 @@ export class Switchboard implements ClusterNode {
   private async handshake(conn: Connection, request: HandshakeRequest, nodeFull: boolean): Promise<void> {
     const started = this.timers.now();
     const outcome = await checkHandshake(this, request, nodeFull);
+    // Clients reconnect at once on 42xx: holding the refusal a moment keeps a backend outage from
+    // turning every client into a tight reconnect loop.
+    const holdRefusal = async () => {
+      const wait = STORE_RETRY_FLOOR_MS - (this.timers.now() - started);
+      if (wait > 0) await new Promise<void>((resolve) => this.timers.setTimeout(() => resolve(), wait));
+    };
     if ("code" in outcome) {
-      if (outcome.code === CloseCode.AppStoreUnavailable) {
-        // Clients reconnect at once on 42xx: holding the refusal a moment keeps a store outage
-        // from turning every client into a tight reconnect loop.
-        const wait = STORE_RETRY_FLOOR_MS - (this.timers.now() - started);
-        if (wait > 0) await new Promise<void>((resolve) => this.timers.setTimeout(() => resolve(), wait));
-      }
+      if (outcome.code === CloseCode.AppStoreUnavailable) await holdRefusal();
       this.refuse(conn, request, outcome.code, outcome.message, outcome.appId);
       return;
     }
@@ -273,7 +274,22 @@ export class Switchboard implements ClusterNode {
     conn.app = app;
     do conn.id = `${randomSocketIdPart()}.${randomSocketIdPart()}`;
     while (this.registry.socket(conn.id));
-    if (!(await this.adapter.addConnection(app.id, conn.id, app.maxConnections))) {
+    // The app's bus first: once told it is connected, the socket must get every publish another
+    // node answers 2xx for. cleanup() gives the hold back (a refusal below, at once).
+    try {
+      await this.adapter.listen?.(app.id);
+    } catch (error) {
+      this.logger.debug(`handshake refused: the bus of app ${app.id} is unavailable`, error);
+      await holdRefusal();
+      this.refuse(conn, request, CloseCode.Reconnect, "Cluster backend unavailable, reconnect", app.id);
+      return;
+    }
+    const admitted = await this.adapter.addConnection(app.id, conn.id, app.maxConnections).catch((error: unknown) => {
+      this.adapter.unlisten?.(app.id);
+      throw error;
+    });
+    if (!admitted) {
+      this.adapter.unlisten?.(app.id);
       this.refuse(conn, request, CloseCode.OverQuota, "Application is over connection quota", app.id);
       return;
     }
@@ -315,6 +331,7 @@ export class Switchboard implements ClusterNode {
     conn.registered = false;
     const app = conn.app;
     this.registry.removeSocket(conn);
+    this.adapter.unlisten?.(app.id);
     const subscriptions = [...conn.channels];
     for (const [channel] of subscriptions) {
       conn.removeChannel(channel);

@@ -29,11 +29,14 @@ const CLUSTER = {
     .describe("seconds without a heartbeat after which a node counts as dead and its sockets are removed"),
   clusterRequestTimeoutMs: num(z.number().int().min(50).max(60_000)).default(2000)
     .describe("ms every call to the cluster backend may take; a slower one counts as an outage (publishes answer 503)"),
+  clusterBusLingerMs: num(z.number().int().min(0).max(3_600_000)).default(5000)
+    .describe("ms a node stays subscribed to an app's bus after its last socket of the app (or console) went, so a client that reconnects at once costs no unsubscribe and subscribe"),
 };
 
-type ClusterSettings = { redisPrefix: string; clusterNodeTimeout: number; clusterRequestTimeoutMs: number };
+type ClusterSettings = { redisPrefix: string; clusterNodeTimeout: number; clusterRequestTimeoutMs: number; clusterBusLingerMs: number };
 const cluster = (o: ClusterSettings, { timers, logger }: DriverContext) => ({
-  prefix: o.redisPrefix, nodeTimeoutMs: o.clusterNodeTimeout * 1000, requestTimeoutMs: o.clusterRequestTimeoutMs, timers, logger,
+  prefix: o.redisPrefix, nodeTimeoutMs: o.clusterNodeTimeout * 1000, requestTimeoutMs: o.clusterRequestTimeoutMs,
+  busLingerMs: o.clusterBusLingerMs, timers, logger,
 });
 
 registerDriver({
@@ -83,7 +86,7 @@ registerDriver({
     upstashRedisRestToken: z.string().min(1).describe("REST token of the Upstash Redis"),
     ...CLUSTER,
   }).superRefine((o, ctx) => {
-    // The bus is the SSE channel "<prefix>bus", and the client's SSE framing splits at commas.
+    // The bus channels start with the prefix, and the client's SSE framing splits at commas.
     if (o.redisPrefix.includes(",")) ctx.addIssue({ code: "custom", path: ["redisPrefix"], message: "must not contain a comma with the upstash driver" });
   }),
   load: async () => {

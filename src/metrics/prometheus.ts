@@ -131,6 +131,20 @@ export async function createMetrics(sources: MetricsSources): Promise<Metrics> {
     },
   });
 
+  // Read from the adapter at scrape time: counting costs the bus path one Map update per message.
+  const busReceived = server.adapter.busMessagesReceived?.bind(server.adapter);
+  if (busReceived) {
+    new client.Counter({
+      name: `${prefix}horizontal_adapter_bus_messages_received_total`,
+      help: "Bus messages from other nodes this node received, by app: a node hears an app's bus only while it serves its sockets or a console watches it",
+      labelNames: A, registers,
+      collect(this: Counter) {
+        this.reset();
+        for (const [appId, n] of busReceived()) this.inc({ app_id: appId, port }, n);
+      },
+    });
+  }
+
   const cache = (server.apps as { stats?: CachedStoreStats }).stats;
   fromStats("app_cache_hits_total", "App lookups answered by the app cache", () => cache?.cacheHits ?? 0);
   fromStats("app_cache_misses_total", "App lookups the app cache could not answer", () => cache?.cacheMisses ?? 0);

@@ -87,6 +87,7 @@ class FakeBackend extends IoredisBackend<Redis> {
       sub: this.fakeSub as unknown as Redis,
       messageEvent: "message",
       subscribe: async () => {},
+      unsubscribe: async () => {},
       publish: () => this.fakeCmd.ping(),
     };
   }

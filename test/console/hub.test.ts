@@ -94,3 +94,43 @@ describe("ConsoleHub", () => {
     expect(revocations.has("session-1")).toBe(true);
   });
 });
+
+describe("ConsoleHub and the app's bus", () => {
+  class ListeningAdapter extends RecordingAdapter {
+    readonly holds = new Map<string, number>();
+    refuse = false;
+    async listen(appId: string): Promise<void> {
+      if (this.refuse) throw new Error("bus unavailable");
+      this.holds.set(appId, (this.holds.get(appId) ?? 0) + 1);
+    }
+    unlisten(appId: string): void {
+      const n = (this.holds.get(appId) ?? 0) - 1;
+      if (n < 0) throw new Error(`unlisten(${appId}) without a hold`);
+      if (n === 0) this.holds.delete(appId);
+      else this.holds.set(appId, n);
+    }
+  }
+
+  it("holds the bus of a watched app once while browsers here watch it, and retries a refused hold each tick", async () => {
+    const listening = new ListeningAdapter(() => h.timers.now());
+    h = new Harness({ adapter: listening });
+    const relay = new ConsoleHub(h.server, { bufferEvents: 100, eventsPerSecond: 3 }, new ConsoleStats(), new Revocations(() => h.timers.now()));
+    await h.start();
+    listening.refuse = true;
+    const first = relay.join("app-id");
+    await h.timers.advance(0);
+    expect(listening.holds.size).toBe(0);
+    listening.refuse = false;
+    await h.timers.advance(1000);
+    const second = relay.join("app-id");
+    await h.timers.advance(1000);
+    expect(listening.holds).toEqual(new Map([["app-id", 1]]));
+    relay.leave(first);
+    await h.timers.advance(0);
+    expect(listening.holds.size).toBe(1);
+    relay.leave(second);
+    await h.timers.advance(0);
+    expect(listening.holds.size).toBe(0);
+    relay.stop();
+  });
+});

@@ -77,7 +77,9 @@ describe("choosing a driver", () => {
   it("hands the chosen driver its parsed options, defaults included", () => {
     const config = load(["--adapter-driver", "redis", "--cluster-node-timeout", "5"], { REDIS_URL: "redis://10.0.0.1:6380" });
     expect(config.drivers.adapter).toEqual({
-      kind: "adapter", name: "redis", options: { redisUrl: "redis://10.0.0.1:6380", redisPrefix: "switchboard:", clusterNodeTimeout: 5, clusterRequestTimeoutMs: 2000 },
+      kind: "adapter", name: "redis", options: {
+        redisUrl: "redis://10.0.0.1:6380", redisPrefix: "switchboard:", clusterNodeTimeout: 5, clusterRequestTimeoutMs: 2000, clusterBusLingerMs: 5000,
+      },
     });
   });
 });

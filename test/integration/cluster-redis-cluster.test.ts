@@ -10,6 +10,7 @@ import {
 } from "../adapters/cluster.ts";
 import { redisServerInstalled, startRedisCluster, type OwnRedisCluster } from "../adapters/redis-cluster.ts";
 import { describePresenceStorm } from "../adapters/presence-storm-suite.ts";
+import { describeAppBuses } from "../adapters/app-bus-suite.ts";
 
 // A developer without redis-server skips (saying why); CI must have it.
 const installed = redisServerInstalled();
@@ -174,6 +175,19 @@ describe.skipIf(!installed)("redis-cluster adapter: presence under concurrent jo
     label: "redis-cluster",
     available: installed,
     sizes: [1, 3],
+    start: (size, options) => startCluster(size, { ...options, env: { ADAPTER_DRIVER: "redis-cluster", REDIS_CLUSTER_NODES: redis!.nodes, ...options.env } }),
+  });
+});
+
+describe.skipIf(!installed)("redis-cluster adapter: the apps' buses spread over the shards", () => {
+  let redis: OwnRedisCluster | undefined;
+  beforeAll(async () => {
+    redis = await startRedisCluster();
+  }, 60_000);
+  afterAll(() => redis?.stop());
+  describeAppBuses({
+    label: "redis-cluster",
+    available: installed,
     start: (size, options) => startCluster(size, { ...options, env: { ADAPTER_DRIVER: "redis-cluster", REDIS_CLUSTER_NODES: redis!.nodes, ...options.env } }),
   });
 });

@@ -9,6 +9,7 @@ import {
   MEMBER_ADDED, MEMBER_REMOVED, eventually, reachable, received, requireService, startCluster, subscribe, subscribed, uniquePrefix,
   getJson, marker,
 } from "../adapters/cluster.ts";
+import { describeAppBuses } from "../adapters/app-bus-suite.ts";
 
 const redisUp = await requireService(reachable(6379), "Redis on 127.0.0.1:6379 (behind the Upstash bridge)");
 
@@ -109,5 +110,21 @@ describe.skipIf(!redisUp)("upstash adapter: three nodes over the REST API behave
     }
     subs[0]!.close();
     await eventually(async () => (await getJson(B, "/channels/counted%2Cx", { info: "subscription_count" })).subscription_count === 3);
+  });
+});
+
+describe.skipIf(!redisUp)("upstash adapter: one SSE stream per app served", () => {
+  let bridge: UpstashBridge | undefined;
+  beforeAll(async () => {
+    bridge = await startUpstashBridge({ redisUrl: "redis://127.0.0.1:6379" });
+  });
+  afterAll(() => bridge?.close());
+  describeAppBuses({
+    label: "upstash",
+    available: redisUp,
+    start: (size, options) => startCluster(size, {
+      ...options,
+      env: { ADAPTER_DRIVER: "upstash", UPSTASH_REDIS_REST_URL: bridge!.url, UPSTASH_REDIS_REST_TOKEN: bridge!.token, ...options.env },
+    }),
   });
 });

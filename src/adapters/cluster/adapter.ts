@@ -4,6 +4,7 @@
 // scripts' keys with local fallback, re-registers it after an outage and sweeps dead nodes.
 import type { Adapter, ClusterTransition, Departure, JoinResult, LeaveResult, Member, Subscribed } from "../../core/adapter.ts";
 import type { RateLimitResult } from "../../core/rate-limiter.ts";
+import { appToken } from "./app-buses.ts";
 import type { ClusterBackend } from "./backend.ts";
 import { ClusterLifecycle } from "./lifecycle.ts";
 import type { ClusterOptions, IdempotencyBackend, StoreReads, TransportEvents } from "./transport.ts";
@@ -29,12 +30,13 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
   /** Redis's data epoch when last seen; a new one means Redis restarted empty. */
   private epoch?: string;
   private sweeping = false;
-  private readonly bus: string;
+  /** Hellos and console watches and revocations: every node hears it. */
+  private readonly nodeBus: string;
   private readonly nodes: NodeKeys;
 
   constructor(name: string, private readonly backend: ClusterBackend, opts: ClusterOptions) {
     super(name, opts);
-    this.bus = `${opts.prefix}bus`;
+    this.nodeBus = `${opts.prefix}{nodes}:bus`;
     this.nodes = nodeKeys(opts.prefix);
     this.reads = redisReads(backend, opts.prefix);
     this.idempotency = redisIdempotency(backend, opts.prefix);
@@ -43,11 +45,24 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
   // --- the transport, for ClusterLifecycle ---
 
   protected open(events: TransportEvents): void {
-    this.backend.open(this.bus, events);
+    this.backend.open(this.nodeBus, events);
   }
 
-  protected publish(payload: string): Promise<void> {
-    return this.backend.publish(this.bus, payload);
+  protected publish(appId: string | undefined, payload: string): Promise<void> {
+    return this.backend.publish(appId === undefined ? this.nodeBus : this.appBus(appId), payload);
+  }
+
+  protected subscribeApps(appIds: string[]): Promise<void> {
+    return this.backend.subscribe(appIds.map((appId) => this.appBus(appId)));
+  }
+
+  protected unsubscribeApps(appIds: string[]): Promise<void> {
+    return this.backend.unsubscribe(appIds.map((appId) => this.appBus(appId)));
+  }
+
+  /** An app's bus, in a hash tag of its own: on Redis Cluster the apps' buses spread over the shards. */
+  private appBus(appId: string): string {
+    return `${this.opts.prefix}{${appToken(appId)}}:bus`;
   }
 
   protected close(): Promise<void> {

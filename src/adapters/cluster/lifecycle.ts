@@ -14,9 +14,8 @@ import { classifyChannel } from "../../core/channels.ts";
 import type { MemberSnapshot } from "../../core/presence.ts";
 import type { Logger, TimerHandle } from "../../core/runtime.ts";
 import { LocalAdapter } from "../local.ts";
+import { ClusterBus } from "./bus.ts";
 import { withDeadline } from "./deadline.ts";
-import { BusPeers } from "./bus-peers.ts";
-import { readEnvelope, writeEnvelope, writeHello } from "./envelope.ts";
 import { FailureLog } from "./failures.ts";
 import { LeftAway } from "./left-away.ts";
 import { Rerun } from "./rerun.ts";
@@ -46,14 +45,21 @@ export abstract class ClusterLifecycle implements MessageBus {
   /** Leaves decided while away, until the store confirmed them (left-away.ts). */
   private readonly leftAway = new LeftAway();
 
-  /** The other nodes this node hears on the bus: a publish waits for those back from an outage. */
-  private readonly peers: BusPeers;
+  private readonly bus: ClusterBus;
+  /** The transport reported up; the node is online once the apps' buses are subscribed again too. */
+  private transportUp = false;
+  private firstUp: () => void = () => {};
 
   constructor(readonly name: string, protected readonly opts: ClusterOptions) {
     this.local = new LocalAdapter(this.now);
-    this.peers = new BusPeers(opts.nodeTimeoutMs, this.now);
     this.logger = opts.logger;
     this.failures = new FailureLog(name, opts.logger, this.now);
+    this.bus = new ClusterBus({
+      nodeId: this.nodeId, name, opts, now: this.now, online: () => this.online, receive: (message) => this.node?.receive(message),
+      withinDeadline: (operation, call) => this.withinDeadline(operation, call), publish: (appId, payload) => this.publish(appId, payload),
+      subscribe: (appIds) => this.subscribeApps(appIds), unsubscribe: (appIds) => this.unsubscribeApps(appIds),
+      failed: (operation, error) => this.failed(operation, error), logged: (operation, error) => this.failures.failed(operation, error),
+    });
   }
 
   /** The injected clock, bound: a Timers implementation may rely on `this`. */
@@ -63,8 +69,14 @@ export abstract class ClusterLifecycle implements MessageBus {
 
   /** Connects in the background, keeps reconnecting, and reports through `events`. */
   protected abstract open(events: TransportEvents): void;
-  /** Sends a bus payload (called only while online); resolves once the bus accepted it. */
-  protected abstract publish(payload: string): Promise<void>;
+  /**
+   * Sends a payload on an app's bus, or on the node bus every node hears (appId undefined);
+   * called only while online. Resolves once the bus accepted it.
+   */
+  protected abstract publish(appId: string | undefined, payload: string): Promise<void>;
+  /** Subscribes to the apps' buses; resolves once the backend confirmed every one. */
+  protected abstract subscribeApps(appIds: string[]): Promise<void>;
+  protected abstract unsubscribeApps(appIds: string[]): Promise<void>;
   protected abstract close(): Promise<void>;
   /** Makes the backend hold exactly this node's state; true when the backend had lost its data. */
   protected abstract reconcile(): Promise<boolean>;
@@ -98,11 +110,10 @@ export abstract class ClusterLifecycle implements MessageBus {
 
   async start(node: ClusterNode): Promise<void> {
     this.node = node;
-    let firstUp!: () => void;
-    const connected = new Promise<void>((resolve) => (firstUp = resolve));
+    const connected = new Promise<void>((resolve) => (this.firstUp = resolve));
     this.open({
-      message: (payload) => this.onBusMessage(payload),
-      up: () => this.wentUp(firstUp),
+      message: (payload) => this.bus.onMessage(payload),
+      up: () => this.wentUp(),
       down: (reason) => this.wentDown(reason),
       failed: (operation, error) => this.failures.failed(operation, error),
     });
@@ -134,6 +145,7 @@ export abstract class ClusterLifecycle implements MessageBus {
       }
     }
     this.online = false;
+    this.bus.apps.stop();
     await this.close();
     await this.local.stop();
   }
@@ -141,31 +153,32 @@ export abstract class ClusterLifecycle implements MessageBus {
   broadcast(message: ClusterMessage, options?: BroadcastOptions): void {
     if (!options?.remoteOnly) this.node?.receive(message);
     // While away the resync and catch-up repair what the other nodes missed.
-    if (this.online) this.send(message).catch((error: unknown) => this.failed("publish", error));
+    if (this.online) this.bus.send(message).catch((error: unknown) => this.failed("publish", error));
   }
 
   async deliver(message: ClusterMessage): Promise<void> {
     // Refused before anything is applied: a retry then reaches every node exactly once.
     if (!this.online) throw this.unavailable("publish");
-    const missing = this.peers.missing();
-    if (missing.length > 0) {
-      const waiting = `waiting for ${missing.length} node(s) that were on the bus before the outage to rejoin it`;
-      this.logger.debug(`${this.name} adapter: publish refused, ${waiting}: ${missing.join(", ")}`);
-      throw new ClusterUnavailableError(`the cluster backend (${this.name}) is back, ${waiting}; publish not done`);
-    }
+    const waiting = this.bus.waitingForPeers();
+    if (waiting) throw new ClusterUnavailableError(`the cluster backend (${this.name}) is back, ${waiting}; publish not done`);
     this.node?.receive(message);
     try {
-      await this.send(message);
+      await this.bus.send(message);
     } catch (error) {
       this.failed("publish", error);
       throw this.unavailable("publish", error);
     }
   }
 
-  /** Publishes on the bus. Not deferred: one connection keeps it in order with the commands around it. */
-  private send(message: ClusterMessage): Promise<void> {
-    return this.withinDeadline("publish", () => this.publish(writeEnvelope(this.nodeId, message)));
+  listen(appId: string): Promise<void> {
+    return this.bus.apps.hold(appId).catch((error: unknown) => {
+      this.failed(`subscribing to the bus of app ${appId}`, error);
+      throw this.unavailable(`subscribing to the bus of app ${appId}`, error);
+    });
   }
+
+  readonly unlisten = (appId: string): void => this.bus.apps.release(appId);
+  readonly busMessagesReceived = (): ReadonlyMap<string, number> => this.bus.apps.received;
 
   async claimIdempotency(appId: string, key: string, pendingMs: number): Promise<IdempotencyClaim> {
     return this.strict("claimIdempotency", () => this.idempotency.claim(appId, key, pendingMs));
@@ -175,23 +188,24 @@ export abstract class ClusterLifecycle implements MessageBus {
     return this.strict("settleIdempotency", () => this.idempotency.settle(appId, key, delivered, windowMs));
   }
 
-  private onBusMessage(payload: string): void {
-    const received = readEnvelope(payload, this.nodeId);
-    if (!received) return;
-    const news = this.peers.heardFrom(received.from);
-    if (received.message) this.node?.receive(received.message);
-    // A node that just (re)joined the bus may be waiting for this one: answer its hello at once
-    // instead of at the next tick. Only a hello is answered, so two nodes stop after one exchange.
-    else if (news && this.online) this.hello();
+  private wentUp(): void {
+    this.transportUp = true;
+    void this.comer.run();
   }
 
-  /** Tells the other nodes this one is on the bus (BusPeers). */
-  private hello(): void {
-    this.withinDeadline("hello", () => this.publish(writeHello(this.nodeId))).catch((error: unknown) => this.failed("hello", error));
-  }
+  /**
+   * The transport is up: subscribe to the held apps' buses again, then count as online. Until
+   * then a publish is refused: the other nodes' messages may not reach this node's sockets yet.
+   * A failure leaves the node offline; the next tick tries again.
+   */
+  private readonly comer = new Rerun(async () => {
+    const pending = () => !this.stopped && !this.online && this.transportUp;
+    if (pending()) await this.bus.apps.restore();
+    if (pending()) this.cameOnline();
+    return false;
+  }, (error) => this.failures.failed("subscribing to the apps' buses again", error));
 
-  private wentUp(firstUp: () => void): void {
-    if (this.stopped || this.online) return;
+  private cameOnline(): void {
     this.online = true;
     this.logger.info(this.everOnline
       ? `${this.name} adapter: connection restored, resynchronising cluster state`
@@ -202,17 +216,19 @@ export abstract class ClusterLifecycle implements MessageBus {
     this.followUp();
     this.everOnline = true;
     this.connected();
-    this.peers.rejoined();
-    this.hello();
+    this.bus.peers.rejoined();
+    this.bus.hello();
     this.dirty = true;
-    void this.resync().finally(firstUp);
+    void this.resync().finally(this.firstUp);
   }
 
   private wentDown(reason: string): void {
+    this.transportUp = false;
+    this.bus.apps.lost();
     if (!this.online) return;
     this.online = false;
     if (this.stopped) return;
-    this.peers.lost();
+    this.bus.peers.lost();
     this.logger.warn(`${this.name} adapter: connection lost (${reason}); serving local clients only, reconnecting`);
     this.node?.backendState?.(this.name, false, reason);
   }
@@ -345,9 +361,9 @@ export abstract class ClusterLifecycle implements MessageBus {
       this.missedEvents();
     }
     try {
-      if (!this.online) return this.retry();
-      this.hello();
-      this.peers.prune();
+      if (!this.online) return this.transportUp ? void this.comer.run() : this.retry();
+      this.bus.hello();
+      this.bus.peers.prune();
       if (this.followUpAt && now >= this.followUpAt) {
         this.followUpAt = 0;
         this.dirty = true;

@@ -22,6 +22,8 @@ export interface ClusterOptions {
    * handled exactly like a lost connection, and no publish, join or read waits longer.
    */
   requestTimeoutMs?: number;
+  /** How long an app's bus subscription outlives its last socket (CLUSTER_BUS_LINGER_MS; app-buses.ts). */
+  busLingerMs?: number;
 }
 
 /** What a transport reports to the lifecycle. */

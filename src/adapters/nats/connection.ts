@@ -1,7 +1,7 @@
 // One nats.ws connection for the nats driver: core subjects for the bus and heartbeats, a
 // JetStream KV bucket for cluster state, and compare-and-set updates on it. nats.ws reconnects
 // by itself (with our back-off); this reports up/down so the adapter can fall back and resync.
-import type { KV, KvEntry, NatsConnection } from "nats.ws";
+import type { KV, KvEntry, NatsConnection, Subscription } from "nats.ws";
 import { backoff } from "../../core/backoff.ts";
 import type { Logger, TimerHandle, Timers } from "../../core/runtime.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type TransportEvents } from "../cluster/transport.ts";
@@ -68,6 +68,8 @@ export class NatsLink {
   private readying = false;
   private readonly codec = new TextEncoder();
   private readonly decoder = new TextDecoder();
+  /** The subjects subscribed after open (the apps' buses); nats.ws renews them after a reconnect. */
+  private readonly subs = new Map<string, Subscription>();
   /** Mutations of one key from this node run one after another, so they never conflict with each other. */
   private readonly queues = new Map<string, Promise<unknown>>();
 
@@ -101,20 +103,39 @@ export class NatsLink {
       });
       if (this.closed) return void nc.close();
       this.nc = nc;
-      for (const [subject, handler] of Object.entries(subscriptions)) {
-        nc.subscribe(subject, {
-          callback: (err, msg) => {
-            // A subscription error (a permissions violation, say) ends the subscription: say so.
-            if (err) events.failed(`the subscription to ${subject}`, err);
-            else handler(this.decoder.decode(msg.data));
-          },
-        });
-      }
+      for (const [subject, handler] of Object.entries(subscriptions)) this.listen(nc, subject, handler);
       void this.watchStatus(nc, events);
       await this.ready(events);
     })().catch((error) => {
       if (!this.closed) this.logger.error(`nats adapter: cannot connect to NATS (${this.servers.join(", ")})`, error);
     });
+  }
+
+  private listen(nc: NatsConnection, subject: string, handler: (payload: string) => void): Subscription {
+    return nc.subscribe(subject, {
+      callback: (err, msg) => {
+        // A subscription error (a permissions violation, say) ends the subscription: say so.
+        if (err) this.events?.failed(`the subscription to ${subject}`, err);
+        else handler(this.decoder.decode(msg.data));
+      },
+    });
+  }
+
+  /**
+   * Subscribes to a core subject (once; again is only a check) and resolves once the server has
+   * the subscription: it answers a PING after every SUB sent before it.
+   */
+  async subscribe(subject: string, handler: (payload: string) => void): Promise<void> {
+    const nc = this.nc;
+    if (!nc || nc.isClosed()) throw new Error("NATS is not connected");
+    const sub = this.subs.get(subject);
+    if (!sub || sub.isClosed()) this.subs.set(subject, this.listen(nc, subject, handler));
+    await this.published();
+  }
+
+  unsubscribe(subject: string): void {
+    this.subs.get(subject)?.unsubscribe();
+    this.subs.delete(subject);
   }
 
   private async watchStatus(nc: NatsConnection, events: NatsEvents): Promise<void> {

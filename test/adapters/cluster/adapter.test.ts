@@ -37,6 +37,8 @@ class ScriptedBackend implements ClusterBackend {
     }, DEADLINE));
   }
   async publish(): Promise<void> {}
+  async subscribe(): Promise<void> {}
+  async unsubscribe(): Promise<void> {}
   async close(): Promise<void> {}
   probe(): void {
     this.probes++;
