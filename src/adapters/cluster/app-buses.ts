@@ -1,4 +1,4 @@
-// A bus per app (issue #22): a node hears an app's bus only while it serves that app's sockets (or
+// A bus per app: a node hears an app's bus only while it serves that app's sockets (or
 // a console watches the app), so a node spends nothing on the traffic of apps it does not serve.
 // This keeps, per app, how many holders (sockets, console viewers) want its bus and whether the
 // backend confirmed the subscription; the driver subscribes and unsubscribes. The node-level bus
