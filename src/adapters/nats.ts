@@ -5,6 +5,7 @@
 // and writes its contribution back when NATS returns (ClusterLifecycle runs that cycle).
 import type { Adapter, Departure, JoinResult, LeaveResult, Member, Subscribed } from "../core/adapter.ts";
 import type { RateLimitResult } from "../core/rate-limiter.ts";
+import { localOnly } from "./cluster/left-away.ts";
 import { ClusterLifecycle } from "./cluster/lifecycle.ts";
 import type { ClusterOptions, TransportEvents } from "./cluster/transport.ts";
 import { NatsLink, UNCHANGED } from "./nats/connection.ts";
@@ -173,7 +174,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
   private offlineResult(k: string, joined: JoinResult, member?: Member): JoinResult {
     this.dirty = true;
     if (joined.ok && (joined.memberAdded || joined.occupied)) this.reconciler.addedWhileAway(k, member?.userId);
-    return this.localOnly(joined);
+    return localOnly(joined);
   }
 
   async leave(appId: string, channel: string, socketId: string, member?: Member): Promise<LeaveResult> {

@@ -20,6 +20,9 @@ import { announceCount, announceJoined, announceLeft, announcePresence } from ".
 import { SubscriptionCounter } from "./subscription-count.ts";
 import { GracefulStop } from "./shutdown.ts";
 import { restoreAll, snapshotOf, type ConnectionSnapshot } from "./snapshot.ts";
+import { Handle, type SocketHandle } from "./socket-handle.ts";
+
+export type { SocketHandle };
 
 export interface ServerDeps {
   settings: ProtocolSettings;
@@ -47,55 +50,6 @@ const MAX_DELIVERED_KEYS = 100_000;
 /** A handshake refused because the app store is unavailable takes at least this long. */
 const STORE_RETRY_FLOOR_MS = 1000;
 const SHUTTING_DOWN = "Server is shutting down, reconnect";
-
-/**
- * What a runtime calls for one WebSocket. Call these as methods (`handle.alive()`), not as
- * detached functions: one small object per socket, no closures.
- */
-export interface SocketHandle {
-  open(socket: RawSocket): void;
-  message(data: string): void;
-  /** A WebSocket pong (or ping) control frame arrived: proof of life. */
-  alive(): void;
-  close(): void;
-}
-
-/** The handle of one socket: the upgrade's request until it opens, then its connection. */
-class Handle implements SocketHandle {
-  constructor(
-    private readonly server: Switchboard,
-    private request: HandshakeRequest | undefined,
-    private conn: Connection | undefined = undefined,
-  ) {}
-
-  open(socket: RawSocket): void {
-    const request = this.request;
-    if (!request || this.conn) return;
-    this.request = undefined;
-    this.conn = this.server.openSocket(socket, request);
-  }
-
-  message(data: string): void {
-    const c = this.conn;
-    if (c && c.state !== "closed") this.server.onMessage(c, data);
-  }
-
-  alive(): void {
-    const c = this.conn;
-    if (c) {
-      c.lastSeen = this.server.timers.now();
-      c.pingSentAt = 0;
-    }
-  }
-
-  close(): void {
-    this.request = undefined;
-    if (!this.conn) return;
-    // The close handshake is over (a graceful stop waits for it before the listener closes).
-    this.server.stopper.reported(this.conn);
-    this.server.onClose(this.conn);
-  }
-}
 
 /** One node of a Pusher Channels cluster: local sockets, protocol handling, liveness. */
 export class Switchboard implements ClusterNode {

@@ -6,6 +6,7 @@ import type { Adapter, ClusterTransition, Departure, JoinResult, LeaveResult, Me
 import type { RateLimitResult } from "../../core/rate-limiter.ts";
 import { appToken } from "./app-buses.ts";
 import type { ClusterBackend } from "./backend.ts";
+import { localOnly } from "./left-away.ts";
 import { ClusterLifecycle } from "./lifecycle.ts";
 import type { ClusterOptions, IdempotencyBackend, StoreReads, TransportEvents } from "./transport.ts";
 import { appKeys, nodeKeys, parseItem, type AppKeys, type NodeKeys } from "./keys.ts";
@@ -121,7 +122,7 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
       const result = await this.local.join(appId, channel, socketId, member, maxMembers);
       if (!result.ok) this.forget(appId, item);
       else this.addedOffline.add(`${appId}\n${item}`);
-      return this.localOnly(result);
+      return localOnly(result);
     }
     if (!remote.ok) {
       this.forget(appId, item);

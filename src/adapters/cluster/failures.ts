@@ -2,6 +2,7 @@
 // and the operation, but once per operation per outage. While the backend is away every command
 // fails; one line per command would bury the log, so repeats are counted and the count is
 // written when the backend is back (or with the next warning, for failures that outlast REPEAT_MS).
+import { ClusterUnavailableError } from "../../core/adapter.ts";
 import type { Logger } from "../../core/runtime.ts";
 
 /** A failure that keeps happening while the backend is up (a bad reply) warns again this often. */
@@ -9,6 +10,12 @@ export const REPEAT_MS = 60_000;
 
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The refusal a caller turns into 503: the driver, why, and what was not done. */
+export function unavailable(driver: string, operation: string, cause?: unknown): ClusterUnavailableError {
+  const why = cause === undefined ? "is unreachable" : `failed (${errorText(cause)})`;
+  return new ClusterUnavailableError(`the cluster backend (${driver}) ${why}; ${operation} not done`, { cause });
 }
 
 export class FailureLog {

@@ -12,6 +12,18 @@ export interface LeftAwayContext {
   active(): boolean;
 }
 
+/**
+ * A join or leave decided by this node's local state alone (the backend away or failing) is
+ * unknown to the cluster: its flags are this node's view (no webhook; the resync announces what
+ * changed), and its sequence, from this node's clock, would outrank the store's later snapshots,
+ * so the catch-up would take the store's answer as the older one (a member that left and came
+ * back while the bus was down stayed removed). Sequence 0 is "unordered": this node's sockets are
+ * told by who they know, and the catch-up corrects them.
+ */
+export function localOnly<T extends { seq?: number }>(result: T): T & { localOnly: true } {
+  return { ...result, seq: 0, localOnly: true };
+}
+
 export class LeftAway {
   /** Per "appId\nchannel": whether a leave vacated it, and the members that left. */
   private readonly entries = new Map<string, { appId: string; channel: string; vacated: boolean; users: Set<string> }>();

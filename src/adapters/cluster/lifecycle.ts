@@ -16,8 +16,8 @@ import type { Logger, TimerHandle } from "../../core/runtime.ts";
 import { LocalAdapter } from "../local.ts";
 import { ClusterBus } from "./bus.ts";
 import { withDeadline } from "./deadline.ts";
-import { FailureLog } from "./failures.ts";
-import { LeftAway } from "./left-away.ts";
+import { FailureLog, unavailable } from "./failures.ts";
+import { LeftAway, localOnly } from "./left-away.ts";
 import { Rerun } from "./rerun.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type ClusterOptions, type IdempotencyBackend, type StoreReads, type TransportEvents } from "./transport.ts";
 
@@ -294,8 +294,7 @@ export abstract class ClusterLifecycle implements MessageBus {
   }
 
   private unavailable(operation: string, cause?: unknown): ClusterUnavailableError {
-    const why = cause === undefined ? "is unreachable" : `failed (${cause instanceof Error ? cause.message : String(cause)})`;
-    return new ClusterUnavailableError(`the cluster backend (${this.name}) ${why}; ${operation} not done`, { cause });
+    return unavailable(this.name, operation, cause);
   }
 
   /**
@@ -320,24 +319,12 @@ export abstract class ClusterLifecycle implements MessageBus {
   }
 
   /**
-   * A join decided by this node's local state alone (the backend away or failing) is unknown to
-   * the cluster: its flags are this node's view (no webhook; the resync announces what changed),
-   * and its sequence, from this node's clock, would outrank the store's later snapshots, so the
-   * catch-up would take the store's answer as the older one (a member that left and came back
-   * while the bus was down stayed removed). Sequence 0 is "unordered": this node's sockets are
-   * told by who they know, and the catch-up corrects them.
-   */
-  protected localOnly<T extends { seq?: number }>(result: T): T & { localOnly: true } {
-    return { ...result, seq: 0, localOnly: true };
-  }
-
-  /**
    * A leave decided while away (see localOnly). If the backend turns out to have lost its data,
    * no store transition will announce it: it is confirmed against the refilled store instead.
    */
   protected leftLocally(appId: string, channel: string, left: LeaveResult, userId?: string): LeaveResult {
     this.leftAway.record(appId, channel, left, userId);
-    return this.localOnly(left);
+    return localOnly(left);
   }
 
   /** A backend operation failed: the backend may now disagree with this node, so resync. */
