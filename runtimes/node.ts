@@ -18,6 +18,7 @@ import type { SocketBinding } from "../src/http/router.ts";
 import { gracefulStop, listening, memoryStats, nodeLikeHost, runMain, unrefTimers } from "./cli.ts";
 import { startSidecars, type ServeFetch } from "./sidecars.ts";
 import { readTls } from "./tls.ts";
+import { warmUpHandshakes } from "./node-warmup.ts";
 import type { CryptoProvider, Logger, RawSocket } from "../src/core/runtime.ts";
 import type { SocketHandle } from "../src/core/server.ts";
 
@@ -29,6 +30,9 @@ const nodeCrypto: CryptoProvider = {
     return createHash("md5").update(bytes).digest("hex");
   },
 };
+
+/** The warm-up's wall-clock bound: it delays the port opening by at most about this (issue 26: < 1 s). */
+const WARM_UP_BUDGET_MS = 700;
 
 const timers = unrefTimers((handle) => (handle as NodeJS.Timeout).unref());
 
@@ -298,18 +302,38 @@ export async function startNode(config: Config) {
   const tls = config.sslEnabled ? readTls(config, (path) => readFileSync(path, "utf8")) : undefined;
   const instance = await createSwitchboard(config, platform);
   socketLog = instance.logger;
-  const listen = () => new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    // With TLS an https server on the same port: https:// and wss:// (its 'upgrade' events) alike.
-    const srv = serve(
-      tls
-        ? { fetch: instance.router.fetch, hostname: config.bindAddress, port: config.port, createServer: createHttpsServer, serverOptions: tls }
-        : { fetch: instance.router.fetch, hostname: config.bindAddress, port: config.port },
-      () => resolve(srv),
-    );
-    // EADDRINUSE and the like: runMain turns it into one line and a non-zero exit.
-    srv.once("error", reject);
-    srv.on("upgrade", upgradeListener(instance.router, wss));
-  });
+  /** The listener: @hono/node-server for HTTP, this file's upgrade path for WebSockets. */
+  const listenOn = (router: Hono, hostname: string, port: number, secure?: typeof tls) =>
+    new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      // With TLS an https server on the same port: https:// and wss:// (its 'upgrade' events) alike.
+      const srv = serve(
+        secure
+          ? { fetch: router.fetch, hostname, port, createServer: createHttpsServer, serverOptions: secure }
+          : { fetch: router.fetch, hostname, port },
+        () => resolve(srv),
+      );
+      // EADDRINUSE and the like: runMain turns it into one line and a non-zero exit.
+      srv.once("error", reject);
+      srv.on("upgrade", upgradeListener(router, wss));
+    });
+  if (config.warmupHandshakes > 0) {
+    const warm = await warmUpHandshakes(config, platform, {
+      handshakes: config.warmupHandshakes,
+      budgetMs: WARM_UP_BUDGET_MS,
+      listen: async (router) => {
+        const srv = await listenOn(router, "127.0.0.1", 0);
+        return {
+          port: (srv.address() as AddressInfo).port,
+          close: () => new Promise<void>((resolve) => {
+            srv.close(() => resolve());
+            (srv as unknown as { closeAllConnections(): void }).closeAllConnections();
+          }),
+        };
+      },
+    }, instance.logger);
+    instance.logger.info(`warm-up: ${warm.handshakes} handshakes in ${warm.ms} ms${warm.failed ? `, ${warm.failed} failed` : ""} (WARMUP_HANDSHAKES=0 skips it)`);
+  }
+  const listen = () => listenOn(instance.router, config.bindAddress, config.port, tls);
   const http = await listening(instance, listen);
   const port = (http.address() as AddressInfo).port;
   const sidecars = await listening(instance, () => startSidecars(config, instance, port, serveNode));

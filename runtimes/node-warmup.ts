@@ -1,0 +1,155 @@
+// Start-up warm-up of the Node handshake path. A fresh Node process runs its first few thousand
+// handshakes in V8's interpreter while the JIT catches up: 267 µs of server CPU per connection for
+// the first 5,000 against 138 µs once warm (bench/README.md, issue 26), and the moment a process is
+// cold is exactly when every client reconnects to it, right after a deploy. So before the public
+// port opens, the process runs WARMUP_HANDSHAKES real handshakes (TCP accept, HTTP parse, router,
+// the core's checks, ws's upgrade, connection_established, a subscribe, the close handshake)
+// through the same listener code, against a throwaway instance: its own random app, local adapter,
+// memory app store, no webhooks, no metrics listener, on 127.0.0.1 only and closed before the
+// real port listens. The real instance sees none of it: no connection counted, no event, no webhook.
+import { randomBytes } from "node:crypto";
+import { connect, type Socket } from "node:net";
+import type { Hono } from "hono";
+import { createSwitchboard, type Instance, type Platform } from "../src/bootstrap.ts";
+import type { Config } from "../src/config/load.ts";
+import { parseApp } from "../src/core/app.ts";
+import type { Logger } from "../src/core/runtime.ts";
+
+export interface WarmUpOptions {
+  /** How many handshakes at most (WARMUP_HANDSHAKES); 0 skips the warm-up. */
+  handshakes: number;
+  /** Wall-clock bound: no handshake starts after it, and stragglers are cut 1 s later. */
+  budgetMs: number;
+  /** Handshakes in flight at once. */
+  concurrency?: number;
+  /** The listener code the real port uses, on 127.0.0.1 and a free port, for another router. */
+  listen(router: Hono): Promise<{ port: number; close(): Promise<void> }>;
+}
+
+export interface WarmUpResult {
+  handshakes: number;
+  failed: number;
+  ms: number;
+}
+
+/** A masked client frame (RFC 6455 §5.3) with an all-zero mask, so the payload goes as is. */
+function clientFrame(opcode: number, payload: Buffer): Buffer {
+  if (payload.length > 125) throw new Error("warm-up frames are short");
+  return Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
+}
+
+/** The throwaway instance's settings: the real ones (path prefix, limits), minus every backend and listener. */
+export function warmUpConfig(config: Config, key: string): Config {
+  const app = parseApp({ id: "switchboard-warm-up", key, secret: randomBytes(16).toString("hex") });
+  return {
+    ...config,
+    apps: [app],
+    devApp: false,
+    drivers: {
+      adapter: { kind: "adapter", name: "local", options: {} },
+      "app-store": { kind: "app-store", name: "memory", options: {} },
+    },
+    rateLimiterEnabled: false,
+    consoleEnabled: false,
+    metricsEnabled: false,
+    sslEnabled: false,
+    maxNodeConnections: -1,
+    requireProtocolParam: false,
+    logLevel: "warn",
+    debug: false,
+    shutdownGracePeriodMs: 0,
+    shutdownCloseSpreadMs: 0,
+  };
+}
+
+/** What the warm-up logs: warnings and errors of the throwaway instance, marked as such. */
+function warmUpLogger(logger: Logger): Logger {
+  return {
+    debug: () => {},
+    info: () => {},
+    warn: (message, extra) => logger.warn(`warm-up: ${message}`, extra),
+    error: (message, extra) => logger.error(`warm-up: ${message}`, extra),
+  };
+}
+
+/**
+ * Runs the warm-up; never throws (a failed warm-up only means a slower first storm). The caller
+ * logs the result.
+ */
+export async function warmUpHandshakes(config: Config, platform: Platform, options: WarmUpOptions, logger: Logger): Promise<WarmUpResult> {
+  const started = performance.now();
+  const result: WarmUpResult = { handshakes: 0, failed: 0, ms: 0 };
+  if (options.handshakes <= 0) return result;
+  const key = randomBytes(16).toString("hex");
+  let instance: Instance | undefined;
+  let listener: { port: number; close(): Promise<void> } | undefined;
+  try {
+    instance = await createSwitchboard(warmUpConfig(config, key), { ...platform, logger: warmUpLogger(logger) });
+    listener = await options.listen(instance.router);
+    const prefix = config.pathPrefix.replace(/\/+$/, "");
+    const request = Buffer.from(
+      `GET ${prefix}/app/${key}?protocol=7&client=js&version=8.4.0&flash=false HTTP/1.1\r\nHost: 127.0.0.1:${listener.port}\r\n` +
+      "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c3dpdGNoYm9hcmQtd2FybQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    const steps: Step[] = [
+      { waitFor: "connection_established", then: clientFrame(1, Buffer.from('{"event":"pusher:subscribe","data":{"channel":"warm-up"}}')) },
+      { waitFor: "subscription_succeeded", then: clientFrame(1, Buffer.from('{"event":"pusher:ping","data":{}}')) },
+      // 1000, normal closure: the server answers the close handshake and ends the connection.
+      { waitFor: "pusher:pong", then: clientFrame(8, Buffer.from([0x03, 0xe8])) },
+    ];
+    const deadline = started + options.budgetMs;
+    const live = new Set<Socket>();
+    // Stragglers (a stuck peer, a loaded machine) are cut so the warm-up stays bounded.
+    const cut = setTimeout(() => live.forEach((s) => s.destroy()), options.budgetMs + 1000);
+    const worker = async () => {
+      while (result.handshakes + result.failed < options.handshakes && performance.now() < deadline) {
+        if (await handshake(listener!.port, request, steps, live)) result.handshakes++;
+        else if (++result.failed > 10 && result.handshakes === 0) throw new Error("the first handshakes all failed");
+      }
+    };
+    await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
+    clearTimeout(cut);
+  } catch (error) {
+    logger.warn(`warm-up stopped early (the first reconnect storm will be slower): ${(error as Error).message}`);
+  } finally {
+    await listener?.close().catch((error: unknown) => logger.debug("warm-up: closing its listener failed", error));
+    await instance?.stop().catch((error: unknown) => logger.debug("warm-up: stopping its instance failed", error));
+  }
+  result.ms = Math.round(performance.now() - started);
+  return result;
+}
+
+interface Step {
+  /** Text whose arrival ends the step. */
+  waitFor: string;
+  /** Sent once it arrived. */
+  then: Buffer;
+}
+
+/** One client: upgrade, the steps in order, the close handshake. True when all of it happened. */
+function handshake(port: number, request: Buffer, steps: Step[], live: Set<Socket>): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    live.add(socket);
+    let step = 0;
+    let seen = "";
+    socket.setNoDelay(true);
+    socket.on("connect", () => socket.write(request));
+    socket.on("data", (chunk: Buffer) => {
+      seen += chunk.toString("latin1");
+      let at: number;
+      while (step < steps.length && (at = seen.indexOf(steps[step]!.waitFor)) >= 0) {
+        seen = seen.slice(at + steps[step]!.waitFor.length);
+        socket.write(steps[step]!.then);
+        step++;
+      }
+    });
+    socket.on("end", () => socket.end());
+    // A failure shows as a step not reached; the count is in the start-up line.
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => {
+      live.delete(socket);
+      resolve(step === steps.length);
+    });
+  });
+}
