@@ -83,6 +83,7 @@ export async function warmUpHandshakes(config: Config, platform: Platform, optio
   const key = randomBytes(16).toString("hex");
   let instance: Instance | undefined;
   let listener: { port: number; close(): Promise<void> } | undefined;
+  let cut: ReturnType<typeof setTimeout> | undefined;
   try {
     instance = await createSwitchboard(warmUpConfig(config, key), { ...platform, logger: warmUpLogger(logger) });
     listener = await options.listen(instance.router);
@@ -100,7 +101,7 @@ export async function warmUpHandshakes(config: Config, platform: Platform, optio
     const deadline = started + options.budgetMs;
     const live = new Set<Socket>();
     // Stragglers (a stuck peer, a loaded machine) are cut so the warm-up stays bounded.
-    const cut = setTimeout(() => live.forEach((s) => s.destroy()), options.budgetMs + 1000);
+    cut = setTimeout(() => live.forEach((s) => s.destroy()), options.budgetMs + 1000);
     const worker = async () => {
       while (result.handshakes + result.failed < options.handshakes && performance.now() < deadline) {
         if (await handshake(listener!.port, request, steps, live)) result.handshakes++;
@@ -108,10 +109,10 @@ export async function warmUpHandshakes(config: Config, platform: Platform, optio
       }
     };
     await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
-    clearTimeout(cut);
   } catch (error) {
     logger.warn(`warm-up stopped early (the first reconnect storm will be slower): ${(error as Error).message}`);
   } finally {
+    clearTimeout(cut);
     await listener?.close().catch((error: unknown) => logger.debug("warm-up: closing its listener failed", error));
     await instance?.stop().catch((error: unknown) => logger.debug("warm-up: stopping its instance failed", error));
   }

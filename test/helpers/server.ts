@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { startBalancer } from "./balancer.ts";
+import { DENO_FLAGS } from "../../runtimes/deno-flags.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -54,7 +55,7 @@ export function runtimeCommand(runtime = process.env.SWITCHBOARD_RUNTIME ?? "nod
       // shadow Node 20 in every npm script.
       return [path.join(ROOT, "test/node24/node_modules/node/bin/node"), [path.join(ROOT, "dist/node.js")]];
     case "deno":
-      return [bin("deno"), ["run", "-A", "--cached-only", path.join(ROOT, "runtimes/deno.ts")]];
+      return [bin("deno"), ["run", ...DENO_FLAGS, "-A", "--cached-only", path.join(ROOT, "runtimes/deno.ts")]];
     case "bun":
       return [bin("bun"), ["run", path.join(ROOT, "runtimes/bun.ts")]];
     case "binary":
