@@ -28,7 +28,10 @@ export interface WarmUpOptions {
 
 export interface WarmUpResult {
   handshakes: number;
+  /** Did not complete: refused, reset, or a step never answered. */
   failed: number;
+  /** Still running at the time limit and cut (a slow or loaded machine, not a fault). */
+  cut: number;
   ms: number;
 }
 
@@ -78,7 +81,7 @@ function warmUpLogger(logger: Logger): Logger {
  */
 export async function warmUpHandshakes(config: Config, platform: Platform, options: WarmUpOptions, logger: Logger): Promise<WarmUpResult> {
   const started = performance.now();
-  const result: WarmUpResult = { handshakes: 0, failed: 0, ms: 0 };
+  const result: WarmUpResult = { handshakes: 0, failed: 0, cut: 0, ms: 0 };
   if (options.handshakes <= 0) return result;
   const key = randomBytes(16).toString("hex");
   let instance: Instance | undefined;
@@ -101,10 +104,15 @@ export async function warmUpHandshakes(config: Config, platform: Platform, optio
     const deadline = started + options.budgetMs;
     const live = new Set<Socket>();
     // Stragglers (a stuck peer, a loaded machine) are cut so the warm-up stays bounded.
-    cut = setTimeout(() => live.forEach((s) => s.destroy()), options.budgetMs + 1000);
+    let cutting = false;
+    cut = setTimeout(() => {
+      cutting = true;
+      live.forEach((s) => s.destroy());
+    }, options.budgetMs + 1000);
     const worker = async () => {
       while (result.handshakes + result.failed < options.handshakes && performance.now() < deadline) {
         if (await handshake(listener!.port, request, steps, live)) result.handshakes++;
+        else if (cutting) result.cut++;
         else if (++result.failed > 10 && result.handshakes === 0) throw new Error("the first handshakes all failed");
       }
     };

@@ -337,7 +337,8 @@ export async function startNode(config: Config) {
         };
       },
     }, instance.logger);
-    instance.logger.info(`warm-up: ${warm.handshakes} handshakes in ${warm.ms} ms${warm.failed ? `, ${warm.failed} failed` : ""} (WARMUP_HANDSHAKES=0 skips it)`);
+    const odd = [warm.failed ? `${warm.failed} failed` : "", warm.cut ? `${warm.cut} cut at the time limit` : ""].filter(Boolean);
+    instance.logger.info(`warm-up: ${warm.handshakes} handshakes in ${warm.ms} ms${odd.map((o) => `, ${o}`).join("")} (WARMUP_HANDSHAKES=0 skips it)`);
   }
   const listen = () => listenOn(instance.router, config.bindAddress, config.port, tls);
   const http = await listening(instance, listen);

@@ -153,6 +153,10 @@ async function startProcess(options: StartOptions = {}): Promise<TestServer> {
     SHUTDOWN_CLOSE_SPREAD_MS: "100",
     // A developer's ./.env in the checkout must not configure the servers under test.
     ENV_FILE: "",
+    // Node's start-up warm-up (runtimes/node-warmup.ts) costs up to ~1 s of CPU per server, on a
+    // machine that starts hundreds: off unless a test asks for it (test/runtimes/node-warmup.test.ts)
+    // or SWITCHBOARD_WARMUP_HANDSHAKES runs the whole suite with it.
+    WARMUP_HANDSHAKES: process.env.SWITCHBOARD_WARMUP_HANDSHAKES ?? "0",
     ...app,
     ...options.env,
   };
