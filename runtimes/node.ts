@@ -19,6 +19,8 @@ import { gracefulStop, listening, memoryStats, nodeLikeHost, runMain, unrefTimer
 import { startSidecars, type ServeFetch } from "./sidecars.ts";
 import { readTls } from "./tls.ts";
 import { warmUpHandshakes } from "./node-warmup.ts";
+import { corkForTurn, quietEnds, rawSocketOf, wireOf, type Corkable } from "./node-wire.ts";
+import { requestOf } from "./node-request.ts";
 import type { CryptoProvider, Logger, RawSocket } from "../src/core/runtime.ts";
 import type { SocketHandle } from "../src/core/server.ts";
 
@@ -36,64 +38,17 @@ const WARM_UP_BUDGET_MS = 700;
 
 const timers = unrefTimers((handle) => (handle as NodeJS.Timeout).unref());
 
-// A broadcast hands the same string to every subscriber: build its WebSocket frame once.
-let lastFrame = "";
-let lastWire = Buffer.alloc(0);
-/** Unmasked server-to-client text frame (RFC 6455 §5.2), FIN set. */
-function wireOf(frame: string): Buffer {
-  if (frame !== lastFrame) {
-    // Encoded straight into the frame buffer: one allocation, not a payload buffer and a copy.
-    const n = Buffer.byteLength(frame);
-    const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
-    const out = Buffer.allocUnsafe(head + n);
-    out[0] = 0x81;
-    if (n < 126) out[1] = n;
-    else if (n < 65536) {
-      out[1] = 126;
-      out.writeUInt16BE(n, 2);
-    } else {
-      out[1] = 127;
-      out.writeUInt32BE(0, 2);
-      out.writeUInt32BE(n, 6);
-    }
-    out.write(frame, head, n, "utf8");
-    lastFrame = frame;
-    lastWire = out;
-  }
-  return lastWire;
-}
-
-// Every frame a socket gets within one event-loop turn leaves in one writev: the socket is corked
-// on its first write of the turn and all are uncorked together. One syscall per socket per message
-// was most of the fan-out cost (bench: 1.0 → 0.14 writes per delivery, ~5x deliveries/s).
-type Corkable = { cork(): void; uncork(): void; write(b: Buffer): boolean };
-const corked = new Set<Corkable>();
-let flushScheduled = false;
-function flushCorked() {
-  flushScheduled = false;
-  for (const s of corked) s.uncork();
-  corked.clear();
-}
-/** Holds the socket's writes until the end of this event-loop turn. */
-function corkForTurn(sock: Corkable): void {
-  if (corked.has(sock)) return;
-  sock.cork();
-  corked.add(sock);
-  if (!flushScheduled) {
-    flushScheduled = true;
-    setImmediate(flushCorked);
-  }
-}
-
 /** The core's view of one ws socket: one small object, its methods on the prototype. */
 class NodeSocket implements RawSocket {
   constructor(readonly ws: SwitchboardWebSocket) {}
   send(frame: string): void {
     // Straight to the TCP socket: ws's Sender only queues while compressing, which is off
-    // (perMessageDeflate: false below). Relies on ws 8's _socket, hence the exact ws pin.
+    // (perMessageDeflate: false below). Relies on ws 8's _socket, checked on the first socket
+    // (node-wire.ts); ws's own send when a ws upgrade changed it.
     const ws = this.ws;
-    const sock = (ws as unknown as { _socket?: Corkable })._socket;
-    if (ws.readyState !== 1 || !sock) return;
+    if (ws.readyState !== 1) return;
+    const sock = rawSocketOf(ws);
+    if (!sock) return ws.send(frame);
     corkForTurn(sock);
     sock.write(wireOf(frame));
   }
@@ -131,30 +86,16 @@ function onClose(this: WebSocket) {
   (this as SwitchboardWebSocket).handle!.close();
 }
 /** Set once the instance exists: socket-level errors are the peer's doing, worth a debug line. */
-let socketLog: Pick<Logger, "debug"> | undefined;
+let socketLog: Logger | undefined;
 // ws always emits close after error (an unmasked frame, a bad close code): a listener must exist
 // so the error is not thrown; the close that follows does the cleanup.
 function socketError(error: Error) {
   socketLog?.debug(`websocket error: ${error.message}`);
 }
 
-type Endable = { end(...args: unknown[]): unknown; writableEnded: boolean; writableFinished: boolean; destroyed: boolean };
-/**
- * `end()` for a stream that has already finished: ws calls it on the TCP socket (socketOnEnd) and
- * on its frame parser (socketOnClose) after both were ended, and Node then builds an
- * ERR_STREAM_ALREADY_FINISHED error, stack and message included, that nobody reads. That was
- * ~12 µs of every client-initiated close (storm profile: NodeError 1.9 % of the server's CPU).
- */
-function endQuietly(this: Endable, ...args: unknown[]): unknown {
-  if (args.length === 0 && this.writableEnded && (this.writableFinished || this.destroyed)) return this;
-  return (Object.getPrototypeOf(this) as Endable).end.apply(this, args);
-}
-
 function attach(ws: SwitchboardWebSocket, handle: SocketHandle): void {
   ws.handle = handle;
-  const internals = ws as unknown as { _socket?: Endable; _receiver?: Endable };
-  if (internals._socket) internals._socket.end = endQuietly;
-  if (internals._receiver) internals._receiver.end = endQuietly;
+  quietEnds(ws, socketLog);
   open.add(ws);
   ws.on("message", onMessage);
   ws.on("ping", onAlive);
@@ -191,50 +132,6 @@ const sockets: SocketBinding = {
     return env?.address ?? env?.incoming?.socket.remoteAddress;
   },
 };
-
-/** An IncomingMessage's headers behind the slice of the Headers API that Hono's `c.req.header` uses. */
-class IncomingHeaders {
-  constructor(private readonly headers: IncomingMessage["headers"]) {}
-  get(name: string): string | null {
-    const value = this.headers[name.toLowerCase()];
-    return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
-  }
-  has(name: string): boolean {
-    return this.headers[name.toLowerCase()] !== undefined;
-  }
-  forEach(fn: (value: string, key: string) => void): void {
-    for (const key of Object.keys(this.headers)) fn(this.get(key)!, key);
-  }
-}
-
-/**
- * The Request Hono routes for an upgrade. `url`, `method` and `headers` come straight from the
- * IncomingMessage; anything else (body, signal, clone, …) builds the real fetch Request on first
- * use. Building one per upgrade was ~7 KB of allocation per handshake (Headers, URL, AbortSignal).
- */
-function requestOf(req: IncomingMessage): Request {
-  const url = `http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`;
-  const own = { url, method: req.method ?? "GET", headers: new IncomingHeaders(req.headers) };
-  let real: Request | undefined;
-  const materialize = () => {
-    if (!real) {
-      const headers = new Headers();
-      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
-      real = new Request(url, { method: own.method, headers });
-    }
-    return real;
-  };
-  return new Proxy(own, {
-    get(target, key) {
-      if (Object.hasOwn(target, key)) return target[key as keyof typeof target];
-      const request = materialize();
-      const value = Reflect.get(request, key, request) as unknown;
-      return typeof value === "function" ? value.bind(request) : value;
-    },
-    has: (target, key) => Object.hasOwn(target, key) || key in materialize(),
-    getPrototypeOf: () => Request.prototype,
-  }) as unknown as Request;
-}
 
 /** Answers an upgrade the router did not accept (e.g. an API route's 4xx) and closes. */
 async function reject(socket: Duplex, response: Response): Promise<void> {
