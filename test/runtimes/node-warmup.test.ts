@@ -29,7 +29,7 @@ describe.skipIf(!node)("node start-up warm-up", () => {
   });
 
   it("runs real handshakes before the port opens and logs how many", () => {
-    const m = /warm-up: (\d+) handshakes in (\d+) ms(, (\d+) failed)?/.exec(server.output());
+    const m = /warm-up: (\d+) handshakes in (\d+) ms \(\d+ ms of CPU\)(, (\d+) failed)?/.exec(server.output());
     // (", N cut at the time limit" may follow on a loaded machine: stragglers, not faults.)
     expect(m, server.output()).not.toBeNull();
     expect(Number(m![1])).toBeGreaterThan(0);
