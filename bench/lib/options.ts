@@ -70,7 +70,8 @@ export const HELP = `Usage: npm run bench -- [options]        (runs: bun bench/r
   --node PATH                 node binary for --runtime node (default: node on PATH)
   --profile                   node, bun: run the server with --cpu-prof into bench/profiles/
   --fresh                     a new server process for every scenario, sent nothing before the
-                              measured phase (a deploy's reconnect storm meets cold processes)
+                              measured phase (a deploy's reconnect storm meets cold processes);
+                              with --external: only the "sent nothing before" part (start it fresh)
   --server-root DIR           run the server from another checkout (A/B an optimization)
   --external 127.0.0.1:PORT   benchmark an already running server (e.g. Soketi) instead
   --pid N                     its pid, for RSS and CPU (optional with --external)
@@ -153,7 +154,6 @@ export function parseOptions(argv: string[]): Options | "help" {
     } else throw new Error(`unknown option ${arg} (see --help)`);
   }
   if (!["node", "deno", "bun"].includes(o.runtime)) throw new Error("--runtime must be node, deno or bun");
-  if (o.fresh && o.external) throw new Error("--fresh spawns its own servers: it cannot be combined with --external");
   if (!Number.isInteger(o.connectRounds)) throw new Error("--connect-rounds must be a whole number");
   return o;
 }
