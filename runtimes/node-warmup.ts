@@ -44,8 +44,12 @@ export interface WarmUpResult {
   cpuMs: number;
 }
 
-/** V8's default (Node 20) bytecode budget a function runs through before it is optimized. */
-const DEFAULT_INTERRUPT_BUDGET = 67_584;
+/**
+ * V8's default bytecode budget a function runs through before it is optimized, for the V8 versions
+ * whose default is known here (Node 20's 11.3); on others the budget is left alone, since it
+ * could not be put back.
+ */
+const DEFAULT_INTERRUPT_BUDGET: Record<string, number> = { "11.3": 67_584 };
 /** During the warm-up: 8x sooner, so its few hundred handshakes get the path optimized. */
 const WARM_UP_INTERRUPT_BUDGET = 8_000;
 
@@ -57,10 +61,11 @@ const WARM_UP_INTERRUPT_BUDGET = 8_000;
  * (bench/README.md). Restored at once, so later code tiers up with full type feedback. Left alone
  * when --interrupt-budget was given (command line or NODE_OPTIONS).
  */
-export function tierUpEarly(execArgv: string[], nodeOptions = ""): () => void {
-  if ([...execArgv, nodeOptions].some((arg) => /interrupt[-_]budget/.test(arg))) return () => {};
+export function tierUpEarly(execArgv: string[], nodeOptions = "", v8Version = process.versions.v8): () => void {
+  const usual = DEFAULT_INTERRUPT_BUDGET[v8Version.split(".").slice(0, 2).join(".")];
+  if (usual === undefined || [...execArgv, nodeOptions].some((arg) => /interrupt[-_]budget/.test(arg))) return () => {};
   setFlagsFromString(`--interrupt-budget=${WARM_UP_INTERRUPT_BUDGET}`);
-  return () => setFlagsFromString(`--interrupt-budget=${DEFAULT_INTERRUPT_BUDGET}`);
+  return () => setFlagsFromString(`--interrupt-budget=${usual}`);
 }
 
 /** A masked client frame (RFC 6455 §5.3) with an all-zero mask, so the payload goes as is. */
