@@ -1,12 +1,13 @@
 # syntax=docker/dockerfile:1
-# Switchboard on Node 20. Stage 1 builds dist/node.js (and its lazily loaded dist/chunks/) with the dev toolchain (bun bundles it);
+# Switchboard on Node 24 (LTS). Stage 1 builds dist/node.js (and its lazily loaded dist/chunks/) with the dev toolchain (bun bundles it);
 # stage 2 installs production dependencies only; the final image holds just those two plus Node.
 #   docker build -t switchboard .
 #   docker run -p 6001:6001 -e APP_ID=app-id -e APP_KEY=app-key -e APP_SECRET=app-secret switchboard
 # Without APP_* it runs on embedded defaults: port 6001 and a development app whose random
-# credentials are printed at start-up. Every flag is also an environment variable (see README).
+# credentials are printed at start-up. Every flag is also an environment variable (docs/configuration.md).
+# A smaller image from the single binary, without Node: Dockerfile.binary.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
@@ -16,13 +17,13 @@ COPY src ./src
 COPY runtimes ./runtimes
 RUN npm run build
 
-FROM node:20-alpine AS deps
+FROM node:24-alpine AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No install scripts: production dependencies are plain JavaScript.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
-FROM node:20-alpine
+FROM node:24-alpine
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

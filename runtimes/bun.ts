@@ -3,6 +3,8 @@
 // channel fan-out and Bun.CryptoHasher for HMAC/MD5. Also the source of the single binary
 // (`bun build --compile runtimes/bun.ts`). Protocol logic is shared with Node and Deno in src/.
 import { readFileSync } from "node:fs";
+// (hono/bun is marked deprecated for @hono/bun, which is not on npm yet: runtime-notes §2.)
+import { getConnInfo } from "hono/bun";
 import { totalmem } from "node:os";
 import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
 import type { Config } from "../src/config/load.ts";
@@ -61,7 +63,8 @@ const sockets: SocketBinding = {
     const server = c.env as Bun.Server;
     return server.upgrade(c.req.raw, { data: handle }) ? new Response(null) : undefined;
   },
-  remoteAddress: (c) => (c.env as Bun.Server).requestIP(c.req.raw)?.address,
+  // Asks the Bun.Server that Bun.serve passes as the router's env (see serve below).
+  connInfo: getConnInfo,
 };
 
 /** A plain HTTP listener for the sidecars (metrics, the https redirect). */

@@ -1,6 +1,8 @@
 // Deno entrypoint: Deno.serve for HTTP, Deno.upgradeWebSocket for WebSockets (the upgrade is
 // routed by the shared Hono router), Web Crypto for HMAC. Protocol logic is shared with Node and Bun in src/.
 // Run with `deno run -A runtimes/deno.ts` from the repo root (deno.json: nodeModulesDir manual).
+// (hono/deno is marked deprecated for @hono/deno, which is not on npm yet: runtime-notes §2.)
+import { getConnInfo } from "hono/deno";
 import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
 import type { Config } from "../src/config/load.ts";
 import { webCryptoProvider } from "../src/core/crypto.ts";
@@ -80,7 +82,8 @@ const sockets: SocketBinding = {
     socket.addEventListener("close", onClose);
     return response;
   },
-  remoteAddress: (c) => (c.env as Deno.ServeHandlerInfo | undefined)?.remoteAddr?.hostname,
+  // Reads the Deno.ServeHandlerInfo that Deno.serve passes as the router's env (see listen below).
+  connInfo: getConnInfo,
 };
 
 /** A plain HTTP listener for the sidecars (metrics, the https redirect). */

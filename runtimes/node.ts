@@ -4,23 +4,23 @@ import { createHash, createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { STATUS_CODES, type IncomingMessage } from "node:http";
+import { STATUS_CODES, type IncomingMessage, type Server as HttpServer } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { totalmem } from "node:os";
 import type { Duplex } from "node:stream";
 import { setFlagsFromString } from "node:v8";
 import { serve } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Hono } from "hono";
 import { WebSocket, WebSocketServer } from "ws";
 import { createSwitchboard, startupLines, type Platform } from "../src/bootstrap.ts";
 import type { Config } from "../src/config/load.ts";
 import type { SocketBinding } from "../src/http/router.ts";
 import { gracefulStop, listening, memoryStats, nodeLikeHost, runMain, unrefTimers } from "./cli.ts";
+import { checkWsInternals, CLOSE_FRAME_EVENT, internalsOf, type WsReceiver, type WsSocket } from "./node-ws.ts";
 import { startSidecars, type ServeFetch } from "./sidecars.ts";
 import { readTls } from "./tls.ts";
-import { tierUpEarly, warmUpHandshakes } from "./node-warmup.ts";
-import { corkForTurn, quietEnds, rawSocketOf, wireOf, type Corkable } from "./node-wire.ts";
-import { requestOf } from "./node-request.ts";
+import { warmUpNode } from "./node-warmup.ts";
 import type { CryptoProvider, Logger, RawSocket } from "../src/core/runtime.ts";
 import type { SocketHandle } from "../src/core/server.ts";
 
@@ -33,35 +33,62 @@ const nodeCrypto: CryptoProvider = {
   },
 };
 
-/**
- * The warm-up's bounds (issue 26: it must cost less than a second): the CPU it may spend, and how
- * long it may delay the port opening on a machine too busy to give it that CPU soon.
- */
-const WARM_UP_CPU_MS = 450;
-const WARM_UP_WALL_MS = 3000;
-/**
- * Handshakes in flight at once. Many at a time, not a few in a row: what a fresh process lacks
- * is not only compiled code but memory it has never touched (heap pages, socket buffers) for many
- * sockets at once; 16 in a row left the first storm as slow as without a warm-up (bench/README.md).
- * Those still in flight when the CPU bound is reached finish: ~0.8-0.9 s of CPU in all.
- */
-const WARM_UP_CONCURRENCY = 256;
-
 const timers = unrefTimers((handle) => (handle as NodeJS.Timeout).unref());
 
-/** The core's view of one ws socket: one small object, its methods on the prototype. */
+// A broadcast hands the same string to every subscriber: build its WebSocket frame once.
+let lastFrame = "";
+let lastWire = Buffer.alloc(0);
+/** Unmasked server-to-client text frame (RFC 6455 §5.2), FIN set. */
+function wireOf(frame: string): Buffer {
+  if (frame !== lastFrame) {
+    // Encoded straight into the frame buffer: one allocation, not a payload buffer and a copy.
+    const n = Buffer.byteLength(frame);
+    const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
+    const out = Buffer.allocUnsafe(head + n);
+    out[0] = 0x81;
+    if (n < 126) out[1] = n;
+    else if (n < 65536) {
+      out[1] = 126;
+      out.writeUInt16BE(n, 2);
+    } else {
+      out[1] = 127;
+      out.writeUInt32BE(0, 2);
+      out.writeUInt32BE(n, 6);
+    }
+    out.write(frame, head, n, "utf8");
+    lastFrame = frame;
+    lastWire = out;
+  }
+  return lastWire;
+}
+
+// Every frame a socket gets within one event-loop turn leaves in one writev: the socket is corked
+// on its first write of the turn and all are uncorked together. One syscall per socket per message
+// was most of the fan-out cost (bench: 1.0 → 0.14 writes per delivery, ~5x deliveries/s).
+type Corkable = { cork(): void; uncork(): void; write(b: Buffer): boolean };
+const corked = new Set<Corkable>();
+let flushScheduled = false;
+function flushCorked() {
+  flushScheduled = false;
+  for (const s of corked) s.uncork();
+  corked.clear();
+}
+/** Holds the socket's writes until the end of this event-loop turn. */
+function corkForTurn(sock: Corkable): void {
+  if (corked.has(sock)) return;
+  sock.cork();
+  corked.add(sock);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushCorked);
+  }
+}
+
+/** The core's view of one ws socket through ws's public API (when its internals changed). */
 class NodeSocket implements RawSocket {
   constructor(readonly ws: SwitchboardWebSocket) {}
   send(frame: string): void {
-    // Straight to the TCP socket: ws's Sender only queues while compressing, which is off
-    // (perMessageDeflate: false below). Relies on ws 8's _socket, checked on the first socket
-    // (node-wire.ts); ws's own send when a ws upgrade changed it.
-    const ws = this.ws;
-    if (ws.readyState !== 1) return;
-    const sock = rawSocketOf(ws);
-    if (!sock) return ws.send(frame);
-    corkForTurn(sock);
-    sock.write(wireOf(frame));
+    if (this.ws.readyState === 1) this.ws.send(frame);
   }
   close(code: number, reason: string): void {
     this.ws.close(code, reason);
@@ -71,6 +98,21 @@ class NodeSocket implements RawSocket {
   }
   ping(): void {
     this.ws.ping();
+  }
+}
+
+/**
+ * Sends straight to the TCP socket, with the frame built once per broadcast and the socket's
+ * writes corked for the turn: ws's Sender only queues while compressing, which is off
+ * (perMessageDeflate: false below). Only when checkWsInternals passed (runtimes/node-ws.ts).
+ */
+class DirectNodeSocket extends NodeSocket {
+  override send(frame: string): void {
+    const ws = this.ws;
+    const sock = internalsOf(ws).socket;
+    if (ws.readyState !== 1 || !sock) return;
+    corkForTurn(sock);
+    sock.write(wireOf(frame));
   }
 }
 
@@ -96,37 +138,61 @@ function onClose(this: WebSocket) {
   open.delete(this as SwitchboardWebSocket);
   (this as SwitchboardWebSocket).handle!.close();
 }
+/** Where a receiver's listener finds its socket (`this` is ws's receiver there). */
+const OWNER = Symbol("switchboard.socket");
+/**
+ * The peer's close frame arrived: the socket leaves its channels now, not once the TCP
+ * connection has closed (ws's 'close'). The handle's close runs once; 'close' repeats it harmlessly.
+ */
+function onCloseFrame(this: WsReceiver & { [OWNER]?: SwitchboardWebSocket }) {
+  this[OWNER]?.handle?.close();
+}
 /** Set once the instance exists: socket-level errors are the peer's doing, worth a debug line. */
-let socketLog: Logger | undefined;
+let socketLog: Pick<Logger, "debug"> | undefined;
 // ws always emits close after error (an unmasked frame, a bad close code): a listener must exist
 // so the error is not thrown; the close that follows does the cleanup.
 function socketError(error: Error) {
   socketLog?.debug(`websocket error: ${error.message}`);
 }
 
+type Endable = Pick<WsSocket, "end" | "writableEnded" | "writableFinished" | "destroyed">;
+/**
+ * `end()` for a stream that has already finished: ws calls it on the TCP socket (socketOnEnd) and
+ * on its frame parser (socketOnClose) after both were ended, and Node then builds an
+ * ERR_STREAM_ALREADY_FINISHED error, stack and message included, that nobody reads. That was
+ * ~12 µs of every client-initiated close (storm profile: NodeError 1.9 % of the server's CPU).
+ */
+function endQuietly(this: Endable, ...args: unknown[]): unknown {
+  if (args.length === 0 && this.writableEnded && (this.writableFinished || this.destroyed)) return this;
+  return (Object.getPrototypeOf(this) as Endable).end.apply(this, args);
+}
+
+/** Set at start-up by checkWsInternals: whether ws's private fields are what this file expects. */
+let direct = false;
+
 function attach(ws: SwitchboardWebSocket, handle: SocketHandle): void {
   ws.handle = handle;
-  quietEnds(ws, socketLog);
+  if (direct) {
+    const { socket, receiver } = internalsOf(ws);
+    socket.end = endQuietly;
+    receiver.end = endQuietly;
+    (receiver as WsReceiver & { [OWNER]?: SwitchboardWebSocket })[OWNER] = ws;
+    receiver.on(CLOSE_FRAME_EVENT, onCloseFrame);
+  }
   open.add(ws);
   ws.on("message", onMessage);
   ws.on("ping", onAlive);
   ws.on("pong", onAlive);
   ws.on("close", onClose);
   ws.on("error", socketError);
-  handle.open(new NodeSocket(ws));
+  handle.open(direct ? new DirectNodeSocket(ws) : new NodeSocket(ws));
 }
 
 /** What the router's upgrade leaves for the 'upgrade' listener: the socket's handle. */
-class UpgradeEnv {
-  handle: SocketHandle | undefined = undefined;
-  constructor(private readonly req: IncomingMessage) {}
-  /**
-   * The peer's address, for the per-IP connection limit: read only when asked, since Node answers
-   * it with a getpeername system call (3 % of a cold storm's CPU, for a limit that is usually off).
-   */
-  get address(): string | undefined {
-    return this.req.socket.remoteAddress;
-  }
+interface UpgradeEnv {
+  handle?: SocketHandle;
+  /** As in @hono/node-server's env, so its getConnInfo finds the peer of an upgrade too. */
+  incoming: IncomingMessage;
 }
 
 /** The router decided to upgrade: note the handle; nothing of the Context or Request is kept. */
@@ -137,12 +203,52 @@ const sockets: SocketBinding = {
     env.handle = handle;
     return new Response(null);
   },
-  // An upgrade's env carries the address; @hono/node-server's env for other requests has `incoming`.
-  remoteAddress(c) {
-    const env = c.env as (UpgradeEnv & { incoming?: IncomingMessage }) | undefined;
-    return env?.address ?? env?.incoming?.socket.remoteAddress;
-  },
+  connInfo: getConnInfo,
 };
+
+/** An IncomingMessage's headers behind the slice of the Headers API that Hono's `c.req.header` uses. */
+class IncomingHeaders {
+  constructor(private readonly headers: IncomingMessage["headers"]) {}
+  get(name: string): string | null {
+    const value = this.headers[name.toLowerCase()];
+    return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+  }
+  has(name: string): boolean {
+    return this.headers[name.toLowerCase()] !== undefined;
+  }
+  forEach(fn: (value: string, key: string) => void): void {
+    for (const key of Object.keys(this.headers)) fn(this.get(key)!, key);
+  }
+}
+
+/**
+ * The Request Hono routes for an upgrade. `url`, `method` and `headers` come straight from the
+ * IncomingMessage; anything else (body, signal, clone, …) builds the real fetch Request on first
+ * use. Building one per upgrade was ~7 KB of allocation per handshake (Headers, URL, AbortSignal).
+ */
+function requestOf(req: IncomingMessage): Request {
+  const url = `http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`;
+  const own = { url, method: req.method ?? "GET", headers: new IncomingHeaders(req.headers) };
+  let real: Request | undefined;
+  const materialize = () => {
+    if (!real) {
+      const headers = new Headers();
+      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+      real = new Request(url, { method: own.method, headers });
+    }
+    return real;
+  };
+  return new Proxy(own, {
+    get(target, key) {
+      if (Object.hasOwn(target, key)) return target[key as keyof typeof target];
+      const request = materialize();
+      const value = Reflect.get(request, key, request) as unknown;
+      return typeof value === "function" ? value.bind(request) : value;
+    },
+    has: (target, key) => Object.hasOwn(target, key) || key in materialize(),
+    getPrototypeOf: () => Request.prototype,
+  }) as unknown as Request;
+}
 
 /** Answers an upgrade the router did not accept (e.g. an API route's 4xx) and closes. */
 async function reject(socket: Duplex, response: Response): Promise<void> {
@@ -178,7 +284,7 @@ function upgradeListener(router: Hono, wss: WebSocketServer) {
   };
   return (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", socketError);
-    const env = new UpgradeEnv(req);
+    const env: UpgradeEnv = { handle: undefined, incoming: req };
     let response: Response | Promise<Response>;
     try {
       response = router.fetch(requestOf(req), env);
@@ -216,6 +322,11 @@ export async function startNode(config: Config) {
   const tls = config.sslEnabled ? readTls(config, (path) => readFileSync(path, "utf8")) : undefined;
   const instance = await createSwitchboard(config, platform);
   socketLog = instance.logger;
+  const changed = await checkWsInternals(wss);
+  direct = changed === undefined;
+  if (changed) {
+    instance.logger.warn(`ws's internals differ from what this build expects (${changed}): using its public API, so frames are sent one write each and a socket leaves its channels only once its TCP connection closes`);
+  }
   /** The listener: @hono/node-server for HTTP, this file's upgrade path for WebSockets. */
   const listenOn = (router: Hono, hostname: string, port: number, secure?: typeof tls) =>
     new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -230,28 +341,8 @@ export async function startNode(config: Config) {
       srv.once("error", reject);
       srv.on("upgrade", upgradeListener(router, wss));
     });
-  if (config.warmupHandshakes > 0) {
-    const restore = tierUpEarly(process.execArgv, process.env.NODE_OPTIONS);
-    const warm = await warmUpHandshakes(config, platform, {
-      handshakes: config.warmupHandshakes,
-      cpuBudgetMs: WARM_UP_CPU_MS,
-      concurrency: WARM_UP_CONCURRENCY,
-      wallLimitMs: WARM_UP_WALL_MS,
-      listen: async (router) => {
-        const srv = await listenOn(router, "127.0.0.1", 0);
-        return {
-          port: (srv.address() as AddressInfo).port,
-          close: () => new Promise<void>((resolve) => {
-            srv.close(() => resolve());
-            (srv as unknown as { closeAllConnections(): void }).closeAllConnections();
-          }),
-        };
-      },
-    }, instance.logger);
-    restore();
-    const odd = [warm.failed ? `${warm.failed} failed` : "", warm.cut ? `${warm.cut} cut at the time limit` : ""].filter(Boolean);
-    instance.logger.info(`warm-up: ${warm.handshakes} handshakes in ${warm.ms} ms (${warm.cpuMs} ms of CPU)${odd.map((o) => `, ${o}`).join("")} (WARMUP_HANDSHAKES=0 skips it)`);
-  }
+  // Before the port opens: a deploy's reconnect storm then meets a warmed process (issue 26).
+  await warmUpNode(config, platform, instance.logger, async (router) => (await listenOn(router, "127.0.0.1", 0)) as HttpServer);
   const listen = () => listenOn(instance.router, config.bindAddress, config.port, tls);
   const http = await listening(instance, listen);
   const port = (http.address() as AddressInfo).port;
@@ -307,7 +398,10 @@ export function limitYoungGeneration(execArgv: string[], nodeOptions = ""): bool
   return true;
 }
 
-if (isMain) {
+/** Runs the server, or a command, for this process: `node dist/node.js` and the npm package's bin/switchboard.js. */
+export function main(): void {
   limitYoungGeneration(process.execArgv, process.env.NODE_OPTIONS);
   runMain(nodeLikeHost(process, (path) => readFileSync(path, "utf8")), startNode);
 }
+
+if (isMain) main();

@@ -1,4 +1,4 @@
-// TLS settings as every runtime needs them (README "TLS"): the PEM files read at start and again
+// TLS settings as every runtime needs them (docs/operating.md, TLS): the PEM files read at start and again
 // on SIGHUP, with an error that names the setting when one is missing or unreadable.
 import type { Config } from "../src/config/load.ts";
 

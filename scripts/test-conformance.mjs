@@ -22,7 +22,7 @@ const args = process.argv.slice(2);
 /**
  * Files that build their own topology (cluster-*, webhooks-redis*) or check what one node does with
  * a backend of its own, which a balanced cluster answers differently by design: the memory app cache
- * and the memory webhook queue are per node (README: a reload through another node, webhooks of one
+ * and the memory webhook queue are per node (docs/webhooks.md: a reload through another node, webhooks of one
  * channel from several nodes). Their cluster behaviour has its own tests (webhooks-redis*.test.ts).
  */
 const SINGLE_NODE = [

@@ -1,6 +1,6 @@
 // Runtime matrix: builds dist/node.js and dist/switchboard, then runs the integration suite once
 // per runtime (SWITCHBOARD_RUNTIME picks how test/helpers/server.ts starts the server).
-//   npm run test:runtimes                    # node node24 deno bun binary
+//   npm run test:runtimes                    # node node22 node24 deno bun binary
 //   npm run test:runtimes -- deno bun        # just these
 //   npm run test:runtimes -- --no-build bun  # reuse dist/
 //   npm run test:runtimes -- bun test/integration/tls.test.ts   # only these files (paths under test/)
@@ -12,7 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const ALL = ["node", "node24", "deno", "bun", "binary"];
+const ALL = ["node", "node22", "node24", "deno", "bun", "binary"];
 const args = process.argv.slice(2);
 const build = !args.includes("--no-build");
 const isFile = (a) => a.includes("/");
@@ -35,9 +35,10 @@ if (build) {
   if (run(npm[0], [...npm.slice(1), "run", "build", "--silent"]) !== 0) fail("npm run build failed");
   if (selected.includes("binary") && run(npm[0], [...npm.slice(1), "run", "build:binary", "--silent"]) !== 0) fail("npm run build:binary failed");
 }
-if (selected.includes("node24") && !existsSync(path.join(ROOT, "test/node24/node_modules/node/bin/node"))) {
-  console.log("Node 24 is not in test/node24 yet: installing it (once; about 190 MB)");
-  if (run(process.execPath, [path.join(ROOT, "scripts/install-node24.mjs")]) !== 0) fail("installing Node 24 failed");
+for (const line of ["22", "24"]) {
+  if (!selected.includes(`node${line}`) || existsSync(path.join(ROOT, `test/node${line}/node_modules/node/bin/node`))) continue;
+  console.log(`Node ${line} is not in test/node${line} yet: installing it (once; about 190 MB)`);
+  if (run(process.execPath, [path.join(ROOT, "scripts/install-node.mjs"), line]) !== 0) fail(`installing Node ${line} failed`);
 }
 
 const vitest = path.join(ROOT, "node_modules/vitest/vitest.mjs");

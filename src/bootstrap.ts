@@ -109,12 +109,10 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
     server,
     sockets: platform.sockets,
     rateLimiter,
-    memoryUsage: platform.memoryUsage,
+    health,
     extend: (app, peer) => {
       if (consoleEnabled(config)) debugConsole.mount(app, peer);
     },
-    totalMemory: platform.totalMemory,
-    acceptTrafficThreshold: config.httpAcceptTrafficMemoryThreshold,
     cors: {
       origins: list(config.corsOrigins),
       methods: list(config.corsMethods),
@@ -147,7 +145,7 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
   };
 }
 
-/** The debug console; its routes are mounted only when it is on (README "Debug console"). */
+/** The debug console; its routes are mounted only when it is on (docs/console.md). */
 function consoleFor(config: Config, server: Switchboard, rateLimiter: RateLimiter, logger: Logger): Console {
   if (consoleEnabled(config)) logger.debug(`console: on at ${config.pathPrefix}/console (operator token ${config.consoleToken ? "set" : "not set"})`);
   return createConsole({

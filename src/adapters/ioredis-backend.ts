@@ -6,7 +6,7 @@ import type { TransportEvents } from "./cluster/transport.ts";
 import { SCRIPTS, type ScriptName } from "./cluster/scripts.ts";
 
 
-type ScriptRunner = Record<string, (key: string, ...args: (string | number)[]) => Promise<unknown>>;
+type ScriptRunner = Record<string, (keyCount: number, ...keysAndArgs: (string | number)[]) => Promise<unknown>>;
 
 /** ioredis's rejection when a command outlives `commandTimeout`. */
 export const COMMAND_TIMED_OUT = "Command timed out";
@@ -54,7 +54,8 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
     this.sub = sub;
     this.send = publish;
     this.events = events;
-    for (const script of Object.values(SCRIPTS)) cmd.defineCommand(script.name, { numberOfKeys: 1, lua: script.lua });
+    // No fixed numberOfKeys: each call passes its own count (a release names every key it touches).
+    for (const script of Object.values(SCRIPTS)) cmd.defineCommand(script.name, { lua: script.lua });
 
     let subscribed = false;
     const maybeUp = () => {
@@ -113,9 +114,9 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
     await this.watch(this.send(busChannel, payload));
   }
 
-  run(script: ScriptName, key: string, args: (string | number)[]): Promise<unknown> {
+  run(script: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
     const runner = this.cmd as unknown as ScriptRunner;
-    return this.watch(runner[SCRIPTS[script].name]!.call(this.cmd, key, ...args));
+    return this.watch(runner[SCRIPTS[script].name]!.call(this.cmd, keys.length, ...keys, ...args));
   }
 
   /** A command that outlived its deadline makes the backend hung: an outage like a lost connection. */

@@ -1,5 +1,6 @@
 import type {
-  Adapter, CachedEvent, ChannelStats, ClusterMessage, ClusterNode, IdempotencyClaim, JoinResult, LeaveResult, Member,
+  Adapter, CachedEvent, ChannelStats, ClusterMessage, ClusterNode, Departure, IdempotencyClaim, JoinResult, LeaveResult, Member,
+  Subscribed,
 } from "../core/adapter.ts";
 import { ExpiringMap } from "../core/expiring-map.ts";
 import { nextMemberSeq, type MemberSnapshot } from "../core/presence.ts";
@@ -28,6 +29,8 @@ interface AppState {
   channels: Map<string, ChannelState>;
   users: Map<string, Set<string>>;
   cache: ExpiringMap<CacheEntry>;
+  /** Occupied channels whose cache_miss webhook was sent, until an event is cached or they are vacated. */
+  missed: Set<string>;
 }
 
 /**
@@ -79,7 +82,7 @@ export class LocalAdapter implements Adapter {
   private app(appId: string): AppState {
     let state = this.apps.get(appId);
     if (!state) {
-      state = { connections: new Set(), channels: new Map(), users: new Map(), cache: new ExpiringMap(MAX_CACHED_CHANNELS, this.now) };
+      state = { connections: new Set(), channels: new Map(), users: new Map(), cache: new ExpiringMap(MAX_CACHED_CHANNELS, this.now), missed: new Set() };
       this.apps.set(appId, state);
     }
     return state;
@@ -142,8 +145,19 @@ export class LocalAdapter implements Adapter {
       }
     }
     const vacated = state.sockets.size === 0;
-    if (vacated) app.channels.delete(channel);
+    if (vacated) {
+      app.channels.delete(channel);
+      app.missed.delete(channel);
+    }
     return { vacated, memberRemoved, seq: memberRemoved ? state.seq : undefined, subscriptionCount: state.sockets.size };
+  }
+
+  async disconnect(appId: string, socketId: string, subscriptions: Subscribed[], userId?: string): Promise<Departure> {
+    const left: LeaveResult[] = [];
+    for (const { channel, member } of subscriptions) left.push(await this.leave(appId, channel, socketId, member));
+    const wentOffline = userId !== undefined && (await this.signOut(appId, userId, socketId));
+    await this.removeConnection(appId, socketId);
+    return { left, wentOffline };
   }
 
   async channelStats(appId: string, channel: string): Promise<ChannelStats> {
@@ -193,7 +207,17 @@ export class LocalAdapter implements Adapter {
 
   async cacheSet(appId: string, channel: string, event: string, data: string, ttlSeconds: number): Promise<void> {
     const ttlMs = ttlSeconds * 1000;
-    this.app(appId).cache.set(channel, { event, data, expiresAt: this.now() + ttlMs }, ttlMs);
+    const app = this.app(appId);
+    app.cache.set(channel, { event, data, expiresAt: this.now() + ttlMs }, ttlMs);
+    app.missed.delete(channel);
+  }
+
+  async claimCacheMiss(appId: string, channel: string): Promise<boolean> {
+    const app = this.apps.get(appId);
+    // Only an occupied channel is remembered: its vacate forgets it, so the set stays bounded.
+    if (!app?.channels.has(channel) || app.missed.has(channel)) return false;
+    app.missed.add(channel);
+    return true;
   }
 
   async cacheGet(appId: string, channel: string): Promise<CachedEvent | null> {

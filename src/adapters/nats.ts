@@ -3,17 +3,18 @@
 // node's contribution and changes by compare-and-set (see nats/state.ts), so each transition is
 // seen by exactly one node. While NATS is away the node serves its own sockets from local state
 // and writes its contribution back when NATS returns (ClusterLifecycle runs that cycle).
-import type { Adapter, JoinResult, LeaveResult, Member } from "../core/adapter.ts";
+import type { Adapter, Departure, JoinResult, LeaveResult, Member, Subscribed } from "../core/adapter.ts";
 import type { RateLimitResult } from "../core/rate-limiter.ts";
 import { ClusterLifecycle } from "./cluster/lifecycle.ts";
 import type { ClusterOptions, TransportEvents } from "./cluster/transport.ts";
-import { NatsLink } from "./nats/connection.ts";
+import { NatsLink, UNCHANGED } from "./nats/connection.ts";
 import { NatsIdempotency } from "./nats/idempotency.ts";
 import { natsNames, type Announcer } from "./nats/names.ts";
 import { NatsReads } from "./nats/queries.ts";
 import { NodeShareRateCounter } from "./nats/rate-share.ts";
 import { Reconciler } from "./nats/reconcile.ts";
 import { key, type ChannelChange } from "./nats/state.ts";
+import { CHANNEL } from "./nats/values.ts";
 import { Sweeper } from "./nats/sweeper.ts";
 import { ContributionWriter } from "./nats/writer.ts";
 
@@ -47,6 +48,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
         failed: (error) => this.failed("sweep", error),
         sweptHere: () => this.missedEvents(),
         syncOwn: (appId, k) => this.reconciler.syncKey(appId, k),
+        dropExpired: () => this.reads.dropExpiredCache(),
       },
     );
     this.rates = new NodeShareRateCounter(this.nodeId, () => (this.online ? this.sweeper.liveNodes() : undefined), this.now);
@@ -217,7 +219,41 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
   async cacheSet(appId: string, channel: string, event: string, data: string, ttlSeconds: number): Promise<void> {
     await this.local.cacheSet(appId, channel, event, data, ttlSeconds);
     if (!this.online) return;
-    await this.reads.cacheSet(appId, channel, event, data, ttlSeconds).catch((error: unknown) => this.failed("cacheSet", error));
+    try {
+      await this.reads.cacheSet(appId, channel, event, data, ttlSeconds);
+      // A cached event ends the channel's cache_miss suppression (spec §3.8).
+      await this.link.cas(key(appId, "c", channel), CHANNEL, (value) => {
+        if (!value?.x) return { next: UNCHANGED, result: undefined };
+        const { x: _sent, ...rest } = value;
+        return { next: rest, result: undefined };
+      });
+    } catch (error) {
+      this.failed("cacheSet", error);
+    }
+  }
+
+  /**
+   * The flag lives in the channel's own value (`x`), so vacating the channel (which deletes the
+   * value) ends the suppression with no extra write, and a vacant channel claims nothing.
+   */
+  claimCacheMiss(appId: string, channel: string): Promise<boolean> {
+    return this.query("cacheMiss", () => this.link.cas(key(appId, "c", channel), CHANNEL, (value) => {
+      if (!value || value.x) return { next: UNCHANGED, result: false };
+      return { next: { ...value, x: 1 }, result: true };
+    }), () => this.local.claimCacheMiss(appId, channel));
+  }
+
+  /**
+   * Each channel is its own key, written by compare-and-set: the leaves, the sign-out and the
+   * connection go out together, so a closing socket costs one round trip, not one per channel.
+   */
+  async disconnect(appId: string, socketId: string, subscriptions: Subscribed[], userId?: string): Promise<Departure> {
+    const [left, wentOffline] = await Promise.all([
+      Promise.all(subscriptions.map(({ channel, member }) => this.leave(appId, channel, socketId, member))),
+      userId === undefined ? false : this.signOut(appId, userId, socketId),
+      this.removeConnection(appId, socketId),
+    ]);
+    return { left, wentOffline };
   }
 
   /** The rate counter part (nats/rate-share.ts): this node's share of each limit. */

@@ -126,7 +126,7 @@ export class UpstashBackend implements ClusterBackend {
     sub?.unsubscribe().catch((error: unknown) => this.events?.failed("closing the bus stream", error));
   }
 
-  async run(script: ScriptName, key: string, args: (string | number)[]): Promise<unknown> {
+  async run(script: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
     const { lua } = SCRIPTS[script];
     let sha = this.shas.get(script);
     if (!sha) {
@@ -134,11 +134,11 @@ export class UpstashBackend implements ClusterBackend {
       this.shas.set(script, sha);
     }
     try {
-      return await this.watch(this.redis.evalsha(sha, [key], args));
+      return await this.watch(this.redis.evalsha(sha, keys, args));
     } catch (error) {
       // A flushed or restarted Redis forgets scripts; EVAL also loads it for next time.
       if (!(error instanceof Error && error.message.includes("NOSCRIPT"))) throw error;
-      return this.watch(this.redis.eval(lua, [key], args));
+      return this.watch(this.redis.eval(lua, keys, args));
     }
   }
 

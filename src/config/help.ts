@@ -1,11 +1,6 @@
-// --help and --version: every flag with its environment variable, default and meaning, generated
-// from the schemas (server settings, each driver's options, app settings), so nothing goes
-// undescribed.
-import type { z } from "zod";
-import { APP_SETTING_HELP, APP_SETTING_KEYS, appSchema } from "../core/app.ts";
-import { driverKinds, driverNames, driverSettings, driversOf, selectorKey } from "../drivers/index.ts";
-import { kebab, upperSnake } from "./names.ts";
-import { SERVER_SETTING_KEYS, serverSettingsSchema } from "./schema.ts";
+// --help and --version. The options come from reference.ts (generated from the schemas, as
+// docs/configuration.md is), so nothing goes undescribed.
+import { settingsReference, type SettingEntry } from "./reference.ts";
 import { VERSION } from "./version.ts";
 
 /** What to do with the command line: run the server, or print help or the version and exit. */
@@ -15,19 +10,25 @@ export function commandOf(argv: string[]): "help" | "version" | "run" {
   return "run";
 }
 
-/** A setting's default as --help shows it, or undefined when it has none. */
-function defaultOf(schema: z.ZodType): string | undefined {
-  const result = schema.safeParse(undefined);
-  if (!result.success || result.data === undefined) return undefined;
-  const value = result.data;
-  if (Array.isArray(value)) return value.length ? value.join(",") : "[]";
-  return value === "" ? '""' : String(value);
+/** Flag, variable and default on one line; then what it means, the drivers and the other servers' names. */
+function option(setting: SettingEntry): string {
+  if (!setting.flag && !setting.env) return `  ${setting.aliases.join("; ")}\n      here: ${setting.meaning}`;
+  const head = [setting.flag, setting.env].filter(Boolean).join(", ");
+  const lines = [`  ${head}${setting.fallback === undefined ? "" : `  (default ${setting.fallback})`}`, `      ${setting.meaning}`];
+  for (const detail of setting.details) lines.push(`      ${detail}`);
+  if (setting.aliases.length) lines.push(`      also: ${setting.aliases.join("; ")}`);
+  return lines.join("\n");
 }
 
-/** Two lines per option: flag, variable and default; then what it means. */
-function option(flag: string, env: string | undefined, fallback: string | undefined, meaning: string): string {
-  const head = [flag, env].filter(Boolean).join(", ");
-  return `  ${head}${fallback === undefined ? "" : `  (default ${fallback})`}\n      ${meaning}`;
+/** Text as lines of at most ~100 characters. */
+function wrap(text: string): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(" ").filter(Boolean)) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + word.length < 100) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines;
 }
 
 /** --help: every flag with its environment variable, default and meaning, from the schemas. */
@@ -36,47 +37,20 @@ export function helpText(): string {
     `Switchboard ${VERSION}: a Pusher Channels compatible server.`,
     "",
     "Usage: switchboard [--option value ...]",
+    "       switchboard apps <list|show|create|update|rotate-secret|delete> ...   (switchboard apps --help)",
+    "       switchboard migrate | switchboard config [--json]",
     "",
     "Every option is also an environment variable and a camelCase config-file key (--port: PORT, port;",
     "--app-enable-client-messages: APP_ENABLE_CLIENT_MESSAGES, app.enableClientMessages).",
     "Precedence: flags > environment > config file (--prefer-config-file: flags > file > environment).",
     "Booleans take true/false, 1/0, yes/no or on/off; a boolean flag given alone means true.",
-    "",
-    option("-h, --help", undefined, undefined, "print this help and exit"),
-    option("--version", undefined, undefined, "print the version and exit"),
-    option("--config-file, --config", "CONFIG_FILE", undefined, "JSON config file (see config/switchboard.example.json); Socket Rush's and Sockudo's files are read too"),
-    option("--prefer-config-file", undefined, undefined, "let the config file override the environment"),
-    option("--env-file", "ENV_FILE", "./.env if it exists", "NAME=value file filling what the environment leaves unset (\"\": none)"),
-    "",
-    "Soketi's SOKETI_*, Sockudo's and Socket Rush's names work too (README \"Coming from Soketi, Sockudo or",
-    "Socket Rush\"); `switchboard config` shows the effective value of every setting and where it came from.",
-    "",
-    "Server:",
+    "Soketi's SOKETI_*, Sockudo's and Socket Rush's names work too (listed under each option as \"also\");",
+    "`switchboard config` shows the effective value of every setting and where it came from.",
+    "The same reference, as a page: docs/configuration.md.",
   ];
-  for (const key of SERVER_SETTING_KEYS) {
-    const schema = serverSettingsSchema[key];
-    out.push(option(`--${kebab(key)}`, upperSnake(key), defaultOf(schema), schema.description ?? ""));
-  }
-  for (const { kind, default: fallback, help } of driverKinds()) {
-    const selector = selectorKey(kind);
-    out.push("", `${kind[0]!.toUpperCase()}${kind.slice(1)} drivers (${help}):`);
-    out.push(option(`--${kebab(selector)}`, upperSnake(selector), fallback, `one of: ${driverNames(kind)}`));
-    for (const driver of driversOf(kind)) out.push(`      ${driver.name}: ${driver.help}`);
-    for (const [key, { schema, drivers }] of driverSettings()) {
-      if (drivers[0]!.kind !== kind) continue;
-      const users = drivers.map((d) => d.name).join(", ");
-      out.push(option(`--${kebab(key)}`, upperSnake(key), defaultOf(schema), `${schema.description ?? ""} [${users}]`));
-    }
-  }
-  out.push(
-    "",
-    "Apps: the default app takes --app-id, --app-key, --app-secret and the settings below; more apps come",
-    "from APPS (a JSON array) or the config file's apps[], whose entries use the camelCase names",
-    "(app.enableClientMessages: enableClientMessages) or Soketi's snake_case ones (enable_client_messages).",
-    option("--apps", "APPS", undefined, "JSON array of apps (environment or config file only)").replace("--apps, ", ""),
-  );
-  for (const key of APP_SETTING_KEYS) {
-    out.push(option(`--app-${kebab(key)}`, `APP_${upperSnake(key)}`, defaultOf(appSchema.shape[key]), APP_SETTING_HELP[key]));
+  for (const section of settingsReference()) {
+    out.push("", `${section.title}:`, ...wrap(section.about));
+    for (const setting of section.entries) out.push(option(setting));
   }
   return out.join("\n") + "\n";
 }

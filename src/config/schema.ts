@@ -44,7 +44,7 @@ export const serverSettingsSchema = {
     .describe("on SIGTERM: /ready answers 503 at once while the API, sockets and bus keep serving this long (a balancer drains), then sockets close with 4200"),
   shutdownCloseSpreadMs: num(z.number().int().min(0).max(60_000)).default(1000)
     .describe("after the grace period: close the sockets with 4200 over this window, so their clients do not all reconnect at once"),
-  // --- Webhooks (spec §7; README "Webhooks"); the queue's own settings belong to its driver (QUEUE_DRIVER).
+  // --- Webhooks (spec §7; docs/webhooks.md); the queue's own settings belong to its driver (QUEUE_DRIVER).
   webhookBatching: bool.default(false).describe("several events per body for the same app and webhook within the window (apps may override)"),
   webhookBatchingDurationMs: num(z.number().int().min(1).max(60_000)).default(50).describe("ms; the batching window"),
   webhookVacateDelayMs: num(z.number().int().min(0).max(600_000)).default(0)
@@ -56,7 +56,7 @@ export const serverSettingsSchema = {
   webhookMemoryQueueSize: num(z.number().int().min(1)).default(10_000)
     .describe("jobs waiting in memory at most (the memory queue, or while a queue backend is away); beyond it they are dead-lettered"),
   webhookDeadLetterLimit: num(z.number().int().min(0)).default(1000).describe("dead letters kept (memory ring, Redis list)"),
-  // --- Debug console (README "Debug console"; src/console/).
+  // --- Debug console (docs/console.md; src/console/).
   consoleEnabled: z.preprocess((v) => (typeof v === "string" && v.trim().toLowerCase() === "auto" ? "auto" : v), z.union([z.literal("auto"), bool]))
     .default("auto").describe("serve the debug console at /console: true, false, or auto (on only for the development app made when no app is configured)"),
   consoleToken: z.string().refine((s) => s === "" || s.length >= 16, "must be empty or at least 16 characters").default("")
@@ -67,7 +67,7 @@ export const serverSettingsSchema = {
   consoleClusterEventsPerSecond: num(z.number().int().min(1)).default(1000)
     .describe("events per second and app one node forwards to consoles on other nodes; beyond it they are dropped and counted"),
   logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info").describe("debug, info, warn, error or silent"),
-  // --- Seeing and securing a running server (README "Metrics", "Logs", "TLS", "CORS", "Rate limits").
+  // --- Seeing and securing a running server (docs/operating.md).
   debug: bool.default(false).describe("same as LOG_LEVEL=debug (Sockudo's name)"),
   logFormat: z.enum(["pretty", "json"]).default("pretty").describe("pretty (one readable line) or json (one object per line)"),
   ignoreLoggerMiddleware: bool.default(false).describe("no debug line per HTTP request (Socket Rush's name)"),

@@ -7,7 +7,7 @@ import { HttpError } from "../http/errors.ts";
 import type { RequestPeer } from "../http/router.ts";
 import { findApp } from "../http/api.ts";
 import type { FailureGuard } from "./guard.ts";
-import { cookieValue, readSession, sessionCookie, signSession, verifySession, type Session } from "./session.ts";
+import { clearSessionCookie, isSignedWith, readClaim, setSessionCookie, type CookieOptions, type Session } from "./session.ts";
 import type { ConsoleStats } from "./stats.ts";
 
 // Sign-in, sign-out and "which app may this request see". An app session sees its own app only;
@@ -91,8 +91,8 @@ export async function signIn(d: AuthDeps, c: Context): Promise<Response> {
   d.guard.succeeded([account]);
   d.stats.signIns++;
   d.server.logger.info(`console: signed in as ${who} from ${address}`);
-  const cookie = sessionCookie(await signSession(d.server.crypto, key, session), d.cookiePath, Math.floor(d.sessionMs / 1000), d.peer.secure(c));
-  return c.json(describe(session), 200, { "set-cookie": cookie });
+  await setSessionCookie(c, d.server.crypto, key, session, Math.floor(d.sessionMs / 1000), cookieOptions(d, c));
+  return c.json(describe(session), 200);
 }
 
 /** Ends the session on the server side too: a copy of the cookie is refused from now on. */
@@ -106,21 +106,25 @@ export async function signOut(d: AuthDeps, c: Context): Promise<Response> {
     d.revoke(signedIn.id, signedIn.expires);
     d.server.logger.info(`console: signed out ${signedIn.kind === "app" ? `app ${signedIn.appId}` : "operator"} (session revoked on every node)`);
   }
-  return c.json({}, 200, { "set-cookie": sessionCookie("", d.cookiePath, 0, d.peer.secure(c)) });
+  clearSessionCookie(c, cookieOptions(d, c));
+  return c.json({}, 200);
 }
+
+/** Secure when the browser reached us over TLS, directly or through a trusted proxy. */
+const cookieOptions = (d: AuthDeps, c: Context): CookieOptions => ({ path: d.cookiePath, secure: d.peer.secure(c) });
 
 /** The request's verified session; 401 without one. */
 export async function session(d: AuthDeps, c: Context): Promise<Session> {
-  const value = cookieValue(c.req.header("cookie"));
-  const claimed = readSession(value, d.server.timers.now());
-  if (!value || !claimed) throw new HttpError(401, "Not signed in");
+  const claim = readClaim(c, d.server.timers.now());
+  if (!claim) throw new HttpError(401, "Not signed in");
+  const claimed = claim.session;
   let key: string | undefined;
   if (claimed.kind === "operator") key = d.token;
   else {
     const app = await findApp(d.server, claimed.appId);
     key = app?.secret;
   }
-  if (key === undefined || !(await verifySession(d.server.crypto, key, value))) throw new HttpError(401, "Not signed in");
+  if (key === undefined || !(await isSignedWith(c, d.server.crypto, key, claim))) throw new HttpError(401, "Not signed in");
   if (d.revoked(claimed.id)) throw new HttpError(401, "Signed out");
   return claimed;
 }

@@ -1,4 +1,5 @@
 import type { Context, Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
 import { streamSSE } from "hono/streaming";
 import { classifyChannel, isValidChannelName } from "../core/channels.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
@@ -42,16 +43,26 @@ const KEEPALIVE_MS = 15_000;
 const TRIGGER_BODY_LIMIT_KB = 1024;
 
 /**
- * script-src 'self': the page runs only console.js, so an event's text shown in the page can
- * never run as script even if escaping failed somewhere.
+ * On every console answer. script-src 'self': the page runs only console.js, so an event's text
+ * shown in the page can never run as script even if escaping failed somewhere. No HSTS: the
+ * console shares its host with the API and is often served over plain HTTP in development, so
+ * pinning HTTPS (for subdomains too) is the operator's call, not a debug page's.
  */
-const PAGE_HEADERS = {
-  "content-security-policy":
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-  "cache-control": "no-cache",
-};
+const consoleHeaders = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    connectSrc: ["'self'"],
+    imgSrc: ["'self'", "data:"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+  },
+  referrerPolicy: "no-referrer",
+  xFrameOptions: "DENY",
+  strictTransportSecurity: false,
+});
 
 /** CONSOLE_ENABLED=auto (the default) turns the console on for the development app only. */
 export function consoleEnabled(config: { consoleEnabled: "auto" | boolean; devApp: boolean }): boolean {
@@ -77,7 +88,9 @@ export function createConsole(o: ConsoleOptions): Console {
 
   const mount = (app: Hono, peer: RequestPeer) => {
     const deps: AuthDeps = { ...shared, peer };
-    const asset = (body: string, type: string) => (c: Context) => c.body(body, 200, { ...PAGE_HEADERS, "content-type": type });
+    app.use("/console", consoleHeaders);
+    app.use("/console/*", consoleHeaders);
+    const asset = (body: string, type: string) => (c: Context) => c.body(body, 200, { "cache-control": "no-cache", "content-type": type });
     app.get("/console", asset(CONSOLE_HTML, "text/html; charset=utf-8"));
     app.get("/console/", (c) => c.redirect(`${prefix}/console`));
     app.get("/console/console.css", asset(CONSOLE_CSS, "text/css; charset=utf-8"));

@@ -34,6 +34,19 @@ export interface LeaveResult {
   localOnly?: boolean;
 }
 
+/** One of a closing socket's subscriptions. */
+export interface Subscribed {
+  channel: string;
+  member?: Member;
+}
+
+/** What a closing socket's departure changed: a LeaveResult per subscription (same order), and its sign-out. */
+export interface Departure {
+  left: LeaveResult[];
+  /** The socket was its user's last signed-in one (online → offline). */
+  wentOffline: boolean;
+}
+
 /** How a read may be answered while the cluster backend cannot answer. */
 export interface ReadOptions {
   /**
@@ -165,6 +178,12 @@ export interface ClusterState {
   /** Presence members in join order (user id → user_info of its first socket), and their sequence. */
   members(appId: string, channel: string, options?: ReadOptions): Promise<MemberSnapshot>;
 
+  /**
+   * A closing socket leaves every channel, signs out (with `userId`) and stops counting toward the
+   * quota, in one backend round trip.
+   */
+  disconnect(appId: string, socketId: string, subscriptions: Subscribed[], userId?: string): Promise<Departure>;
+
   /** Returns true when this socket made the user go offline → online. */
   signIn(appId: string, userId: string, socketId: string): Promise<boolean>;
   /** Returns true when this socket was the user's last (online → offline). */
@@ -176,13 +195,18 @@ export interface ClusterState {
 export interface CacheStore {
   cacheSet(appId: string, channel: string, event: string, data: string, ttlSeconds: number): Promise<void>;
   cacheGet(appId: string, channel: string, options?: ReadOptions): Promise<CachedEvent | null>;
+  /**
+   * A subscriber found the channel's cache empty: true when this one sends the cache_miss webhook,
+   * once per channel cluster-wide until an event is cached or the channel is vacated (spec §3.8).
+   */
+  claimCacheMiss(appId: string, channel: string): Promise<boolean>;
 }
 
 /** What claiming an idempotency key found: ours to publish, published already, or being published. */
 export type IdempotencyClaim = "claimed" | "done" | "pending";
 
 /**
- * REST publishes made with an idempotency key, remembered cluster-wide (README "Idempotent
+ * REST publishes made with an idempotency key, remembered cluster-wide (docs/operating.md, "Idempotent
  * publishes"): a retry of a publish that was delivered is answered as a duplicate, not sent again.
  */
 export interface IdempotencyStore {

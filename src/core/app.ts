@@ -99,7 +99,7 @@ export type WebhookConfig = z.infer<typeof webhookSchema>;
 /** The app-level setting names, for config loaders that map APP_<SETTING> / --app-<setting>. */
 export const APP_SETTING_KEYS = Object.keys(appSchema.shape) as (keyof App)[];
 
-/** One line per app setting for --help and README; typed so a new setting cannot go undescribed. */
+/** One line per app setting for --help and docs/configuration.md; typed so a new setting cannot go undescribed. */
 export const APP_SETTING_HELP: Record<keyof App, string> = {
   id: "app id (the HTTP API's /apps/{id})",
   key: "app key (what clients connect with: /app/{key})",
@@ -120,16 +120,16 @@ export const APP_SETTING_HELP: Record<keyof App, string> = {
   enableUserAuthentication: "sockets must sign in (or join a private/presence channel) in time, else 4009",
   enableWatchlistEvents: "watchlist online/offline events for signed-in users",
   enableSubscriptionCount: "pusher_internal:subscription_count broadcasts",
-  allowedOrigins: "Origin values allowed to connect (comma list or JSON array; * any)",
-  webhooks: "JSON array of webhooks: {url | lambda_function, event_types, filter, headers} (README \"Webhooks\")",
+  allowedOrigins: "Origin values allowed to connect, others get 4009: https://a.com (scheme, host and port must match), a.com (any scheme) or *.a.com; comma list or JSON array; * any",
+  webhooks: "JSON array of webhooks: {url | lambda_function, event_types, filter, headers} (docs/webhooks.md)",
   webhooksEnabled: "false: no webhooks for this app, whatever it lists",
   webhookEnabled: "Socket Rush's spelling of webhooks-enabled",
-  hasClientEventWebhooks: "false: no client_event webhooks for this app",
-  hasChannelOccupiedWebhooks: "false: no channel_occupied webhooks for this app",
-  hasChannelVacatedWebhooks: "false: no channel_vacated webhooks for this app",
-  hasMemberAddedWebhooks: "false: no member_added webhooks for this app",
-  hasMemberRemovedWebhooks: "false: no member_removed webhooks for this app",
-  hasCacheMissWebhooks: "false: no cache_miss webhooks for this app",
+  hasClientEventWebhooks: "false: no client_event webhooks for this app (unset: as its webhooks' event_types say)",
+  hasChannelOccupiedWebhooks: "false: no channel_occupied webhooks for this app (unset: as its webhooks' event_types say)",
+  hasChannelVacatedWebhooks: "false: no channel_vacated webhooks for this app (unset: as its webhooks' event_types say)",
+  hasMemberAddedWebhooks: "false: no member_added webhooks for this app (unset: as its webhooks' event_types say)",
+  hasMemberRemovedWebhooks: "false: no member_removed webhooks for this app (unset: as its webhooks' event_types say)",
+  hasCacheMissWebhooks: "false: no cache_miss webhooks for this app (unset: as its webhooks' event_types say)",
   hasWebhookBatchingEnabled: "batch this app's webhooks or not (unset: the server's WEBHOOK_BATCHING)",
 };
 

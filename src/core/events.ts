@@ -42,7 +42,8 @@ export type ServerEvent = Base & (
   | { kind: "api_publish_refused"; reason: "unavailable" | "in_progress" | "shutting_down"; detail: string }
   /** An API publish whose idempotency key was delivered within the window: answered, not sent again. */
   | { kind: "api_publish_duplicate"; key: string }
-  | { kind: "cache_miss"; channel: string }
+  /** `first`: no other miss on the channel since it was occupied or an event was cached, cluster-wide. */
+  | { kind: "cache_miss"; channel: string; first: boolean }
   | { kind: "subscription_count"; channel: string; count: number }
   /**
    * scope: what was limited ("client_events"; per client address "ip_api", "ip_websocket" with

@@ -1,4 +1,4 @@
-// Per-IP request budgets (README "Rate limits"): an HTTP API limit and a WebSocket connection
+// Per-IP request budgets (docs/operating.md, "Rate limits"): an HTTP API limit and a WebSocket connection
 // limit, each a fixed window per client address. Stores are RATE_LIMITER_DRIVER drivers
 // (src/drivers/rate-limiters.ts); the memory store answers synchronously, so with it the
 // WebSocket upgrade route stays synchronous (src/http/router.ts).

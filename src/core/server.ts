@@ -15,7 +15,7 @@ import type { MemberSnapshot } from "./presence.ts";
 import type { ProtocolSettings } from "./settings.ts";
 import { CloseCode, channelEvent, connectionEstablished } from "./messages.ts";
 import { classifyChannel } from "./channels.ts";
-import { leaveChannel } from "./handlers/subscribe.ts";
+import { announceLeave } from "./handlers/subscribe.ts";
 import { announceCount, announceJoined, announceLeft, announcePresence } from "./announce.ts";
 import { SubscriptionCounter } from "./subscription-count.ts";
 import { GracefulStop } from "./shutdown.ts";
@@ -274,14 +274,17 @@ export class Switchboard implements ClusterNode {
     conn.registered = false;
     const app = conn.app;
     this.registry.removeSocket(conn);
-    for (const [channel, sub] of [...conn.channels]) {
-      await leaveChannel(this, conn, channel, sub);
+    const subscriptions = [...conn.channels];
+    for (const [channel] of subscriptions) {
+      conn.removeChannel(channel);
+      this.registry.leave(conn, channel);
     }
-    if (conn.user) {
-      const wentOffline = await this.adapter.signOut(app.id, conn.user.id, conn.id);
-      if (wentOffline && app.enableWatchlistEvents) announcePresence(this, app, conn.user.id, false);
-    }
-    await this.adapter.removeConnection(app.id, conn.id);
+    // One adapter call for every channel, the sign-out and the connection: one backend round trip.
+    const { left, wentOffline } = await this.adapter.disconnect(
+      app.id, conn.id, subscriptions.map(([channel, sub]) => ({ channel, member: sub.member })), conn.user?.id,
+    );
+    subscriptions.forEach(([channel, sub], i) => announceLeave(this, conn, channel, sub, left[i]!));
+    if (conn.user && wentOffline && app.enableWatchlistEvents) announcePresence(this, app, conn.user.id, false);
     this.events.emit({ kind: "connection_closed", appId: app.id, socketId: conn.id, code: conn.closeCode, userId: conn.user?.id });
   }
 

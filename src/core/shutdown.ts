@@ -1,5 +1,5 @@
 // The graceful stop's phases and the two waits they need, kept out of server.ts. A node stops in
-// order (README "Graceful stop"): `draining` (not ready, everything still served, so a balancer
+// order (docs/operating.md, "Graceful stop"): `draining` (not ready, everything still served, so a balancer
 // takes it out before anything is refused), `closing` (new handshakes get 4200, open sockets are
 // closed with 4200 over a short window and cleaned up), `stopping` (the API answers 503, work in
 // flight finishes), `stopped` (the adapter let go). A publish is never answered 2xx by a node that

@@ -1,4 +1,4 @@
-// Adapter drivers: where cluster state and the message bus live (README "Scaling out").
+// Adapter drivers: where cluster state and the message bus live (docs/clustering.md).
 // Each implementation is imported only when ADAPTER_DRIVER selects it (see registry.ts).
 import { z } from "zod";
 import { num } from "../core/coerce.ts";

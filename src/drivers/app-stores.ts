@@ -34,7 +34,7 @@ registerDriver({
   },
 });
 
-// --- Databases: Soketi's layouts (README "Apps from a database"). Behind the app cache (caches.ts).
+// --- Databases: Soketi's layouts (docs/apps-from-a-database.md). Behind the app cache (caches.ts).
 
 const timeout = num(z.number().int().min(50).max(60_000)).default(2000)
   .describe("ms; bound on every database and app-cache call: a lookup never waits longer");

@@ -1,5 +1,5 @@
 // Webhook queue drivers (QUEUE_DRIVER): where webhook jobs wait between the event and its delivery
-// (README "Webhooks"). Each implementation is imported only when selected, so a node that never
+// (docs/webhooks.md). Each implementation is imported only when selected, so a node that never
 // uses SQS never loads the AWS SDK.
 import { z } from "zod";
 import { num } from "../core/coerce.ts";

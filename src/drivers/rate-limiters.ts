@@ -1,5 +1,5 @@
 // Per-IP rate limiter drivers (RATE_LIMITER_DRIVER, used when RATE_LIMITER_ENABLED): where the
-// per-address counters live (README "Rate limits"). memory counts on each node; redis and
+// per-address counters live (docs/operating.md, "Rate limits"). memory counts on each node; redis and
 // redis-cluster share the budget across nodes.
 import { z } from "zod";
 import { num } from "../core/coerce.ts";

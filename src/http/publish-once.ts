@@ -1,4 +1,4 @@
-// A REST publish is delivered or refused (README "When the API answers 503"): 2xx only once the
+// A REST publish is delivered or refused (docs/operating.md, "When the API answers 503"): 2xx only once the
 // event reached this node's subscribers and the bus took it for the others. With an idempotency
 // key the publish is made once per key cluster-wide within IDEMPOTENCY_WINDOW_SECONDS, so a client
 // that retries after a 503 or a timeout is never delivered twice: the key is claimed before the

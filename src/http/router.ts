@@ -1,13 +1,13 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
+import type { GetConnInfo } from "hono/conninfo";
 import { cors } from "hono/cors";
 import { ClusterUnavailableError } from "../core/adapter.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
-import type { MemoryStats } from "../core/runtime.ts";
 import type { SocketHandle, Switchboard } from "../core/server.ts";
 import { authenticate, channelUsers, findApp, listChannels, showChannel, terminateUser, triggerBatch, triggerEvent, type ApiRequest } from "./api.ts";
 import { clientAddress, isSecureRequest, NO_PROXY, type ProxyTrust } from "./client-address.ts";
 import { HttpError, jsonError, jsonBody } from "./errors.ts";
-import { mountHealth } from "./health.ts";
+import { mountHealth, type HealthDeps } from "./health.ts";
 import { apiLimit, websocketLimit, type IpLimiting } from "./ip-limits.ts";
 import { observeRequests } from "./observe.ts";
 
@@ -24,8 +24,11 @@ export interface SocketBinding {
    * Synchronous, so an upgrade is routed without an async dispatch (see the routes below).
    */
   upgrade(c: Context, handle: SocketHandle): Response | undefined;
-  /** The peer address of the request's connection, as the runtime knows it. */
-  remoteAddress(c: Context): string | undefined;
+  /**
+   * Hono's connection info for the runtime (`getConnInfo` of @hono/node-server/conninfo, hono/deno,
+   * hono/bun): the TCP peer, which the one client-address function starts from (TRUST_PROXY).
+   */
+  connInfo: GetConnInfo;
 }
 
 /** CORS on the HTTP API and pages (CORS_* settings); never on the WebSocket endpoint. */
@@ -40,11 +43,8 @@ export interface RouterOptions {
   server: Switchboard;
   sockets: SocketBinding;
   rateLimiter: RateLimiter;
-  memoryUsage?: () => MemoryStats;
-  /** Bytes of memory the machine has: /accept-traffic compares the RSS with it. */
-  totalMemory?: () => number;
-  /** Percent of totalMemory above which /accept-traffic answers 503. */
-  acceptTrafficThreshold?: number;
+  /** What /usage and /accept-traffic report; without it they know only the connection count. */
+  health?: Omit<HealthDeps, "server">;
   cors?: CorsSettings;
   /** Per-IP limits; absent when RATE_LIMITER_ENABLED is off. */
   ipLimits?: IpLimiting;
@@ -90,8 +90,9 @@ export function createRouter(options: RouterOptions): Hono {
   const app = prefix ? root.basePath(prefix) : root;
 
   const trustProxy = options.trustProxy ?? NO_PROXY;
-  const address = (c: Context) => clientAddress(c, sockets.remoteAddress(c), trustProxy);
-  const peer: RequestPeer = { address, secure: (c) => isSecureRequest(c, sockets.remoteAddress(c), trustProxy) };
+  const fromSocket = (c: Context) => sockets.connInfo(c).remote.address;
+  const address = (c: Context) => clientAddress(c, fromSocket(c), trustProxy);
+  const peer: RequestPeer = { address, secure: (c) => isSecureRequest(c, fromSocket(c), trustProxy) };
   const ip = options.ipLimits;
 
   /** Only what the handshake checks is taken from the request; the handle keeps nothing else. */
@@ -141,7 +142,7 @@ export function createRouter(options: RouterOptions): Hono {
   app.get("/apps/:appId/channels/:channel/users", api((req, c) => channelUsers(server, rateLimiter, req, c)));
   app.post("/apps/:appId/users/:userId/terminate_connections", api((req, c) => terminateUser(server, req, c)));
 
-  mountHealth(app, { server, memoryUsage: options.memoryUsage, totalMemory: options.totalMemory, acceptTrafficThreshold: options.acceptTrafficThreshold });
+  mountHealth(app, { ...options.health, server });
   options.extend?.(app, peer);
 
   // Upgrades on any other path still complete, then close with 4005 (spec §1.2 check 1). The

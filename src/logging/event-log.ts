@@ -1,4 +1,4 @@
-// The debug log of what happened to each client (README "Logs"): one line per connection, close,
+// The debug log of what happened to each client (docs/operating.md, Logs): one line per connection, close,
 // refusal, subscription, sign-in and REST call, driven by the server's event stream so the
 // protocol code only emits events. Subscribed only at debug level: otherwise these kinds have no
 // consumer and the producers skip building them.

@@ -1,4 +1,4 @@
-// Prometheus metrics (README "Metrics"): series named as Soketi and Sockudo name them, behind
+// Prometheus metrics (docs/operating.md, Metrics): series named as Soketi and Sockudo name them, behind
 // METRICS_PREFIX, fed by the server's event stream. Counting stays off the per-socket path: a
 // broadcast arrives as one event carrying its recipient count; gauges (connected, channels,
 // presence members) and the webhook and app-cache counters are read when Prometheus scrapes.

@@ -44,8 +44,7 @@ export async function startWebhooks(config: Config, server: Switchboard, logger:
     maxUnpushed: config.webhookMemoryQueueSize,
     retryWindowMs: config.webhookRetryWindowMs,
   });
-  // api_publish only to learn that a cache channel got an event (ends cache_miss de-duplication).
-  const unsubscribe = server.events.subscribe("webhooks", pipeline.consume, [...WEBHOOK_KINDS, "api_publish"]);
+  const unsubscribe = server.events.subscribe("webhooks", pipeline.consume, WEBHOOK_KINDS);
   queue.start(createProcessor({
     apps: server.apps, timers, logger, stats, events: server.events, timeoutMs: config.webhookTimeoutMs, retryWindowMs: config.webhookRetryWindowMs,
   }));

@@ -42,8 +42,6 @@ export class WebhookPipeline {
   private pushes: Promise<void> = Promise.resolve();
   private unpushed = 0;
   private stopping = false;
-  /** Channels whose cache_miss was sent and not yet answered by a publish or a vacancy. */
-  private readonly missed = new Set<string>();
   private readonly batcher: Batcher;
   private readonly vacancy: VacancyDelay<App>;
   /** Jobs the queue never took (unreachable backend): kept here for the operator. */
@@ -61,27 +59,20 @@ export class WebhookPipeline {
   };
 
   private async handle(e: ServerEvent): Promise<void> {
-    if (e.kind === "api_publish") {
-      for (const channel of e.channels) this.missed.delete(`${e.appId}\n${channel}`);
-      return;
-    }
     if ("localOnly" in e && e.localOnly) {
       // Only this node's view while the cluster backend was away: the resync announces what
       // really changed cluster-wide, and a webhook now could contradict it (another node's socket).
       this.o.logger.debug(`webhooks: no ${e.kind} for ${e.channel} yet: decided while the cluster backend was away`);
       return;
     }
+    if (e.kind === "cache_miss" && !e.first) {
+      this.o.logger.debug(`webhooks: no cache_miss for ${e.channel}: one was sent since it was occupied or last cached`);
+      return;
+    }
     const event = toWebhookEvent(e);
     if (!event) return;
     const app = await this.o.apps.findById(e.appId);
     if (!app || !appWants(app, event.name)) return;
-    const key = `${app.id}\n${event.channel}`;
-    if (event.name === "cache_miss") {
-      if (this.missed.has(key)) return;
-      this.missed.add(key);
-    } else if (event.name === "channel_vacated") {
-      this.missed.delete(key);
-    }
     this.vacancy.offer(app, event);
   }
 

@@ -23,11 +23,25 @@ export interface ProcessorOptions {
   events?: EventStream;
 }
 
+/**
+ * How late after the retry window an attempt may still start. Retries are due within the window
+ * (retry.ts) and start a poll or a busy worker late; a job later than this came back through
+ * leases that expired (redis queue): its attempts end the node that makes them, so it is not made.
+ */
+export const LATE_ATTEMPT_MS = 60_000;
+
 export function createProcessor(o: ProcessorOptions): Worker {
   return async (d: Delivery): Promise<Outcome> => {
     const { job } = d;
     const started = o.timers.now();
     const first = d.firstAttemptAt ?? started;
+    if (started > first + o.retryWindowMs + LATE_ATTEMPT_MS) {
+      o.stats.deadLetters++;
+      const reason = `not attempted: ${d.attempt - 1} attempts over ${Math.round((started - first) / 1000)} s, the last ones never finished (their node stopped mid-attempt)`;
+      o.logger.warn(`webhook dead-lettered: app ${job.appId}, target ${targetLabel(job.target)}, ${job.events} events (${reason}; job ${job.id})`);
+      o.events?.emit({ kind: "webhook_delivery", appId: job.appId, target: targetLabel(job.target), outcome: "dead", events: job.events, attempt: d.attempt, ms: 0 });
+      return { kind: "dead", reason };
+    }
     let result: AttemptResult;
     try {
       result = await attempt(o, job);

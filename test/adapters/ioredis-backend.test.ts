@@ -110,7 +110,7 @@ describe("ioredis backend with a server that stopped answering", () => {
     await settle();
     expect(states).toEqual(["up"]);
     backend.fakeCmd.answer = "timeout";
-    await expect(backend.run("join", "k", [])).rejects.toThrow(COMMAND_TIMED_OUT);
+    await expect(backend.run("join", ["k"], [])).rejects.toThrow(COMMAND_TIMED_OUT);
     expect(states).toEqual(["up", `down: no answer within the request deadline (${COMMAND_TIMED_OUT})`]);
     // More timeouts while down say nothing new.
     await expect(backend.publish("bus", "x")).rejects.toThrow(COMMAND_TIMED_OUT);
@@ -121,7 +121,7 @@ describe("ioredis backend with a server that stopped answering", () => {
     const { backend, states } = open();
     await settle();
     backend.fakeCmd.answer = "timeout";
-    await expect(backend.run("join", "k", [])).rejects.toThrow();
+    await expect(backend.run("join", ["k"], [])).rejects.toThrow();
     backend.probe();
     await settle();
     expect(states.slice(2)).toEqual(["failed: probing a backend that stopped answering"]);
@@ -139,7 +139,7 @@ describe("ioredis backend with a server that stopped answering", () => {
     const { backend, states } = open();
     await settle();
     backend.fakeCmd.answer = "error";
-    await expect(backend.run("join", "k", [])).rejects.toThrow("ERR something else");
+    await expect(backend.run("join", ["k"], [])).rejects.toThrow("ERR something else");
     backend.probe();
     expect(states).toEqual(["up"]);
     expect(backend.fakeCmd.pings).toBe(0);
@@ -149,7 +149,7 @@ describe("ioredis backend with a server that stopped answering", () => {
     const { backend, states } = open();
     await settle();
     backend.fakeCmd.answer = "timeout";
-    await expect(backend.run("join", "k", [])).rejects.toThrow();
+    await expect(backend.run("join", ["k"], [])).rejects.toThrow();
     backend.fakeCmd.answer = "ok";
     backend.fakeCmd.emit("close");
     backend.fakeCmd.emit("ready");

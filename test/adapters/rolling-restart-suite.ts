@@ -17,8 +17,11 @@ export interface RollingRestartOptions {
   available: boolean;
   /** The adapter's settings for each node (ADAPTER_DRIVER and its connection). */
   env(): Record<string, string>;
-  /** Publishes per second the run must reach (default 200). */
-  minRate?: number;
+  /**
+   * Publishes answered 2xx the run must have made for its verdict to mean something (default 500).
+   * A count, not a rate: a loaded machine publishes slower, and that is no failure of the server.
+   */
+  minAnswered?: number;
 }
 
 const CHANNEL = "rolling";
@@ -218,8 +221,8 @@ export function describeRollingRestart(options: RollingRestartOptions): void {
 
     it("every publish answered 2xx reaches every subscriber connected across it, exactly once", () => {
       const { publishes, subscribers } = run;
-      expect(publishes.length / run.seconds).toBeGreaterThanOrEqual(options.minRate ?? 200);
       const answered = publishes.filter((p) => p.answeredAt !== undefined);
+      expect(answered.length).toBeGreaterThanOrEqual(options.minAnswered ?? 500);
       const problems: string[] = [];
       let owed = 0;
       for (const p of answered) {

@@ -35,6 +35,14 @@ describe("when the console is served", () => {
       const page = await call(dev, "GET", "");
       expect(page.status).toBe(200);
       expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+      // Every console answer, the API's too, carries the security headers; HSTS is left to the operator.
+      for (const r of [page, await call(dev, "GET", "/api/session")]) {
+        expect(r.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+        expect(r.headers.get("x-content-type-options")).toBe("nosniff");
+        expect(r.headers.get("referrer-policy")).toBe("no-referrer");
+        expect(r.headers.get("x-frame-options")).toBe("DENY");
+        expect(r.headers.get("strict-transport-security")).toBeNull();
+      }
       expect((await call(dev, "GET", "/console.js")).text).toContain("EventSource");
       expect(dev.output()).toContain("/console");
     } finally {

@@ -46,13 +46,14 @@ describe("FailureGuard", () => {
 
   it("keeps a locked key locked however many other keys fail", () => {
     const c = clock();
-    const g = new FailureGuard(c.now, { freeFailures: 1, baseLockMs: 60_000, maxKeys: 100 });
+    // The default bound (10,000 keys) and twice as many other addresses, as issue #23 asks.
+    const g = new FailureGuard(c.now, { freeFailures: 1, baseLockMs: 60_000 });
     g.failed(["ip:attacker"]);
     g.failed(["ip:attacker"]);
     expect(g.retryAfterMs(["ip:attacker"])).toBeGreaterThan(0);
     // Many other addresses each fail once: they evict one another, never the lock.
-    for (let i = 0; i < 10_000; i++) g.failed([`ip:other-${i}`]);
-    expect(g.size).toBe(100);
+    for (let i = 0; i < 20_000; i++) g.failed([`ip:other-${i}`]);
+    expect(g.size).toBe(10_000);
     expect(g.retryAfterMs(["ip:attacker"])).toBeGreaterThan(0);
   });
 });

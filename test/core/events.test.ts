@@ -45,7 +45,7 @@ describe("EventStream", () => {
       throw new Error("later");
     });
     stream.subscribe("fine", (e) => void seen.push(e.kind));
-    expect(() => stream.emit({ kind: "cache_miss", appId: "1", channel: "cache-x" })).not.toThrow();
+    expect(() => stream.emit({ kind: "cache_miss", appId: "1", channel: "cache-x", first: true })).not.toThrow();
     await Promise.resolve();
     await Promise.resolve();
     expect(seen).toEqual(["cache_miss"]);

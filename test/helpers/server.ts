@@ -1,5 +1,5 @@
 // Starts a real Switchboard process for integration tests. SWITCHBOARD_RUNTIME picks the runtime
-// (node, node24, deno, bun, binary), so one suite runs unchanged against each of them.
+// (node, node22, node24, deno, bun, binary), so one suite runs unchanged against each of them.
 // SWITCHBOARD_TOPOLOGY (redis, nats) instead starts a 3-node cluster behind a round-robin TCP
 // balancer, so the same suite checks that a cluster answers like one server.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -50,10 +50,11 @@ export function runtimeCommand(runtime = process.env.SWITCHBOARD_RUNTIME ?? "nod
   switch (runtime) {
     case "node":
       return [process.execPath, [path.join(ROOT, "dist/node.js")]];
+    case "node22":
     case "node24":
-      // Installed by scripts/install-node24.mjs into its own folder: a root `node` dependency would
-      // shadow Node 20 in every npm script.
-      return [path.join(ROOT, "test/node24/node_modules/node/bin/node"), [path.join(ROOT, "dist/node.js")]];
+      // Installed by scripts/install-node.mjs into its own folder: a root `node` dependency would
+      // shadow the machine's Node in every npm script.
+      return [path.join(ROOT, `test/${runtime}/node_modules/node/bin/node`), [path.join(ROOT, "dist/node.js")]];
     case "deno":
       return [bin("deno"), ["run", ...DENO_FLAGS, "-A", "--cached-only", path.join(ROOT, "runtimes/deno.ts")]];
     case "bun":

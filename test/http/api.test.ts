@@ -26,7 +26,7 @@ async function api(env: Record<string, string> = {}) {
   store = new MemoryAppStore([harness.app, SMALL]);
   const router = createRouter({
     server: harness.server,
-    sockets: { upgrade: () => undefined, remoteAddress: () => "127.0.0.1" },
+    sockets: { upgrade: () => undefined, connInfo: () => ({ remote: { address: "127.0.0.1" } }) },
     rateLimiter: new LocalRateLimiter(() => harness.timers.now()),
   });
   running.push(harness);

@@ -1,4 +1,4 @@
-// CORS on the HTTP API and pages (README "CORS"), through hono's cors middleware.
+// CORS on the HTTP API and pages (docs/operating.md, CORS), through hono's cors middleware.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rawClient, sdk } from "../helpers/clients.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";

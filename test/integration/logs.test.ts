@@ -1,4 +1,4 @@
-// Logs that explain (README "Logs"): with LOG_FORMAT=json every line parses as one object, and at
+// Logs that explain (docs/operating.md, Logs): with LOG_FORMAT=json every line parses as one object, and at
 // debug each client event is one line carrying the ids that apply.
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

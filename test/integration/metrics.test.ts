@@ -1,4 +1,4 @@
-// Prometheus metrics (README "Metrics"): every named series is served with the prefix, labelled
+// Prometheus metrics (docs/operating.md, Metrics): every named series is served with the prefix, labelled
 // by app and port, and moves with traffic.
 import { readFileSync } from "node:fs";
 import path from "node:path";

@@ -1,4 +1,4 @@
-// Per-IP rate limits (README "Rate limits"): the HTTP API answers 429 with Retry-After and the
+// Per-IP rate limits (docs/operating.md, "Rate limits"): the HTTP API answers 429 with Retry-After and the
 // X-RateLimit-* headers, WebSocket connections are refused before the upgrade, and with the redis
 // driver the budget is shared by the nodes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// What a SIGTERM does, seen from outside (issue 21, README "Graceful stop"): /ready answers 503 at
+// What a SIGTERM does, seen from outside (docs/operating.md, "Graceful stop"): /ready answers 503 at
 // once while the API and the sockets keep serving for SHUTDOWN_GRACE_PERIOD_MS; then the sockets
 // are closed with 4200; and from the adapter's stop until the listener closes the API answers 503
 // with Retry-After, never a 2xx.

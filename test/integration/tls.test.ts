@@ -1,4 +1,4 @@
-// TLS (README "TLS"): https:// and wss:// on the server's port with a certificate made here at
+// TLS (docs/operating.md, TLS): https:// and wss:// on the server's port with a certificate made here at
 // set-up (openssl), pusher-js with forceTLS and the pusher SDK with useTLS end to end, the plain
 // HTTP port that redirects, and the certificate reloaded on SIGHUP without dropping connections.
 import { execFileSync } from "node:child_process";

@@ -2,10 +2,10 @@
 // and with QUEUE_DRIVER=redis a SIGKILL of the node that saw the events loses nothing.
 import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { rawClient, type RawClient } from "../helpers/clients.ts";
+import { rawClient, sdk, type RawClient } from "../helpers/clients.ts";
 import type { TestServer } from "../helpers/server.ts";
 import { startReceiver, tally, type Receiver } from "../helpers/webhook-receiver.ts";
-import { freePort, ownRedis, reachable, requireService, startNode, subscribe, uniquePrefix } from "../adapters/cluster.ts";
+import { freePort, getJson, ownRedis, reachable, requireService, startNode, subscribe, uniquePrefix } from "../adapters/cluster.ts";
 import { startServer } from "../helpers/server.ts";
 import { scrape, total, waitFor } from "../helpers/observe.ts";
 
@@ -189,5 +189,59 @@ describe.skipIf(!redisUp)("webhooks with QUEUE_DRIVER=redis while Redis is down"
     } finally {
       await redis.kill();
     }
+  });
+});
+
+describe.skipIf(!redisUp)("cache_miss webhooks on a 2-node Redis cluster", () => {
+  it("are sent once per channel cluster-wide, until an event is cached or the channel is vacated", async () => {
+    const receiver = await startReceiver(APP);
+    receivers.push(receiver);
+    const prefix = uniquePrefix("hooksmiss");
+    prefixes.push(prefix);
+    const hooks = { APP_WEBHOOKS: JSON.stringify([{ url: receiver.url, event_types: ["cache_miss"] }]), CACHE_TTL_SECONDS: "1" };
+    const [a, b] = await Promise.all([node(prefix, receiver, hooks), node(prefix, receiver, hooks)]);
+    const misses = (ch: string) => receiver.events((e) => e.name === "cache_miss" && e.channel === ch).length;
+    /**
+     * A miss on a fresh channel from `on`, sent after the misses before it on that node (one
+     * connection keeps their order): once its webhook arrived and the queues drained, no earlier
+     * miss can still be on its way.
+     */
+    const settled = async (on: TestServer, label: string) => {
+      const ch = `cache-sentinel-${label}`;
+      await subscribe(on, await client(on), ch);
+      await receiver.waitFor((all) => all.some((e) => e.name === "cache_miss" && e.channel === ch), 10_000);
+      await drained([a!, b!], "every queued webhook to be sent");
+    };
+
+    // Both nodes' subscribers see pusher:cache_miss; only one webhook goes out.
+    const first = await client(a!);
+    await subscribe(a!, first, "cache-shared");
+    await first.next((f) => f.event === "pusher:cache_miss" && f.channel === "cache-shared");
+    const second = await client(b!);
+    await subscribe(b!, second, "cache-shared");
+    await second.next((f) => f.event === "pusher:cache_miss" && f.channel === "cache-shared");
+    await settled(b!, "1");
+    expect(misses("cache-shared")).toBe(1);
+
+    // An event cached ends the suppression: once it expired (CACHE_TTL_SECONDS=1), the next
+    // subscriber's miss is sent again.
+    await sdk(a!).trigger("cache-shared", "tick", { n: 1 });
+    await waitFor(async () => (await getJson(b!, "/channels/cache-shared", { info: "cache" })).cache === null, "the cached event to expire");
+    const third = await client(b!);
+    await subscribe(b!, third, "cache-shared");
+    await third.next((f) => f.event === "pusher:cache_miss" && f.channel === "cache-shared");
+    await settled(b!, "1b");
+    expect(misses("cache-shared")).toBe(2);
+    // Vacating ends it too: everyone leaves, a new subscriber on the other node misses again.
+    await subscribe(b!, await client(b!), "cache-vacated");
+    await settled(b!, "2");
+    expect(misses("cache-vacated")).toBe(1);
+    for (const c of clients.splice(0)) c.close();
+    await waitFor(async () => (await getJson(a!, "/channels/cache-vacated")).occupied === false, "cache-vacated to be vacated");
+    const again = await client(a!);
+    await subscribe(a!, again, "cache-vacated");
+    await again.next((f) => f.event === "pusher:cache_miss" && f.channel === "cache-vacated");
+    await settled(a!, "3");
+    expect(misses("cache-vacated")).toBe(2);
   });
 });

@@ -2,15 +2,18 @@
 // (run a script from scripts.ts, publish on the bus, report up/down); ClusterLifecycle runs the
 // connection, the bus, the resync and the catch-up; this class keeps the cluster state in the
 // scripts' keys with local fallback, re-registers it after an outage and sweeps dead nodes.
-import type { Adapter, ClusterTransition, JoinResult, LeaveResult, Member } from "../../core/adapter.ts";
+import type { Adapter, ClusterTransition, Departure, JoinResult, LeaveResult, Member, Subscribed } from "../../core/adapter.ts";
 import type { RateLimitResult } from "../../core/rate-limiter.ts";
 import type { ClusterBackend } from "./backend.ts";
 import { ClusterLifecycle } from "./lifecycle.ts";
 import type { ClusterOptions, IdempotencyBackend, StoreReads, TransportEvents } from "./transport.ts";
+import { appKeys, nodeKeys, parseItem, type AppKeys, type NodeKeys } from "./keys.ts";
+import { PAGE, redisIdempotency, redisReads } from "./reads.ts";
 import * as reply from "./replies.ts";
 import type { ScriptName } from "./scripts.ts";
 
-const SWEEP_BATCH = 500;
+/** How long a cache_miss marker may outlive a channel whose vacate it never saw (a dead node's sockets). */
+const CACHE_MISS_BOUND_MS = 24 * 3600_000;
 
 export class ClusterAdapter extends ClusterLifecycle implements Adapter {
   /**
@@ -27,12 +30,14 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
   private epoch?: string;
   private sweeping = false;
   private readonly bus: string;
-  private readonly nodesBase: string;
+  private readonly nodes: NodeKeys;
 
   constructor(name: string, private readonly backend: ClusterBackend, opts: ClusterOptions) {
     super(name, opts);
     this.bus = `${opts.prefix}bus`;
-    this.nodesBase = `${opts.prefix}{nodes}:`;
+    this.nodes = nodeKeys(opts.prefix);
+    this.reads = redisReads(backend, opts.prefix);
+    this.idempotency = redisIdempotency(backend, opts.prefix);
   }
 
   // --- the transport, for ClusterLifecycle ---
@@ -56,7 +61,7 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
 
   protected async checkIn(): Promise<void> {
     // Flagged: Redis lost our registration, or another node swept our state while we were slow.
-    if (reply.flag("heartbeat", await this.runNodes("heartbeat", [this.nodeId]))) this.missedEvents();
+    if (reply.flag("heartbeat", await this.heartbeat())) this.missedEvents();
   }
 
   protected maintain(): Promise<void> {
@@ -67,28 +72,11 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     // The core has left every channel by now; release leftovers (a failed cleanup) and
     // deregister so no other node waits for our heartbeat to expire.
     for (const appId of new Set([...this.mine.keys(), ...this.registeredApps])) await this.releaseAll(appId, this.nodeId);
-    await this.runNodes("forgetNode", [this.nodeId, -1]);
+    await this.forgetNode(this.nodeId, -1);
   }
 
-  protected readonly reads: StoreReads = {
-    channelStats: async (appId, channel) => reply.stats(await this.runApp("channelStats", appId, [channel])),
-    channels: async (appId, prefix) => reply.channels(await this.runApp("channels", appId, [prefix ?? ""])),
-    members: async (appId, channel) => reply.members(await this.runApp("members", appId, [channel])),
-    onlineUsers: async (appId, userIds) => new Set(reply.strings("onlineUsers", await this.runApp("onlineUsers", appId, userIds))),
-    cacheGet: async (appId, channel) => reply.cached(await this.runApp("cacheGet", appId, [channel])),
-  };
-
-  protected readonly idempotency: IdempotencyBackend = {
-    claim: async (appId, key, pendingMs) => reply.claim(await this.backend.run("idempotencyClaim", this.publishKey(appId, key), [pendingMs])),
-    settle: async (appId, key, delivered, windowMs) => {
-      await this.backend.run("idempotencySettle", this.publishKey(appId, key), [delivered ? "1" : "0", windowMs]);
-    },
-  };
-
-  /** In the app's hash tag, like every key of the app (one cluster slot). */
-  private publishKey(appId: string, key: string): string {
-    return `${this.opts.prefix}{${appId}}:p:${key}`;
-  }
+  protected readonly reads: StoreReads;
+  protected readonly idempotency: IdempotencyBackend;
 
   // --- state transitions: recorded locally, decided by the backend when it is reachable ---
 
@@ -96,7 +84,7 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     const item = `c|${socketId}`;
     this.record(appId, item);
     const remote = await this.remote("addConnection", appId, async () =>
-      reply.flag("addConnection", await this.runApp("addConnection", appId, [this.nodeId, socketId, maxConnections])));
+      reply.flag("addConnection", await this.runApp("addConnection", appId, (k) => [k.conns, k.node(this.nodeId)], [this.nodeId, socketId, maxConnections])));
     const admitted = remote === undefined
       ? await this.local.addConnection(appId, socketId, maxConnections)
       : remote && (await this.local.addConnection(appId, socketId, -1));
@@ -107,7 +95,7 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
   async removeConnection(appId: string, socketId: string): Promise<void> {
     this.forget(appId, `c|${socketId}`);
     await this.local.removeConnection(appId, socketId);
-    await this.remote("removeConnection", appId, () => this.runApp("removeConnection", appId, [this.nodeId, socketId]));
+    await this.remote("removeConnection", appId, () => this.runApp("removeConnection", appId, (k) => [k.conns, k.node(this.nodeId)], [socketId]));
   }
 
   async join(appId: string, channel: string, socketId: string, member?: Member, maxMembers = -1): Promise<JoinResult> {
@@ -131,7 +119,8 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
   async leave(appId: string, channel: string, socketId: string, member?: Member): Promise<LeaveResult> {
     this.forget(appId, `s|${socketId}|${channel}`);
     const localResult = await this.local.leave(appId, channel, socketId, member);
-    const remote = await this.remote("leave", appId, async () => reply.left(await this.runApp("leave", appId, [this.nodeId, socketId, channel])));
+    const remote = await this.remote("leave", appId, async () =>
+      reply.left(await this.runApp("leave", appId, (k) => [k.node(this.nodeId), ...k.channel(channel)], [socketId, channel])));
     if (remote === undefined) return this.leftLocally(appId, channel, localResult, member?.userId);
     return { vacated: remote.vacated, memberRemoved: remote.memberRemoved, seq: remote.seq, subscriptionCount: remote.count };
   }
@@ -140,7 +129,7 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     this.record(appId, `u|${socketId}|${userId}`);
     const localResult = await this.local.signIn(appId, userId, socketId);
     const remote = await this.remote("signIn", appId, async () =>
-      reply.flag("signIn", await this.runApp("signIn", appId, [this.nodeId, socketId, userId])));
+      reply.flag("signIn", await this.runApp("signIn", appId, (k) => [k.user(userId), k.node(this.nodeId)], [socketId, userId])));
     if (remote === undefined) this.addedOffline.add(`${appId}\nu|${socketId}|${userId}`);
     return remote ?? localResult;
   }
@@ -149,38 +138,124 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     this.forget(appId, `u|${socketId}|${userId}`);
     const localResult = await this.local.signOut(appId, userId, socketId);
     const remote = await this.remote("signOut", appId, async () =>
-      reply.flag("signOut", await this.runApp("signOut", appId, [this.nodeId, socketId, userId])));
+      reply.flag("signOut", await this.runApp("signOut", appId, (k) => [k.user(userId), k.node(this.nodeId)], [socketId, userId])));
     return remote ?? localResult;
   }
 
   async cacheSet(appId: string, channel: string, event: string, data: string, ttlSeconds: number): Promise<void> {
     await this.local.cacheSet(appId, channel, event, data, ttlSeconds);
-    await this.remote("cacheSet", appId, () =>
-      this.runApp("cacheSet", appId, [channel, JSON.stringify({ event, data }), Math.round(ttlSeconds * 1000)]));
+    await this.remote("cacheSet", appId, () => this.runApp("cacheSet", appId, (k) => [k.cache(channel), k.cacheMissed(channel)],
+      [JSON.stringify({ event, data }), Math.round(ttlSeconds * 1000)]));
+  }
+
+  /** Decided by the backend for the whole cluster; by this node alone while it is away. */
+  claimCacheMiss(appId: string, channel: string): Promise<boolean> {
+    return this.query("cacheMiss", async () => reply.flag("cacheMiss",
+      await this.runApp("cacheMiss", appId, (k) => [k.cacheMissed(channel), k.channel(channel)[0]!], [CACHE_MISS_BOUND_MS])),
+    () => this.local.claimCacheMiss(appId, channel));
+  }
+
+  /**
+   * A closing socket's channels, sign-in and connection, released in one script: one round trip
+   * however many channels it held. While the backend is away, each is left like a single leave.
+   */
+  async disconnect(appId: string, socketId: string, subscriptions: Subscribed[], userId?: string): Promise<Departure> {
+    const items = [
+      ...subscriptions.map(({ channel }) => `s|${socketId}|${channel}`),
+      ...(userId === undefined ? [] : [`u|${socketId}|${userId}`]),
+      `c|${socketId}`,
+    ];
+    for (const item of items) this.forget(appId, item);
+    const local = await this.local.disconnect(appId, socketId, subscriptions, userId);
+    const remote = await this.remote("disconnect", appId, () => this.releaseItems(appId, this.nodeId, items, { report: true }));
+    if (remote === undefined) {
+      return { left: subscriptions.map(({ channel, member }, i) => this.leftLocally(appId, channel, local.left[i]!, member?.userId)), wentOffline: local.wentOffline };
+    }
+    const byChannel = new Map<string, LeaveResult>();
+    let wentOffline = false;
+    for (const t of remote.transitions) {
+      if (t.type === "left") byChannel.set(t.channel, t);
+      else if (t.type === "offline") wentOffline = true;
+    }
+    const left = subscriptions.map(({ channel }): LeaveResult => {
+      const t = byChannel.get(channel);
+      return t ? { vacated: t.vacated, memberRemoved: t.memberRemoved, seq: t.seq, subscriptionCount: t.subscriptionCount } : { vacated: false, memberRemoved: false, subscriptionCount: 0 };
+    });
+    return { left, wentOffline };
   }
 
   /** The rate counter part: one fixed window per bucket for the whole cluster, timed by Redis. */
   async consumeRate(appId: string, bucket: string, points: number, limit: number): Promise<RateLimitResult | undefined> {
-    return this.query("rateConsume", async () => reply.rate(await this.runApp("rateConsume", appId, [bucket, points, limit]), limit),
+    return this.query("rateConsume", async () => reply.rate(await this.runApp("rateConsume", appId, (k) => [k.rate(bucket)], [points, limit]), limit),
       () => undefined);
   }
 
   // --- plumbing ---
 
-  private runApp(script: ScriptName, appId: string, args: (string | number)[]): Promise<unknown> {
-    const base = `${this.opts.prefix}{${appId}}:`;
-    return this.backend.run(script, `${base}conns`, [base, ...args]);
+  private keys(appId: string): AppKeys {
+    return appKeys(this.opts.prefix, appId);
   }
 
-  private runNodes(script: ScriptName, args: (string | number)[]): Promise<unknown> {
-    return this.backend.run(script, `${this.nodesBase}nodes`, [this.nodesBase, ...args]);
+  private runApp(script: ScriptName, appId: string, keys: (k: AppKeys) => string[], args: (string | number)[]): Promise<unknown> {
+    return this.backend.run(script, keys(this.keys(appId)), args);
   }
 
   private runJoin(appId: string, channel: string, socketId: string, member: Member | undefined, maxMembers: number, restore = false): Promise<unknown> {
-    return this.runApp("join", appId, [
-      this.nodeId, socketId, channel, member ? "1" : "0", member?.userId ?? "", JSON.stringify(member?.userInfo ?? null), maxMembers,
+    return this.runApp("join", appId, (k) => [k.node(this.nodeId), ...k.channel(channel)], [
+      socketId, channel, member ? "1" : "0", member?.userId ?? "", JSON.stringify(member?.userInfo ?? null), maxMembers,
       restore ? "1" : "0",
     ]);
+  }
+
+  private heartbeat(): Promise<unknown> {
+    return this.backend.run("heartbeat", [this.nodes.nodes, this.nodes.swept(this.nodeId)], [this.nodeId]);
+  }
+
+  private addNodeApp(appId: string): Promise<unknown> {
+    return this.backend.run("addNodeApp", [this.nodes.apps(this.nodeId)], [appId]);
+  }
+
+  private async nodeApps(nodeId: string): Promise<string[]> {
+    return reply.strings("nodeApps", await this.backend.run("nodeApps", [this.nodes.apps(nodeId)], []));
+  }
+
+  private forgetNode(nodeId: string, timeoutMs: number): Promise<unknown> {
+    const n = this.nodes;
+    return this.backend.run("forgetNode", [n.nodes, n.apps(nodeId), n.swept(nodeId), n.epoch], [nodeId, timeoutMs]);
+  }
+
+  /** Every item `nodeId` recorded in the app, a page at a time. */
+  private async recordedItems(appId: string, nodeId: string): Promise<Set<string>> {
+    const key = this.keys(appId).node(nodeId);
+    const items = new Set<string>();
+    let cursor = "0";
+    do {
+      const page = reply.page("itemsPage", await this.backend.run("itemsPage", [key], [cursor, PAGE]));
+      for (const item of page.entries) items.add(item);
+      cursor = page.cursor;
+    } while (cursor !== "0");
+    return items;
+  }
+
+  /**
+   * Undoes `items` of `nodeId` (release script), PAGE items per call. `report`: a closing socket's
+   * own items, whose channels answer their counts even when a sweep released them first.
+   * `remoteOnly`: this node's clients saw these transitions already.
+   */
+  private async releaseItems(
+    appId: string, nodeId: string, items: string[], opts: { report?: boolean; remoteOnly?: boolean },
+  ): Promise<{ left: number; transitions: ClusterTransition[] }> {
+    const k = this.keys(appId);
+    const transitions: ClusterTransition[] = [];
+    let left = 0;
+    for (let at = 0; at < items.length; at += PAGE) {
+      const batch = items.slice(at, at + PAGE);
+      const keys = [k.node(nodeId), ...batch.flatMap((item) => k.item(item))];
+      const done = reply.released(await this.backend.run("release", keys, [opts.report ? "1" : "0", ...batch]), opts.remoteOnly ?? false);
+      transitions.push(...done.transitions);
+      left = done.left;
+    }
+    return { left, transitions };
   }
 
   private record(appId: string, item: string, member?: Member): void {
@@ -204,7 +279,7 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     try {
       // The app must be listed under this node before any of its state is, or a sweeper could miss it.
       if (!this.registeredApps.has(appId)) {
-        await this.runNodes("addNodeApp", [this.nodeId, appId]);
+        await this.addNodeApp(appId);
         this.registeredApps.add(appId);
       }
       return await op();
@@ -221,25 +296,25 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
    * it (restart), kept entries that went away meanwhile, or had it swept by another node.
    */
   protected async reconcile(): Promise<boolean> {
-    await this.runNodes("heartbeat", [this.nodeId]);
+    await this.heartbeat();
     // After Redis lost its data every node re-registers what the cluster had already announced:
     // only what joined during the outage is news. After a sweep (our members were announced as
     // removed) everything restored is news again.
-    const epoch = reply.string("epoch", await this.runNodes("epoch", [globalThis.crypto.randomUUID()]));
+    const epoch = reply.string("epoch", await this.backend.run("epoch", [this.nodes.epoch], [globalThis.crypto.randomUUID()]));
     const lostData = this.epoch !== undefined && epoch !== this.epoch;
     this.epoch = epoch;
     const announced = new Set(this.addedOffline);
-    const listed = reply.strings("nodeApps", await this.runNodes("nodeApps", [this.nodeId]));
+    const listed = await this.nodeApps(this.nodeId);
     this.registeredApps.clear();
     for (const appId of new Set([...this.mine.keys(), ...listed])) {
       if (this.stopped) return lostData;
-      await this.runNodes("addNodeApp", [this.nodeId, appId]);
+      await this.addNodeApp(appId);
       this.registeredApps.add(appId);
-      const recorded = new Set(reply.strings("items", await this.runApp("items", appId, [this.nodeId])));
+      const recorded = await this.recordedItems(appId, this.nodeId);
       const mine = this.mine.get(appId);
       const stale = [...recorded].filter((item) => !mine?.has(item));
       // These left during the outage; our own clients saw that then, the other nodes learn it now.
-      if (stale.length > 0) this.announce(appId, reply.released(await this.runApp("release", appId, [this.nodeId, "items", ...stale]), true).transitions);
+      if (stale.length > 0) this.announce(appId, (await this.releaseItems(appId, this.nodeId, stale, { remoteOnly: true })).transitions);
       // Connections first so quotas see them, then subscriptions and sign-ins.
       for (const kind of ["c", "s", "u"]) {
         for (const item of [...(this.mine.get(appId)?.keys() ?? [])]) {
@@ -257,7 +332,7 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
   private async restore(appId: string, item: string, member: Member | undefined, announce: boolean): Promise<void> {
     const { kind, socketId, rest: tail } = parseItem(item);
     if (kind === "c") {
-      await this.runApp("addConnection", appId, [this.nodeId, socketId, -1]);
+      await this.runApp("addConnection", appId, (k) => [k.conns, k.node(this.nodeId)], [this.nodeId, socketId, -1]);
     } else if (kind === "s") {
       const joined = reply.joined(await this.runJoin(appId, tail, socketId, member, -1, true));
       // After Redis lost its data, re-registering is no news unless the channel was announced
@@ -268,7 +343,7 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
         subscriptionCount: joined.count,
         remoteOnly: true,
       });
-    } else if (reply.flag("signIn", await this.runApp("signIn", appId, [this.nodeId, socketId, tail])) && announce) {
+    } else if (reply.flag("signIn", await this.runApp("signIn", appId, (k) => [k.user(tail), k.node(this.nodeId)], [socketId, tail])) && announce) {
       this.node?.transition?.(appId, { type: "online", userId: tail, remoteOnly: true });
     }
   }
@@ -278,10 +353,10 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      for (const id of reply.strings("deadNodes", await this.runNodes("deadNodes", [this.opts.nodeTimeoutMs]))) {
+      for (const id of reply.strings("deadNodes", await this.backend.run("deadNodes", [this.nodes.nodes], [this.opts.nodeTimeoutMs]))) {
         if (id === this.nodeId || this.stopped) continue;
-        for (const appId of reply.strings("nodeApps", await this.runNodes("nodeApps", [id]))) await this.releaseAll(appId, id);
-        if (reply.flag("forgetNode", await this.runNodes("forgetNode", [id, this.opts.nodeTimeoutMs]))) {
+        for (const appId of await this.nodeApps(id)) await this.releaseAll(appId, id);
+        if (reply.flag("forgetNode", await this.forgetNode(id, this.opts.nodeTimeoutMs))) {
           this.logger.info(`${this.name} adapter: node ${id} stopped sending heartbeats; its sockets were removed`);
         }
       }
@@ -290,9 +365,15 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     }
   }
 
+  /**
+   * Releases everything `nodeId` recorded in the app. The release script undoes only items still
+   * recorded, so two nodes sweeping the same dead node announce each transition once.
+   */
   private async releaseAll(appId: string, nodeId: string): Promise<void> {
     for (;;) {
-      const { left, transitions } = reply.released(await this.runApp("release", appId, [nodeId, "batch", SWEEP_BATCH]), false);
+      const items = [...await this.recordedItems(appId, nodeId)];
+      if (items.length === 0 || this.stopped) return;
+      const { left, transitions } = await this.releaseItems(appId, nodeId, items, {});
       this.announce(appId, transitions);
       if (left === 0) return;
     }
@@ -301,11 +382,4 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
   private announce(appId: string, transitions: ClusterTransition[]): void {
     for (const transition of transitions) this.node?.transition?.(appId, transition);
   }
-}
-
-/** Splits a recorded item ("c|sock", "s|sock|channel", "u|sock|user") into kind, socket and rest. */
-function parseItem(item: string): { kind: string; socketId: string; rest: string } {
-  const tail = item.slice(2);
-  const bar = tail.indexOf("|");
-  return { kind: item[0] ?? "", socketId: bar < 0 ? tail : tail.slice(0, bar), rest: bar < 0 ? "" : tail.slice(bar + 1) };
 }

@@ -6,8 +6,8 @@ import type { TransportEvents } from "./transport.ts";
 
 export interface ClusterBackend {
   open(busChannel: string, events: TransportEvents): void;
-  /** Runs a script; `key` routes it (cluster slot) and must share the hash tag of the keys it touches. */
-  run(script: ScriptName, key: string, args: (string | number)[]): Promise<unknown>;
+  /** Runs a script on `keys` (every key it touches; they share one hash tag, so one cluster slot). */
+  run(script: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown>;
   publish(busChannel: string, payload: string): Promise<void>;
   close(): Promise<void>;
   /** Each tick while the lifecycle is down: check whether a backend that stopped answering is back. */

@@ -4,7 +4,7 @@
 // is back, catch presence subscribers up on what they missed, heartbeat and sweep on a ticker,
 // release this node's state on a graceful stop, answer queries with the local fallback, and log
 // every failure. A driver subclass supplies the transport (open/publish/close), the backend's
-// reads and the state changes; see README "Adding a cluster transport".
+// reads and the state changes; see docs/architecture.md, "Adding a cluster transport".
 import {
   ClusterUnavailableError,
   type BroadcastOptions, type CachedEvent, type ChannelStats, type ClusterMessage, type ClusterNode, type IdempotencyClaim,

@@ -1,24 +1,28 @@
 // Lua scripts for the Redis-family adapters (redis, redis-cluster, upstash). Every state transition
 // runs as one script so its result (occupied, member_added, ...) is decided atomically for the
-// whole cluster, no matter how many nodes race on the same channel.
+// whole cluster, no matter how many nodes race on the same channel. Every key a script touches is
+// passed in KEYS (keys.ts builds them), so Redis Cluster routes and checks them; no script walks
+// an unbounded set: lists are read a page per call.
 //
 // Key layout. App keys share the hash tag {appId} so one app's scripts stay in one cluster slot:
 //   B = <prefix>{<appId>}:
 //   B conns        hash  socketId → nodeId          (connection quota)
-//   B chans        set   occupied channels
+//   B chans        set   occupied channels (the app's channel index, read with SSCAN)
 //   B s:<channel>  hash  socketId → userId ("" when not presence): the subscription count
 //   B m:<channel>  hash  userId → sockets of that user in the channel
 //   B i:<channel>  hash  userId → user_info JSON of the user's first socket
-//   B o:<channel>  zset  userId → join sequence (members in join order)
+//   B o:<channel>  zset  userId → join sequence (members in join order, read in pages by score)
 //   B v:<channel>  string sequence of the last member transition (core/presence.ts), µs of Redis's clock
-//   B u:<userId>   set   signed-in sockets of a user (watchlist online/offline)
-//   B c:<channel>  string last cached event (cache channels), with a PX expiry
 //   B x:<channel>  string marker: the channel was announced vacated (kept 10 minutes, or until a live
 //                        join occupies it again). After Redis lost its data, a node that re-registers
 //                        a subscription reads it: a vacated announced while the nodes were still
 //                        re-registering was wrong, and the occupied that corrects it is news.
+//   B cm:<channel> string marker: a cache_miss webhook was sent for the channel; removed when an event
+//                        is cached or the channel is vacated (protocol §3.8, cluster-wide)
+//   B u:<userId>   set   signed-in sockets of a user (watchlist online/offline)
+//   B c:<channel>  string last cached event (cache channels), with a PX expiry
 //   B p:<key>      string idempotency key of a REST publish: "pending" while one is being made (short PX),
-//                        "done" once delivered (PX the idempotency window); passed as KEYS[1]
+//                        "done" once delivered (PX the idempotency window)
 //   B n:<nodeId>   set   everything the node recorded: "c|sock", "s|sock|channel", "u|sock|userId",
 //                        so any surviving node can undo a dead node's state
 // Node keys share the hash tag {nodes}:
@@ -27,283 +31,308 @@
 //   G na:<nodeId>  set   app ids the node wrote state for
 //   G swept:<id>   string marker: another node released this node's state
 //   G epoch        string random id set by the first node; changes when Redis lost its data
+//
+// A channel's keys travel as one group of eight, in this order (keys.ts channelKeys):
+//   s, m, i, o, v, x, chans, cm
 
 export interface Script {
   name: string;
   lua: string;
 }
 
-/** Shared helpers for app scripts; ARGV[1] is always B. */
+/** Shared helpers of the app scripts. */
 const APP_PRELUDE = `
-local B = ARGV[1]
 local function redis_us()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 -- The channel's next member sequence: never below the last one, even if the key expired or the clock
 -- stepped back. Written with %.0f: Lua's tostring would round a 16-digit number.
-local function member_seq(ch)
-  local k = B .. 'v:' .. ch
-  local v = math.max(tonumber(redis.call('GET', k) or '0') + 1, redis_us())
-  redis.call('SET', k, string.format('%.0f', v), 'PX', 86400000)
+local function member_seq(vkey)
+  local v = math.max(tonumber(redis.call('GET', vkey) or '0') + 1, redis_us())
+  redis.call('SET', vkey, string.format('%.0f', v), 'PX', 86400000)
   return v
 end
-local function sub_leave(node, sock, ch)
-  local s = B .. 's:' .. ch
-  local user = redis.call('HGET', s, sock)
+-- The eight keys of a channel starting at KEYS[at].
+local function chan(at)
+  return {s = KEYS[at], m = KEYS[at + 1], i = KEYS[at + 2], o = KEYS[at + 3], v = KEYS[at + 4],
+    x = KEYS[at + 5], chans = KEYS[at + 6], cm = KEYS[at + 7]}
+end
+local function sub_leave(nkey, k, sock, ch)
+  local user = redis.call('HGET', k.s, sock)
   if not user then return nil end
-  redis.call('HDEL', s, sock)
-  redis.call('SREM', B .. 'n:' .. node, 's|' .. sock .. '|' .. ch)
+  redis.call('HDEL', k.s, sock)
+  redis.call('SREM', nkey, 's|' .. sock .. '|' .. ch)
   local removed = 0
   local seq = 0
   if user ~= '' then
-    local m = B .. 'm:' .. ch
-    if redis.call('HINCRBY', m, user, -1) <= 0 then
-      redis.call('HDEL', m, user)
-      redis.call('HDEL', B .. 'i:' .. ch, user)
-      redis.call('ZREM', B .. 'o:' .. ch, user)
+    if redis.call('HINCRBY', k.m, user, -1) <= 0 then
+      redis.call('HDEL', k.m, user)
+      redis.call('HDEL', k.i, user)
+      redis.call('ZREM', k.o, user)
       removed = 1
-      seq = member_seq(ch)
+      seq = member_seq(k.v)
     end
   end
-  local n = redis.call('HLEN', s)
+  local n = redis.call('HLEN', k.s)
   local vacated = 0
   if n == 0 then
     vacated = 1
-    redis.call('SREM', B .. 'chans', ch)
-    redis.call('SET', B .. 'x:' .. ch, '1', 'PX', 600000)
+    redis.call('SREM', k.chans, ch)
+    redis.call('SET', k.x, '1', 'PX', 600000)
+    redis.call('DEL', k.cm)
   end
   return {vacated, removed, n, user, seq}
 end
-local function user_out(node, sock, user)
-  local k = B .. 'u:' .. user
-  if redis.call('SREM', k, sock) == 0 then return 0 end
-  redis.call('SREM', B .. 'n:' .. node, 'u|' .. sock .. '|' .. user)
-  if redis.call('SCARD', k) == 0 then return 1 end
+local function user_out(nkey, ukey, sock, user)
+  if redis.call('SREM', ukey, sock) == 0 then return 0 end
+  redis.call('SREM', nkey, 'u|' .. sock .. '|' .. user)
+  if redis.call('SCARD', ukey) == 0 then return 1 end
   return 0
 end
-local function conn_out(node, sock)
-  redis.call('HDEL', B .. 'conns', sock)
-  redis.call('SREM', B .. 'n:' .. node, 'c|' .. sock)
+local function conn_out(nkey, ckey, sock)
+  redis.call('HDEL', ckey, sock)
+  redis.call('SREM', nkey, 'c|' .. sock)
 end
 `;
 
 const app = (name: string, body: string): Script => ({ name, lua: APP_PRELUDE + body });
-/** A script on the one key it is given (KEYS[1]), without the app prelude. */
-const own = (name: string, lua: string): Script => ({ name, lua });
-const nodes = (name: string, body: string): Script => ({ name, lua: `local G = ARGV[1]\n${body}` });
+const plain = (name: string, lua: string): Script => ({ name, lua });
 
 export const SCRIPTS = {
-  // ARGV: B, node, socket, maxConnections → 1 admitted, 0 over quota
-  addConnection: app("sbAddConn", `
-local k = B .. 'conns'
-if redis.call('HEXISTS', k, ARGV[3]) == 1 then return 1 end
-local max = tonumber(ARGV[4])
-if max >= 0 and redis.call('HLEN', k) >= max then return 0 end
-redis.call('HSET', k, ARGV[3], ARGV[2])
-redis.call('SADD', B .. 'n:' .. ARGV[2], 'c|' .. ARGV[3])
+  // KEYS: conns, n:node. ARGV: node, socket, maxConnections → 1 admitted, 0 over quota
+  addConnection: plain("sbAddConn", `
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then return 1 end
+local max = tonumber(ARGV[3])
+if max >= 0 and redis.call('HLEN', KEYS[1]) >= max then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[1])
+redis.call('SADD', KEYS[2], 'c|' .. ARGV[2])
 return 1`),
-  // ARGV: B, node, socket
-  removeConnection: app("sbRemoveConn", `conn_out(ARGV[2], ARGV[3])
+  // KEYS: conns, n:node. ARGV: socket
+  removeConnection: app("sbRemoveConn", `conn_out(KEYS[2], KEYS[1], ARGV[1])
 return 1`),
-  // ARGV: B, node, socket, channel, presence "1"/"0", userId, userInfo JSON, maxMembers, restore "1"/"0"
+  // KEYS: n:node, then the channel's eight keys. ARGV: socket, channel, presence "1"/"0", userId,
+  // userInfo JSON, maxMembers, restore "1"/"0"
   // → {ok, occupied, memberAdded, subscriptionCount, member sequence (0 when no member was added),
   //    1 when a restore finds the channel announced vacated since Redis lost its data}
   join: app("sbJoin", `
-local ch = ARGV[4]
-local s = B .. 's:' .. ch
-local presence = ARGV[5] == '1'
+local k = chan(2)
+local sock, ch = ARGV[1], ARGV[2]
+local presence = ARGV[3] == '1'
 local user = ''
-if presence then user = ARGV[6] end
-local m = B .. 'm:' .. ch
-if presence and redis.call('HEXISTS', m, user) == 0 then
-  local max = tonumber(ARGV[8])
-  if max >= 0 and redis.call('HLEN', m) >= max then return {0, 0, 0, redis.call('HLEN', s)} end
+if presence then user = ARGV[4] end
+if presence and redis.call('HEXISTS', k.m, user) == 0 then
+  local max = tonumber(ARGV[6])
+  if max >= 0 and redis.call('HLEN', k.m) >= max then return {0, 0, 0, redis.call('HLEN', k.s)} end
 end
 local occupied = 0
-if redis.call('HLEN', s) == 0 then occupied = 1 end
-if redis.call('HSETNX', s, ARGV[3], user) == 0 then return {1, 0, 0, redis.call('HLEN', s)} end
-redis.call('SADD', B .. 'chans', ch)
-redis.call('SADD', B .. 'n:' .. ARGV[2], 's|' .. ARGV[3] .. '|' .. ch)
+if redis.call('HLEN', k.s) == 0 then occupied = 1 end
+if redis.call('HSETNX', k.s, sock, user) == 0 then return {1, 0, 0, redis.call('HLEN', k.s)} end
+redis.call('SADD', k.chans, ch)
+redis.call('SADD', KEYS[1], 's|' .. sock .. '|' .. ch)
 local added = 0
 local mseq = 0
-if presence and redis.call('HINCRBY', m, user, 1) == 1 then
+if presence and redis.call('HINCRBY', k.m, user, 1) == 1 then
   added = 1
-  mseq = member_seq(ch)
-  redis.call('HSET', B .. 'i:' .. ch, user, ARGV[7])
-  local o = B .. 'o:' .. ch
-  local last = redis.call('ZRANGE', o, -1, -1, 'WITHSCORES')
+  mseq = member_seq(k.v)
+  redis.call('HSET', k.i, user, ARGV[5])
+  local last = redis.call('ZRANGE', k.o, -1, -1, 'WITHSCORES')
   local seq = 1
   if last[2] then seq = tonumber(last[2]) + 1 end
-  redis.call('ZADD', o, seq, user)
+  redis.call('ZADD', k.o, seq, user)
 end
-local x = B .. 'x:' .. ch
 local vacatedSince = 0
-if ARGV[9] == '1' then vacatedSince = redis.call('EXISTS', x) elseif occupied == 1 then redis.call('DEL', x) end
-return {1, occupied, added, redis.call('HLEN', s), mseq, vacatedSince}`),
-  // ARGV: B, node, socket, channel → {vacated, memberRemoved, subscriptionCount, userId, member sequence}
+if ARGV[7] == '1' then vacatedSince = redis.call('EXISTS', k.x) elseif occupied == 1 then redis.call('DEL', k.x) end
+return {1, occupied, added, redis.call('HLEN', k.s), mseq, vacatedSince}`),
+  // KEYS: n:node, then the channel's eight keys. ARGV: socket, channel
+  // → {vacated, memberRemoved, subscriptionCount, userId, member sequence}
   leave: app("sbLeave", `
-local r = sub_leave(ARGV[2], ARGV[3], ARGV[4])
+local k = chan(2)
+local r = sub_leave(KEYS[1], k, ARGV[1], ARGV[2])
 if r then return r end
-return {0, 0, redis.call('HLEN', B .. 's:' .. ARGV[4]), ''}`),
-  // ARGV: B, node, socket, userId → 1 when the user went offline → online
-  signIn: app("sbSignIn", `
-local k = B .. 'u:' .. ARGV[4]
-if redis.call('SADD', k, ARGV[3]) == 0 then return 0 end
-redis.call('SADD', B .. 'n:' .. ARGV[2], 'u|' .. ARGV[3] .. '|' .. ARGV[4])
-if redis.call('SCARD', k) == 1 then return 1 end
+return {0, 0, redis.call('HLEN', k.s), ''}`),
+  // KEYS: u:user, n:node. ARGV: socket, userId → 1 when the user went offline → online
+  signIn: plain("sbSignIn", `
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('SADD', KEYS[2], 'u|' .. ARGV[1] .. '|' .. ARGV[2])
+if redis.call('SCARD', KEYS[1]) == 1 then return 1 end
 return 0`),
-  // ARGV: B, node, socket, userId → 1 when that was the user's last socket
-  signOut: app("sbSignOut", `return user_out(ARGV[2], ARGV[3], ARGV[4])`),
-  // Undoes a node's recorded state. ARGV: B, node, "batch", n (SPOP up to n items) or
-  // B, node, "items", item... (exactly those). SPOP hands each item to one caller only, so
-  // concurrent sweepers never announce the same member_removed twice.
-  // → {items left, {{"s", channel, vacated, memberRemoved, count, userId, seq} | {"u", userId}}...}
+  // KEYS: u:user, n:node. ARGV: socket, userId → 1 when that was the user's last socket
+  signOut: app("sbSignOut", `return user_out(KEYS[2], KEYS[1], ARGV[1], ARGV[2])`),
+  // Undoes recorded items of one node: a dead node's (a sweep), a node's own stale ones (a resync),
+  // or a closing socket's (all of its channels, its sign-in and its connection in one round trip).
+  // KEYS: n:node, then per item its keys: "c|sock" → conns; "s|sock|channel" → the channel's eight;
+  // "u|sock|user" → u:user. ARGV: "report" "1"/"0", item... Only an item still in n:node is
+  // undone (its SREM decides), so concurrent sweepers never announce the same member_removed twice;
+  // with "report", a subscription not held (a sweep got it first) still answers its channel's count.
+  // → {items left in n:node, {{"s", channel, vacated, memberRemoved, count, userId, seq} | {"u", userId}}...}
   release: app("sbRelease", `
-local node = ARGV[2]
-local set = B .. 'n:' .. node
-local items
-if ARGV[3] == 'batch' then
-  items = redis.call('SPOP', set, tonumber(ARGV[4]))
-else
-  items = {}
-  for i = 4, #ARGV do
-    if redis.call('SREM', set, ARGV[i]) == 1 then table.insert(items, ARGV[i]) end
-  end
-end
+local nkey = KEYS[1]
+local report = ARGV[1] == '1'
+local at = 2
 local out = {}
-for _, item in ipairs(items) do
+for i = 2, #ARGV do
+  local item = ARGV[i]
   local kind = string.sub(item, 1, 1)
   local rest = string.sub(item, 3)
   local bar = string.find(rest, '|', 1, true)
+  -- Taken out of the node's set first, so an item whose state is already gone cannot stay behind.
+  local held = redis.call('SREM', nkey, item) == 1
   if kind == 'c' then
-    conn_out(node, rest)
+    if held then conn_out(nkey, KEYS[at], rest) end
+    at = at + 1
   elseif kind == 's' and bar then
+    local k = chan(at)
     local ch = string.sub(rest, bar + 1)
-    local r = sub_leave(node, string.sub(rest, 1, bar - 1), ch)
-    if r then table.insert(out, {'s', ch, r[1], r[2], r[3], r[4], r[5]}) end
+    local r = nil
+    if held then r = sub_leave(nkey, k, string.sub(rest, 1, bar - 1), ch) end
+    if r then
+      table.insert(out, {'s', ch, r[1], r[2], r[3], r[4], r[5]})
+    elseif report then
+      table.insert(out, {'s', ch, 0, 0, redis.call('HLEN', k.s), '', 0})
+    end
+    at = at + 8
   elseif kind == 'u' and bar then
     local user = string.sub(rest, bar + 1)
-    if user_out(node, string.sub(rest, 1, bar - 1), user) == 1 then table.insert(out, {'u', user}) end
+    if held and user_out(nkey, KEYS[at], string.sub(rest, 1, bar - 1), user) == 1 then table.insert(out, {'u', user}) end
+    at = at + 1
   end
 end
-return {redis.call('SCARD', set), out}`),
-  // ARGV: B, node → the node's recorded items
-  items: app("sbItems", `return redis.call('SMEMBERS', B .. 'n:' .. ARGV[2])`),
-  // ARGV: B, channel → {subscriptions, users}
-  channelStats: app("sbChanStats", `
-return {redis.call('HLEN', B .. 's:' .. ARGV[2]), redis.call('HLEN', B .. 'm:' .. ARGV[2])}`),
-  // ARGV: B, prefix → {channel, subscriptions, users, ...}
-  channels: app("sbChannels", `
+return {redis.call('SCARD', nkey), out}`),
+  // KEYS: n:node. ARGV: cursor, count → {next cursor ("0" at the end), item...}
+  itemsPage: plain("sbItems", `
+local r = redis.call('SSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
+local out = {r[1]}
+for _, item in ipairs(r[2]) do table.insert(out, item) end
+return out`),
+  // KEYS: s, m of the channel → {subscriptions, users}
+  channelStats: plain("sbChanStats", `return {redis.call('HLEN', KEYS[1]), redis.call('HLEN', KEYS[2])}`),
+  // KEYS: chans. ARGV: cursor, count → {next cursor ("0" at the end), channel...}
+  channelsPage: plain("sbChannels", `
+local r = redis.call('SSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
+local out = {r[1]}
+for _, ch in ipairs(r[2]) do table.insert(out, ch) end
+return out`),
+  // KEYS: s, m of each channel in turn → {subscriptions, users, ...}
+  channelCounts: plain("sbChanCounts", `
 local out = {}
-local p = ARGV[2]
-for _, ch in ipairs(redis.call('SMEMBERS', B .. 'chans')) do
-  if p == '' or string.sub(ch, 1, #p) == p then
-    local n = redis.call('HLEN', B .. 's:' .. ch)
-    if n > 0 then
-      table.insert(out, ch)
-      table.insert(out, n)
-      table.insert(out, redis.call('HLEN', B .. 'm:' .. ch))
-    end
-  end
+for i = 1, #KEYS, 2 do
+  table.insert(out, redis.call('HLEN', KEYS[i]))
+  table.insert(out, redis.call('HLEN', KEYS[i + 1]))
 end
 return out`),
-  // ARGV: B, channel → {sequence, userId, userInfo JSON, ...} in join order. Without a sequence
-  // key the snapshot reflects every transition up to now.
-  members: app("sbMembers", `
-local ids = redis.call('ZRANGE', B .. 'o:' .. ARGV[2], 0, -1)
-local seq = tonumber(redis.call('GET', B .. 'v:' .. ARGV[2]) or '0')
+  // KEYS: o, i, v of the channel. ARGV: score after which to start ("-inf" first), count
+  // → {sequence, last score of the page ("" when it is the last page), userId, userInfo JSON, ...} in
+  // join order. The sequence of the first page is the snapshot's: a member that joins or leaves while
+  // the pages are read carries a later sequence, so core/presence.ts orders it after the snapshot.
+  membersPage: app("sbMembers", `
+local min = ARGV[1]
+if min ~= '-inf' then min = '(' .. min end
+local count = tonumber(ARGV[2])
+local page = redis.call('ZRANGEBYSCORE', KEYS[1], min, '+inf', 'WITHSCORES', 'LIMIT', 0, count)
+local seq = tonumber(redis.call('GET', KEYS[3]) or '0')
 if seq == 0 then seq = redis_us() - 1 end
-local out = {string.format('%.0f', seq)}
+local ids = {}
+for i = 1, #page, 2 do table.insert(ids, page[i]) end
+local last = ''
+if #ids == count then last = page[#page] end
+local out = {string.format('%.0f', seq), last}
 if #ids == 0 then return out end
-local infos = redis.call('HMGET', B .. 'i:' .. ARGV[2], unpack(ids))
+local infos = redis.call('HMGET', KEYS[2], unpack(ids))
 for i, id in ipairs(ids) do
   table.insert(out, id)
   table.insert(out, infos[i] or 'null')
 end
 return out`),
-  // ARGV: B, userId... → the online ones
-  onlineUsers: app("sbOnline", `
+  // KEYS: u:<userId>... → {1 or 0, ...} per user
+  onlineUsers: plain("sbOnline", `
 local out = {}
-for i = 2, #ARGV do
-  if redis.call('SCARD', B .. 'u:' .. ARGV[i]) > 0 then table.insert(out, ARGV[i]) end
+for i = 1, #KEYS do
+  if redis.call('SCARD', KEYS[i]) > 0 then table.insert(out, 1) else table.insert(out, 0) end
 end
 return out`),
-  // ARGV: B, channel, JSON {event, data}, ttl ms
-  cacheSet: app("sbCacheSet", `redis.call('SET', B .. 'c:' .. ARGV[2], ARGV[3], 'PX', ARGV[4])
+  // KEYS: c, cm of the channel. ARGV: JSON {event, data}, ttl ms. Caching an event ends the
+  // channel's cache_miss suppression.
+  cacheSet: plain("sbCacheSet", `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('DEL', KEYS[2])
 return 1`),
-  // ARGV: B, channel → {JSON, pttl} or {}
-  cacheGet: app("sbCacheGet", `
-local k = B .. 'c:' .. ARGV[2]
-local v = redis.call('GET', k)
+  // KEYS: c of the channel → {JSON, pttl} or {}
+  cacheGet: plain("sbCacheGet", `
+local v = redis.call('GET', KEYS[1])
 if not v then return {} end
-return {v, redis.call('PTTL', k)}`),
+return {v, redis.call('PTTL', KEYS[1])}`),
+  // KEYS: cm, s of the channel. ARGV: bound ms → 1 when this caller sends the cache_miss webhook:
+  // no other node did since the channel was occupied or an event was cached. A vacant channel (its
+  // subscriber left meanwhile) claims nothing: its next subscriber decides.
+  cacheMiss: plain("sbCacheMiss", `
+if redis.call('HLEN', KEYS[2]) == 0 then return 0 end
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 1 end
+return 0`),
 
-  // ARGV: B, bucket, points, limit → {allowed 1/0, used, ms left in the window}. One fixed
+  // KEYS: rl:<bucket>. ARGV: points, limit → {allowed 1/0, used, ms left in the window}. One fixed
   // one-second window per bucket for the whole cluster, timed by Redis (PEXPIRE on first use).
-  rateConsume: app("sbRate", `
-local k = B .. 'rl:' .. ARGV[2]
-local points = tonumber(ARGV[3])
-local used = tonumber(redis.call('GET', k) or '0')
-local left = redis.call('PTTL', k)
+  rateConsume: plain("sbRate", `
+local points = tonumber(ARGV[1])
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local left = redis.call('PTTL', KEYS[1])
 if left < 0 then left = 1000 end
-if used + points > tonumber(ARGV[4]) then return {0, used, left} end
-used = redis.call('INCRBY', k, points)
-if used == points then redis.call('PEXPIRE', k, 1000) end
+if used + points > tonumber(ARGV[2]) then return {0, used, left} end
+used = redis.call('INCRBY', KEYS[1], points)
+if used == points then redis.call('PEXPIRE', KEYS[1], 1000) end
 return {1, used, left}`),
 
-  // ARGV: G, node → 1 when the node must resynchronise: it was not registered (first start, or
-  // Redis lost its data) or another node swept its state while it was too slow to beat.
-  heartbeat: nodes("sbHeartbeat", `
+  // KEYS: nodes, swept:node. ARGV: node → 1 when the node must resynchronise: it was not registered
+  // (first start, or Redis lost its data) or another node swept its state while it was too slow to beat.
+  heartbeat: plain("sbHeartbeat", `
 local t = redis.call('TIME')
 local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local fresh = redis.call('ZADD', G .. 'nodes', ms, ARGV[2])
-local swept = redis.call('DEL', G .. 'swept:' .. ARGV[2])
+local fresh = redis.call('ZADD', KEYS[1], ms, ARGV[1])
+local swept = redis.call('DEL', KEYS[2])
 if fresh + swept > 0 then return 1 end
 return 0`),
-  // ARGV: G, candidate → the data epoch: a new value means Redis lost its data (restart without persistence)
-  epoch: nodes("sbEpoch", `
-local v = redis.call('GET', G .. 'epoch')
+  // KEYS: epoch. ARGV: candidate → the data epoch: a new value means Redis lost its data
+  epoch: plain("sbEpoch", `
+local v = redis.call('GET', KEYS[1])
 if v then return v end
-redis.call('SET', G .. 'epoch', ARGV[2])
-return ARGV[2]`),
-  // ARGV: G, node, appId
-  addNodeApp: nodes("sbNodeApp", `return redis.call('SADD', G .. 'na:' .. ARGV[2], ARGV[3])`),
-  // ARGV: G, node → app ids
-  nodeApps: nodes("sbNodeApps", `return redis.call('SMEMBERS', G .. 'na:' .. ARGV[2])`),
-  // ARGV: G, timeout ms → nodes whose last heartbeat is older than the timeout
-  deadNodes: nodes("sbDeadNodes", `
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]`),
+  // KEYS: na:node. ARGV: appId
+  addNodeApp: plain("sbNodeApp", `return redis.call('SADD', KEYS[1], ARGV[1])`),
+  // KEYS: na:node → app ids (a node serves few apps: one read)
+  nodeApps: plain("sbNodeApps", `return redis.call('SMEMBERS', KEYS[1])`),
+  // KEYS: nodes. ARGV: timeout ms → nodes whose last heartbeat is older than the timeout
+  deadNodes: plain("sbDeadNodes", `
 local t = redis.call('TIME')
 local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-return redis.call('ZRANGEBYSCORE', G .. 'nodes', '-inf', ms - tonumber(ARGV[2]))`),
-  // ARGV: G, node, timeout ms (-1: unconditionally) → forgets a node once its state is released.
-  // If it sent a heartbeat meanwhile it was only slow: leave it a marker so that its next
-  // heartbeat tells it to re-register the state that was just released.
-  forgetNode: nodes("sbForgetNode", `
-local score = redis.call('ZSCORE', G .. 'nodes', ARGV[2])
-local timeout = tonumber(ARGV[3])
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ms - tonumber(ARGV[1]))`),
+  // KEYS: nodes, na:node, swept:node, epoch. ARGV: node, timeout ms (-1: unconditionally) → forgets
+  // a node once its state is released. If it sent a heartbeat meanwhile it was only slow: leave it a
+  // marker so that its next heartbeat tells it to re-register the state that was just released.
+  forgetNode: plain("sbForgetNode", `
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+local timeout = tonumber(ARGV[2])
 if score and timeout >= 0 then
   local t = redis.call('TIME')
   local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   if tonumber(score) > ms - timeout then
-    redis.call('SET', G .. 'swept:' .. ARGV[2], '1', 'PX', timeout * 100)
+    redis.call('SET', KEYS[3], '1', 'PX', timeout * 100)
     return 0
   end
 end
-redis.call('ZREM', G .. 'nodes', ARGV[2])
-redis.call('DEL', G .. 'na:' .. ARGV[2], G .. 'swept:' .. ARGV[2])
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2], KEYS[3])
 -- The last node out leaves no keys behind; the next start begins a new epoch.
-if redis.call('ZCARD', G .. 'nodes') == 0 then redis.call('DEL', G .. 'epoch') end
+if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('DEL', KEYS[4]) end
 return 1`),
-  // KEYS[1] the publish key; ARGV: pending ms → "claimed" (now pending), or what it holds ("pending", "done")
-  idempotencyClaim: own("sbIdemClaim", `
+  // KEYS: p:<key>. ARGV: pending ms → "claimed" (now pending), or what it holds ("pending", "done")
+  idempotencyClaim: plain("sbIdemClaim", `
 local held = redis.call('GET', KEYS[1])
 if held then return held end
 redis.call('SET', KEYS[1], 'pending', 'PX', ARGV[1])
 return 'claimed'`),
-  // KEYS[1] the publish key; ARGV: "1" delivered / "0" failed, window ms. A failed publish releases
-  // only its own pending claim, never a "done" another request recorded meanwhile.
-  idempotencySettle: own("sbIdemSettle", `
+  // KEYS: p:<key>. ARGV: "1" delivered / "0" failed, window ms. A failed publish releases only its
+  // own pending claim, never a "done" another request recorded meanwhile.
+  idempotencySettle: plain("sbIdemSettle", `
 if ARGV[1] == '1' then
   redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
 elseif redis.call('GET', KEYS[1]) == 'pending' then

@@ -18,6 +18,8 @@ export interface Mutation<V, R> {
 }
 
 const CAS_ATTEMPTS = 200;
+/** JetStream's error code for a write whose expected last sequence (revision) is no longer current. */
+const WRONG_LAST_SEQUENCE = 10071;
 /**
  * Lifetime of an entry of the publishes bucket (idempotency keys). Each entry carries its own
  * expiry (nats/idempotency.ts); this only bounds what the bucket keeps, so it is the longest
@@ -227,6 +229,17 @@ export class NatsLink {
     await this.watch(() => this.kv.put(key, this.codec.encode(JSON.stringify(value))));
   }
 
+  /** Deletes the key if it is still at `revision`; false when someone wrote it since. */
+  async deleteAt(key: string, revision: number): Promise<boolean> {
+    try {
+      await this.watch(() => this.kv.delete(key, { previousSeq: revision }));
+      return true;
+    } catch (error) {
+      if ((error as { api_error?: { err_code?: number } }).api_error?.err_code === WRONG_LAST_SEQUENCE) return false;
+      throw error;
+    }
+  }
+
   /** Drops the delete markers that vacated channels and departed users leave behind. */
   async purgeDeletes(olderThanMs: number): Promise<void> {
     // On the bucket implementation, not in nats.ws's KV type.
@@ -298,7 +311,7 @@ export class NatsLink {
         return result;
       } catch (error) {
         const code = (error as { api_error?: { err_code?: number } }).api_error?.err_code;
-        if (code !== 10071 || attempt >= CAS_ATTEMPTS) throw error; // 10071: wrong last sequence
+        if (code !== WRONG_LAST_SEQUENCE || attempt >= CAS_ATTEMPTS) throw error;
         await new Promise((r) => this.timers.setTimeout(() => r(undefined), Math.random() * Math.min(50, 2 + attempt * 2)));
       }
     }

@@ -2,11 +2,12 @@
 // Each value carries its expiry, because a KV bucket has one lifetime for all its keys while a
 // claim lapses soon and a delivered key lives the idempotency window; compare-and-set makes a
 // claim atomic across nodes, like the Redis scripts' SET.
+import { z } from "zod";
 import type { IdempotencyClaim } from "../../core/adapter.ts";
 import type { IdempotencyBackend } from "../cluster/transport.ts";
 import { UNCHANGED, type NatsLink } from "./connection.ts";
 import { key } from "./state.ts";
-import type { Shape } from "./values.ts";
+import { shape } from "./values.ts";
 
 interface PublishRecord {
   state: "pending" | "done";
@@ -14,11 +15,7 @@ interface PublishRecord {
   until: number;
 }
 
-const RECORD: Shape<PublishRecord> = {
-  name: "a publish record {state, until}",
-  is: (v): v is PublishRecord => typeof v === "object" && v !== null && ((v as PublishRecord).state === "pending" || (v as PublishRecord).state === "done")
-    && typeof (v as PublishRecord).until === "number",
-};
+const RECORD = shape<PublishRecord>("a publish record {state, until}", z.object({ state: z.enum(["pending", "done"]), until: z.number() }));
 
 export class NatsIdempotency implements IdempotencyBackend {
   constructor(private readonly link: NatsLink, private readonly now: () => number) {}

@@ -5,7 +5,8 @@ import type { MemberSnapshot } from "../../core/presence.ts";
 import type { StoreReads } from "../cluster/transport.ts";
 import type { NatsLink } from "./connection.ts";
 import { appKeys, key, memberCount, parseKey, snapshotOf, total } from "./state.ts";
-import { CACHE, CHANNEL, USER } from "./values.ts";
+import { CACHE, CHANNEL, USER, type CacheValue } from "./values.ts";
+import type { KvEntry } from "nats.ws";
 
 export class NatsReads implements StoreReads {
   constructor(private readonly link: NatsLink, private readonly now: () => number) {}
@@ -40,9 +41,27 @@ export class NatsReads implements StoreReads {
   async cacheGet(appId: string, channel: string): Promise<CachedEvent | null> {
     const { value, entry } = await this.link.getJson(key(appId, "k", channel), CACHE);
     if (!value || !entry) return null;
-    // The entry's timestamp is the NATS server's and now() this node's, so node clocks may drift.
-    const left = entry.created.getTime() + value.ttl * 1000 - this.now();
+    const left = this.msLeft(value, entry);
     return left > 0 ? { event: value.event, data: value.data, ttl: Math.max(1, Math.ceil(left / 1000)) } : null;
+  }
+
+  /** The entry's timestamp is the NATS server's and now() this node's, so node clocks may drift. */
+  private msLeft(value: CacheValue, entry: KvEntry): number {
+    return entry.created.getTime() + value.ttl * 1000 - this.now();
+  }
+
+  /**
+   * Deletes the cached events that expired: a KV bucket has one lifetime for all its keys, so
+   * without this every cache channel ever published to would keep its key. Returns how many.
+   */
+  async dropExpiredCache(): Promise<number> {
+    let dropped = 0;
+    for (const k of await this.link.keys("*.k.*")) {
+      const { value, entry } = await this.link.getJson(k, CACHE);
+      // At the revision read: a publish that rewrote the entry meanwhile keeps it.
+      if (value && entry && this.msLeft(value, entry) <= 0 && (await this.link.deleteAt(k, entry.revision))) dropped++;
+    }
+    return dropped;
   }
 
   cacheSet(appId: string, channel: string, event: string, data: string, ttl: number): Promise<void> {

@@ -25,6 +25,8 @@ export interface ChannelValue {
   s?: number;
   /** Sequence of the last member transition (core/presence.ts). */
   v?: number;
+  /** 1: a cache_miss webhook was sent in this occupied period (spec §3.8). */
+  x?: number;
 }
 
 export interface UserValue {

@@ -32,6 +32,8 @@ export interface SweeperHooks {
   sweptHere(): void;
   /** Rewrites this node's own share of a key from its local state (Reconciler.syncKey). */
   syncOwn(appId: string, k: string): Promise<void>;
+  /** Periodic cleanup beside the purge: cached events past their lifetime (NatsReads.dropExpiredCache). */
+  dropExpired(): Promise<number>;
 }
 
 export class Sweeper {
@@ -123,6 +125,8 @@ export class Sweeper {
     if (now - this.lastPurge >= PURGE_EVERY_MS) {
       this.lastPurge = now;
       await this.link.purgeDeletes(PURGE_EVERY_MS);
+      const dropped = await this.hooks.dropExpired();
+      if (dropped > 0) this.logger.debug(`nats adapter: dropped ${dropped} expired cached event(s)`);
     }
   }
 

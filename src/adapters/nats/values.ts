@@ -1,6 +1,7 @@
-// The shapes of the values in the nats driver's bucket, checked where they are read
+// The shapes of the values in the nats driver's buckets, as zod schemas checked where they are read
 // (NatsLink.getJson and cas), so a value another version or a person wrote fails with the key and
 // the value named instead of turning into NaN counts or missing members downstream.
+import { z } from "zod";
 import type { ChannelValue, Counts, UserValue } from "./state.ts";
 
 export interface Shape<V> {
@@ -16,30 +17,23 @@ export interface CacheValue {
   ttl: number;
 }
 
-type Fields = Record<string, unknown>;
+/** A Shape checked by `schema`; unknown fields are allowed, so an older node reads a newer value. */
+export function shape<V>(name: string, schema: z.ZodType<V>): Shape<V> {
+  return { name, is: (value): value is V => schema.safeParse(value).success };
+}
 
-const isObject = (v: unknown): v is Fields => typeof v === "object" && v !== null && !Array.isArray(v);
-const isCounts = (v: unknown): v is Counts => isObject(v) && Object.values(v).every((n) => typeof n === "number");
-const optionalNumber = (v: unknown) => v === undefined || typeof v === "number";
+const counts: z.ZodType<Counts> = z.record(z.string(), z.number());
 
-export const CHANNEL: Shape<ChannelValue> = {
-  name: "a channel value {n, m?, s?, v?}",
-  is: (v): v is ChannelValue =>
-    isObject(v) && isCounts(v.n) && optionalNumber(v.s) && optionalNumber(v.v)
-    && (v.m === undefined || (isObject(v.m) && Object.values(v.m).every((e) => isObject(e) && isCounts(e.n) && typeof e.o === "number"))),
-};
+export const CHANNEL = shape<ChannelValue>("a channel value {n, m?, s?, v?}", z.object({
+  n: counts,
+  m: z.record(z.string(), z.object({ n: counts, i: z.unknown(), o: z.number() })).optional(),
+  s: z.number().optional(),
+  v: z.number().optional(),
+  x: z.number().optional(),
+}));
 
-export const USER: Shape<UserValue> = {
-  name: "a count value {n}",
-  is: (v): v is UserValue => isObject(v) && isCounts(v.n),
-};
+export const USER = shape<UserValue>("a count value {n}", z.object({ n: counts }));
 
-export const CACHE: Shape<CacheValue> = {
-  name: "a cached event {event, data, ttl}",
-  is: (v): v is CacheValue => isObject(v) && typeof v.event === "string" && typeof v.data === "string" && typeof v.ttl === "number",
-};
+export const CACHE = shape<CacheValue>("a cached event {event, data, ttl}", z.object({ event: z.string(), data: z.string(), ttl: z.number() }));
 
-export const TEXT: Shape<string> = {
-  name: "a string",
-  is: (v): v is string => typeof v === "string",
-};
+export const TEXT = shape<string>("a string", z.string());

@@ -1,6 +1,6 @@
 // Other servers' names for our settings, keyed by our setting name, so a person moving from Socket
-// Rush, Sockudo or Soketi can keep their flags, environment and files (README "Coming from Soketi,
-// Sockudo or Socket Rush"). Our own name always wins over an alias in the same layer.
+// Rush, Sockudo or Soketi can keep their flags, environment and files (docs/migrating-from-*.md;
+// docs/configuration.md lists them). Our own name always wins over an alias in the same layer.
 //
 // - A camelCase name is reachable the way ours are: --kebab-case flag, UPPER_SNAKE variable and
 //   camelCase or snake_case file key (Socket Rush's names follow that rule: --app-manager,
@@ -69,7 +69,7 @@ export const ALIASES: Record<string, Alias[]> = {
   webhookBatching: [sockudo("WEBHOOK_BATCHING_ENABLED"), soketi("SOKETI_WEBHOOKS_BATCHING")],
   webhookBatchingDurationMs: [sockudo("WEBHOOK_BATCHING_DURATION"), soketi("SOKETI_WEBHOOKS_BATCHING_DURATION")],
   webhookConcurrency: [sockudo("QUEUE_REDIS_CONCURRENCY"), soketi("SOKETI_QUEUE_REDIS_CONCURRENCY")],
-  // --- Logs, metrics, TLS, CORS, rate limits (README "Metrics", "TLS", "CORS", "Rate limits").
+  // --- Logs, metrics, TLS, CORS, rate limits (docs/operating.md).
   ignoreLoggerMiddleware: [rush("ignoreLoggerMiddleware")],
   metricsEnabled: [sockudo("METRICS_ENABLED"), soketi("SOKETI_METRICS_ENABLED")],
   metricsHost: [sockudo("METRICS_HOST")],
@@ -89,7 +89,8 @@ export const ALIASES: Record<string, Alias[]> = {
   rateLimiterDriver: [sockudo("RATE_LIMITER_DRIVER"), soketi("SOKETI_RATE_LIMITER_DRIVER")],
   rateLimiterApiMaxRequests: [sockudo("RATE_LIMITER_API_MAX_REQUESTS")],
   rateLimiterApiWindowSeconds: [sockudo("RATE_LIMITER_API_WINDOW_SECONDS")],
-  rateLimiterWsMaxRequests: [sockudo("RATE_LIMITER_WS_MAX_REQUESTS")],
+  // Sockudo counts WebSocket connection attempts per address and window, as ours does.
+  rateLimiterWsMaxConnections: [sockudo("RATE_LIMITER_WS_MAX_REQUESTS")],
   rateLimiterWsWindowSeconds: [sockudo("RATE_LIMITER_WS_WINDOW_SECONDS")],
   httpAcceptTrafficMemoryThreshold: [soketi("SOKETI_HTTP_ACCEPT_TRAFFIC_MEMORY_THRESHOLD")],
   // --- Drivers and their settings

@@ -82,7 +82,7 @@ const PATHS: Record<string, Target> = {
   "rate_limiter.driver": "rateLimiterDriver",
   "rate_limiter.api_rate_limit.max_requests": "rateLimiterApiMaxRequests",
   "rate_limiter.api_rate_limit.window_seconds": "rateLimiterApiWindowSeconds",
-  "rate_limiter.websocket_rate_limit.max_requests": "rateLimiterWsMaxRequests",
+  "rate_limiter.websocket_rate_limit.max_requests": "rateLimiterWsMaxConnections",
   "rate_limiter.websocket_rate_limit.window_seconds": "rateLimiterWsWindowSeconds",
   "metrics.enabled": "metricsEnabled",
   "metrics.host": "metricsHost",

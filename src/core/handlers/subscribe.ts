@@ -1,5 +1,5 @@
 import type { SubscribeContext } from "../context.ts";
-import type { CachedEvent, JoinResult, Member, ReadOptions } from "../adapter.ts";
+import type { CachedEvent, JoinResult, LeaveResult, Member, ReadOptions } from "../adapter.ts";
 import { verifyAuthToken } from "../auth.ts";
 import { classifyChannel, isValidChannelName, isValidUserId, MAX_USER_ID_LENGTH, SERVER_TO_USER_PREFIX, type ChannelKind } from "../channels.ts";
 import { framesAfterAck } from "./join-window.ts";
@@ -214,8 +214,21 @@ function sendCache(server: SubscribeContext, conn: Connection, channel: string, 
   if (cached) conn.send(channelEvent(cached.event, channel, cached.data));
   else {
     conn.send(cacheMiss(channel));
-    server.events.emit({ kind: "cache_miss", appId: conn.app.id, channel });
+    void reportCacheMiss(server, conn.app.id, channel);
   }
+}
+
+/** Every miss is an event; the adapter decides which one is the first cluster-wide (spec §3.8). */
+async function reportCacheMiss(server: SubscribeContext, appId: string, channel: string): Promise<void> {
+  let first: boolean;
+  try {
+    first = await server.adapter.claimCacheMiss(appId, channel);
+  } catch (error) {
+    // A webhook too many beats a lost one: the receiver sees a repeat, never a silent miss.
+    server.logger.debug(`cache_miss on ${channel}: the adapter could not tell whether it was the first; reported as first`, error);
+    first = true;
+  }
+  server.events.emit({ kind: "cache_miss", appId, channel, first });
 }
 
 export async function unsubscribe(server: SubscribeContext, conn: Connection, frame: InboundFrame): Promise<void> {
@@ -230,11 +243,15 @@ export async function unsubscribe(server: SubscribeContext, conn: Connection, fr
 }
 
 /** Removes the socket from a channel with every side effect of spec §3.5. */
-export async function leaveChannel(server: SubscribeContext, conn: Connection, channel: string, sub: Subscription): Promise<void> {
+async function leaveChannel(server: SubscribeContext, conn: Connection, channel: string, sub: Subscription): Promise<void> {
   const app = conn.app;
   conn.removeChannel(channel);
   server.registry.leave(conn, channel);
-  const left = await server.adapter.leave(app.id, channel, conn.id, sub.member);
-  announceLeft(server, app, channel, left, sub.member?.userId);
-  server.events.emit({ kind: "unsubscribed", appId: app.id, channel, socketId: conn.id, userId: sub.member?.userId });
+  announceLeave(server, conn, channel, sub, await server.adapter.leave(app.id, channel, conn.id, sub.member));
+}
+
+/** What a socket's leave changed, told to the channel and the server's listeners. */
+export function announceLeave(server: SubscribeContext, conn: Connection, channel: string, sub: Subscription, left: LeaveResult): void {
+  announceLeft(server, conn.app, channel, left, sub.member?.userId);
+  server.events.emit({ kind: "unsubscribed", appId: conn.app.id, channel, socketId: conn.id, userId: sub.member?.userId });
 }

@@ -12,7 +12,10 @@ export interface Delivery {
   job: WebhookJob;
   /** 1 for the first attempt. */
   attempt: number;
-  /** When the first attempt started; undefined on the first attempt itself. */
+  /**
+   * When the first attempt started (the redis queue stamps it when it first leases the job);
+   * undefined when the queue has no record of it, on a first attempt.
+   */
   firstAttemptAt?: number;
 }
 

@@ -15,20 +15,41 @@ import { parseEnvelope, type DeadLetter, type Delivery, type Envelope, type Outc
 //   <prefix>{webhooks}:dead     list of dead letters, newest first, trimmed to WEBHOOK_DEAD_LETTER_LIMIT
 //
 // Times come from Redis's own clock (TIME), so nodes with skewed clocks agree on due and expiry.
+//
+// A lease that expires counts as an attempt, and a job's first attempt time is stamped when it is
+// first leased: a job whose attempt kills the node (a crash, an OOM) goes back with its attempt
+// count raised, and the retry window (retry.ts) ends it as a dead letter instead of leasing it
+// forever. The scripts rewrite an envelope's head only, never re-encode the job (Lua's cjson would
+// turn an empty array into an object), so envelopes are written head first (encodeEnvelope).
 
 const NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)";
+/**
+ * bump(e, now, n): the envelope with its attempt raised by n and `first` set to now if missing.
+ * An envelope not written head first (by an older version) is returned unchanged.
+ */
+const BUMP = `local function bump(e, now, n)
+  local a, rest = string.match(e, '^{"attempt":(%d+),(.*)$')
+  if not a then return e end
+  if string.sub(rest, 1, 8) ~= '"first":' then rest = '"first":' .. string.format('%d', now) .. ',' .. rest end
+  return '{"attempt":' .. string.format('%d', tonumber(a) + n) .. ',' .. rest
+end`;
 
 const SCRIPTS = {
-  /** Moves due retries and expired leases to the front, then leases up to ARGV[2] ready jobs. */
+  /**
+   * Moves due retries and expired leases (as one more attempt) to the front, then leases up to
+   * ARGV[2] ready jobs, each stamped with its first attempt time; returns them as leased.
+   */
   webhookTake: `${NOW}
+${BUMP}
 for _, e in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)) do
-  redis.call('ZREM', KEYS[3], e) redis.call('LPUSH', KEYS[1], e) end
+  redis.call('ZREM', KEYS[3], e) redis.call('LPUSH', KEYS[1], bump(e, now, 1)) end
 for _, e in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)) do
   redis.call('ZREM', KEYS[2], e) redis.call('RPUSH', KEYS[1], e) end
 local taken = {}
 for i = 1, tonumber(ARGV[2]) do
   local e = redis.call('LPOP', KEYS[1])
   if not e then break end
+  e = bump(e, now, 0)
   redis.call('ZADD', KEYS[3], now + tonumber(ARGV[1]), e)
   taken[i] = e
 end
@@ -83,7 +104,7 @@ export class RedisQueue implements WebhookQueue {
   }
 
   async push(job: WebhookJob): Promise<void> {
-    await this.redis.rpush(this.keys[0], JSON.stringify({ job, attempt: 1 } satisfies Envelope));
+    await this.redis.rpush(this.keys[0], encodeEnvelope({ job, attempt: 1 }));
     this.wake?.();
   }
 
@@ -168,7 +189,7 @@ export class RedisQueue implements WebhookQueue {
     if (outcome.kind === "done") await this.redis.zrem(this.keys[2], raw);
     else if (outcome.kind === "retry") {
       const next: Envelope = { job: d.job, attempt: d.attempt + 1, first: outcome.firstAttemptAt };
-      await this.redis.webhookRetry(...this.keys, raw, JSON.stringify(next), outcome.delayMs);
+      await this.redis.webhookRetry(...this.keys, raw, encodeEnvelope(next), outcome.delayMs);
     } else {
       const letter: DeadLetter = { job: d.job, reason: outcome.reason, at: this.timers.now() };
       await this.redis.webhookDead(...this.keys, raw, JSON.stringify(letter), this.opts.deadLetterLimit);
@@ -205,6 +226,12 @@ export class RedisQueue implements WebhookQueue {
     if (this.running > 0) this.logger.info(`${this.label} webhook queue: ${this.running} attempts unfinished at shutdown; their leases expire and another node retries them`);
     this.redis.disconnect();
   }
+}
+
+/** Head first (attempt, then first), as the scripts' bump() reads it. */
+export function encodeEnvelope(e: Envelope): string {
+  const head = e.first === undefined ? { attempt: e.attempt } : { attempt: e.attempt, first: e.first };
+  return JSON.stringify({ ...head, job: e.job });
 }
 
 export async function create(ctx: QueueContext): Promise<WebhookQueue> {

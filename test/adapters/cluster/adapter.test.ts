@@ -15,7 +15,7 @@ const DEADLINE = 500;
 
 /** Plausible script replies for an empty store (replies.ts shapes). */
 const REPLIES: Partial<Record<ScriptName, unknown>> = {
-  heartbeat: 0, epoch: "epoch-1", nodeApps: [], items: [], deadNodes: [], join: [1, 1, 0, 1, 1], leave: [1, 0, 0, "", 1],
+  heartbeat: 0, epoch: "epoch-1", nodeApps: [], itemsPage: ["0"], deadNodes: [], join: [1, 1, 0, 1, 1], leave: [1, 0, 0, "", 1],
 };
 
 /** Answers at once, or, while hung, fails each command at the deadline and reports down as the drivers do. */

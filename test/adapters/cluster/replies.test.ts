@@ -8,11 +8,12 @@ describe("script replies", () => {
     expect(reply.joined([0, 0, 0, "2"])).toEqual({ ok: false, occupied: false, memberAdded: false, count: 2, seq: 0, vacatedSince: false });
     expect(reply.left([1, 0, 0, "", 0])).toEqual({ vacated: true, memberRemoved: false, count: 0, seq: 0 });
     expect(reply.stats(["4", 2])).toEqual({ subscriptionCount: 4, userCount: 2 });
-    expect(reply.channels(["a", 1, 0, "b", "2", "1"])).toEqual(new Map([
-      ["a", { subscriptionCount: 1, userCount: 0 }],
-      ["b", { subscriptionCount: 2, userCount: 1 }],
-    ]));
-    expect(reply.members(["17", "u1", '{"n":1}', "u2", "null"])).toEqual({ members: new Map([["u1", { n: 1 }], ["u2", null]]), seq: 17 });
+    expect(reply.counts(["a", "b"], [1, 0, "2", "1"])).toEqual([{ subscriptionCount: 1, userCount: 0 }, { subscriptionCount: 2, userCount: 1 }]);
+    expect(reply.page("channelsPage", ["17", "a", "b"])).toEqual({ cursor: "17", entries: ["a", "b"] });
+    expect(reply.page("channelsPage", [0])).toEqual({ cursor: "0", entries: [] });
+    expect(reply.membersPage(["17", "2", "u1", '{"n":1}', "u2", "null"])).toEqual({ seq: 17, next: "2", members: [["u1", { n: 1 }], ["u2", null]] });
+    expect(reply.membersPage(["17", ""])).toEqual({ seq: 17, next: "", members: [] });
+    expect(reply.onlineFlags([1, "0"], 2)).toEqual([true, false]);
     expect(reply.cached([])).toBeNull();
     expect(reply.cached(['{"event":"e","data":"d"}', 1500])).toEqual({ event: "e", data: "d", ttl: 2 });
     expect(reply.rate([0, 5, 300], 5)).toEqual({ allowed: false, remaining: 0, resetMs: 300 });
@@ -33,9 +34,12 @@ describe("script replies", () => {
       [() => reply.joined("OK"), /join script/],
       [() => reply.left([1, "x", 0]), /leave script/],
       [() => reply.stats(null), /channelStats script.*null/],
-      [() => reply.channels(["a", 1]), /channels script/],
-      [() => reply.members([]), /members script/],
-      [() => reply.members(["1", "u1", "{not json"]), /members script/],
+      [() => reply.counts(["a", "b"], [1, 0]), /channelCounts script/],
+      [() => reply.page("channelsPage", []), /channelsPage script/],
+      [() => reply.membersPage([]), /membersPage script/],
+      [() => reply.membersPage(["1", "", "u1"]), /membersPage script/],
+      [() => reply.membersPage(["1", "", "u1", "{not json"]), /membersPage script/],
+      [() => reply.onlineFlags([1], 2), /onlineUsers script/],
       [() => reply.cached(["{}", 10]), /cacheGet script/],
       [() => reply.rate({}, 5), /rateConsume script/],
       [() => reply.flag("heartbeat", "yes"), /heartbeat script/],

@@ -37,6 +37,7 @@ function setup(store: Record<string, unknown> = {}) {
     failed: (e) => { throw e; },
     sweptHere: () => void sweptHere++,
     syncOwn: async (appId, k) => void ownSynced.push(`${appId} ${k}`),
+    dropExpired: async () => 0,
   });
   return {
     sweeper, published, lines, written, ownSynced,

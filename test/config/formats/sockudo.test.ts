@@ -92,6 +92,16 @@ describe("Sockudo's environment", () => {
     expect(config.warnings.join("\n")).not.toMatch(/SSL_CERT_PATH/);
   });
 
+  it("reads Sockudo's WebSocket rate limit (connection attempts per address) as ours", () => {
+    const fromEnv = load([], { RATE_LIMITER_ENABLED: "true", RATE_LIMITER_WS_MAX_REQUESTS: "5" });
+    expect(fromEnv.drivers["rate-limiter"]!.options.rateLimiterWsMaxConnections).toBe(5);
+    expect(fromEnv.warnings.join("\n")).not.toMatch(/RATE_LIMITER_WS_MAX_REQUESTS/);
+    const file = JSON.stringify({ rate_limiter: { enabled: true, driver: "memory", websocket_rate_limit: { max_requests: 7, window_seconds: 30 } } });
+    const fromFile = load(["--config-file", "/sockudo.json"], {}, { "/sockudo.json": file });
+    expect(fromFile.drivers["rate-limiter"]!.options).toMatchObject({ rateLimiterWsMaxConnections: 7, rateLimiterWsWindowSeconds: 30 });
+    expect(fromFile.warnings.join("\n")).not.toMatch(/max_requests/);
+  });
+
   it("our own name wins over Sockudo's when both are given", () => {
     expect(load([], { BIND_ADDRESS: "127.0.0.1", HOST: "0.0.0.0" }).bindAddress).toBe("127.0.0.1");
     // DEBUG=true is a setting of ours too (issue: Sockudo's name means debug level): it wins.

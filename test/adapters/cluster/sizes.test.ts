@@ -1,0 +1,121 @@
+// The redis adapter's reads at sizes that broke the single-script reads: a 10,000-member presence
+// channel (one HMGET of every id overflowed Lua's stack and the failure became the local list),
+// an app with more occupied channels than one page, and a closing socket with many channels,
+// released in one script. On a real Redis, two adapters sharing a prefix as two nodes would.
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { ClusterAdapter } from "../../../src/adapters/cluster/adapter.ts";
+import type { ClusterBackend } from "../../../src/adapters/cluster/backend.ts";
+import { createRedisAdapter } from "../../../src/adapters/redis.ts";
+import type { ClusterNode } from "../../../src/core/adapter.ts";
+import type { Logger } from "../../../src/core/runtime.ts";
+import { globalTimers } from "../../helpers/harness.ts";
+import { reachable, requireService, uniquePrefix } from "../cluster.ts";
+
+const REDIS_URL = "redis://127.0.0.1:6379";
+const available = await requireService(reachable(6379), "Redis on 127.0.0.1:6379");
+const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+const node: ClusterNode = { receive: () => {}, transition: () => {}, syncMembers: () => {}, backendState: () => {} };
+const MEMBERS = 10_000;
+
+/** Runs `task` for 0..n-1, `width` at a time. */
+async function each(n: number, width: number, task: (i: number) => Promise<unknown>): Promise<void> {
+  for (let at = 0; at < n; at += width) await Promise.all(Array.from({ length: Math.min(width, n - at) }, (_, j) => task(at + j)));
+}
+
+describe.skipIf(!available)("redis adapter: large channels and apps", () => {
+  const prefix = uniquePrefix("sizes");
+  const redis = new Redis(REDIS_URL);
+  let A: ClusterAdapter;
+  let B: ClusterAdapter;
+  beforeAll(async () => {
+    const options = { url: REDIS_URL, prefix, nodeTimeoutMs: 5000, timers: globalTimers, logger: quiet };
+    A = createRedisAdapter(options);
+    B = createRedisAdapter(options);
+    await Promise.all([A.start(node), B.start(node)]);
+  });
+  afterAll(async () => {
+    await Promise.all([A?.stop(), B?.stop()]);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it("joins, lists and leaves a 10,000-member presence channel across two nodes", async () => {
+    const ch = "presence-huge";
+    const member = (i: number) => ({ userId: `u${i}`, userInfo: { n: i } });
+    const joins: boolean[] = [];
+    await each(MEMBERS, 250, async (i) => {
+      const joined = await (i % 2 ? B : A).join("app", ch, `s${i}`, member(i));
+      joins[i] = joined.memberAdded;
+    });
+    expect(joins.filter(Boolean)).toHaveLength(MEMBERS);
+
+    const snapshot = await A.members("app", ch);
+    expect(snapshot.members.size).toBe(MEMBERS);
+    // Join order across the pages: the batches of 250 joined one after another.
+    const batches = [...snapshot.members.keys()].map((id) => Math.floor(Number(id.slice(1)) / 250));
+    expect(batches).toEqual([...batches].sort((x, y) => x - y));
+    expect(snapshot.members.get("u9999")).toEqual({ n: 9999 });
+    expect(await B.channelStats("app", ch)).toEqual({ subscriptionCount: MEMBERS, userCount: MEMBERS });
+
+    const left: boolean[] = [];
+    let vacated = 0;
+    await each(MEMBERS, 250, async (i) => {
+      const { left: [result] } = await (i % 2 ? B : A).disconnect("app", `s${i}`, [{ channel: ch, member: member(i) }]);
+      left[i] = result!.memberRemoved;
+      if (result!.vacated) vacated++;
+    });
+    expect(left.filter(Boolean)).toHaveLength(MEMBERS);
+    expect(vacated).toBe(1);
+    expect((await A.members("app", ch)).members.size).toBe(0);
+  }, 120_000);
+
+  it("lists more occupied channels than one page, filtered by prefix", async () => {
+    await each(1200, 200, (i) => (i % 2 ? B : A).join("app2", `${i % 3 ? "private-" : "public-"}c${i}`, `x${i}`));
+    const all = await A.channels("app2");
+    expect(all.size).toBe(1200);
+    const privates = await B.channels("app2", "private-");
+    expect(privates.size).toBe(800);
+    expect([...privates.keys()].every((name) => name.startsWith("private-"))).toBe(true);
+    expect(privates.get("private-c1")).toEqual({ subscriptionCount: 1, userCount: 0 });
+  }, 60_000);
+
+  it("releases a closing socket's channels, sign-in and connection in one script", async () => {
+    expect(await A.addConnection("app3", "sock", -1)).toBe(true);
+    const channels = Array.from({ length: 50 }, (_, i) => `presence-many-${i}`);
+    for (const channel of channels) await A.join("app3", channel, "sock", { userId: "u", userInfo: null });
+    await B.join("app3", channels[0]!, "other", { userId: "u", userInfo: null });
+    expect(await A.signIn("app3", "u", "sock")).toBe(true);
+
+    const backend = (A as unknown as { backend: ClusterBackend }).backend;
+    const run = vi.spyOn(backend, "run");
+    const departure = await A.disconnect("app3", "sock", channels.map((channel) => ({ channel, member: { userId: "u", userInfo: null } })), "u");
+    expect(run.mock.calls.map(([script]) => script)).toEqual(["release"]);
+    run.mockRestore();
+
+    expect(departure.wentOffline).toBe(true);
+    // The first channel keeps B's socket of the same user: no member_removed, not vacated.
+    expect(departure.left[0]).toMatchObject({ vacated: false, memberRemoved: false, subscriptionCount: 1 });
+    expect(departure.left.slice(1).every((l) => l.vacated && l.memberRemoved && l.subscriptionCount === 0)).toBe(true);
+    expect(await B.onlineUsers("app3", ["u"])).toEqual(new Set());
+    expect((await B.channels("app3")).size).toBe(1);
+    expect(await redis.hlen(`${prefix}{app3}:conns`)).toBe(0);
+  });
+
+  it("sends cache_miss once per channel until an event is cached or the channel is vacated", async () => {
+    await A.join("app4", "cache-x", "a1");
+    await B.join("app4", "cache-x", "b1");
+    expect(await A.claimCacheMiss("app4", "cache-x")).toBe(true);
+    expect(await B.claimCacheMiss("app4", "cache-x")).toBe(false);
+    await B.cacheSet("app4", "cache-x", "e", "d", 60);
+    expect(await A.claimCacheMiss("app4", "cache-x")).toBe(true);
+    await A.leave("app4", "cache-x", "a1");
+    expect(await B.claimCacheMiss("app4", "cache-x")).toBe(false);
+    await B.leave("app4", "cache-x", "b1");
+    await A.join("app4", "cache-x", "a2");
+    expect(await A.claimCacheMiss("app4", "cache-x")).toBe(true);
+    // A channel nobody holds claims nothing (its subscriber left before the claim).
+    expect(await B.claimCacheMiss("app4", "cache-empty")).toBe(false);
+  });
+});
