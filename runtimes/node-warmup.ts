@@ -1,7 +1,8 @@
-// Start-up warm-up of the Node handshake path. A fresh Node process runs its first few thousand
-// handshakes in V8's interpreter while the JIT catches up: 267 µs of server CPU per connection for
-// the first 5,000 against 138 µs once warm (bench/README.md, issue 26), and the moment a process is
-// cold is exactly when every client reconnects to it, right after a deploy. So before the public
+// Start-up warm-up of the Node handshake path. A fresh Node process runs its first thousands of
+// handshakes in V8's interpreter while the JIT catches up, and grows the memory thousands of
+// sockets need for the first time: 267 µs of server CPU per connection for the first 5,000 against
+// 138 µs once warm (issue 26; bench/README.md "Cold and warm processes"), and a process is cold
+// exactly when every client reconnects to it, right after a deploy. So before the public
 // port opens, the process runs WARMUP_HANDSHAKES real handshakes (TCP accept, HTTP parse, router,
 // the core's checks, ws's upgrade, connection_established, a subscribe, the close handshake)
 // through the same listener code, against a throwaway instance: its own random app, local adapter,
@@ -98,10 +99,10 @@ const WARM_UP_INTERRUPT_BUDGET = 8_000;
 
 /**
  * Lowers V8's tier-up budget for the warm-up and returns what restores the default. With the
- * default, the CPU the warm-up may spend (a few hundred handshakes) left most of the path in the
- * interpreter and baseline code, to be optimized during the first storm anyway; with it, a fresh
- * process's first storm measured ~260 µs instead of ~300 µs per connection on a loaded machine
- * (bench/README.md). Restored at once, so later code tiers up with full type feedback. Left alone
+ * default, the CPU the warm-up may spend (a few hundred handshakes) leaves most of the path in the
+ * interpreter and baseline code, to be optimized during the first storm anyway (with 16 in flight,
+ * first storm 250–262 µs per connection with it against 260–304 without, three noisy pairs on a
+ * loaded machine). Restored at once, so later code tiers up with full type feedback. Left alone
  * when --interrupt-budget was given (command line or NODE_OPTIONS).
  */
 export function tierUpEarly(execArgv: string[], nodeOptions = "", v8Version = process.versions.v8): () => void {
