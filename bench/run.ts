@@ -103,6 +103,7 @@ async function main(): Promise<number> {
 
   let server: BenchServer;
   let storeCleanup: Awaited<ReturnType<typeof prepareStore>> | undefined;
+  let spawnOne: (() => Promise<BenchServer>) | undefined;
   if (o.external) {
     server = externalServer(o.external, o.pid, { id: o.appId, key: o.appKey, secret: o.appSecret });
   } else {
@@ -122,14 +123,22 @@ async function main(): Promise<number> {
       storeCleanup = await prepareStore(o.store, env);
       env = { ...env, ...storeCleanup.env };
     }
-    server = await spawnServer({ runtime: o.runtime, nodeBin: o.nodeBin, env, runtimeArgs, root: o.serverRoot && path.resolve(o.serverRoot) });
+    const spawnArgs = { runtime: o.runtime, nodeBin: o.nodeBin, env, runtimeArgs, root: o.serverRoot && path.resolve(o.serverRoot) };
+    spawnOne = () => spawnServer(spawnArgs);
+    server = await spawnOne();
   }
   log(`server: ${server.command} on ${server.host}:${server.port} (pid ${server.pid ?? "unknown"}); client: ${clientRuntime}, ${client.name}`);
 
   const results: ScenarioResult[] = [];
   const failed: Record<string, string> = {};
   try {
-    for (const name of o.scenarios) {
+    for (const [i, name] of o.scenarios.entries()) {
+      // --fresh: every scenario meets a process that has served nothing, as after a deploy.
+      if (o.fresh && i > 0 && spawnOne) {
+        await server.stop();
+        server = await spawnOne();
+        log(`fresh server for ${name}: pid ${server.pid ?? "unknown"}`);
+      }
       try {
         const result = await SCENARIOS[name]!({ server, options: o, log });
         if (result.clientCpuPct > 90) result.notes.push("client CPU above 90 % of a core: the client may be the bottleneck");

@@ -47,6 +47,8 @@ type Bound = WebSocket & { [BOUND]: DenoSocket };
 // on* handler in listener objects of its own (bench/deno-bare.ts: ~2–3 KB RSS per idle socket
 // with closures vs without, at 5000).
 function onOpen(this: WebSocket) {
+  // Fires once: dropping it leaves an idle socket holding only its message and close listeners.
+  this.removeEventListener("open", onOpen);
   const s = (this as Bound)[BOUND];
   s.handle.open(s);
 }
@@ -75,9 +77,9 @@ const sockets: SocketBinding = {
     (socket as Bound)[BOUND] = new DenoSocket(socket, handle);
     socket.addEventListener("open", onOpen);
     socket.addEventListener("message", onMessage);
-    // close() of the handle runs once however often it is called (error is followed by close).
+    // No "error" listener: Deno dispatches close right after every error (ext/websocket's event
+    // loop, close() and the idle timeout alike), and each listener is kept per socket.
     socket.addEventListener("close", onClose);
-    socket.addEventListener("error", onClose);
     return response;
   },
   // Reads the Deno.ServeHandlerInfo that Deno.serve passes as the router's env (see listen below).

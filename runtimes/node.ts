@@ -4,7 +4,7 @@ import { createHash, createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { STATUS_CODES, type IncomingMessage } from "node:http";
+import { STATUS_CODES, type IncomingMessage, type Server as HttpServer } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { totalmem } from "node:os";
 import type { Duplex } from "node:stream";
@@ -20,6 +20,7 @@ import { gracefulStop, listening, memoryStats, nodeLikeHost, runMain, unrefTimer
 import { checkWsInternals, CLOSE_FRAME_EVENT, internalsOf, type WsReceiver, type WsSocket } from "./node-ws.ts";
 import { startSidecars, type ServeFetch } from "./sidecars.ts";
 import { readTls } from "./tls.ts";
+import { warmUpNode } from "./node-warmup.ts";
 import type { CryptoProvider, Logger, RawSocket } from "../src/core/runtime.ts";
 import type { SocketHandle } from "../src/core/server.ts";
 
@@ -326,18 +327,23 @@ export async function startNode(config: Config) {
   if (changed) {
     instance.logger.warn(`ws's internals differ from what this build expects (${changed}): using its public API, so frames are sent one write each and a socket leaves its channels only once its TCP connection closes`);
   }
-  const listen = () => new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    // With TLS an https server on the same port: https:// and wss:// (its 'upgrade' events) alike.
-    const srv = serve(
-      tls
-        ? { fetch: instance.router.fetch, hostname: config.bindAddress, port: config.port, createServer: createHttpsServer, serverOptions: tls }
-        : { fetch: instance.router.fetch, hostname: config.bindAddress, port: config.port },
-      () => resolve(srv),
-    );
-    // EADDRINUSE and the like: runMain turns it into one line and a non-zero exit.
-    srv.once("error", reject);
-    srv.on("upgrade", upgradeListener(instance.router, wss));
-  });
+  /** The listener: @hono/node-server for HTTP, this file's upgrade path for WebSockets. */
+  const listenOn = (router: Hono, hostname: string, port: number, secure?: typeof tls) =>
+    new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      // With TLS an https server on the same port: https:// and wss:// (its 'upgrade' events) alike.
+      const srv = serve(
+        secure
+          ? { fetch: router.fetch, hostname, port, createServer: createHttpsServer, serverOptions: secure }
+          : { fetch: router.fetch, hostname, port },
+        () => resolve(srv),
+      );
+      // EADDRINUSE and the like: runMain turns it into one line and a non-zero exit.
+      srv.once("error", reject);
+      srv.on("upgrade", upgradeListener(router, wss));
+    });
+  // Before the port opens: a deploy's reconnect storm then meets a warmed process (issue 26).
+  await warmUpNode(config, platform, instance.logger, async (router) => (await listenOn(router, "127.0.0.1", 0)) as HttpServer);
+  const listen = () => listenOn(instance.router, config.bindAddress, config.port, tls);
   const http = await listening(instance, listen);
   const port = (http.address() as AddressInfo).port;
   const sidecars = await listening(instance, () => startSidecars(config, instance, port, serveNode));

@@ -20,6 +20,13 @@ export interface Options {
   serverRoot?: string;
   /** Write a CPU profile of the server (node and bun runtimes) into bench/profiles/. */
   profile: boolean;
+  /**
+   * A freshly spawned server for every scenario, and nothing sent to it before the measured phase:
+   * what a deploy looks like, when every client reconnects at once to processes that served nothing.
+   */
+  fresh: boolean;
+  /** connect: storms against the same process in a row (the first cold with --fresh, the last warm). */
+  connectRounds: number;
   // connect
   connections: number;
   inFlight: number;
@@ -62,12 +69,16 @@ export const HELP = `Usage: npm run bench -- [options]        (runs: bun bench/r
   --no-build                  node: use the existing dist/node.js instead of npm run build
   --node PATH                 node binary for --runtime node (default: node on PATH)
   --profile                   node, bun: run the server with --cpu-prof into bench/profiles/
+  --fresh                     a new server process for every scenario, sent nothing before the
+                              measured phase (a deploy's reconnect storm meets cold processes);
+                              with --external: only the "sent nothing before" part (start it fresh)
   --server-root DIR           run the server from another checkout (A/B an optimization)
   --external 127.0.0.1:PORT   benchmark an already running server (e.g. Soketi) instead
   --pid N                     its pid, for RSS and CPU (optional with --external)
   --app-id/--app-key/--app-secret   credentials of the external server's app
 
-  connect:        --connections 2000   --in-flight 100
+  connect:        --connections 2000   --in-flight 100   --connect-rounds 1 (storms against the same
+                  process in a row: with --fresh the first is cold, the last warm)
   fanout:         --subscribers 1000   --events 200   --rate 20   --payload 200
   fanout-max:     --subscribers 1000   --publishers 8 --duration 10
   client-events:  --pairs 50           --pair-rate 500 (round trips/s, all pairs)  --pair-duration 10
@@ -86,7 +97,7 @@ export const HELP = `Usage: npm run bench -- [options]        (runs: bun bench/r
 export function parseOptions(argv: string[]): Options | "help" {
   const o: Options = {
     runtime: "node", scenarios: [...ALL_SCENARIOS], build: true, nodeBin: "node",
-    appId: "bench-app", appKey: "bench-key", appSecret: "bench-secret", profile: false,
+    appId: "bench-app", appKey: "bench-key", appSecret: "bench-secret", profile: false, fresh: false, connectRounds: 1,
     connections: 2000, inFlight: 100,
     subscribers: 1000, events: 200, rate: 20, payload: 200, publishers: 8, duration: 10,
     pairs: 50, pairRate: 500, pairDuration: 10,
@@ -95,7 +106,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     stormConnections: 5000, stormRoom: 50, stormInFlight: 500, clusterEvents: 100, clusterDuration: 5,
   };
   const numeric: Record<string, keyof Options> = {
-    "--connections": "connections", "--in-flight": "inFlight", "--subscribers": "subscribers",
+    "--connections": "connections", "--connect-rounds": "connectRounds", "--in-flight": "inFlight", "--subscribers": "subscribers",
     "--events": "events", "--rate": "rate", "--payload": "payload", "--publishers": "publishers",
     "--duration": "duration", "--pairs": "pairs", "--pair-rate": "pairRate", "--pair-duration": "pairDuration",
     "--members": "members", "--join-concurrency": "joinConcurrency",
@@ -124,6 +135,7 @@ export function parseOptions(argv: string[]): Options | "help" {
     if (arg === "--help" || arg === "-h") return "help";
     else if (arg === "--no-build") o.build = false;
     else if (arg === "--profile") o.profile = true;
+    else if (arg === "--fresh") o.fresh = true;
     else if (arg === "--server-env") {
       // --server-env=K=V was split at its first "=" above, so `value` is K=V itself.
       const pair = take();
@@ -144,5 +156,6 @@ export function parseOptions(argv: string[]): Options | "help" {
     } else throw new Error(`unknown option ${arg} (see --help)`);
   }
   if (!["node", "deno", "bun"].includes(o.runtime)) throw new Error("--runtime must be node, deno or bun");
+  if (!Number.isInteger(o.connectRounds)) throw new Error("--connect-rounds must be a whole number");
   return o;
 }

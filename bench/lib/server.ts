@@ -5,6 +5,7 @@ import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { DENO_FLAGS } from "../../runtimes/deno-flags.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -35,7 +36,7 @@ export function runtimeCommand(runtime: string, nodeBin: string, root = ROOT): [
       return [nodeBin, [path.join(root, "dist/node.js")]];
     case "deno":
       // --cached-only: like the test harness, never fetch anything while benchmarking.
-      return [bin("deno"), ["run", "-A", "--cached-only", path.join(root, "runtimes/deno.ts")]];
+      return [bin("deno"), ["run", ...DENO_FLAGS, "-A", "--cached-only", path.join(root, "runtimes/deno.ts")]];
     case "bun":
       return [bin("bun"), ["run", path.join(root, "runtimes/bun.ts")]];
     case "binary":

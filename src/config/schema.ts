@@ -94,6 +94,8 @@ export const serverSettingsSchema = {
     .refine((v) => parses(v), { error: (issue) => `${parseError(String(issue.input))}` }))
     .default("false")
     .describe("proxies in front of the node whose X-Forwarded-For entries count: false, true (one hop), a hop count, or their addresses/CIDRs (comma separated)"),
+  warmupHandshakes: num(z.number().int().min(0).max(20_000)).default(2000)
+    .describe("Node: at most this many WebSocket handshakes run over loopback against a throwaway app at start-up, before the port opens (about 0.85 s of CPU), so the first reconnect storm after a deploy meets a warmed process (0: off)"),
   httpAcceptTrafficMemoryThreshold: num(z.number().min(0).max(100)).default(85)
     .describe("percent of the machine's memory this process may use before /accept-traffic answers 503"),
 } as const;

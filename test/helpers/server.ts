@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { startBalancer } from "./balancer.ts";
+import { DENO_FLAGS } from "../../runtimes/deno-flags.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -73,7 +74,7 @@ export function runtimeCommand(runtime = process.env.SWITCHBOARD_RUNTIME ?? "nod
       // shadow the machine's Node in every npm script.
       return [path.join(ROOT, `test/${runtime}/node_modules/node/bin/node`), [path.join(ROOT, "dist/node.js")]];
     case "deno":
-      return [bin("deno"), ["run", "-A", "--cached-only", path.join(ROOT, "runtimes/deno.ts")]];
+      return [bin("deno"), ["run", ...DENO_FLAGS, "-A", "--cached-only", path.join(ROOT, "runtimes/deno.ts")]];
     case "bun":
       return [bin("bun"), ["run", path.join(ROOT, "runtimes/bun.ts")]];
     case "binary":
@@ -174,6 +175,10 @@ async function startProcess(options: StartOptions = {}): Promise<TestServer> {
     SHUTDOWN_CLOSE_SPREAD_MS: "100",
     // A developer's ./.env in the checkout must not configure the servers under test.
     ENV_FILE: "",
+    // Node's start-up warm-up (runtimes/node-warmup.ts) costs up to ~1 s of CPU per server, on a
+    // machine that starts hundreds: off unless a test asks for it (test/runtimes/node-warmup.test.ts)
+    // or SWITCHBOARD_WARMUP_HANDSHAKES runs the whole suite with it.
+    WARMUP_HANDSHAKES: process.env.SWITCHBOARD_WARMUP_HANDSHAKES ?? "0",
     ...app,
     ...options.env,
   };
