@@ -40,6 +40,8 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
   private hung = false;
   private probing = false;
   private maybeUp: () => void = () => {};
+  /** Subscribes to the node channel again if a subscribe failed (each probe while down). */
+  private resubscribe: () => void = () => {};
   private events?: TransportEvents;
   private lastError = "connection closed";
 
@@ -62,6 +64,7 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
     for (const script of Object.values(SCRIPTS)) cmd.defineCommand(script.name, { lua: script.lua });
 
     let subscribed = false;
+    let subscribing = false;
     const maybeUp = () => {
       if (!this.up && !this.hung && subscribed && cmd.status === "ready") {
         this.up = true;
@@ -86,14 +89,22 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
     cmd.on("end", down);
     // The subscriber holds only our channels: the node channel and the apps' (ClusterAdapter).
     sub.on(messageEvent, (_channel: string, payload: string) => events.message(payload));
-    const subscribeBus = () => subscribe([nodeChannel]).then(() => {
-      subscribed = true;
-      maybeUp();
-    }, (error: Error) => {
-      // Without the bus subscription the node never goes up, so this must not pass unseen.
-      this.lastError = `bus subscribe failed: ${error.message}`;
-      events.failed(`subscribing to the bus channel ${nodeChannel}`, error);
-    });
+    const subscribeBus = () => {
+      subscribing = true;
+      return subscribe([nodeChannel]).then(() => {
+        subscribed = true;
+        maybeUp();
+      }, (error: Error) => {
+        // Without the bus subscription the node never goes up, so this must not pass unseen; the
+        // probe tries again each tick (a cluster still forming answers CLUSTERDOWN, and no later
+        // "ready" may come to retry it).
+        this.lastError = `bus subscribe failed: ${error.message}`;
+        events.failed(`subscribing to the bus channel ${nodeChannel}`, error);
+      }).finally(() => (subscribing = false));
+    };
+    this.resubscribe = () => {
+      if (!subscribed && !subscribing) void subscribeBus();
+    };
     // Without its subscriber the node hears no other node, even with commands working: it is
     // down until the subscription is back. ioredis re-subscribes by itself on reconnect, without
     // telling when that is done; our own SUBSCRIBE after it is answered in order, so its reply
@@ -156,6 +167,7 @@ export abstract class IoredisBackend<C extends Redis | Cluster> implements Clust
    * the command deadline): an answer means the server works again, and the node goes up.
    */
   probe(): void {
+    this.resubscribe();
     if (!this.hung || this.probing || this.cmd?.status !== "ready") return;
     this.probing = true;
     this.ping(this.cmd).then(() => {

@@ -81,12 +81,21 @@ class FakeConnection {
 class FakeBackend extends IoredisBackend<Redis> {
   readonly fakeCmd = new FakeConnection();
   readonly fakeSub = new FakeConnection();
+  /** Subscribes refused before they work (a cluster still forming answers CLUSTERDOWN). */
+  refusedSubscribes = 0;
+  subscribes = 0;
   protected connect(): IoredisConnections<Redis> {
     return {
       cmd: this.fakeCmd as unknown as Redis,
       sub: this.fakeSub as unknown as Redis,
       messageEvent: "message",
-      subscribe: async () => {},
+      subscribe: async () => {
+        this.subscribes++;
+        if (this.refusedSubscribes > 0) {
+          this.refusedSubscribes--;
+          throw new Error("CLUSTERDOWN The cluster is down");
+        }
+      },
       unsubscribe: async () => {},
       publish: () => this.fakeCmd.ping(),
     };
@@ -155,5 +164,26 @@ describe("ioredis backend with a server that stopped answering", () => {
     backend.fakeCmd.emit("close");
     backend.fakeCmd.emit("ready");
     expect(states.at(-1)).toBe("up");
+  });
+
+  it("subscribes to the node channel again at the next probe when a subscribe was refused", async () => {
+    const backend = new FakeBackend();
+    backend.refusedSubscribes = 1;
+    const states: string[] = [];
+    backend.open("bus", {
+      message: () => {},
+      up: () => void states.push("up"),
+      down: (reason) => void states.push(`down: ${reason}`),
+      failed: (operation) => void states.push(`failed: ${operation}`),
+    });
+    backend.fakeCmd.status = "ready";
+    backend.fakeCmd.emit("ready");
+    await settle();
+    // Refused, and no "ready" of the subscriber comes to try again: only the probe does.
+    expect(states).toEqual(["failed: subscribing to the bus channel bus"]);
+    backend.probe();
+    await settle();
+    expect(states).toEqual(["failed: subscribing to the bus channel bus", "up"]);
+    expect(backend.subscribes).toBe(2);
   });
 });
