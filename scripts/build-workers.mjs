@@ -6,31 +6,18 @@
 // run (runtimes/workers/config.ts) are external: the Worker refuses those drivers at start, so
 // their chunks are never loaded and the bundle stays small.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { newestInput } from "./build-inputs.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = path.join(ROOT, "dist/workers");
 const BUN = path.join(ROOT, "node_modules/.bin/bun");
 const EXTERNAL = ["ioredis", "mysql2", "mysql2/*", "postgres", "drizzle-orm", "drizzle-orm/*", "@aws-sdk/*", "prom-client", "nats.ws", "@upstash/redis", "crypto", "node:*"];
 
-function newestInput() {
-  let newest = statSync(path.join(ROOT, "package.json")).mtimeMs;
-  const walk = (dir) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else newest = Math.max(newest, statSync(full).mtimeMs);
-    }
-  };
-  walk(path.join(ROOT, "src"));
-  walk(path.join(ROOT, "runtimes"));
-  return newest;
-}
-
 const built = path.join(OUT, "worker.js");
-if (process.argv.includes("--if-stale") && existsSync(built) && existsSync(path.join(ROOT, "dist/workerd.js")) && statSync(built).mtimeMs >= newestInput()) process.exit(0);
+if (process.argv.includes("--if-stale") && existsSync(built) && existsSync(path.join(ROOT, "dist/workerd.js")) && statSync(built).mtimeMs >= newestInput(ROOT)) process.exit(0);
 if (!existsSync(BUN)) {
   console.error("switchboard: building the Workers bundle needs Bun, a dev dependency: run npm install (without --omit=dev)");
   process.exit(1);

@@ -6,31 +6,17 @@
 // Bun hoists every driver's client library (ioredis, nats.ws, @upstash/redis) to the top of
 // dist/node.js and loads them all at start-up.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { newestInput } from "./build-inputs.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = path.join(ROOT, "dist/node.js");
 const BUN = path.join(ROOT, "node_modules/.bin/bun");
 
-/** Newest modification time among the bundle's inputs. */
-function newestInput() {
-  let newest = statSync(path.join(ROOT, "package.json")).mtimeMs;
-  const walk = (dir) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else newest = Math.max(newest, statSync(full).mtimeMs);
-    }
-  };
-  walk(path.join(ROOT, "src"));
-  walk(path.join(ROOT, "runtimes"));
-  return newest;
-}
-
 const ifStale = process.argv.includes("--if-stale");
-if (ifStale && existsSync(OUT) && statSync(OUT).mtimeMs >= newestInput()) process.exit(0);
+if (ifStale && existsSync(OUT) && statSync(OUT).mtimeMs >= newestInput(ROOT)) process.exit(0);
 if (!existsSync(BUN)) {
   if (ifStale && existsSync(OUT)) {
     console.error("switchboard: sources changed but Bun (a dev dependency) is not installed: starting the existing dist/node.js");

@@ -103,8 +103,9 @@ class FakeBackend extends IoredisBackend<Redis> {
 }
 
 describe("ioredis backend with a server that stopped answering", () => {
-  const open = () => {
+  const open = (refusedSubscribes = 0) => {
     const backend = new FakeBackend();
+    backend.refusedSubscribes = refusedSubscribes;
     const states: string[] = [];
     backend.open("bus", {
       message: () => {},
@@ -167,17 +168,7 @@ describe("ioredis backend with a server that stopped answering", () => {
   });
 
   it("subscribes to the node channel again at the next probe when a subscribe was refused", async () => {
-    const backend = new FakeBackend();
-    backend.refusedSubscribes = 1;
-    const states: string[] = [];
-    backend.open("bus", {
-      message: () => {},
-      up: () => void states.push("up"),
-      down: (reason) => void states.push(`down: ${reason}`),
-      failed: (operation) => void states.push(`failed: ${operation}`),
-    });
-    backend.fakeCmd.status = "ready";
-    backend.fakeCmd.emit("ready");
+    const { backend, states } = open(1);
     await settle();
     // Refused, and no "ready" of the subscriber comes to try again: only the probe does.
     expect(states).toEqual(["failed: subscribing to the bus channel bus"]);
