@@ -10,6 +10,7 @@ import { createRedisAdapter } from "../../../src/adapters/redis.ts";
 import type { ClusterNode } from "../../../src/core/adapter.ts";
 import type { Logger } from "../../../src/core/runtime.ts";
 import { globalTimers } from "../../helpers/harness.ts";
+import { expectCacheMissClaims } from "../cache-miss-claims.ts";
 import { reachable, requireService, uniquePrefix } from "../cluster.ts";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
@@ -104,18 +105,6 @@ describe.skipIf(!available)("redis adapter: large channels and apps", () => {
   });
 
   it("sends cache_miss once per channel until an event is cached or the channel is vacated", async () => {
-    await A.join("app4", "cache-x", "a1");
-    await B.join("app4", "cache-x", "b1");
-    expect(await A.claimCacheMiss("app4", "cache-x")).toBe(true);
-    expect(await B.claimCacheMiss("app4", "cache-x")).toBe(false);
-    await B.cacheSet("app4", "cache-x", "e", "d", 60);
-    expect(await A.claimCacheMiss("app4", "cache-x")).toBe(true);
-    await A.leave("app4", "cache-x", "a1");
-    expect(await B.claimCacheMiss("app4", "cache-x")).toBe(false);
-    await B.leave("app4", "cache-x", "b1");
-    await A.join("app4", "cache-x", "a2");
-    expect(await A.claimCacheMiss("app4", "cache-x")).toBe(true);
-    // A channel nobody holds claims nothing (its subscriber left before the claim).
-    expect(await B.claimCacheMiss("app4", "cache-empty")).toBe(false);
+    await expectCacheMissClaims(A, B, "app4");
   });
 });

@@ -6,6 +6,7 @@ import { createNatsAdapter, type NatsAdapter } from "../../../src/adapters/nats.
 import type { ClusterNode } from "../../../src/core/adapter.ts";
 import type { Logger } from "../../../src/core/runtime.ts";
 import { globalTimers } from "../../helpers/harness.ts";
+import { expectCacheMissClaims } from "../cache-miss-claims.ts";
 import { uniquePrefix } from "../cluster.ts";
 import { natsForFile } from "../nats.ts";
 
@@ -27,18 +28,7 @@ describe.skipIf(!nats.available)("nats adapter: cache channels", () => {
   });
 
   it("claims cache_miss once per channel until an event is cached or the channel is vacated", async () => {
-    await A.join("app", "cache-x", "a1");
-    await B.join("app", "cache-x", "b1");
-    expect(await A.claimCacheMiss("app", "cache-x")).toBe(true);
-    expect(await B.claimCacheMiss("app", "cache-x")).toBe(false);
-    await B.cacheSet("app", "cache-x", "e", "d", 60);
-    expect(await A.claimCacheMiss("app", "cache-x")).toBe(true);
-    await A.leave("app", "cache-x", "a1");
-    expect(await B.claimCacheMiss("app", "cache-x")).toBe(false);
-    await B.leave("app", "cache-x", "b1");
-    await A.join("app", "cache-x", "a2");
-    expect(await A.claimCacheMiss("app", "cache-x")).toBe(true);
-    expect(await B.claimCacheMiss("app", "cache-empty")).toBe(false);
+    await expectCacheMissClaims(A, B, "app");
   });
 
   it("deletes cached events past their lifetime and keeps the live ones", async () => {
