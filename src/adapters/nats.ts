@@ -5,17 +5,16 @@
 // and writes its contribution back when NATS returns (ClusterLifecycle runs that cycle).
 import type { Adapter, Departure, JoinResult, LeaveResult, Member, Subscribed } from "../core/adapter.ts";
 import type { RateLimitResult } from "../core/rate-limiter.ts";
-import { localOnly } from "./cluster/left-away.ts";
 import { ClusterLifecycle } from "./cluster/lifecycle.ts";
 import type { ClusterOptions, TransportEvents } from "./cluster/transport.ts";
 import { NatsLink, UNCHANGED } from "./nats/connection.ts";
 import { NatsIdempotency } from "./nats/idempotency.ts";
-import { natsNames, type Announcer } from "./nats/names.ts";
+import { natsNames, transitionsOf } from "./nats/names.ts";
 import { NatsReads } from "./nats/queries.ts";
 import { NodeShareRateCounter } from "./nats/rate-share.ts";
-import { Reconciler } from "./nats/reconcile.ts";
 import { key, type ChannelChange } from "./nats/state.ts";
 import { CHANNEL } from "./nats/values.ts";
+import { NatsShares } from "./nats/shares.ts";
 import { Sweeper } from "./nats/sweeper.ts";
 import { ContributionWriter } from "./nats/writer.ts";
 
@@ -29,7 +28,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
   private onBusMessage: (payload: string) => void = () => {};
   private readonly write: ContributionWriter;
   private readonly sweeper: Sweeper;
-  private readonly reconciler: Reconciler;
+  protected readonly shares: NatsShares;
   private readonly rates: NodeShareRateCounter;
   protected readonly reads: NatsReads;
   protected readonly idempotency: NatsIdempotency;
@@ -41,20 +40,21 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     this.appBus = names.app;
     this.hb = names.heartbeat;
     this.link = new NatsLink(opts.servers, names.bucket, opts.logger, opts.timers, `switchboard ${this.nodeId}`, opts.requestTimeoutMs);
-    const announcer: Announcer = { transition: (appId, t) => this.node?.transition?.(appId, t) };
     this.reads = new NatsReads(this.link, this.now);
     this.idempotency = new NatsIdempotency(this.link, this.now);
     this.write = new ContributionWriter(this.link, this.local, this.nodeId, this.now);
-    this.reconciler = new Reconciler(this.nodeId, this.local, this.write, announcer);
-    this.sweeper = new Sweeper(
-      this.nodeId, this.link, this.write, announcer, names.heartbeat, opts.nodeTimeoutMs, this.now, opts.logger, {
-        active: () => this.online && !this.stopped,
-        failed: (error) => this.failed("sweep", error),
-        sweptHere: () => this.missedEvents(),
-        syncOwn: (appId, k) => this.reconciler.syncKey(appId, k),
-        dropExpired: () => this.reads.dropExpiredCache(),
+    this.shares = new NatsShares(this.nodeId, this.local, this.write);
+    this.sweeper = new Sweeper(this.nodeId, this.link, names.heartbeat, opts.nodeTimeoutMs, this.now, opts.logger, {
+      active: () => this.online && !this.stopped,
+      failed: (error) => this.failed("sweep", error),
+      sweptHere: () => this.missedEvents(),
+      syncOwn: async (appId, k) => this.state.announce(appId, await this.shares.syncKey(appId, k), true),
+      sweepFound: async (found) => {
+        this.shares.scanned(found);
+        for (const node of found.keys()) await this.state.sweep(node);
       },
-    );
+      dropExpired: () => this.reads.dropExpiredCache(),
+    });
     this.rates = new NodeShareRateCounter(this.nodeId, () => (this.online ? this.sweeper.liveNodes() : undefined), this.now);
   }
 
@@ -95,14 +95,6 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     this.link.retry();
   }
 
-  protected reconcile(): Promise<boolean> {
-    return this.reconciler.resync(() => !this.stopped);
-  }
-
-  protected resynced(): void {
-    this.reconciler.settled();
-  }
-
   protected maintain(): Promise<void> {
     return this.sweeper.tick();
   }
@@ -113,7 +105,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
 
   protected async release(): Promise<void> {
     // The core has left every channel by now; this releases leftovers and the quota counts.
-    await this.reconciler.release();
+    for (const appId of this.shares.touchedApps()) this.state.announce(appId, await this.shares.sync(appId, this.nodeId), true);
     this.sweeper.heartbeat("bye");
   }
 
@@ -123,12 +115,12 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     if (maxConnections >= 0 && this.online) {
       // A quota is decided by one CAS on the app's per-node connection counts, so two nodes can
       // never both admit the last allowed connection.
-      this.reconciler.quotaApps.add(appId);
+      this.shares.quotaApps.add(appId);
       const qk = key(appId, "q", "all");
       try {
         return await this.write.serial(qk, async () => {
           if (!(await this.write.admit(appId, maxConnections))) return false;
-          this.reconciler.touch(appId, qk);
+          this.shares.touch(appId, qk);
           await this.local.addConnection(appId, socketId, -1);
           return true;
         });
@@ -142,17 +134,17 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
 
   async removeConnection(appId: string, socketId: string): Promise<void> {
     await this.local.removeConnection(appId, socketId);
-    if (this.reconciler.quotaApps.has(appId) && this.online) {
+    if (this.shares.quotaApps.has(appId) && this.online) {
       await this.write.quota(appId).catch((error: unknown) => this.failed("removeConnection", error));
     }
   }
 
   async join(appId: string, channel: string, socketId: string, member?: Member, maxMembers = -1): Promise<JoinResult> {
     const k = key(appId, "c", channel);
-    if (!this.online) return this.offlineResult(k, await this.local.join(appId, channel, socketId, member, maxMembers), member);
+    if (!this.online) return this.offlineResult(appId, channel, await this.local.join(appId, channel, socketId, member, maxMembers), member);
     return this.write.serial(k, async () => {
       const joined = await this.local.join(appId, channel, socketId, member, -1);
-      if (!this.online) return this.offlineResult(k, joined, member);
+      if (!this.online) return this.offlineResult(appId, channel, joined, member);
       try {
         const limit = member && joined.memberAdded && maxMembers >= 0 ? { userId: member.userId, max: maxMembers } : undefined;
         const change = await this.write.channel(appId, channel, this.nodeId, limit);
@@ -160,28 +152,27 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
           await this.local.leave(appId, channel, socketId, member);
           return { ok: false, occupied: false, memberAdded: false, subscriptionCount: 0 };
         }
-        this.reconciler.touch(appId, k);
+        this.shares.touch(appId, k);
         const memberAdded = member !== undefined && change.added.some((a) => a.userId === member.userId);
         this.announceRest(appId, channel, change, member?.userId, true);
         return { ok: true, occupied: change.occupied, memberAdded, seq: change.seq, subscriptionCount: change.subscriptionCount };
       } catch (error) {
         this.failed("join", error);
-        return this.offlineResult(k, joined, member);
+        return this.offlineResult(appId, channel, joined, member);
       }
     });
   }
 
-  private offlineResult(k: string, joined: JoinResult, member?: Member): JoinResult {
+  private offlineResult(appId: string, channel: string, joined: JoinResult, member?: Member): JoinResult {
     this.dirty = true;
-    if (joined.ok && (joined.memberAdded || joined.occupied)) this.reconciler.addedWhileAway(k, member?.userId);
-    return localOnly(joined);
+    return this.state.joinedAway(appId, channel, joined, member?.userId);
   }
 
   async leave(appId: string, channel: string, socketId: string, member?: Member): Promise<LeaveResult> {
     const localLeave = () => this.local.leave(appId, channel, socketId, member);
     if (!this.online) {
       this.dirty = true;
-      return this.leftLocally(appId, channel, await localLeave(), member?.userId);
+      return this.state.leftAwayFrom(appId, channel, await localLeave(), member?.userId);
     }
     return this.write.serial(key(appId, "c", channel), async () => {
       const left = await localLeave();
@@ -192,7 +183,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
         return { vacated: change.vacated, memberRemoved, seq: change.seq, subscriptionCount: change.subscriptionCount };
       } catch (error) {
         this.failed("leave", error);
-        return this.leftLocally(appId, channel, left, member?.userId);
+        return this.state.leftAwayFrom(appId, channel, left, member?.userId);
       }
     });
   }
@@ -209,7 +200,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     const k = key(appId, "u", userId);
     const offline = (result: boolean) => {
       this.dirty = true;
-      if (result && wanted === "online") this.reconciler.addedWhileAway(k);
+      if (result) this.state.signedAway(appId, userId, wanted === "online");
       return result;
     };
     if (!this.online) return offline(await apply());
@@ -217,7 +208,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
       const localResult = await apply();
       try {
         const change = await this.write.user(appId, userId);
-        this.reconciler.touch(appId, k);
+        this.shares.touch(appId, k);
         // A sign-out on a key swept while this node was paused brings its other sockets back: the
         // sweep told every node (this one too) that the user went offline.
         if (wanted === "offline" && change.online) this.node?.transition?.(appId, { type: "online", userId });
@@ -288,7 +279,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
       added: change.added.filter((a) => !(joining && a.userId === userId)),
       removed: change.removed.filter((id) => !(!joining && id === userId)),
     };
-    if (rest.occupied || rest.added.length || rest.removed.length) this.reconciler.announce(appId, channel, rest, true, false);
+    if (rest.occupied || rest.added.length || rest.removed.length) this.state.announce(appId, transitionsOf(channel, rest, false), true);
   }
 }
 

@@ -113,6 +113,12 @@ export type ClusterTransition = (
 ) & {
   /** This node's clients saw it already (it happened here during a bus outage): tell the other nodes only. */
   remoteOnly?: boolean;
+  /**
+   * Not known to be news (re-registered after the backend lost its data): its frames still go out,
+   * for sockets another node's catch-up told otherwise meanwhile (the others ignore a member they
+   * know), but no webhook, which the cluster sent already.
+   */
+  localOnly?: boolean;
 };
 
 export interface BroadcastOptions {

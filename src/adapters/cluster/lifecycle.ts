@@ -8,7 +8,7 @@
 import {
   ClusterUnavailableError,
   type BroadcastOptions, type CachedEvent, type ChannelStats, type ClusterMessage, type ClusterNode, type IdempotencyClaim,
-  type LeaveResult, type MessageBus, type ReadOptions,
+  type MessageBus, type ReadOptions,
 } from "../../core/adapter.ts";
 import { classifyChannel } from "../../core/channels.ts";
 import type { MemberSnapshot } from "../../core/presence.ts";
@@ -17,8 +17,8 @@ import { LocalAdapter } from "../local.ts";
 import { ClusterBus } from "./bus.ts";
 import { withDeadline } from "./deadline.ts";
 import { FailureLog, unavailable } from "./failures.ts";
-import { LeftAway, localOnly } from "./left-away.ts";
 import { Rerun } from "./rerun.ts";
+import { StateSync, type ShareStore } from "./state-sync.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type ClusterOptions, type IdempotencyBackend, type StoreReads, type TransportEvents } from "./transport.ts";
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -42,8 +42,7 @@ export abstract class ClusterLifecycle implements MessageBus {
   private lastTick = 0;
   /** When the follow-up resync and catch-up is due (0: none). */
   private followUpAt = 0;
-  /** Leaves decided while away, until the store confirmed them (left-away.ts). */
-  private readonly leftAway = new LeftAway();
+  private stateSync?: StateSync;
 
   private readonly bus: ClusterBus;
   /** The transport reported up; the node is online once the apps' buses are subscribed again too. */
@@ -78,8 +77,8 @@ export abstract class ClusterLifecycle implements MessageBus {
   protected abstract subscribeApps(appIds: string[]): Promise<void>;
   protected abstract unsubscribeApps(appIds: string[]): Promise<void>;
   protected abstract close(): Promise<void>;
-  /** Makes the backend hold exactly this node's state; true when the backend had lost its data. */
-  protected abstract reconcile(): Promise<boolean>;
+  /** How the backend records this node's share of the cluster state (the resync and sweeps run over it). */
+  protected abstract readonly shares: ShareStore;
   /** The backend's answers to the queries below (and to the catch-up, which has no fallback). */
   protected abstract readonly reads: StoreReads;
   /** The idempotency keys of REST publishes, cluster-wide. */
@@ -95,8 +94,6 @@ export abstract class ClusterLifecycle implements MessageBus {
   protected async checkIn(): Promise<void> {}
   /** Each tick while offline. */
   protected retry(): void {}
-  /** A resync, and the catch-up that depended on its view of the outage, completed. */
-  protected resynced(): void {}
   /** Resolves once the driver's own background work (a sweep) has finished; awaited by stop(). */
   protected async idle(): Promise<void> {}
   /**
@@ -318,13 +315,12 @@ export abstract class ClusterLifecycle implements MessageBus {
     if (this.everOnline) this.followUpAt = this.now() + this.opts.nodeTimeoutMs;
   }
 
-  /**
-   * A leave decided while away (see localOnly). If the backend turns out to have lost its data,
-   * no store transition will announce it: it is confirmed against the refilled store instead.
-   */
-  protected leftLocally(appId: string, channel: string, left: LeaveResult, userId?: string): LeaveResult {
-    this.leftAway.record(appId, channel, left, userId);
-    return localOnly(left);
+  /** The reconcile path (state-sync.ts): what was decided while away, the resync, the sweeps. */
+  protected get state(): StateSync {
+    return (this.stateSync ??= new StateSync(this.nodeId, this.shares, {
+      announce: (appId, t) => this.node?.transition?.(appId, t),
+      active: () => !this.stopped && this.online,
+    }));
   }
 
   /** A backend operation failed: the backend may now disagree with this node, so resync. */
@@ -369,20 +365,15 @@ export abstract class ClusterLifecycle implements MessageBus {
     const catchUp = this.catchUpPending;
     this.catchUpPending = false;
     try {
-      const lostData = await this.reconcile();
+      const lostData = await this.state.resync();
       // After the backend lost its data the lists fill up node by node as each resyncs, so a
       // member missing from them now may just not be back yet: then only additions count.
       if (catchUp && !this.stopped) await this.catchUp(!lostData);
-      await this.leftAway.settle(lostData, catchUp, {
-        reads: this.reads,
-        announce: (appId, t) => this.node?.transition?.(appId, t),
-        active: () => !this.stopped && this.online,
-      });
+      await this.state.settle(lostData, catchUp, this.reads);
     } catch (error) {
       if (catchUp) this.catchUpPending = true; // the next resync catches up instead
       throw error;
     }
-    this.resynced();
     return !this.stopped && this.online;
   }, (error) => this.failed("resync", error));
 

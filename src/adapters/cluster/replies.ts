@@ -110,10 +110,10 @@ const RELEASED_ENTRY = z.union([
 const RELEASED = z.tuple([int, z.array(RELEASED_ENTRY)]);
 
 /** The "release" reply: how many items the node has left, and the transitions to announce. */
-export function released(reply: unknown, remoteOnly: boolean): { left: number; transitions: ClusterTransition[] } {
+export function released(reply: unknown): { left: number; transitions: ClusterTransition[] } {
   const expected = "{itemsLeft, {{\"s\", channel, vacated, removed, count, userId, seq} | {\"u\", userId}}...}";
   const [count, entries] = check("release", RELEASED, expected, reply);
-  return { left: count, transitions: entries.map((e) => ({ ...e, remoteOnly })) };
+  return { left: count, transitions: entries };
 }
 
 /** What the idempotencyClaim script found. */

@@ -1,12 +1,8 @@
 // Subject and bucket names for a prefix, and turning a KV change into the core's transitions.
-import type { ClusterTransition } from "../../core/adapter.ts";
 import { classifyChannel } from "../../core/channels.ts";
 import { appToken } from "../cluster/app-buses.ts";
+import type { StoreTransition } from "../cluster/state-sync.ts";
 import type { ChannelChange } from "./state.ts";
-
-export interface Announcer {
-  transition(appId: string, t: ClusterTransition): void;
-}
 
 function fnv1a(text: string): string {
   let h = 0x811c9dc5;
@@ -28,27 +24,27 @@ export function natsNames(prefix: string): { bus: string; heartbeat: string; buc
 }
 
 /**
- * Announces a change the core did not ask for (a dead node swept, a resync): occupied first,
- * then member_added; member_removed before vacated (spec §7.1); otherwise the new count.
+ * The transitions of a change the core did not ask for (a dead node swept, a resync): occupied
+ * first, then member_added; member_removed before vacated (spec §7.1); otherwise, with `counts`,
+ * the new count.
  */
-export function announceChange(
-  to: Announcer, appId: string, channel: string, change: ChannelChange, remoteOnly: boolean, counts: boolean,
-): void {
-  const base = { channel, socketId: "", subscriptionCount: change.subscriptionCount, remoteOnly };
+export function transitionsOf(channel: string, change: ChannelChange, counts: boolean): StoreTransition[] {
+  const out: StoreTransition[] = [];
+  const vacatedSince = change.vacatedSince || undefined;
+  const base = { channel, socketId: "", subscriptionCount: change.subscriptionCount, ...(vacatedSince && { vacatedSince }) };
   let occupied = change.occupied;
   for (const member of change.added) {
-    to.transition(appId, { type: "joined", ...base, member, occupied, memberAdded: true, seq: change.seq });
+    out.push({ type: "joined", ...base, member, occupied, memberAdded: true, seq: change.seq });
     occupied = false;
   }
-  if (occupied) to.transition(appId, { type: "joined", ...base, occupied: true, memberAdded: false });
+  if (occupied) out.push({ type: "joined", ...base, occupied: true, memberAdded: false });
   for (const userId of change.removed) {
-    to.transition(appId, {
-      type: "left", channel, userId, vacated: false, memberRemoved: true, seq: change.seq, subscriptionCount: change.subscriptionCount, remoteOnly,
-    });
+    out.push({ type: "left", channel, userId, vacated: false, memberRemoved: true, seq: change.seq, subscriptionCount: change.subscriptionCount });
   }
   if (change.vacated) {
-    to.transition(appId, { type: "left", channel, vacated: true, memberRemoved: false, subscriptionCount: 0, remoteOnly });
+    out.push({ type: "left", channel, vacated: true, memberRemoved: false, subscriptionCount: 0 });
   } else if (counts && change.countChanged && !change.occupied && !classifyChannel(channel).presence) {
-    to.transition(appId, { type: "left", channel, vacated: false, memberRemoved: false, subscriptionCount: change.subscriptionCount, remoteOnly });
+    out.push({ type: "left", channel, vacated: false, memberRemoved: false, subscriptionCount: change.subscriptionCount });
   }
+  return out;
 }

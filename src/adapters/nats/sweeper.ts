@@ -1,14 +1,16 @@
-// Liveness of the other nodes (heartbeats on a core subject) and the sweep that removes the state
-// of nodes that stopped heartbeating. Every surviving node may sweep; the CAS in each write lets
-// only one of them see, and announce, each member_removed / vacated / offline.
+// Liveness of the other nodes (heartbeats on a core subject) and the scan of the bucket that finds
+// the state of nodes that stopped heartbeating; the shared sweep (cluster/state-sync.ts) removes
+// it. Every surviving node may sweep; the CAS in each write lets only one of them see, and
+// announce, each member_removed / vacated / offline.
 import { parseJsonObject } from "../../core/frames.ts";
 import type { Logger } from "../../core/runtime.ts";
 import { Rerun } from "../cluster/rerun.ts";
 import type { NatsLink } from "./connection.ts";
-import { announceChange, type Announcer } from "./names.ts";
 import { nodesIn, parseKey } from "./state.ts";
 import { CHANNEL, USER } from "./values.ts";
-import type { ContributionWriter } from "./writer.ts";
+
+/** Per dead node, per app: the keys that name it. */
+export type FoundState = Map<string, Map<string, Set<string>>>;
 
 interface Heartbeat {
   id: string;
@@ -30,8 +32,10 @@ export interface SweeperHooks {
   failed(error: unknown): void;
   /** Another node swept this one's state: it must write it back and catch its sockets up. */
   sweptHere(): void;
-  /** Rewrites this node's own share of a key from its local state (Reconciler.syncKey). */
+  /** Rewrites this node's own share of a key from its local state (NatsShares.syncKey). */
   syncOwn(appId: string, k: string): Promise<void>;
+  /** Removes the dead nodes' state the scan found (the shared sweep). */
+  sweepFound(found: FoundState): Promise<void>;
   /** Periodic cleanup beside the purge: cached events past their lifetime (NatsReads.dropExpiredCache). */
   dropExpired(): Promise<number>;
 }
@@ -46,8 +50,6 @@ export class Sweeper {
   constructor(
     private readonly nodeId: string,
     private readonly link: NatsLink,
-    private readonly write: ContributionWriter,
-    private readonly announcer: Announcer,
     private readonly subject: string,
     private readonly timeoutMs: number,
     private readonly now: () => number,
@@ -131,12 +133,15 @@ export class Sweeper {
   }
 
   private readonly sweeps = new Rerun(async () => {
+    const found: FoundState = new Map();
     const swept = new Set<string>();
     try {
       for (const k of await this.link.keys(">")) {
         if (!this.hooks.active()) return false;
-        await this.sweepKey(k, swept);
+        await this.scanKey(k, found);
       }
+      for (const id of found.keys()) swept.add(id);
+      await this.hooks.sweepFound(found);
     } finally {
       // A swept node that was only paused has no other way to learn it lost its state.
       for (const id of swept) this.heartbeat("swept", id);
@@ -153,22 +158,20 @@ export class Sweeper {
     return this.sweeps.idle();
   }
 
-  private async sweepKey(k: string, swept: Set<string>): Promise<void> {
+  private async scanKey(k: string, found: FoundState): Promise<void> {
     const parsed = parseKey(k);
     if (!parsed || parsed.kind === "k") return;
-    const { appId, kind, name } = parsed;
-    const { value } = await this.link.getJson(k, kind === "c" ? CHANNEL : USER);
+    const { value } = await this.link.getJson(k, parsed.kind === "c" ? CHANNEL : USER);
     const nodes = nodesIn(value);
     // Our own share is checked too (a write NATS lost when it was killed); unchanged, it costs a read.
-    if (nodes.has(this.nodeId)) await this.hooks.syncOwn(appId, k);
-    for (const dead of [...nodes].filter((id) => !this.alive(id))) {
-      swept.add(dead);
-      if (kind === "c") {
-        const change = (await this.write.channel(appId, name, dead))!;
-        if (change.changed) announceChange(this.announcer, appId, name, change, false, true);
-      } else if ((await this.write.counts(k, 0, dead)).offline && kind === "u") {
-        this.announcer.transition(appId, { type: "offline", userId: name });
-      }
+    if (nodes.has(this.nodeId)) await this.hooks.syncOwn(parsed.appId, k);
+    for (const dead of nodes) {
+      if (this.alive(dead)) continue;
+      let apps = found.get(dead);
+      if (!apps) found.set(dead, (apps = new Map()));
+      let keys = apps.get(parsed.appId);
+      if (!keys) apps.set(parsed.appId, (keys = new Set()));
+      keys.add(k);
     }
   }
 }

@@ -2,6 +2,7 @@
 // the lifecycle tests (lifecycle.test.ts, app-bus.test.ts) drive it with a manual clock.
 import { expect } from "vitest";
 import { ClusterLifecycle } from "../../../src/adapters/cluster/lifecycle.ts";
+import type { ShareStore } from "../../../src/adapters/cluster/state-sync.ts";
 import type { IdempotencyBackend, StoreReads, TransportEvents } from "../../../src/adapters/cluster/transport.ts";
 import { LocalAdapter } from "../../../src/adapters/local.ts";
 import type { ClusterMessage, ClusterNode, ClusterTransition } from "../../../src/core/adapter.ts";
@@ -70,10 +71,16 @@ export class FakeDriver extends ClusterLifecycle {
   protected async close(): Promise<void> {
     this.closed = true;
   }
-  protected async reconcile(): Promise<boolean> {
-    this.reconciles++;
-    return this.lostData;
-  }
+  private epochs = 0;
+  /** No state of its own: each resync counts, and `lostData` makes the backend show a new data epoch. */
+  protected readonly shares: ShareStore = {
+    epoch: async () => {
+      this.reconciles++;
+      return String(this.lostData ? ++this.epochs : this.epochs);
+    },
+    apps: async () => [],
+    sync: async () => [],
+  };
   protected async maintain(): Promise<void> {}
   protected stalled(): void {
     this.stalls++;
@@ -83,7 +90,7 @@ export class FakeDriver extends ClusterLifecycle {
   }
   /** A leave the driver decided while away, as its leave() does. */
   leaveWhileAway(channel: string, vacated: boolean, userId?: string) {
-    return this.leftLocally("app", channel, { vacated, memberRemoved: userId !== undefined, subscriptionCount: 0, seq: 7 }, userId);
+    return this.state.leftAwayFrom("app", channel, { vacated, memberRemoved: userId !== undefined, subscriptionCount: 0, seq: 7 }, userId);
   }
   /** Lets a test add local state the way a driver's state changes do. */
   get localState() {

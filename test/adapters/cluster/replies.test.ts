@@ -19,11 +19,11 @@ describe("script replies", () => {
     expect(reply.rate([0, 5, 300], 5)).toEqual({ allowed: false, remaining: 0, resetMs: 300 });
     expect(reply.flag("signIn", 1)).toBe(true);
     expect(reply.strings("nodeApps", ["a", 2])).toEqual(["a", "2"]);
-    expect(reply.released([0, [["s", "presence-x", 1, 1, 0, "u1", 9], ["u", "u2"]]], true)).toEqual({
+    expect(reply.released([0, [["s", "presence-x", 1, 1, 0, "u1", 9], ["u", "u2"]]])).toEqual({
       left: 0,
       transitions: [
-        { type: "left", channel: "presence-x", userId: "u1", vacated: true, memberRemoved: true, seq: 9, subscriptionCount: 0, remoteOnly: true },
-        { type: "offline", userId: "u2", remoteOnly: true },
+        { type: "left", channel: "presence-x", userId: "u1", vacated: true, memberRemoved: true, seq: 9, subscriptionCount: 0 },
+        { type: "offline", userId: "u2" },
       ],
     });
   });
@@ -44,7 +44,7 @@ describe("script replies", () => {
       [() => reply.rate({}, 5), /rateConsume script/],
       [() => reply.flag("heartbeat", "yes"), /heartbeat script/],
       [() => reply.strings("deadNodes", [{}]), /deadNodes script/],
-      [() => reply.released([0, [["x"]]], false), /release script/],
+      [() => reply.released([0, [["x"]]]), /release script/],
     ];
     for (const [read, message] of bad) expect(read).toThrow(message);
   });

@@ -1,11 +1,10 @@
 // The nats sweeper's judgement of the other nodes, driven with a fake link and a manual clock:
-// a pause of this node is not the others' silence, a sweep tells the swept node, and a node that
-// hears it was swept asks to re-register.
+// a pause of this node is not the others' silence, a sweep finds the dead node's keys and tells
+// the swept node, and a node that hears it was swept asks to re-register.
 import { describe, expect, it } from "vitest";
 import type { NatsLink } from "../../../src/adapters/nats/connection.ts";
-import { key, type ChannelChange } from "../../../src/adapters/nats/state.ts";
+import { key } from "../../../src/adapters/nats/state.ts";
 import { Sweeper } from "../../../src/adapters/nats/sweeper.ts";
-import type { ContributionWriter } from "../../../src/adapters/nats/writer.ts";
 import type { Logger } from "../../../src/core/runtime.ts";
 
 const TIMEOUT = 3000;
@@ -21,22 +20,19 @@ function setup(store: Record<string, unknown> = {}) {
     getJson: async (k: string) => ({ value: store[k], entry: null }),
     purgeDeletes: async () => {},
   } as unknown as NatsLink;
-  const change: ChannelChange = {
-    value: undefined, changed: true, occupied: false, vacated: true, added: [], removed: [], seq: 0, subscriptionCount: 0, countChanged: true,
-  };
-  const write = {
-    channel: async (_app: string, channel: string, node: string) => (written.push(`${channel} ${node}`), change),
-    counts: async () => ({ value: undefined, changed: false, online: false, offline: false }),
-  } as unknown as ContributionWriter;
   const at = (level: string) => (message: string) => void lines.push(`${level}: ${message}`);
   const logger: Logger = { info: at("info"), warn: at("warn"), error: at("error"), debug: at("debug") };
   let sweptHere = 0;
   const ownSynced: string[] = [];
-  const sweeper = new Sweeper("me", link, write, { transition: () => {} }, "hb", TIMEOUT, () => now, logger, {
+  const sweeper = new Sweeper("me", link, "hb", TIMEOUT, () => now, logger, {
     active: () => true,
     failed: (e) => { throw e; },
     sweptHere: () => void sweptHere++,
     syncOwn: async (appId, k) => void ownSynced.push(`${appId} ${k}`),
+    // What the shared sweep gets to empty: "<key> <dead node>".
+    sweepFound: async (found) => {
+      for (const [node, apps] of found) for (const keys of apps.values()) for (const k of keys) written.push(`${k} ${node}`);
+    },
     dropExpired: async () => 0,
   });
   return {
@@ -85,7 +81,7 @@ describe("nats sweeper", () => {
       await t.sweeper.tick();
     }
     await t.sweeper.idle();
-    expect(t.written).toEqual(["presence-x dead"]);
+    expect(t.written).toEqual([`${key("app", "c", "presence-x")} dead`]);
     expect(t.published).toContainEqual({ id: "me", t: "swept", node: "dead" });
   });
 

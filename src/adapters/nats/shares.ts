@@ -1,0 +1,101 @@
+// How the nats driver records a node's share of the cluster state, for the shared reconcile path
+// (cluster/state-sync.ts): each key holds every node's counts, and a node rewrites its own share
+// of a key (or a dead node's) in one compare-and-set. This node remembers which keys it wrote;
+// the sweep's scan tells which keys name a dead node.
+import type { LocalAdapter } from "../local.ts";
+import type { ShareStore, StoreTransition } from "../cluster/state-sync.ts";
+import { transitionsOf } from "./names.ts";
+import { key, parseKey } from "./state.ts";
+import type { FoundState } from "./sweeper.ts";
+import type { ContributionWriter } from "./writer.ts";
+
+export class NatsShares implements ShareStore {
+  /** Keys this node wrote a contribution to, per app: what a resync or a stop must revisit. */
+  private readonly touched = new Map<string, Set<string>>();
+  /** Apps whose connection quota is enforced (they keep a "q" key). */
+  readonly quotaApps = new Set<string>();
+  /** Per dead node, per app: the keys the last sweep's scan found naming it. */
+  private found: FoundState = new Map();
+
+  constructor(private readonly nodeId: string, private readonly local: LocalAdapter, private readonly write: ContributionWriter) {}
+
+  touch(appId: string, k: string): void {
+    let keys = this.touched.get(appId);
+    if (!keys) this.touched.set(appId, (keys = new Set()));
+    keys.add(k);
+  }
+
+  /** What the sweep's scan found of dead nodes: sync(appId, deadNode) empties exactly these keys. */
+  scanned(found: FoundState): void {
+    this.found = found;
+  }
+
+  /** On a graceful stop: the apps whose keys may still hold this node's share. */
+  touchedApps(): string[] {
+    return [...this.touched.keys()];
+  }
+
+  // --- ShareStore ---
+
+  epoch(): Promise<string> {
+    return this.write.epoch();
+  }
+
+  async apps(node: string): Promise<Iterable<string>> {
+    if (node !== this.nodeId) return [...(this.found.get(node)?.keys() ?? [])];
+    return new Set([...this.touched.keys(), ...this.local.appIds()]);
+  }
+
+  async sync(appId: string, node: string): Promise<StoreTransition[]> {
+    if (node !== this.nodeId) return this.sweepApp(appId, node);
+    const keys = new Set(this.touched.get(appId) ?? []);
+    for (const channel of this.local.channelNames(appId)) keys.add(key(appId, "c", channel));
+    for (const userId of this.local.userIds(appId)) keys.add(key(appId, "u", userId));
+    if (this.quotaApps.has(appId)) keys.add(key(appId, "q", "all"));
+    const transitions: StoreTransition[] = [];
+    for (const k of keys) transitions.push(...await this.syncKey(appId, k));
+    if (this.touched.get(appId)?.size === 0) this.touched.delete(appId);
+    return transitions;
+  }
+
+  /**
+   * Makes one key hold exactly this node's local share. Also for a key the sweep finds naming
+   * this node although no resync would visit it: a NATS server killed right after acknowledging a
+   * write can come back without it, with an older share of ours.
+   */
+  async syncKey(appId: string, k: string): Promise<StoreTransition[]> {
+    const parsed = parseKey(k);
+    if (!parsed) return [];
+    if (parsed.kind === "c") {
+      const change = (await this.write.serial(k, () => this.write.channel(appId, parsed.name)))!;
+      if (change.value === undefined || !(this.nodeId in change.value.n)) this.touched.get(appId)?.delete(k);
+      return transitionsOf(parsed.name, change, true);
+    }
+    if (parsed.kind === "u") {
+      const change = await this.write.serial(k, () => this.write.user(appId, parsed.name));
+      if (this.local.userSocketCount(appId, parsed.name) === 0) this.touched.get(appId)?.delete(k);
+      if (change.online) return [{ type: "online", userId: parsed.name }];
+      return change.offline ? [{ type: "offline", userId: parsed.name }] : [];
+    }
+    if (parsed.kind === "q") await this.write.quota(appId);
+    return [];
+  }
+
+  /** Writes an empty share for a dead node in every key of the app the scan found naming it. */
+  private async sweepApp(appId: string, node: string): Promise<StoreTransition[]> {
+    const keys = this.found.get(node)?.get(appId);
+    this.found.get(node)?.delete(appId);
+    if (this.found.get(node)?.size === 0) this.found.delete(node);
+    const transitions: StoreTransition[] = [];
+    for (const k of keys ?? []) {
+      const parsed = parseKey(k);
+      if (parsed?.kind === "c") {
+        const change = (await this.write.channel(appId, parsed.name, node))!;
+        if (change.changed) transitions.push(...transitionsOf(parsed.name, change, true));
+      } else if ((await this.write.counts(k, 0, node)).offline && parsed?.kind === "u") {
+        transitions.push({ type: "offline", userId: parsed.name });
+      }
+    }
+    return transitions;
+  }
+}
