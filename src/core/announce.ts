@@ -1,4 +1,4 @@
-import type { BroadcastOptions, Member } from "./adapter.ts";
+import type { BroadcastOptions, ClusterTransition, Member } from "./adapter.ts";
 import type { App } from "./app.ts";
 import { classifyChannel } from "./channels.ts";
 import { memberAdded, memberRemoved } from "./messages.ts";
@@ -48,4 +48,17 @@ export function announceCount(server: AnnounceContext, app: App, channel: string
 /** Tells every node's watchers that a user went online or offline (spec §4.7). */
 export function announcePresence(server: Pick<AnnounceContext, "adapter">, app: App, userId: string, online: boolean, options?: BroadcastOptions): void {
   server.adapter.broadcast({ type: "watchlist", appId: app.id, userId, online }, options);
+}
+
+/** A transition the adapter made for sockets the core did not handle, with a local change's side effects. */
+export function announceTransition(server: AnnounceContext, app: App, t: ClusterTransition): void {
+  const options = { remoteOnly: t.remoteOnly };
+  if (t.type === "online" || t.type === "offline") {
+    if (app.enableWatchlistEvents) announcePresence(server, app, t.userId, t.type === "online", options);
+  } else if (t.type === "joined") {
+    announceJoined(server, app, t.channel, t.socketId, t, t.member, options);
+    if (!classifyChannel(t.channel).presence) announceCount(server, app, t.channel, t.subscriptionCount);
+  } else {
+    announceLeft(server, app, t.channel, t, t.userId, options);
+  }
 }

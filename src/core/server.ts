@@ -16,7 +16,7 @@ import type { ProtocolSettings } from "./settings.ts";
 import { CloseCode, channelEvent, connectionEstablished } from "./messages.ts";
 import { classifyChannel } from "./channels.ts";
 import { announceLeave } from "./handlers/subscribe.ts";
-import { announceCount, announceJoined, announceLeft, announcePresence } from "./announce.ts";
+import { announcePresence, announceTransition } from "./announce.ts";
 import { SubscriptionCounter } from "./subscription-count.ts";
 import { GracefulStop } from "./shutdown.ts";
 import { restoreAll, snapshotOf, type ConnectionSnapshot } from "./snapshot.ts";
@@ -329,16 +329,7 @@ export class Switchboard implements ClusterNode {
   transition(appId: string, t: ClusterTransition): void {
     const announce = async () => {
       const app = await this.apps.findById(appId);
-      if (!app) return;
-      const options = { remoteOnly: t.remoteOnly };
-      if (t.type === "online" || t.type === "offline") {
-        if (app.enableWatchlistEvents) announcePresence(this, app, t.userId, t.type === "online", options);
-      } else if (t.type === "joined") {
-        announceJoined(this, app, t.channel, t.socketId, t, t.member, options);
-        if (!classifyChannel(t.channel).presence) announceCount(this, app, t.channel, t.subscriptionCount);
-      } else {
-        announceLeft(this, app, t.channel, t, t.userId, options);
-      }
+      if (app) announceTransition(this, app, t);
     };
     announce().catch((error) => this.logger.error("announcing a cluster transition failed", error));
   }
