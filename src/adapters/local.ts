@@ -1,6 +1,7 @@
-import type {
-  Adapter, CachedEvent, ChannelStats, ClusterMessage, ClusterNode, Departure, IdempotencyClaim, JoinResult, LeaveResult, Member,
-  Subscribed,
+import {
+  FIRST_LISTED_CHANNEL,
+  type Adapter, type CachedEvent, type ChannelPage, type ChannelStats, type ClusterMessage, type ClusterNode, type Departure,
+  type IdempotencyClaim, type JoinResult, type LeaveResult, type Member, type Subscribed,
 } from "../core/adapter.ts";
 import { ExpiringMap } from "../core/expiring-map.ts";
 import { nextMemberSeq, type MemberSnapshot } from "../core/presence.ts";
@@ -172,6 +173,12 @@ export class LocalAdapter implements Adapter {
       out.set(name, { subscriptionCount: state.sockets.size, userCount: state.members?.size ?? 0 });
     }
     return out;
+  }
+
+  async channelPage(appId: string, limit: number): Promise<ChannelPage> {
+    const channels = await this.channels(appId);
+    const names = [...channels.keys()].filter((name) => name >= FIRST_LISTED_CHANNEL).sort();
+    return { channels: new Map(names.slice(0, limit).map((name) => [name, channels.get(name)!])), total: names.length };
   }
 
   async members(appId: string, channel: string): Promise<MemberSnapshot> {

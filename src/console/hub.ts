@@ -293,13 +293,10 @@ export class ConsoleHub {
         nodes++;
       }
     }
+    // Once a second per watched app: only the rows shown are counted, however many channels the app has.
+    const page = await this.server.adapter.channelPage(appId, MAX_CHANNELS);
     const rows: ChannelRow[] = [];
-    for (const [name, stats] of await this.server.adapter.channels(appId)) {
-      // "#..." channels are the server's own (server-to-user); the REST API hides them too.
-      if (name.startsWith("#") || stats.subscriptionCount === 0) continue;
-      rows.push({ name, subscriptionCount: stats.subscriptionCount, userCount: stats.userCount });
-    }
-    rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { connections, nodes, channels: rows.slice(0, MAX_CHANNELS), totalChannels: rows.length };
+    for (const [name, stats] of page.channels) rows.push({ name, subscriptionCount: stats.subscriptionCount, userCount: stats.userCount });
+    return { connections, nodes, channels: rows, totalChannels: Math.max(page.total, rows.length) };
   }
 }

@@ -8,7 +8,7 @@ import type { EventStream } from "./events.ts";
  * redis, redis-cluster and nats adapters keep cluster state in the backend, so a request is one
  * round trip to it instead, and no node ever receives a request from another.
  */
-const QUERIES = ["channelStats", "channels", "members", "onlineUsers", "cacheGet"] as const;
+const QUERIES = ["channelStats", "channels", "channelPage", "members", "onlineUsers", "cacheGet"] as const;
 
 type Query = (typeof QUERIES)[number];
 

@@ -57,6 +57,19 @@ export interface ReadOptions {
   allowLocal?: boolean;
 }
 
+/**
+ * Every channel name the REST API lists sorts at or after this; the server's own "#" channels
+ * (server-to-user, spec §6) sort before it.
+ */
+export const FIRST_LISTED_CHANNEL = "$";
+
+/** The first occupied channels by name, and how many the app has in all. */
+export interface ChannelPage {
+  channels: Map<string, ChannelStats>;
+  /** Channels in the index, server's own left out; a channel that emptied a moment ago may still count. */
+  total: number;
+}
+
 export interface ChannelStats {
   subscriptionCount: number;
   /** Distinct presence members (0 for non-presence channels). */
@@ -193,6 +206,11 @@ export interface ClusterState {
   channelStats(appId: string, channel: string, options?: ReadOptions): Promise<ChannelStats>;
   /** Occupied channels, optionally filtered by prefix. */
   channels(appId: string, prefix?: string, options?: ReadOptions): Promise<Map<string, ChannelStats>>;
+  /**
+   * The first `limit` occupied channels by name (at most 500), the server's own "#" channels left
+   * out, and how many there are: what a dashboard shows, without counting every channel.
+   */
+  channelPage(appId: string, limit: number, options?: ReadOptions): Promise<ChannelPage>;
   /** Presence members in join order (user id → user_info of its first socket), and their sequence. */
   members(appId: string, channel: string, options?: ReadOptions): Promise<MemberSnapshot>;
 

@@ -22,9 +22,9 @@ export function appKeys(prefix: string, appId: string): AppKeys {
   const b = `${prefix}{${appId}}:`;
   const keys: AppKeys = {
     conns: `${b}conns`,
-    chans: `${b}chans`,
+    chans: `${b}cidx`,
     node: (nodeId) => `${b}n:${nodeId}`,
-    channel: (ch) => [`${b}s:${ch}`, `${b}m:${ch}`, `${b}i:${ch}`, `${b}o:${ch}`, `${b}v:${ch}`, `${b}x:${ch}`, `${b}chans`, `${b}cm:${ch}`],
+    channel: (ch) => [`${b}s:${ch}`, `${b}m:${ch}`, `${b}i:${ch}`, `${b}o:${ch}`, `${b}v:${ch}`, `${b}x:${ch}`, `${b}cidx`, `${b}cm:${ch}`],
     user: (userId) => `${b}u:${userId}`,
     cache: (ch) => `${b}c:${ch}`,
     cacheMissed: (ch) => `${b}cm:${ch}`,

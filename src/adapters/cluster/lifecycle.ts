@@ -7,7 +7,7 @@
 // reads and the state changes; see docs/architecture.md, "Adding a cluster transport".
 import {
   ClusterUnavailableError,
-  type BroadcastOptions, type CachedEvent, type ChannelStats, type ClusterMessage, type ClusterNode, type IdempotencyClaim,
+  type BroadcastOptions, type CachedEvent, type ChannelStats, type ClusterMessage, type ClusterNode, type IdempotencyClaim, type ChannelPage,
   type MessageBus, type ReadOptions,
 } from "../../core/adapter.ts";
 import { classifyChannel } from "../../core/channels.ts";
@@ -238,6 +238,10 @@ export abstract class ClusterLifecycle implements MessageBus {
 
   channels(appId: string, prefix?: string, options?: ReadOptions): Promise<Map<string, ChannelStats>> {
     return this.read("channels", options, () => this.reads.channels(appId, prefix), () => this.local.channels(appId, prefix));
+  }
+
+  channelPage(appId: string, limit: number, options?: ReadOptions): Promise<ChannelPage> {
+    return this.read("channelPage", options, () => this.reads.channelPage(appId, limit), () => this.local.channelPage(appId, limit));
   }
 
   members(appId: string, channel: string, options?: ReadOptions): Promise<MemberSnapshot> {

@@ -1,7 +1,7 @@
 // The Redis family's cluster-wide reads and idempotency keys, straight from the backend (the
 // lifecycle decides when this node's own view may answer instead). Lists come a page per call:
 // no script walks an app's channels or a channel's members in one go.
-import type { ChannelStats } from "../../core/adapter.ts";
+import { FIRST_LISTED_CHANNEL, type ChannelPage, type ChannelStats } from "../../core/adapter.ts";
 import type { MemberSnapshot } from "../../core/presence.ts";
 import type { ClusterBackend } from "./backend.ts";
 import { appKeys } from "./keys.ts";
@@ -13,25 +13,38 @@ export const PAGE = 500;
 
 export function redisReads(backend: ClusterBackend, prefix: string): StoreReads {
   const keys = (appId: string) => appKeys(prefix, appId);
+  /** The counts of the named channels; a channel that emptied since its name was read is left out. */
+  const counted = async (appId: string, names: string[]): Promise<Map<string, ChannelStats>> => {
+    const out = new Map<string, ChannelStats>();
+    if (names.length === 0) return out;
+    const k = keys(appId);
+    const counts = reply.counts(names, await backend.run("channelCounts", names.flatMap((n) => k.channel(n).slice(0, 2)), []));
+    names.forEach((name, i) => {
+      if (counts[i]!.subscriptionCount > 0) out.set(name, counts[i]!);
+    });
+    return out;
+  };
   return {
     channelStats: async (appId, channel) => reply.stats(await backend.run("channelStats", keys(appId).channel(channel).slice(0, 2), [])),
 
-    /** The app's occupied channels, from its channel index a page at a time. */
+    /** The app's occupied channels with the prefix, from its channel index a page at a time, in name order. */
     async channels(appId, prefix): Promise<Map<string, ChannelStats>> {
-      const k = keys(appId);
       const out = new Map<string, ChannelStats>();
-      let cursor = "0";
-      do {
-        const page = reply.page("channelsPage", await backend.run("channelsPage", [k.chans], [cursor, PAGE]));
-        cursor = page.cursor;
-        const names = page.entries.filter((name) => !prefix || name.startsWith(prefix));
-        if (names.length === 0) continue;
-        const counts = reply.counts(names, await backend.run("channelCounts", names.flatMap((n) => k.channel(n).slice(0, 2)), []));
-        names.forEach((name, i) => {
-          if (counts[i]!.subscriptionCount > 0) out.set(name, counts[i]!);
-        });
-      } while (cursor !== "0");
-      return out;
+      // "\xff" sorts after every character a channel name may hold: the end of the prefix's range.
+      const max = prefix ? `[${prefix}\xff` : "+";
+      let min = prefix ? `[${prefix}` : "-";
+      for (;;) {
+        const { names } = reply.namesPage(await backend.run("channelsPage", [keys(appId).chans], [min, max, PAGE]));
+        for (const [name, stats] of await counted(appId, names)) out.set(name, stats);
+        if (names.length < PAGE) return out;
+        min = `(${names.at(-1)}`;
+      }
+    },
+
+    /** One page from the start of the index, past the server's own "#" channels, and the index's size. */
+    async channelPage(appId, limit): Promise<ChannelPage> {
+      const page = reply.namesPage(await backend.run("channelsPage", [keys(appId).chans], [`[${FIRST_LISTED_CHANNEL}`, "+", Math.min(limit, PAGE)]));
+      return { channels: await counted(appId, page.names), total: page.total };
     },
 
     /**

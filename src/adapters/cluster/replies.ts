@@ -43,6 +43,12 @@ export const strings = (script: ScriptName, reply: unknown): string[] => check(s
 export const string = (script: ScriptName, reply: unknown): string => check(script, text, "a string", reply);
 
 /** A page of a set read with SSCAN: the next cursor ("0" at the end) and the page's entries. */
+/** The "channelsPage" reply: how many channels are within the bounds, and the page's names. */
+export function namesPage(reply: unknown): { total: number; names: string[] } {
+  const [total, ...names] = check("channelsPage", z.tuple([int], text), "{total, channel...}", reply);
+  return { total, names };
+}
+
 export function page(script: ScriptName, reply: unknown): { cursor: string; entries: string[] } {
   const [cursor, ...entries] = check(script, z.tuple([text], text), "{cursor, entry...}", reply);
   return { cursor, entries };

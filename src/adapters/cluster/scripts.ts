@@ -7,7 +7,8 @@
 // Key layout. App keys share the hash tag {appId} so one app's scripts stay in one cluster slot:
 //   B = <prefix>{<appId>}:
 //   B conns        hash  socketId → nodeId          (connection quota)
-//   B chans        set   occupied channels (the app's channel index, read with SSCAN)
+//   B cidx         zset  occupied channels, all at score 0 (the app's channel index, read in name order
+//                        with ZRANGEBYLEX; an index before this one was a set named "chans")
 //   B s:<channel>  hash  socketId → userId ("" when not presence): the subscription count
 //   B m:<channel>  hash  userId → sockets of that user in the channel
 //   B i:<channel>  hash  userId → user_info JSON of the user's first socket
@@ -78,7 +79,7 @@ local function sub_leave(nkey, k, sock, ch)
   local vacated = 0
   if n == 0 then
     vacated = 1
-    redis.call('SREM', k.chans, ch)
+    redis.call('ZREM', k.chans, ch)
     redis.call('SET', k.x, '1', 'PX', 600000)
     redis.call('DEL', k.cm)
   end
@@ -128,7 +129,7 @@ end
 local occupied = 0
 if redis.call('HLEN', k.s) == 0 then occupied = 1 end
 if redis.call('HSETNX', k.s, sock, user) == 0 then return {1, 0, 0, redis.call('HLEN', k.s)} end
-redis.call('SADD', k.chans, ch)
+redis.call('ZADD', k.chans, 0, ch)
 redis.call('SADD', KEYS[1], 's|' .. sock .. '|' .. ch)
 local added = 0
 local mseq = 0
@@ -207,11 +208,11 @@ for _, item in ipairs(r[2]) do table.insert(out, item) end
 return out`),
   // KEYS: s, m of the channel → {subscriptions, users}
   channelStats: plain("sbChanStats", `return {redis.call('HLEN', KEYS[1]), redis.call('HLEN', KEYS[2])}`),
-  // KEYS: chans. ARGV: cursor, count → {next cursor ("0" at the end), channel...}
+  // KEYS: chans. ARGV: lower bound (a ZRANGEBYLEX bound: "[name" from, "(name" after), upper
+  // bound ("+" for none), count → {channels within the bounds, channel...} in name order
   channelsPage: plain("sbChannels", `
-local r = redis.call('SSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
-local out = {r[1]}
-for _, ch in ipairs(r[2]) do table.insert(out, ch) end
+local out = {redis.call('ZLEXCOUNT', KEYS[1], ARGV[1], ARGV[2])}
+for _, ch in ipairs(redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', 0, ARGV[3])) do table.insert(out, ch) end
 return out`),
   // KEYS: s, m of each channel in turn → {subscriptions, users, ...}
   channelCounts: plain("sbChanCounts", `

@@ -1,7 +1,7 @@
 // What a cluster driver and the shared lifecycle (lifecycle.ts) say to each other: the options every
 // driver takes, the events a transport reports, and the backend reads and idempotency keys a driver
 // supplies.
-import type { CachedEvent, ChannelStats, IdempotencyClaim } from "../../core/adapter.ts";
+import type { CachedEvent, ChannelPage, ChannelStats, IdempotencyClaim } from "../../core/adapter.ts";
 import type { MemberSnapshot } from "../../core/presence.ts";
 import type { Logger, Timers } from "../../core/runtime.ts";
 
@@ -42,6 +42,7 @@ export interface TransportEvents {
 export interface StoreReads {
   channelStats(appId: string, channel: string): Promise<ChannelStats>;
   channels(appId: string, prefix?: string): Promise<Map<string, ChannelStats>>;
+  channelPage(appId: string, limit: number): Promise<ChannelPage>;
   members(appId: string, channel: string): Promise<MemberSnapshot>;
   onlineUsers(appId: string, userIds: string[]): Promise<Set<string>>;
   cacheGet(appId: string, channel: string): Promise<CachedEvent | null>;

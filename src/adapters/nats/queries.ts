@@ -1,6 +1,6 @@
 // Cluster-wide answers read from the nats driver's KV bucket (the lifecycle falls back to this
 // node's own state when they fail), and the cache write that goes with cacheGet.
-import type { CachedEvent, ChannelStats } from "../../core/adapter.ts";
+import { FIRST_LISTED_CHANNEL, type CachedEvent, type ChannelPage, type ChannelStats } from "../../core/adapter.ts";
 import type { MemberSnapshot } from "../../core/presence.ts";
 import type { StoreReads } from "../cluster/transport.ts";
 import type { NatsLink } from "./connection.ts";
@@ -17,9 +17,20 @@ export class NatsReads implements StoreReads {
   }
 
   async channels(appId: string, prefix?: string): Promise<Map<string, ChannelStats>> {
-    const names = (await this.link.keys(appKeys(appId, "c")))
-      .map((k) => parseKey(k)?.name)
-      .filter((n): n is string => n !== undefined && (!prefix || n.startsWith(prefix)));
+    return this.counted(appId, (await this.channelNames(appId)).filter((n) => !prefix || n.startsWith(prefix)));
+  }
+
+  /** The key names are listed whole (no values read); only the page's channels are read. */
+  async channelPage(appId: string, limit: number): Promise<ChannelPage> {
+    const names = (await this.channelNames(appId)).filter((n) => n >= FIRST_LISTED_CHANNEL).sort();
+    return { channels: await this.counted(appId, names.slice(0, limit)), total: names.length };
+  }
+
+  private async channelNames(appId: string): Promise<string[]> {
+    return (await this.link.keys(appKeys(appId, "c"))).map((k) => parseKey(k)?.name).filter((n): n is string => n !== undefined);
+  }
+
+  private async counted(appId: string, names: string[]): Promise<Map<string, ChannelStats>> {
     const values = await Promise.all(names.map((n) => this.link.getJson(key(appId, "c", n), CHANNEL)));
     const out = new Map<string, ChannelStats>();
     names.forEach((name, i) => {

@@ -39,6 +39,7 @@ export class FakeDriver extends ClusterLifecycle {
   protected readonly reads: StoreReads = {
     channelStats: async () => this.remote({ subscriptionCount: 7, userCount: 0 }),
     channels: async () => this.remote(new Map()),
+    channelPage: async () => this.remote({ channels: new Map(), total: 0 }),
     members: async (): Promise<MemberSnapshot> => this.remote({ members: new Map([["u-remote", null]]), seq: 5 }),
     onlineUsers: async () => this.remote(new Set(["remote"])),
     cacheGet: async () => this.remote(null),

@@ -11,6 +11,7 @@ import type { ClusterNode } from "../../../src/core/adapter.ts";
 import type { Logger } from "../../../src/core/runtime.ts";
 import { globalTimers } from "../../helpers/harness.ts";
 import { expectCacheMissClaims } from "../cache-miss-claims.ts";
+import { expectChannelPage } from "../channel-page-check.ts";
 import { reachable, requireService, uniquePrefix } from "../cluster.ts";
 
 const REDIS_URL = "redis://127.0.0.1:6379";
@@ -80,6 +81,12 @@ describe.skipIf(!available)("redis adapter: large channels and apps", () => {
     expect(privates.size).toBe(800);
     expect([...privates.keys()].every((name) => name.startsWith("private-"))).toBe(true);
     expect(privates.get("private-c1")).toEqual({ subscriptionCount: 1, userCount: 0 });
+    // What the console shows: the first page by name, past the server's own "#" channels, and the total.
+    await A.join("app2", "#server-to-user-u1", "x-user");
+    const page = await B.channelPage("app2", 500);
+    expect(page.total).toBe(1200);
+    expect([...page.channels.keys()]).toEqual([...all.keys()].sort().slice(0, 500));
+    expect(page.channels.get("private-c1")).toEqual({ subscriptionCount: 1, userCount: 0 });
   }, 60_000);
 
   it("releases a closing socket's channels, sign-in and connection in one script", async () => {
@@ -102,6 +109,10 @@ describe.skipIf(!available)("redis adapter: large channels and apps", () => {
     expect(await B.onlineUsers("app3", ["u"])).toEqual(new Set());
     expect((await B.channels("app3")).size).toBe(1);
     expect(await redis.hlen(`${prefix}{app3}:conns`)).toBe(0);
+  });
+
+  it("lists the first occupied channels by name, past the server's own, with the total", async () => {
+    await expectChannelPage(A, B, "app5");
   });
 
   it("sends cache_miss once per channel until an event is cached or the channel is vacated", async () => {

@@ -1,12 +1,13 @@
-// The nats adapter's cache channels on a real NATS: the cache_miss webhook is claimed once per
-// channel cluster-wide (until an event is cached or the channel is vacated), and cached events
-// past their lifetime are deleted from the bucket, not kept forever.
+// The nats adapter's reads on a real NATS: the cache_miss webhook is claimed once per channel
+// cluster-wide (until an event is cached or the channel is vacated), cached events past their
+// lifetime are deleted from the bucket, not kept forever, and the console's channel page.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNatsAdapter, type NatsAdapter } from "../../../src/adapters/nats.ts";
 import type { ClusterNode } from "../../../src/core/adapter.ts";
 import type { Logger } from "../../../src/core/runtime.ts";
 import { globalTimers } from "../../helpers/harness.ts";
 import { expectCacheMissClaims } from "../cache-miss-claims.ts";
+import { expectChannelPage } from "../channel-page-check.ts";
 import { uniquePrefix } from "../cluster.ts";
 import { natsForFile } from "../nats.ts";
 
@@ -29,6 +30,10 @@ describe.skipIf(!nats.available)("nats adapter: cache channels", () => {
 
   it("claims cache_miss once per channel until an event is cached or the channel is vacated", async () => {
     await expectCacheMissClaims(A, B, "app");
+  });
+
+  it("lists the first occupied channels by name, past the server's own, with the total", async () => {
+    await expectChannelPage(A, B, "app-page");
   });
 
   it("deletes cached events past their lifetime and keeps the live ones", async () => {
