@@ -220,10 +220,10 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     });
   }
 
+  /** Cluster-wide or a ClusterUnavailableError: a publish answered 2xx is cached for every node's next subscriber. */
   async cacheSet(appId: string, channel: string, event: string, data: string, ttlSeconds: number): Promise<void> {
     await this.local.cacheSet(appId, channel, event, data, ttlSeconds);
-    if (!this.online) return;
-    try {
+    await this.strict("cacheSet", async () => {
       await this.reads.cacheSet(appId, channel, event, data, ttlSeconds);
       // A cached event ends the channel's cache_miss suppression (spec §3.8).
       await this.link.cas(key(appId, "c", channel), CHANNEL, (value) => {
@@ -231,9 +231,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
         const { x: _sent, ...rest } = value;
         return { next: rest, result: undefined };
       });
-    } catch (error) {
-      this.failed("cacheSet", error);
-    }
+    });
   }
 
   /**

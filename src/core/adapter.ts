@@ -229,6 +229,7 @@ export interface ClusterState {
 
 /** The last event of each cache channel (spec §10), with its expiry. */
 export interface CacheStore {
+  /** Rejects with ClusterUnavailableError when the cluster's cache did not take it (a publish then answers 503). */
   cacheSet(appId: string, channel: string, event: string, data: string, ttlSeconds: number): Promise<void>;
   cacheGet(appId: string, channel: string, options?: ReadOptions): Promise<CachedEvent | null>;
   /**

@@ -361,10 +361,11 @@ export class Switchboard implements ClusterNode {
    */
   async publish(app: App, channel: string, event: string, data: string, exceptSocketId?: string, dedupe?: string): Promise<void> {
     const frame = channelEvent(event, channel, data);
+    // Cached first: a cache the backend refused answers 503 before anyone got the event, so the
+    // retry delivers it once, and a 2xx means delivered and cached. (A socket subscribing between
+    // the two steps may get it twice: from the cache, then live.)
+    if (classifyChannel(channel).cache) await this.adapter.cacheSet(app.id, channel, event, data, this.settings.cacheTtlSeconds);
     await this.adapter.deliver({ type: "publish", appId: app.id, channel, frame, exceptSocketId, dedupe });
-    if (classifyChannel(channel).cache) {
-      await this.adapter.cacheSet(app.id, channel, event, data, this.settings.cacheTtlSeconds);
-    }
   }
 
   /**

@@ -148,9 +148,10 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     return remote ?? localResult;
   }
 
+  /** Cluster-wide or a ClusterUnavailableError: a publish answered 2xx is cached for every node's next subscriber. */
   async cacheSet(appId: string, channel: string, event: string, data: string, ttlSeconds: number): Promise<void> {
     await this.local.cacheSet(appId, channel, event, data, ttlSeconds);
-    await this.remote("cacheSet", appId, () => this.runApp("cacheSet", appId, (k) => [k.cache(channel), k.cacheMissed(channel)],
+    await this.strict("cacheSet", () => this.runApp("cacheSet", appId, (k) => [k.cache(channel), k.cacheMissed(channel)],
       [JSON.stringify({ event, data }), Math.round(ttlSeconds * 1000)]));
   }
 
