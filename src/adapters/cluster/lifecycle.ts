@@ -10,7 +10,6 @@ import {
   type BroadcastOptions, type CachedEvent, type ChannelStats, type ClusterMessage, type ClusterNode, type IdempotencyClaim, type ChannelPage,
   type MessageBus, type ReadOptions,
 } from "../../core/adapter.ts";
-import { classifyChannel } from "../../core/channels.ts";
 import type { MemberSnapshot } from "../../core/presence.ts";
 import type { Logger, TimerHandle } from "../../core/runtime.ts";
 import { LocalAdapter } from "../local.ts";
@@ -321,8 +320,9 @@ export abstract class ClusterLifecycle implements MessageBus {
 
   /** The reconcile path (state-sync.ts): what was decided while away, the resync, the sweeps. */
   protected get state(): StateSync {
-    return (this.stateSync ??= new StateSync(this.nodeId, this.shares, {
+    return (this.stateSync ??= new StateSync(this.nodeId, this.shares, this.local, {
       announce: (appId, t) => this.node?.transition?.(appId, t),
+      syncMembers: (appId, channel, snapshot, removals) => this.node?.syncMembers?.(appId, channel, snapshot, removals),
       active: () => !this.stopped && this.online,
     }));
   }
@@ -372,7 +372,7 @@ export abstract class ClusterLifecycle implements MessageBus {
       const lostData = await this.state.resync();
       // After the backend lost its data the lists fill up node by node as each resyncs, so a
       // member missing from them now may just not be back yet: then only additions count.
-      if (catchUp && !this.stopped) await this.catchUp(!lostData);
+      if (catchUp && !this.stopped) await this.state.catchUp(!lostData, this.reads);
       await this.state.settle(lostData, catchUp, this.reads);
     } catch (error) {
       if (catchUp) this.catchUpPending = true; // the next resync catches up instead
@@ -383,21 +383,5 @@ export abstract class ClusterLifecycle implements MessageBus {
 
   protected resync(): Promise<void> {
     return this.resyncer.run();
-  }
-
-  /**
-   * After an outage, member events published meanwhile never reached this node. For each presence
-   * channel with local sockets the core gets the backend's members and tells each socket what it
-   * missed, ordered by the transitions' sequences (core/presence.ts). Without `removals` (the
-   * backend lost its data and refills node by node) only additions count.
-   */
-  private async catchUp(removals: boolean): Promise<void> {
-    for (const appId of this.local.appIds()) {
-      for (const channel of this.local.channelNames(appId)) {
-        if (!classifyChannel(channel).presence) continue;
-        if (!this.online || this.stopped) return;
-        this.node?.syncMembers?.(appId, channel, await this.reads.members(appId, channel), removals);
-      }
-    }
   }
 }

@@ -4,8 +4,11 @@
 // Both announce each transition that is news exactly once. A driver supplies only a ShareStore:
 // how its backend records a node's share and rewrites it (Lua scripts over per-node items on the
 // Redis family, compare-and-set of per-node counts in each key on NATS).
-import type { ClusterTransition, JoinResult, LeaveResult } from "../../core/adapter.ts";
+import type { ClusterNode, ClusterTransition, JoinResult, LeaveResult } from "../../core/adapter.ts";
+import { classifyChannel } from "../../core/channels.ts";
+import type { LocalAdapter } from "../local.ts";
 import { LeftAway, localOnly, type LeftAwayContext } from "./left-away.ts";
+import type { StoreReads } from "./transport.ts";
 
 /** A transition a store write made; `vacatedSince`: a channel announced vacated while the data was being refilled. */
 export type StoreTransition = ClusterTransition & { vacatedSince?: boolean };
@@ -24,6 +27,7 @@ export interface ShareStore {
 
 export interface StateSyncContext {
   announce(appId: string, transition: ClusterTransition): void;
+  syncMembers: NonNullable<ClusterNode["syncMembers"]>;
   /** False stops a resync or sweep in progress (the node stops or lost the backend). */
   active(): boolean;
 }
@@ -72,7 +76,9 @@ export class StateSync {
   private readonly leftAway = new LeftAway();
   private epoch?: string;
 
-  constructor(private readonly nodeId: string, private readonly store: ShareStore, private readonly ctx: StateSyncContext) {}
+  constructor(
+    private readonly nodeId: string, private readonly store: ShareStore, private readonly local: LocalAdapter, private readonly ctx: StateSyncContext,
+  ) {}
 
   /** A join decided by local state alone (backend away): its flags are this node's view only. */
   joinedAway<T extends JoinResult>(appId: string, channel: string, result: T, userId?: string): T & { localOnly: true } {
@@ -105,6 +111,22 @@ export class StateSync {
       this.announce(appId, await this.store.sync(appId, this.nodeId), true);
     }
     return this.news.lostData;
+  }
+
+  /**
+   * After an outage, member events published meanwhile never reached this node. For each presence
+   * channel with local sockets the core gets the backend's members and tells each socket what it
+   * missed, ordered by the transitions' sequences (core/presence.ts). Without `removals` (the
+   * backend lost its data and refills node by node) only additions count.
+   */
+  async catchUp(removals: boolean, reads: Pick<StoreReads, "members">): Promise<void> {
+    for (const appId of this.local.appIds()) {
+      for (const channel of this.local.channelNames(appId)) {
+        if (!classifyChannel(channel).presence) continue;
+        if (!this.ctx.active()) return;
+        this.ctx.syncMembers(appId, channel, await reads.members(appId, channel), removals);
+      }
+    }
   }
 
   /** Removes a dead node's share of every app, announcing each transition (one sweeper sees each). */

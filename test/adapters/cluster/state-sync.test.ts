@@ -4,6 +4,7 @@
 // sweep of a dead node announces (everything, to every node).
 import { describe, expect, it } from "vitest";
 import { StateSync, type ShareStore, type StoreTransition } from "../../../src/adapters/cluster/state-sync.ts";
+import { LocalAdapter } from "../../../src/adapters/local.ts";
 import type { ClusterTransition } from "../../../src/core/adapter.ts";
 
 const member = (userId: string) => ({ userId, userInfo: null });
@@ -21,7 +22,9 @@ function setup() {
     apps: async (node) => (node === "me" ? ["app"] : ["app"]),
     sync: async (_appId, node) => writes.get(node) ?? [],
   };
-  const sync = new StateSync("me", store, { announce: (appId, t) => void announced.push([appId, t]), active: () => true });
+  const sync = new StateSync("me", store, new LocalAdapter(), {
+    announce: (appId, t) => void announced.push([appId, t]), syncMembers: () => {}, active: () => true,
+  });
   return {
     sync, announced, writes,
     /** The backend comes back empty: a new data epoch. */
