@@ -154,8 +154,8 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
       const joined = await this.local.join(appId, channel, socketId, member, -1);
       if (!this.online) return this.offlineResult(k, joined, member);
       try {
-        const limit = member && joined.memberAdded && maxMembers >= 0 ? { userId: member.userId, max: maxMembers } : undefined;
-        const change = await this.write.channel(appId, channel, this.nodeId, limit);
+        const limit = member && joined.memberAdded && maxMembers >= 0 ? maxMembers : undefined;
+        const change = await this.write.socket(appId, channel, member?.userId, limit);
         if (!change) {
           await this.local.leave(appId, channel, socketId, member);
           return { ok: false, occupied: false, memberAdded: false, subscriptionCount: 0 };
@@ -186,7 +186,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     return this.write.serial(key(appId, "c", channel), async () => {
       const left = await localLeave();
       try {
-        const change = (await this.write.channel(appId, channel))!;
+        const change = (await this.write.socket(appId, channel, member?.userId))!;
         const memberRemoved = member !== undefined && change.removed.includes(member.userId);
         this.announceRest(appId, channel, change, member?.userId, false);
         return { vacated: change.vacated, memberRemoved, seq: change.seq, subscriptionCount: change.subscriptionCount };

@@ -2,12 +2,12 @@
 // cluster knew already, except a channel a leave vacated meanwhile (its key was deleted), whose
 // occupancy and members are news again. The writer tells the two apart by the delete marker.
 import { describe, expect, it } from "vitest";
-import type { NatsLink } from "../../../src/adapters/nats/connection.ts";
 import { Reconciler } from "../../../src/adapters/nats/reconcile.ts";
-import type { ChannelChange, ChannelValue } from "../../../src/adapters/nats/state.ts";
+import { key, type ChannelChange } from "../../../src/adapters/nats/state.ts";
 import { ContributionWriter } from "../../../src/adapters/nats/writer.ts";
 import { LocalAdapter } from "../../../src/adapters/local.ts";
 import type { ClusterTransition } from "../../../src/core/adapter.ts";
+import { FakeLink, FakeStore } from "./fake-link.ts";
 
 const reoccupied = (vacatedSince: boolean): ChannelChange => ({
   value: { n: { me: 1 } }, changed: true, occupied: true, vacated: false, added: [{ userId: "u1", userInfo: null }], removed: [],
@@ -44,13 +44,14 @@ describe("nats writer", () => {
   it("marks a channel occupied from a delete marker as vacated since", async () => {
     const local = new LocalAdapter(() => 0);
     await local.join("app", "presence-x", "s1", { userId: "u1", userInfo: null });
-    let deleted = false;
-    const link = {
-      cas: async (_k: string, _shape: unknown, fn: (v: ChannelValue | undefined, d: boolean) => { result: unknown }) => fn(undefined, deleted).result,
-    } as unknown as NatsLink;
-    const writer = new ContributionWriter(link, local, "me", () => 1_000);
-    expect((await writer.channel("app", "presence-x"))!.vacatedSince).toBe(false);
-    deleted = true;
-    expect((await writer.channel("app", "presence-x"))!).toMatchObject({ occupied: true, vacatedSince: true });
+    const store = new FakeStore();
+    const writer = new ContributionWriter(new FakeLink(store).asLink(), local, "me", () => 1_000);
+    expect((await writer.channel("app", "presence-x")).vacatedSince).toBe(false);
+    // Vacated (the key deleted, a marker left), then this node's share written back.
+    await local.leave("app", "presence-x", "s1", { userId: "u1", userInfo: null });
+    await writer.channel("app", "presence-x");
+    expect(store.live()[key("app", "c", "presence-x")]).toBeUndefined();
+    await local.join("app", "presence-x", "s1", { userId: "u1", userInfo: null });
+    expect(await writer.channel("app", "presence-x")).toMatchObject({ occupied: true, vacatedSince: true });
   });
 });
