@@ -276,9 +276,9 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
 
   /**
    * Announces what a join or leave changed besides the caller's own transition (outage leftovers).
-   * A leave writes this node's whole share: on a key another node swept while this one was paused,
-   * it brings the remaining sockets back, so the channel is occupied again (the leave's own result
-   * has no room for that), and members may come back with it.
+   * A leave writes this node's socket count: on a key another node swept while this one was
+   * paused, it brings the remaining sockets back, so the channel is occupied again (the leave's own
+   * result has no room for that); their members come back with the resync the sweep set off.
    */
   private announceRest(appId: string, channel: string, change: ChannelChange, userId: string | undefined, joining: boolean): void {
     const rest: ChannelChange = {

@@ -5,7 +5,7 @@ import type { KV, KvEntry, NatsConnection, Subscription } from "nats.ws";
 import { backoff } from "../../core/backoff.ts";
 import type { Logger, TimerHandle, Timers } from "../../core/runtime.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type TransportEvents } from "../cluster/transport.ts";
-import type { Shape } from "./values.ts";
+import type { Listed, Shape } from "./values.ts";
 
 export type NatsEvents = Omit<TransportEvents, "message">;
 
@@ -282,8 +282,8 @@ export class NatsLink {
    * get per key (a 10,000-member presence channel is 10,000 keys). A key written while the
    * listing runs may show its value before or after that write.
    */
-  async entries<V>(filter: string, shape: Shape<V>): Promise<Map<string, { value: V; revision: number }>> {
-    const out = new Map<string, { value: V; revision: number }>();
+  async entries<V>(filter: string, shape: Shape<V>): Promise<Map<string, Listed<V>>> {
+    const out = new Map<string, Listed<V>>();
     let initialized = false;
     let watcher: Awaited<ReturnType<KV["watch"]>> | undefined;
     // Called once the initial values are queued: possibly before watch() returned. Deletes are
@@ -297,7 +297,7 @@ export class NatsLink {
     if (initialized) watcher.stop();
     await this.drain(watcher, (entry) => {
       if (entry.operation !== "PUT") return;
-      out.set(entry.key, { value: this.parse(entry.key, entry.value, shape), revision: entry.revision });
+      out.set(entry.key, { value: this.parse(entry.key, entry.value, shape), revision: entry.revision, created: entry.created.getTime() });
     });
     return out;
   }

@@ -12,6 +12,13 @@ import { CHANNEL, MEMBER } from "./values.ts";
 /** Member keys written at once by a full share write (a sweep of a node with thousands of members). */
 const WIDTH = 32;
 
+/** `task` for each item, WIDTH at a time, the results in the items' order. */
+async function inBatches<T, R>(items: T[], task: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let at = 0; at < items.length; at += WIDTH) out.push(...(await Promise.all(items.slice(at, at + WIDTH).map(task))));
+  return out;
+}
+
 interface Decided extends MemberStep {
   userId: string;
   info: unknown;
@@ -38,15 +45,11 @@ export class ShareWriter {
     const decided: Decided[] = [];
     let memberDelta = 0;
     let deletedBefore = false;
-    const users = [...w.users];
-    for (let at = 0; at < users.length; at += WIDTH) {
-      const steps = await Promise.all(users.slice(at, at + WIDTH).map((userId) => this.member(w, userId)));
-      for (const step of steps) {
-        if (step === null) return null;
-        memberDelta += step.delta;
-        deletedBefore ||= step.deletedBefore;
-        if (step.decided.added || step.decided.removed) decided.push(step.decided);
-      }
+    for (const step of await inBatches([...w.users], (userId) => this.member(w, userId))) {
+      if (step === null) return null;
+      memberDelta += step.delta;
+      deletedBefore ||= step.deletedBefore;
+      if (step.decided.added || step.decided.removed) decided.push(step.decided);
     }
     const provisional = decided.map((d) => d.seq);
     let vacatedSince = false;
@@ -55,7 +58,7 @@ export class ShareWriter {
       vacatedSince = step.occupied && (deleted || deletedBefore);
       return { next: step.changed ? step.value : UNCHANGED, result: step };
     });
-    const kept = await Promise.all(decided.map((d) => this.settle(w, d, c)));
+    const kept = await inBatches(decided, (d) => this.settle(w, d, c));
     const settled = decided.filter((_, i) => kept[i]);
     return {
       value: c.value,

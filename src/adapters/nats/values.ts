@@ -11,6 +11,13 @@ export interface Shape<V> {
   is(value: unknown): value is V;
 }
 
+/** A key's value in a listing, with its revision and when it was written (the server's clock). */
+export interface Listed<V> {
+  value: V;
+  revision: number;
+  created: number;
+}
+
 /** A cache channel's last event, with its time to live in seconds. */
 export interface CacheValue {
   event: string;

@@ -8,11 +8,14 @@ interface Stored {
   value: unknown;
   revision: number;
   deleted: boolean;
+  /** When it was written, by the store's clock. */
+  created: number;
 }
 
 export class FakeStore {
   readonly keys = new Map<string, Stored>();
   revision = 0;
+  now = 0;
 
   live(): Record<string, unknown> {
     return Object.fromEntries([...this.keys].filter(([, s]) => !s.deleted).map(([k, s]) => [k, s.value]));
@@ -60,25 +63,25 @@ export class FakeLink {
     if (next === UNCHANGED) return { result, revision: s && !s.deleted ? s.revision : 0 };
     const revision = ++this.store.revision;
     if (next === undefined) {
-      if (s && !s.deleted) this.store.keys.set(k, { value: undefined, revision, deleted: true });
+      if (s && !s.deleted) this.store.keys.set(k, { value: undefined, revision, deleted: true, created: this.store.now });
       return { result, revision: 0 };
     }
-    this.store.keys.set(k, { value: structuredClone(next), revision, deleted: false });
+    this.store.keys.set(k, { value: structuredClone(next), revision, deleted: false, created: this.store.now });
     return { result, revision };
   }
 
   async deleteAt(k: string, revision: number): Promise<boolean> {
     const s = this.store.keys.get(k);
     if (!s || s.deleted || s.revision !== revision) return false;
-    this.store.keys.set(k, { value: undefined, revision: ++this.store.revision, deleted: true });
+    this.store.keys.set(k, { value: undefined, revision: ++this.store.revision, deleted: true, created: this.store.now });
     return true;
   }
 
   async entries<V>(filter: string, _shape: Shape<V>) {
     const prefix = filter.slice(0, -1);
-    const out = new Map<string, { value: V; revision: number }>();
+    const out = new Map<string, { value: V; revision: number; created: number }>();
     for (const [k, s] of this.store.keys) {
-      if (!s.deleted && k.startsWith(prefix) && !k.slice(prefix.length).includes(".")) out.set(k, { value: structuredClone(s.value) as V, revision: s.revision });
+      if (!s.deleted && k.startsWith(prefix) && !k.slice(prefix.length).includes(".")) out.set(k, { value: structuredClone(s.value) as V, revision: s.revision, created: s.created });
     }
     return out;
   }

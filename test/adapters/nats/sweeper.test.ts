@@ -3,7 +3,7 @@
 // hears it was swept asks to re-register.
 import { describe, expect, it } from "vitest";
 import type { NatsLink } from "../../../src/adapters/nats/connection.ts";
-import { key, type ChannelChange } from "../../../src/adapters/nats/state.ts";
+import { key, memberKey, memberOfKey, type ChannelChange } from "../../../src/adapters/nats/state.ts";
 import { Sweeper } from "../../../src/adapters/nats/sweeper.ts";
 import type { ContributionWriter } from "../../../src/adapters/nats/writer.ts";
 import type { Logger } from "../../../src/core/runtime.ts";
@@ -15,10 +15,13 @@ function setup(store: Record<string, unknown> = {}) {
   const published: Record<string, unknown>[] = [];
   const lines: string[] = [];
   const written: string[] = [];
+  const deleted: string[] = [];
   const link = {
     publish: (_subject: string, payload: string) => void published.push(JSON.parse(payload)),
     keys: async () => Object.keys(store),
     getJson: async (k: string) => ({ value: store[k], entry: null }),
+    entries: async () => new Map(Object.entries(store).filter(([k]) => memberOfKey(k)).map(([k, value]) => [k, { value, revision: 7, created: 0 }])),
+    deleteAt: async (k: string) => (deleted.push(k), true),
     purgeDeletes: async () => {},
   } as unknown as NatsLink;
   const change: ChannelChange = {
@@ -40,7 +43,7 @@ function setup(store: Record<string, unknown> = {}) {
     dropExpired: async () => 0,
   });
   return {
-    sweeper, published, lines, written, ownSynced,
+    sweeper, published, lines, written, ownSynced, deleted,
     advance: (ms: number) => (now += ms),
     get sweptHere() { return sweptHere; },
   };
@@ -86,6 +89,25 @@ describe("nats sweeper", () => {
     }
     await t.sweeper.idle();
     expect(t.written).toEqual(["presence-x dead"]);
+    expect(t.published).toContainEqual({ id: "me", t: "swept", node: "dead" });
+  });
+
+  it("sweeps a dead node's share of a channel whose key it did not reach (it died between a member's two writes), and old tombstones", async () => {
+    const t = setup({
+      [key("app", "c", "presence-x")]: { n: { me: 1 } },
+      [memberKey("app", "presence-x", "u1")]: { n: { me: 1 }, i: null, o: 1, v: 1 },
+      [memberKey("app", "presence-x", "u2")]: { n: { dead: 1 }, i: null, o: 2, v: 2 },
+      [memberKey("app", "presence-x", "u3")]: { n: { dead: 1, me: 1 }, i: null, o: 3, v: 3 },
+      [memberKey("app", "presence-y", "gone")]: { n: {}, o: 4, v: 4 },
+    });
+    t.sweeper.connected();
+    for (let i = 0; i < 5; i++) {
+      t.advance(TIMEOUT / 4);
+      await t.sweeper.tick();
+    }
+    await t.sweeper.idle();
+    expect(t.written).toEqual(["presence-x dead"]);
+    expect(t.deleted).toEqual([memberKey("app", "presence-y", "gone")]);
     expect(t.published).toContainEqual({ id: "me", t: "swept", node: "dead" });
   });
 
