@@ -68,7 +68,7 @@ export function stampMember(current: MemberValue | undefined, provisional: numbe
   return { ...current, o: seq, v: seq };
 }
 
-export function isMember(value: MemberValue | undefined): value is MemberValue {
+export function isMember(value: MemberValue | undefined): boolean {
   return total(value?.n) > 0;
 }
 

@@ -3,11 +3,12 @@
 // passes the one user whose sockets it changed; a resync or a sweep passes every user the node
 // holds or the bucket still credits to it.
 import { UNCHANGED, type NatsLink } from "./connection.ts";
-import { applyMember, stampMember, type MemberStep, type MemberValue } from "./members.ts";
+import { applyMember, isMember, stampMember, type MemberStep, type MemberValue } from "./members.ts";
 import {
-  applyShare, key, memberKey, reservePlace, type ChannelChange, type ChannelStep, type ChannelValue, type Contribution,
+  applyShare, key, memberKey, reservePlace, sequenceRemoval, total, type ChannelChange, type ChannelStep, type ChannelValue,
+  type Contribution,
 } from "./state.ts";
-import { CHANNEL, MEMBER } from "./values.ts";
+import { CHANNEL, MEMBER, type Listed } from "./values.ts";
 
 /** Member keys written at once by a full share write (a sweep of a node with thousands of members). */
 const WIDTH = 32;
@@ -105,6 +106,32 @@ export class ShareWriter {
   }
 
   /**
+   * Announces a removal whose node stopped before sequencing it (its tombstone outlived a node
+   * timeout): sequences it on the channel key, then claims the tombstone by stamping that
+   * sequence at the revision found, so the removal is told once even if its node wakes up.
+   * Undefined when the tombstone changed meanwhile. The member count is left as it is: whether
+   * that node's channel write counted the removal is unknown.
+   */
+  async orphanRemoval(appId: string, channel: string, userId: string, tombstone: Listed<MemberValue>): Promise<ChannelChange | undefined> {
+    const mk = memberKey(appId, channel, userId);
+    const c = await this.link.cas<ChannelValue, { value: ChannelValue | undefined; seq: number }>(key(appId, "c", channel), CHANNEL, (value) => {
+      const step = sequenceRemoval(value, tombstone.value.v, this.now());
+      return { next: step.value ?? UNCHANGED, result: step };
+    });
+    const { result: claimed, revision } = await this.link.casAt<MemberValue, boolean>(mk, MEMBER, (value, deleted) => {
+      const unchanged = !deleted && value !== undefined && !isMember(value) && value.v === tombstone.value.v;
+      return unchanged ? { next: { ...value, v: c.seq }, result: true } : { next: UNCHANGED, result: false };
+    });
+    if (!claimed) return undefined;
+    await this.link.deleteAt(mk, revision);
+    const sockets = total(c.value?.n);
+    return {
+      value: c.value, changed: true, occupied: false, vacated: false, added: [], removed: [userId], seq: c.seq,
+      subscriptionCount: sockets, countChanged: false,
+    };
+  }
+
+  /**
    * After the channel write: a sequence handed out by it is stamped into an added member's key;
    * a removed member's tombstone is deleted. False when the transition was superseded (see
    * nats/members.ts): it is not announced.
@@ -112,8 +139,9 @@ export class ShareWriter {
   private async settle(w: ShareWrite, d: Decided, c: ChannelStep): Promise<boolean> {
     const mk = memberKey(w.appId, w.channel, d.userId);
     if (d.removed) {
-      // A tombstone rewritten since is a member again: the removal stands only if it was sequenced in place.
-      return (await this.link.deleteAt(mk, d.revision)) || !c.restamp;
+      // Whoever deletes the tombstone announces the removal: a tombstone rewritten since is a
+      // member again (superseded), or was claimed by a sweep that took this node for dead.
+      return this.link.deleteAt(mk, d.revision);
     }
     if (!c.restamp) return true;
     return this.link.cas<MemberValue, boolean>(mk, MEMBER, (value) => {

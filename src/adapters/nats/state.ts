@@ -132,6 +132,16 @@ export function applyShare(
 }
 
 /**
+ * Sequences a removal decided by a node that stopped before its channel write (a tombstone's
+ * provisional sequence): above the channel's sequence and the tombstone's. A vacated channel
+ * keeps no value; the sequence then comes from the clock.
+ */
+export function sequenceRemoval(current: ChannelValue | undefined, provisional: number, nowMs: number): { value: ChannelValue | undefined; seq: number } {
+  const seq = nextMemberSeq(Math.max(current?.v ?? 0, provisional), nowMs);
+  return { value: current ? { ...current, v: seq } : undefined, seq };
+}
+
+/**
  * Reserves a place for a new member under the presence limit, before its member key is written,
  * so two nodes can never both admit the last place; undefined when the channel is full.
  */

@@ -7,7 +7,7 @@ import { Rerun } from "../cluster/rerun.ts";
 import type { NatsLink } from "./connection.ts";
 import { announceChange, type Announcer } from "./names.ts";
 import { nodesIn, parseKey } from "./state.ts";
-import { strayShares } from "./strays.ts";
+import { strays } from "./strays.ts";
 import { CHANNEL, USER } from "./values.ts";
 import type { ContributionWriter } from "./writer.ts";
 
@@ -138,11 +138,16 @@ export class Sweeper {
         if (!this.hooks.active()) return false;
         await this.sweepKey(k, swept);
       }
-      for (const { appId, channel, node } of await strayShares(this.link, (id) => this.alive(id), this.now(), this.timeoutMs)) {
+      const { shares, orphans } = await strays(this.link, (id) => this.alive(id), this.now(), this.timeoutMs);
+      for (const { appId, channel, node } of shares) {
         if (!this.hooks.active()) return false;
         swept.add(node);
         const change = await this.write.channel(appId, channel, node);
         if (change.changed) announceChange(this.announcer, appId, channel, change, false, true);
+      }
+      for (const orphan of orphans) {
+        const change = this.hooks.active() ? await this.write.orphanRemoval(orphan) : undefined;
+        if (change) announceChange(this.announcer, orphan.appId, orphan.channel, change, false, false);
       }
     } finally {
       // A swept node that was only paused has no other way to learn it lost its state.

@@ -5,6 +5,7 @@ import { classifyChannel } from "../../core/channels.ts";
 import type { LocalAdapter } from "../local.ts";
 import { UNCHANGED, type NatsLink } from "./connection.ts";
 import { ShareWriter } from "./share.ts";
+import type { OrphanRemoval } from "./strays.ts";
 import {
   EMPTY, applyUser, key, memberKeys, memberOfKey, total, type ChannelChange, type Contribution, type UserChange, type UserValue,
 } from "./state.ts";
@@ -51,6 +52,11 @@ export class ContributionWriter {
   socket(appId: string, channel: string, userId?: string, maxMembers?: number): Promise<ChannelChange | null> {
     const share = this.local.contribution(appId, channel, userId);
     return this.shares.write({ appId, channel, node: this.nodeId, share, users: userId === undefined ? [] : [userId], maxMembers });
+  }
+
+  /** Sequences and announces a removal its node left as a tombstone (nats/strays.ts); undefined when claimed or undone meanwhile. */
+  orphanRemoval(orphan: OrphanRemoval): Promise<ChannelChange | undefined> {
+    return this.shares.orphanRemoval(orphan.appId, orphan.channel, orphan.userId, orphan.tombstone);
   }
 
   /** Writes a node's count of a user's signed-in sockets ("u" key) or of its connections ("q" key). */

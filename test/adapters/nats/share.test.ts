@@ -3,7 +3,8 @@
 // moving between nodes, the presence limit across nodes, and a sweep of a dead node's members.
 import { describe, expect, it } from "vitest";
 import { LocalAdapter } from "../../../src/adapters/local.ts";
-import { key, memberKey } from "../../../src/adapters/nats/state.ts";
+import { key, memberKey, memberKeys } from "../../../src/adapters/nats/state.ts";
+import { MEMBER } from "../../../src/adapters/nats/values.ts";
 import { ContributionWriter } from "../../../src/adapters/nats/writer.ts";
 import { FakeLink, FakeStore } from "./fake-link.ts";
 
@@ -82,6 +83,25 @@ describe("nats share writes: members as keys of their own", () => {
     expect(a.seq).toBeGreaterThan(b!.seq);
     expect(store.live()[mk("early")]).toMatchObject({ v: a.seq });
     expect(store.live()[ck]).toMatchObject({ v: a.seq, mc: 2, n: { A: 1, B: 1 } });
+  });
+
+  it("a removal whose node stalled before sequencing it is announced once: by the sweep that claims its tombstone", async () => {
+    const store = new FakeStore();
+    const Y = node(store, "Y", () => 10_000);
+    const sweeper = node(store, "S", () => 10_000);
+    await Y.join("y0", "stays");
+    await Y.join("y1", "u");
+    const held = Y.link.hold((k) => k === ck);
+    const leaving = Y.leave("y1", "u");
+    await held.reached;
+    const tombstone = (await sweeper.link.entries(memberKeys("app", CH), MEMBER)).get(mk("u"))!;
+    const claimed = await sweeper.write.orphanRemoval({ appId: "app", channel: CH, userId: "u", tombstone });
+    expect(claimed).toMatchObject({ removed: ["u"] });
+    expect(claimed!.seq).toBeGreaterThan(tombstone.value.v);
+    expect(await sweeper.write.orphanRemoval({ appId: "app", channel: CH, userId: "u", tombstone })).toBeUndefined();
+    held.release();
+    expect((await leaving).removed).toEqual([]);
+    expect(store.live()[mk("u")]).toBeUndefined();
   });
 
   it("admits a new member only under the presence limit, an existing member always, and gives back an unused place", async () => {

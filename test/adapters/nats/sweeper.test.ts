@@ -15,13 +15,12 @@ function setup(store: Record<string, unknown> = {}) {
   const published: Record<string, unknown>[] = [];
   const lines: string[] = [];
   const written: string[] = [];
-  const deleted: string[] = [];
+  const transitions: unknown[] = [];
   const link = {
     publish: (_subject: string, payload: string) => void published.push(JSON.parse(payload)),
     keys: async () => Object.keys(store),
     getJson: async (k: string) => ({ value: store[k], entry: null }),
     entries: async () => new Map(Object.entries(store).filter(([k]) => memberOfKey(k)).map(([k, value]) => [k, { value, revision: 7, created: 0 }])),
-    deleteAt: async (k: string) => (deleted.push(k), true),
     purgeDeletes: async () => {},
   } as unknown as NatsLink;
   const change: ChannelChange = {
@@ -30,12 +29,16 @@ function setup(store: Record<string, unknown> = {}) {
   const write = {
     channel: async (_app: string, channel: string, node: string) => (written.push(`${channel} ${node}`), change),
     counts: async () => ({ value: undefined, changed: false, online: false, offline: false }),
+    orphanRemoval: async ({ channel, userId }: { channel: string; userId: string }) => {
+      written.push(`${channel} orphan ${userId}`);
+      return { ...change, vacated: false, removed: [userId], seq: 9 };
+    },
   } as unknown as ContributionWriter;
   const at = (level: string) => (message: string) => void lines.push(`${level}: ${message}`);
   const logger: Logger = { info: at("info"), warn: at("warn"), error: at("error"), debug: at("debug") };
   let sweptHere = 0;
   const ownSynced: string[] = [];
-  const sweeper = new Sweeper("me", link, write, { transition: () => {} }, "hb", TIMEOUT, () => now, logger, {
+  const sweeper = new Sweeper("me", link, write, { transition: (_app, t) => void transitions.push(t) }, "hb", TIMEOUT, () => now, logger, {
     active: () => true,
     failed: (e) => { throw e; },
     sweptHere: () => void sweptHere++,
@@ -43,7 +46,7 @@ function setup(store: Record<string, unknown> = {}) {
     dropExpired: async () => 0,
   });
   return {
-    sweeper, published, lines, written, ownSynced, deleted,
+    sweeper, published, lines, written, ownSynced, transitions,
     advance: (ms: number) => (now += ms),
     get sweptHere() { return sweptHere; },
   };
@@ -92,7 +95,7 @@ describe("nats sweeper", () => {
     expect(t.published).toContainEqual({ id: "me", t: "swept", node: "dead" });
   });
 
-  it("sweeps a dead node's share of a channel whose key it did not reach (it died between a member's two writes), and old tombstones", async () => {
+  it("sweeps a dead node's share of a channel whose key it did not reach (it died between a member's two writes), and announces old tombstones", async () => {
     const t = setup({
       [key("app", "c", "presence-x")]: { n: { me: 1 } },
       [memberKey("app", "presence-x", "u1")]: { n: { me: 1 }, i: null, o: 1, v: 1 },
@@ -106,8 +109,8 @@ describe("nats sweeper", () => {
       await t.sweeper.tick();
     }
     await t.sweeper.idle();
-    expect(t.written).toEqual(["presence-x dead"]);
-    expect(t.deleted).toEqual([memberKey("app", "presence-y", "gone")]);
+    expect(t.written).toEqual(["presence-x dead", "presence-y orphan gone"]);
+    expect(t.transitions).toContainEqual(expect.objectContaining({ type: "left", channel: "presence-y", userId: "gone", memberRemoved: true, seq: 9 }));
     expect(t.published).toContainEqual({ id: "me", t: "swept", node: "dead" });
   });
 
