@@ -14,7 +14,7 @@ import { NatsReads } from "./nats/queries.ts";
 import { NodeShareRateCounter } from "./nats/rate-share.ts";
 import { key, type ChannelChange } from "./nats/state.ts";
 import { CHANNEL } from "./nats/values.ts";
-import { NatsShares } from "./nats/shares.ts";
+import { NatsShares } from "./nats/share-store.ts";
 import { Sweeper } from "./nats/sweeper.ts";
 import { ContributionWriter } from "./nats/writer.ts";
 

@@ -2,7 +2,7 @@
 // (run a script from scripts.ts, publish on the bus, report up/down); ClusterLifecycle runs the
 // connection, the bus, the resync and the catch-up; this class runs each state change in the
 // scripts with local fallback, and the heartbeats and sweeps of dead nodes. How a node's share is
-// recorded and rewritten after an outage is redis-shares.ts's.
+// recorded and rewritten after an outage is redis-share-store.ts's.
 import type { Adapter, Departure, JoinResult, LeaveResult, Member, Subscribed } from "../../core/adapter.ts";
 import type { RateLimitResult } from "../../core/rate-limiter.ts";
 import { appToken } from "./app-buses.ts";
@@ -11,7 +11,7 @@ import { ClusterLifecycle } from "./lifecycle.ts";
 import type { ClusterOptions, IdempotencyBackend, StoreReads, TransportEvents } from "./transport.ts";
 import type { AppKeys } from "./keys.ts";
 import { redisIdempotency, redisReads } from "./reads.ts";
-import { RedisShares } from "./redis-shares.ts";
+import { RedisShares } from "./redis-share-store.ts";
 import * as reply from "./replies.ts";
 import type { ScriptName } from "./scripts.ts";
 
