@@ -53,11 +53,6 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
         this.shares.scanned(found);
         for (const node of found.keys()) await this.state.sweep(node);
       },
-      // Its node stopped before sequencing it: whoever claims the tombstone announces it, once.
-      claimOrphan: async (orphan) => {
-        const change = await this.write.orphanRemoval(orphan);
-        if (change) for (const t of transitionsOf(orphan.channel, change, false)) this.node?.transition?.(orphan.appId, t);
-      },
       dropExpired: () => this.reads.dropExpiredCache(),
     });
     this.rates = new NodeShareRateCounter(this.nodeId, () => (this.online ? this.sweeper.liveNodes() : undefined), this.now);
@@ -151,8 +146,8 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
       const joined = await this.local.join(appId, channel, socketId, member, -1);
       if (!this.online) return this.offlineResult(appId, channel, joined, member);
       try {
-        const limit = member && joined.memberAdded && maxMembers >= 0 ? maxMembers : undefined;
-        const change = await this.write.socket(appId, channel, member?.userId, limit);
+        const limit = member && joined.memberAdded && maxMembers >= 0 ? { userId: member.userId, max: maxMembers } : undefined;
+        const change = await this.write.channel(appId, channel, this.nodeId, limit);
         if (!change) {
           await this.local.leave(appId, channel, socketId, member);
           return { ok: false, occupied: false, memberAdded: false, subscriptionCount: 0 };
@@ -182,7 +177,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     return this.write.serial(key(appId, "c", channel), async () => {
       const left = await localLeave();
       try {
-        const change = (await this.write.socket(appId, channel, member?.userId))!;
+        const change = (await this.write.channel(appId, channel))!;
         const memberRemoved = member !== undefined && change.removed.includes(member.userId);
         this.announceRest(appId, channel, change, member?.userId, false);
         return { vacated: change.vacated, memberRemoved, seq: change.seq, subscriptionCount: change.subscriptionCount };
@@ -270,9 +265,9 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
 
   /**
    * Announces what a join or leave changed besides the caller's own transition (outage leftovers).
-   * A leave writes this node's socket count: on a key another node swept while this one was
-   * paused, it brings the remaining sockets back, so the channel is occupied again (the leave's own
-   * result has no room for that); their members come back with the resync the sweep set off.
+   * A leave writes this node's whole share: on a key another node swept while this one was paused,
+   * it brings the remaining sockets back, so the channel is occupied again (the leave's own result
+   * has no room for that), and members may come back with it.
    */
   private announceRest(appId: string, channel: string, change: ChannelChange, userId: string | undefined, joining: boolean): void {
     const rest: ChannelChange = {

@@ -5,7 +5,7 @@ import type { KV, KvEntry, NatsConnection, Subscription } from "nats.ws";
 import { backoff } from "../../core/backoff.ts";
 import type { Logger, TimerHandle, Timers } from "../../core/runtime.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type TransportEvents } from "../cluster/transport.ts";
-import type { Listed, Shape } from "./values.ts";
+import type { Shape } from "./values.ts";
 
 export type NatsEvents = Omit<TransportEvents, "message">;
 
@@ -233,11 +233,7 @@ export class NatsLink {
   async getJson<V>(key: string, shape: Shape<V>, bucket: Bucket = "state"): Promise<{ value: V | undefined; entry: KvEntry | null }> {
     const entry = await this.watch(() => this.view(bucket).get(key));
     if (!entry || entry.operation !== "PUT") return { value: undefined, entry };
-    return { value: this.parse(key, entry.value, shape), entry };
-  }
-
-  private parse<V>(key: string, bytes: Uint8Array, shape: Shape<V>): V {
-    const text = this.decoder.decode(bytes);
+    const text = this.decoder.decode(entry.value);
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -247,7 +243,7 @@ export class NatsLink {
     if (!shape.is(value)) {
       throw new Error(`key ${key} of bucket ${this.bucket} holds ${text.length > 200 ? `${text.slice(0, 200)}…` : text}, not ${shape.name}`);
     }
-    return value;
+    return { value, entry };
   }
 
   async put(key: string, value: unknown): Promise<void> {
@@ -272,61 +268,31 @@ export class NatsLink {
   }
 
   async keys(filter: string): Promise<string[]> {
+    const keys = await this.watch(() => this.kv.keys(filter));
     const out: string[] = [];
-    await this.drain(await this.watch(() => this.kv.keys(filter)), (k) => out.push(k));
-    return out;
-  }
-
-  /**
-   * The current values of the keys matching `filter`, streamed by one consumer rather than one
-   * get per key (a 10,000-member presence channel is 10,000 keys). A key written while the
-   * listing runs may show its value before or after that write.
-   */
-  async entries<V>(filter: string, shape: Shape<V>): Promise<Map<string, Listed<V>>> {
-    const out = new Map<string, Listed<V>>();
-    let initialized = false;
-    let watcher: Awaited<ReturnType<KV["watch"]>> | undefined;
-    // Called once the initial values are queued: possibly before watch() returned. Deletes are
-    // delivered and skipped below: with nats.ws's ignoreDeletes a listing whose last entries are
-    // delete markers never reports that it is complete.
-    const done = () => {
-      initialized = true;
-      watcher?.stop();
-    };
-    watcher = await this.watch(() => this.kv.watch({ key: filter, initializedFn: done }));
-    if (initialized) watcher.stop();
-    await this.drain(watcher, (entry) => {
-      if (entry.operation !== "PUT") return;
-      out.set(entry.key, { value: this.parse(entry.key, entry.value, shape), revision: entry.revision, created: entry.created.getTime() });
-    });
-    return out;
-  }
-
-  /**
-   * Reads a listing to its end. The listing is an ordered consumer, which can wait forever when
-   * NATS goes away mid-way: a sweep stuck on it would never run again, and a REST read would
-   * hang. So it gives up when nothing comes for a request timeout.
-   */
-  private async drain<T>(items: AsyncIterable<T> & { stop(error?: Error): void }, each: (item: T) => void): Promise<void> {
+    // The listing is an ordered consumer, which can wait forever when NATS goes away mid-way: a
+    // sweep stuck on it would never run again, and a REST read would hang. So it gives up when
+    // no key comes for a request timeout.
     let timer: TimerHandle | undefined;
     const arm = () => {
       if (timer !== undefined) this.timers.clearTimeout(timer);
       timer = this.timers.setTimeout(() => {
         const stalled = new Error(`listing the keys of bucket ${this.bucket} stalled (nothing for ${this.requestTimeoutMs} ms)`);
-        items.stop(Object.assign(stalled, { code: "TIMEOUT" }));
+        keys.stop(Object.assign(stalled, { code: "TIMEOUT" }));
       }, this.requestTimeoutMs);
     };
     arm();
     try {
       await this.watch(async () => {
-        for await (const item of items) {
-          each(item);
+        for await (const k of keys) {
+          out.push(k);
           arm();
         }
       });
     } finally {
       if (timer !== undefined) this.timers.clearTimeout(timer);
     }
+    return out;
   }
 
   /** Runs `task` after every earlier task for the same key on this node has finished. */
@@ -350,27 +316,20 @@ export class NatsLink {
   async cas<V, R>(
     key: string, shape: Shape<V>, fn: (current: V | undefined, deleted: boolean) => Mutation<V, R>, bucket: Bucket = "state",
   ): Promise<R> {
-    return (await this.casAt(key, shape, fn, bucket)).result;
-  }
-
-  /** cas, also giving the key's revision after it (0 when it was deleted or is absent). */
-  async casAt<V, R>(
-    key: string, shape: Shape<V>, fn: (current: V | undefined, deleted: boolean) => Mutation<V, R>, bucket: Bucket = "state",
-  ): Promise<{ result: R; revision: number }> {
     const kv = this.view(bucket);
     for (let attempt = 0; ; attempt++) {
       const { value, entry } = await this.getJson(key, shape, bucket);
       const live = entry !== null && entry.operation === "PUT";
       // A delete marker: the key held a value that was deleted (a vacated channel), not never set.
       const { next, result } = fn(value, entry !== null && !live);
-      if (next === UNCHANGED) return { result, revision: live ? entry.revision : 0 };
+      if (next === UNCHANGED) return result;
       try {
         if (next === undefined) {
           if (live) await this.watch(() => kv.delete(key, { previousSeq: entry.revision }));
-          return { result, revision: 0 };
+        } else {
+          await this.watch(() => kv.put(key, this.codec.encode(JSON.stringify(next)), { previousSeq: entry?.revision ?? 0 }));
         }
-        const revision = await this.watch(() => kv.put(key, this.codec.encode(JSON.stringify(next)), { previousSeq: entry?.revision ?? 0 }));
-        return { result, revision };
+        return result;
       } catch (error) {
         const code = (error as { api_error?: { err_code?: number } }).api_error?.err_code;
         if (code !== WRONG_LAST_SEQUENCE || attempt >= CAS_ATTEMPTS) throw error;

@@ -4,9 +4,8 @@ import { FIRST_LISTED_CHANNEL, type CachedEvent, type ChannelPage, type ChannelS
 import type { MemberSnapshot } from "../../core/presence.ts";
 import type { StoreReads } from "../cluster/transport.ts";
 import type { NatsLink } from "./connection.ts";
-import { membersInOrder, type MemberValue } from "./members.ts";
-import { appKeys, key, memberCount, memberKeys, memberOfKey, parseKey, snapshotSeq, total } from "./state.ts";
-import { CACHE, CHANNEL, MEMBER, USER, type CacheValue } from "./values.ts";
+import { appKeys, key, memberCount, parseKey, snapshotOf, total } from "./state.ts";
+import { CACHE, CHANNEL, USER, type CacheValue } from "./values.ts";
 import type { KvEntry } from "nats.ws";
 
 export class NatsReads implements StoreReads {
@@ -41,18 +40,8 @@ export class NatsReads implements StoreReads {
     return out;
   }
 
-  /**
-   * The channel's sequence first, its member keys after: every transition sequenced up to the
-   * snapshot's sequence was decided before the listing started (nats/members.ts).
-   */
   async members(appId: string, channel: string): Promise<MemberSnapshot> {
-    const seq = snapshotSeq((await this.link.getJson(key(appId, "c", channel), CHANNEL)).value, this.now());
-    const entries: [string, MemberValue][] = [];
-    for (const [k, { value }] of await this.link.entries(memberKeys(appId, channel), MEMBER)) {
-      const userId = memberOfKey(k)?.userId;
-      if (userId !== undefined) entries.push([userId, value]);
-    }
-    return { members: membersInOrder(entries), seq };
+    return snapshotOf((await this.link.getJson(key(appId, "c", channel), CHANNEL)).value, this.now());
   }
 
   async onlineUsers(appId: string, userIds: string[]): Promise<Set<string>> {

@@ -2,21 +2,29 @@
 // them. Each key holds every node's contribution ("node X has 3 sockets in this channel"); a node
 // only ever replaces its own contribution (or a dead node's), in one compare-and-set. The
 // transition (occupied, member added, ...) is read off the value before and after that CAS, so
-// exactly one node in the cluster sees each transition, however many race on the key. Presence
-// members are keys of their own (nats/members.ts); the channel's value keeps their count and the
-// sequence of their transitions.
+// exactly one node in the cluster sees each transition, however many race on the key.
 import { decodeBase64Url, encodeBase64Url } from "../../core/base64url.ts";
-import { nextMemberSeq } from "../../core/presence.ts";
+import { nextMemberSeq, type MemberSnapshot } from "../../core/presence.ts";
 
 /** nodeId → how many of that node's sockets hold the channel / membership / sign-in. */
 export type Counts = Record<string, number>;
 
+export interface MemberEntry {
+  n: Counts;
+  /** user_info of the member's first socket. */
+  i: unknown;
+  /** Join order within the channel. */
+  o: number;
+}
+
 export interface ChannelValue {
   n: Counts;
-  /** Sequence of the last member transition (core/presence.ts): a member snapshot's sequence. */
+  /** Presence channels: userId → membership. */
+  m?: Record<string, MemberEntry>;
+  /** Last join sequence handed out. */
+  s?: number;
+  /** Sequence of the last member transition (core/presence.ts). */
   v?: number;
-  /** Presence: how many members (member keys with sockets); a reserved place counts too. */
-  mc?: number;
   /** 1: a cache_miss webhook was sent in this occupied period (spec §3.8). */
   x?: number;
 }
@@ -34,7 +42,7 @@ export interface Contribution {
 export const EMPTY: Contribution = { sockets: 0, members: new Map() };
 
 export interface ChannelChange {
-  /** The channel's value after the write; undefined: the key was deleted. */
+  /** undefined: delete the key. */
   value: ChannelValue | undefined;
   changed: boolean;
   occupied: boolean;
@@ -59,95 +67,80 @@ export function total(counts: Counts | undefined): number {
 }
 
 export function memberCount(value: ChannelValue | undefined): number {
-  return Math.max(0, value?.mc ?? 0);
+  return value?.m ? Object.keys(value.m).length : 0;
 }
 
-/** The sequence a member snapshot read after `value` reflects; a missing value reflects everything up to `nowMs`. */
-export function snapshotSeq(value: ChannelValue | undefined, nowMs: number): number {
-  return value?.v ?? nextMemberSeq(undefined, nowMs) - 1;
+/** Members and the sequence they reflect; a missing value reflects everything up to `nowMs`. */
+export function snapshotOf(value: ChannelValue | undefined, nowMs: number): MemberSnapshot {
+  return { members: membersOf(value), seq: value?.v ?? nextMemberSeq(undefined, nowMs) - 1 };
 }
 
-/** Every node id that contributes to the value (a channel's members name theirs in their own keys). */
+/** Members in join order: userId → user_info. */
+export function membersOf(value: ChannelValue | undefined): Map<string, unknown> {
+  const entries = Object.entries(value?.m ?? {}).sort((a, b) => a[1].o - b[1].o);
+  return new Map(entries.map(([id, e]) => [id, e.i]));
+}
+
+/** Every node id that contributes to the value. */
 export function nodesIn(value: ChannelValue | UserValue | undefined): Set<string> {
-  return new Set(Object.keys(value?.n ?? {}));
+  const ids = new Set(Object.keys(value?.n ?? {}));
+  for (const entry of Object.values((value as ChannelValue | undefined)?.m ?? {})) for (const id in entry.n) ids.add(id);
+  return ids;
 }
 
-export function setCount(counts: Counts, node: string, count: number): void {
+function setCount(counts: Counts, node: string, count: number): void {
   if (count > 0) counts[node] = count;
   else delete counts[node];
 }
 
-/** The channel's side of one node's write, after the member keys it changed (nats/share.ts). */
-export interface ChannelStep {
-  value: ChannelValue | undefined;
-  changed: boolean;
-  occupied: boolean;
-  vacated: boolean;
-  subscriptionCount: number;
-  countChanged: boolean;
-  /** The sequence of the write's member transitions (0: none). */
-  seq: number;
-  /** The transitions' provisional sequences were not kept: their member keys must be stamped with `seq`. */
-  restamp: boolean;
-}
-
-/**
- * Sets `node`'s socket count, adds `memberDelta` to the member count and sequences the member
- * transitions the write decided, whose member keys hold the provisional sequences `provisional`.
- * A lone provisional sequence above the channel's is kept: no snapshot read before this write can
- * have a sequence at or above it. Otherwise the write takes the channel's next sequence and the
- * member keys are stamped with it (nats/members.ts says why either way is ordered).
- * The key goes when the last socket leaves: members, the cache_miss flag and the sequence with it.
- */
-export function applyShare(
-  current: ChannelValue | undefined, node: string, sockets: number, memberDelta: number, provisional: number[], nowMs: number,
-): ChannelStep {
+/** Replaces `node`'s contribution to a channel with `c`; `nowMs` orders its member transitions. */
+export function applyChannel(current: ChannelValue | undefined, node: string, c: Contribution, nowMs = 0): ChannelChange {
   const value: ChannelValue = current ? structuredClone(current) : { n: {} };
   const before = total(value.n);
-  setCount(value.n, node, sockets);
-  const after = total(value.n);
-  const mc = Math.max(0, (value.mc ?? 0) + memberDelta);
-  if (mc > 0) value.mc = mc;
-  else delete value.mc;
-  let seq = 0;
-  let restamp = false;
-  if (provisional.length === 1 && (current?.v ?? 0) < provisional[0]!) {
-    seq = provisional[0]!;
-  } else if (provisional.length > 0) {
-    seq = nextMemberSeq(Math.max(current?.v ?? 0, ...provisional), nowMs);
-    restamp = true;
+  setCount(value.n, node, c.sockets);
+  const removed: string[] = [];
+  const added: { userId: string; userInfo: unknown }[] = [];
+  for (const [userId, entry] of Object.entries(value.m ?? {})) {
+    if (!(node in entry.n) || c.members.has(userId)) continue;
+    delete entry.n[node];
+    if (total(entry.n) === 0) {
+      delete value.m![userId];
+      removed.push(userId);
+    }
   }
+  for (const [userId, { count, info }] of c.members) {
+    value.m ??= {};
+    let entry = value.m[userId];
+    if (!entry) {
+      value.s = (value.s ?? 0) + 1;
+      entry = value.m[userId] = { n: {}, i: info, o: value.s };
+      added.push({ userId, userInfo: info });
+    }
+    setCount(entry.n, node, count);
+  }
+  if (value.m && Object.keys(value.m).length === 0) delete value.m;
+  // All transitions of one write share a sequence: they are different users, decided at once.
+  const seq = added.length + removed.length > 0 ? nextMemberSeq(current?.v, nowMs) : 0;
   if (seq > 0) value.v = seq;
-  const next = after === 0 ? undefined : value;
+  const after = total(value.n);
+  const changed = JSON.stringify(value) !== JSON.stringify(current ?? { n: {} });
   return {
-    value: next,
-    changed: JSON.stringify(next) !== JSON.stringify(current),
+    value: after === 0 && !value.m ? undefined : value,
+    changed,
     occupied: before === 0 && after > 0,
     vacated: before > 0 && after === 0,
+    added,
+    removed,
+    seq,
     subscriptionCount: after,
     countChanged: before !== after,
-    seq,
-    restamp,
   };
 }
 
-/**
- * Sequences a removal decided by a node that stopped before its channel write (a tombstone's
- * provisional sequence): above the channel's sequence and the tombstone's. A vacated channel
- * keeps no value; the sequence then comes from the clock.
- */
-export function sequenceRemoval(current: ChannelValue | undefined, provisional: number, nowMs: number): { value: ChannelValue | undefined; seq: number } {
-  const seq = nextMemberSeq(Math.max(current?.v ?? 0, provisional), nowMs);
-  return { value: current ? { ...current, v: seq } : undefined, seq };
-}
-
-/**
- * Reserves a place for a new member under the presence limit, before its member key is written,
- * so two nodes can never both admit the last place; undefined when the channel is full.
- */
-export function reservePlace(current: ChannelValue | undefined, maxMembers: number): ChannelValue | undefined {
-  if (memberCount(current) >= maxMembers) return undefined;
-  return { ...(current ?? { n: {} }), mc: memberCount(current) + 1 };
+/** Would a join by `userId` exceed the presence limit? (An existing member always may join.) */
+export function overMemberLimit(value: ChannelValue | undefined, userId: string, maxMembers: number): boolean {
+  if (maxMembers < 0 || value?.m?.[userId]) return false;
+  return memberCount(value) >= maxMembers;
 }
 
 export interface UserChange {
@@ -172,9 +165,8 @@ export function applyUser(current: UserValue | undefined, node: string, count: n
 }
 
 // --- keys: "<app>.c.<channel>", "<app>.u.<user>", "<app>.q.all" (connections per node, for
-// the quota), "<app>.k.<channel>" (cached event), "<app>.m.<channel>.<user>" (a presence member,
-// four parts, so no "<app>.c.*" or "<app>.u.*" filter matches it); in the publishes bucket
-// "<app>.p.<key>" (an idempotency key, nats/idempotency.ts) ---
+// the quota), "<app>.k.<channel>" (cached event); in the publishes bucket "<app>.p.<key>" (an
+// idempotency key, nats/idempotency.ts) ---
 // KV keys allow only [-/=._A-Za-z0-9]; Pusher channel names and user ids allow more, so each
 // part is base64url-encoded.
 
@@ -190,28 +182,10 @@ export function appKeys(appId: string, kind: KeyKind): string {
   return `${token(appId)}.${kind}.*`;
 }
 
-/** A three-part key; member keys (four parts) and anything else are not one. */
 export function parseKey(k: string): { appId: string; kind: KeyKind; name: string } | undefined {
   const parts = k.split(".");
   if (parts.length !== 3 || !["c", "u", "q", "k"].includes(parts[1]!)) return undefined;
   const appId = decodeBase64Url(parts[0]!);
   const name = decodeBase64Url(parts[2]!);
   return appId === undefined || name === undefined ? undefined : { appId, kind: parts[1] as KeyKind, name };
-}
-
-export function memberKey(appId: string, channel: string, userId: string): string {
-  return `${token(appId)}.m.${token(channel)}.${token(userId)}`;
-}
-
-/** The filter that lists a channel's member keys. */
-export function memberKeys(appId: string, channel: string): string {
-  return `${token(appId)}.m.${token(channel)}.*`;
-}
-
-/** The user of a member key, or undefined for any other key. */
-export function memberOfKey(k: string): { appId: string; channel: string; userId: string } | undefined {
-  const parts = k.split(".");
-  if (parts.length !== 4 || parts[1] !== "m") return undefined;
-  const [appId, channel, userId] = [parts[0]!, parts[2]!, parts[3]!].map(decodeBase64Url);
-  return appId === undefined || channel === undefined || userId === undefined ? undefined : { appId, channel, userId };
 }

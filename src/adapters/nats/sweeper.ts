@@ -6,8 +6,7 @@ import { parseJsonObject } from "../../core/frames.ts";
 import type { Logger } from "../../core/runtime.ts";
 import { Rerun } from "../cluster/rerun.ts";
 import type { NatsLink } from "./connection.ts";
-import { key, nodesIn, parseKey } from "./state.ts";
-import { strays, type OrphanRemoval } from "./strays.ts";
+import { nodesIn, parseKey } from "./state.ts";
 import { CHANNEL, USER } from "./values.ts";
 
 /** Per dead node, per app: the keys that name it. */
@@ -37,8 +36,6 @@ export interface SweeperHooks {
   syncOwn(appId: string, k: string): Promise<void>;
   /** Removes the dead nodes' state the scan found (the shared sweep). */
   sweepFound(found: FoundState): Promise<void>;
-  /** Sequences and announces a removal whose node stopped before it did (once, cluster-wide). */
-  claimOrphan(orphan: OrphanRemoval): Promise<void>;
   /** Periodic cleanup beside the purge: cached events past their lifetime (NatsReads.dropExpiredCache). */
   dropExpired(): Promise<number>;
 }
@@ -143,16 +140,8 @@ export class Sweeper {
         if (!this.hooks.active()) return false;
         await this.scanKey(k, found);
       }
-      // Member keys crediting a dead node whose channel key never named it (it died between a
-      // member's two writes): its share of those channels is emptied like any other.
-      const { shares, orphans } = await strays(this.link, (id) => this.alive(id), this.now(), this.timeoutMs);
-      for (const { appId, channel, node } of shares) addFound(found, node, appId, key(appId, "c", channel));
       for (const id of found.keys()) swept.add(id);
       await this.hooks.sweepFound(found);
-      for (const orphan of orphans) {
-        if (!this.hooks.active()) return false;
-        await this.hooks.claimOrphan(orphan);
-      }
     } finally {
       // A swept node that was only paused has no other way to learn it lost its state.
       for (const id of swept) this.heartbeat("swept", id);
@@ -176,14 +165,13 @@ export class Sweeper {
     const nodes = nodesIn(value);
     // Our own share is checked too (a write NATS lost when it was killed); unchanged, it costs a read.
     if (nodes.has(this.nodeId)) await this.hooks.syncOwn(parsed.appId, k);
-    for (const dead of nodes) if (!this.alive(dead)) addFound(found, dead, parsed.appId, k);
+    for (const dead of nodes) {
+      if (this.alive(dead)) continue;
+      let apps = found.get(dead);
+      if (!apps) found.set(dead, (apps = new Map()));
+      let keys = apps.get(parsed.appId);
+      if (!keys) apps.set(parsed.appId, (keys = new Set()));
+      keys.add(k);
+    }
   }
-}
-
-function addFound(found: FoundState, node: string, appId: string, k: string): void {
-  let apps = found.get(node);
-  if (!apps) found.set(node, (apps = new Map()));
-  let keys = apps.get(appId);
-  if (!keys) apps.set(appId, (keys = new Set()));
-  keys.add(k);
 }

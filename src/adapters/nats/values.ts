@@ -2,20 +2,12 @@
 // (NatsLink.getJson and cas), so a value another version or a person wrote fails with the key and
 // the value named instead of turning into NaN counts or missing members downstream.
 import { z } from "zod";
-import type { MemberValue } from "./members.ts";
 import type { ChannelValue, Counts, UserValue } from "./state.ts";
 
 export interface Shape<V> {
   /** For the error: "a channel value", ... */
   name: string;
   is(value: unknown): value is V;
-}
-
-/** A key's value in a listing, with its revision and when it was written (the server's clock). */
-export interface Listed<V> {
-  value: V;
-  revision: number;
-  created: number;
 }
 
 /** A cache channel's last event, with its time to live in seconds. */
@@ -32,18 +24,12 @@ export function shape<V>(name: string, schema: z.ZodType<V>): Shape<V> {
 
 const counts: z.ZodType<Counts> = z.record(z.string(), z.number());
 
-export const CHANNEL = shape<ChannelValue>("a channel value {n, v?, mc?, x?}", z.object({
+export const CHANNEL = shape<ChannelValue>("a channel value {n, m?, s?, v?}", z.object({
   n: counts,
+  m: z.record(z.string(), z.object({ n: counts, i: z.unknown(), o: z.number() })).optional(),
+  s: z.number().optional(),
   v: z.number().optional(),
-  mc: z.number().optional(),
   x: z.number().optional(),
-}));
-
-export const MEMBER = shape<MemberValue>("a member value {n, i?, o, v}", z.object({
-  n: counts,
-  i: z.unknown().optional(),
-  o: z.number(),
-  v: z.number(),
 }));
 
 export const USER = shape<UserValue>("a count value {n}", z.object({ n: counts }));

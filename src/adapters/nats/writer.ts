@@ -1,24 +1,18 @@
 // Compare-and-set writes of one node's contribution to the nats driver's keys. A live node
 // writes what its local state holds; a sweeper writes an empty contribution for a dead node.
 // Writes to one key from this node are queued, so they never conflict with each other.
-import { classifyChannel } from "../../core/channels.ts";
 import type { LocalAdapter } from "../local.ts";
 import { UNCHANGED, type NatsLink } from "./connection.ts";
-import { ShareWriter } from "./share.ts";
-import type { OrphanRemoval } from "./strays.ts";
 import {
-  EMPTY, applyUser, key, memberKeys, memberOfKey, total, type ChannelChange, type Contribution, type UserChange, type UserValue,
+  EMPTY, applyChannel, applyUser, key, overMemberLimit, total, type ChannelChange, type ChannelValue, type Contribution,
+  type UserChange, type UserValue,
 } from "./state.ts";
-import { MEMBER, TEXT, USER } from "./values.ts";
+import { CHANNEL, TEXT, USER } from "./values.ts";
 
 export class ContributionWriter {
-  private readonly shares: ShareWriter;
-
   constructor(
-    private readonly link: NatsLink, private readonly local: LocalAdapter, private readonly nodeId: string, now: () => number,
-  ) {
-    this.shares = new ShareWriter(link, now);
-  }
+    private readonly link: NatsLink, private readonly local: LocalAdapter, private readonly nodeId: string, private readonly now: () => number,
+  ) {}
 
   /** Runs `task` in the key's queue (for a local change that must precede its write). */
   serial<T>(k: string, task: () => Promise<T>): Promise<T> {
@@ -26,37 +20,17 @@ export class ContributionWriter {
   }
 
   /**
-   * Writes a node's whole share of a channel (a resync, a sweep, a stop): its socket count, and
-   * its count in every member key that it holds or that still credits it. Reads every member key
-   * of the channel, so it is for rare writes; a join or leave writes one member (`socket`).
+   * Writes a node's share of a channel. With `limit`, a new member over the presence limit makes
+   * it write nothing and return null.
    */
-  async channel(appId: string, channel: string, node = this.nodeId): Promise<ChannelChange> {
+  channel(appId: string, channel: string, node = this.nodeId, limit?: { userId: string; max: number }): Promise<ChannelChange | null> {
     const share: Contribution = node === this.nodeId ? this.local.contribution(appId, channel) : EMPTY;
-    const users = new Set<string>();
-    const listed = new Set<string>();
-    if (classifyChannel(channel).presence) for (const [k, { value }] of await this.link.entries(memberKeys(appId, channel), MEMBER)) {
-      const userId = memberOfKey(k)?.userId;
-      if (userId === undefined) continue;
-      listed.add(userId);
-      if ((value.n[node] ?? 0) !== (share.members.get(userId)?.count ?? 0)) users.add(userId);
-    }
-    for (const userId of share.members.keys()) if (!listed.has(userId)) users.add(userId);
-    return (await this.shares.write({ appId, channel, node, share, users }))!;
-  }
-
-  /**
-   * Writes this node's socket count of a channel and its count of one user's sockets, after a
-   * socket of that user joined or left. With `maxMembers`, a new member over the presence limit
-   * makes it write nothing and return null.
-   */
-  socket(appId: string, channel: string, userId?: string, maxMembers?: number): Promise<ChannelChange | null> {
-    const share = this.local.contribution(appId, channel, userId);
-    return this.shares.write({ appId, channel, node: this.nodeId, share, users: userId === undefined ? [] : [userId], maxMembers });
-  }
-
-  /** Sequences and announces a removal its node left as a tombstone (nats/strays.ts); undefined when claimed or undone meanwhile. */
-  orphanRemoval(orphan: OrphanRemoval): Promise<ChannelChange | undefined> {
-    return this.shares.orphanRemoval(orphan.appId, orphan.channel, orphan.userId, orphan.tombstone);
+    return this.link.cas<ChannelValue, ChannelChange | null>(key(appId, "c", channel), CHANNEL, (value, deleted) => {
+      if (limit && overMemberLimit(value, limit.userId, limit.max)) return { next: UNCHANGED, result: null };
+      const c = applyChannel(value, node, share, this.now());
+      c.vacatedSince = c.occupied && deleted;
+      return { next: c.changed ? c.value : UNCHANGED, result: c };
+    });
   }
 
   /** Writes a node's count of a user's signed-in sockets ("u" key) or of its connections ("q" key). */

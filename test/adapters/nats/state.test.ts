@@ -1,56 +1,56 @@
 import { describe, expect, it } from "vitest";
 import {
-  applyShare, applyUser, key, memberKey, memberKeys, memberOfKey, nodesIn, parseKey, reservePlace, snapshotSeq,
+  EMPTY, applyChannel, applyUser, key, membersOf, nodesIn, overMemberLimit, parseKey, type Contribution,
 } from "../../../src/adapters/nats/state.ts";
 
-describe("nats state: the channel's share", () => {
-  it("decides occupied, vacated and counts from the value before and after one node's write", () => {
-    const a = applyShare(undefined, "A", 1, 0, [], 1_000);
-    expect(a).toMatchObject({ occupied: true, vacated: false, subscriptionCount: 1, changed: true, countChanged: true, seq: 0 });
-    const b = applyShare(a.value, "B", 2, 0, [], 1_000);
-    expect(b).toMatchObject({ occupied: false, subscriptionCount: 3 });
-    expect(nodesIn(b.value)).toEqual(new Set(["A", "B"]));
-    const aLeft = applyShare(b.value, "A", 0, 0, [], 1_000);
-    expect(aLeft).toMatchObject({ vacated: false, subscriptionCount: 2 });
-    const bLeft = applyShare(aLeft.value, "B", 0, 0, [], 1_000);
-    expect(bLeft).toMatchObject({ vacated: true, subscriptionCount: 0, value: undefined, changed: true });
+const share = (sockets: number, members: [string, number, unknown?][] = []): Contribution => ({
+  sockets,
+  members: new Map(members.map(([id, count, info]) => [id, { count, info: info ?? null }])),
+});
+
+describe("nats state: channel contributions", () => {
+  it("decides occupied, member_added and counts from the value before and after one node's write", () => {
+    const a = applyChannel(undefined, "A", share(1, [["u1", 1, { n: 1 }]]));
+    expect(a).toMatchObject({ occupied: true, vacated: false, added: [{ userId: "u1", userInfo: { n: 1 } }], removed: [], subscriptionCount: 1, changed: true });
+    // Same user on another node: no member_added, the channel was already occupied.
+    const b = applyChannel(a.value, "B", share(2, [["u1", 2, { n: "other" }]]));
+    expect(b).toMatchObject({ occupied: false, added: [], subscriptionCount: 3 });
+    expect(membersOf(b.value)).toEqual(new Map([["u1", { n: 1 }]]));
+    // A new user joins on B after u1: join order is kept.
+    const c = applyChannel(b.value, "B", share(3, [["u1", 2], ["u2", 1]]));
+    expect(c.added.map((m) => m.userId)).toEqual(["u2"]);
+    expect([...membersOf(c.value).keys()]).toEqual(["u1", "u2"]);
+    expect(nodesIn(c.value)).toEqual(new Set(["A", "B"]));
   });
 
-  it("reports no change when the share is already there (a repeated resync)", () => {
-    const v = applyShare(undefined, "A", 2, 0, [], 1_000).value;
-    expect(applyShare(v, "A", 2, 0, [], 2_000)).toMatchObject({ changed: false, occupied: false, countChanged: false });
+  it("removes a member only when its last socket on the last node goes, and vacates once", () => {
+    const one = applyChannel(undefined, "A", share(1, [["u1", 1]])).value;
+    const both = applyChannel(one, "B", share(1, [["u1", 1]])).value;
+    const aLeft = applyChannel(both, "A", EMPTY);
+    expect(aLeft).toMatchObject({ removed: [], vacated: false, subscriptionCount: 1 });
+    const bLeft = applyChannel(aLeft.value, "B", EMPTY);
+    expect(bLeft).toMatchObject({ removed: ["u1"], vacated: true, subscriptionCount: 0, value: undefined });
   });
 
-  it("keeps the member count, never below zero, and drops it with the cache_miss flag when the channel empties", () => {
-    const v = applyShare(undefined, "A", 2, 2, [5, 6], 0).value!;
-    expect(v.mc).toBe(2);
-    expect(applyShare(v, "A", 2, -3, [7], 0).value!.mc).toBeUndefined();
-    expect(applyShare({ ...v, x: 1 }, "A", 0, -1, [7], 0).value).toBeUndefined();
+  it("reports no change when the contribution is already there (a repeated resync)", () => {
+    const v = applyChannel(undefined, "A", share(2, [["u1", 2]])).value;
+    expect(applyChannel(v, "A", share(2, [["u1", 2]]))).toMatchObject({ changed: false, occupied: false, added: [], removed: [] });
   });
 
-  it("keeps a lone provisional sequence above the channel's, otherwise hands out its next one to stamp", () => {
-    const first = applyShare(undefined, "A", 1, 1, [1_000_000], 2_000);
-    expect(first).toMatchObject({ seq: 1_000_000, restamp: false });
-    expect(first.value!.v).toBe(1_000_000);
-    // Another node's transition was sequenced above this one's provisional sequence meanwhile.
-    const late = applyShare({ ...first.value!, v: 1_500_000 }, "B", 1, 1, [1_200_000], 1_000);
-    expect(late).toMatchObject({ seq: 1_500_001, restamp: true });
-    // Several transitions in one write (a sweep) share one new sequence.
-    const many = applyShare(first.value, "A", 0, -2, [1_100_000, 1_100_001], 3_000);
-    expect(many).toMatchObject({ seq: 3_000_000, restamp: true, vacated: true });
-    expect(applyShare(first.value, "A", 2, 0, [], 9_000)).toMatchObject({ seq: 0, restamp: false });
+  it("sweeping a dead node removes only what no live node still holds", () => {
+    let v = applyChannel(undefined, "A", share(1, [["u1", 1]])).value;
+    v = applyChannel(v, "dead", share(2, [["u1", 1], ["u3", 1]])).value;
+    const swept = applyChannel(v, "dead", EMPTY);
+    expect(swept).toMatchObject({ removed: ["u3"], vacated: false, subscriptionCount: 1, countChanged: true });
+    expect(nodesIn(swept.value)).toEqual(new Set(["A"]));
   });
 
-  it("reserves a place under the presence limit, on an empty channel too", () => {
-    expect(reservePlace(undefined, 1)).toEqual({ n: {}, mc: 1 });
-    expect(reservePlace({ n: { A: 1 }, mc: 1, v: 3 }, 2)).toEqual({ n: { A: 1 }, mc: 2, v: 3 });
-    expect(reservePlace({ n: { A: 1 }, mc: 2 }, 2)).toBeUndefined();
-    expect(reservePlace(undefined, 0)).toBeUndefined();
-  });
-
-  it("gives a snapshot the channel's sequence, or now for a channel without one", () => {
-    expect(snapshotSeq({ n: {}, v: 17 }, 5_000)).toBe(17);
-    expect(snapshotSeq(undefined, 3_000)).toBe(2_999_999);
+  it("applies the presence limit to new members only", () => {
+    const v = applyChannel(undefined, "A", share(2, [["u1", 1], ["u2", 1]])).value;
+    expect(overMemberLimit(v, "u3", 2)).toBe(true);
+    expect(overMemberLimit(v, "u1", 2)).toBe(false);
+    expect(overMemberLimit(v, "u3", -1)).toBe(false);
+    expect(overMemberLimit(undefined, "u1", 0)).toBe(true);
   });
 });
 
@@ -75,14 +75,18 @@ describe("nats state: keys", () => {
     expect(parseKey("!!!.c.x")).toBeUndefined();
     expect(parseKey("epoch")).toBeUndefined();
   });
+});
 
-  it("keeps member keys apart from channel keys, and lists a channel's members by one filter", () => {
-    const k = memberKey("app-1", "presence-a.b", "user ✓");
-    expect(k).toMatch(/^[-/=._A-Za-z0-9]+$/);
-    expect(parseKey(k)).toBeUndefined();
-    expect(memberOfKey(k)).toEqual({ appId: "app-1", channel: "presence-a.b", userId: "user ✓" });
-    expect(memberOfKey(key("app-1", "c", "presence-a.b"))).toBeUndefined();
-    expect(k.startsWith(memberKeys("app-1", "presence-a.b").slice(0, -1))).toBe(true);
-    expect(memberKeys("app-1", "presence-a.b").split(".")).toHaveLength(4);
+describe("member sequences", () => {
+  it("gives each write with member transitions a sequence above the last, and a snapshot its value's", async () => {
+    const { snapshotOf } = await import("../../../src/adapters/nats/state.ts");
+    const a = applyChannel(undefined, "A", share(1, [["u1", 1]]), 1_000);
+    expect(a.seq).toBe(1_000_000);
+    const same = applyChannel(a.value, "A", share(2, [["u1", 2]]), 2_000); // no member transition
+    expect(same.seq).toBe(0);
+    const b = applyChannel(same.value, "B", share(1, [["u2", 1]]), 500); // B's clock is behind
+    expect(b.seq).toBe(1_000_001);
+    expect(snapshotOf(b.value, 9_999)).toEqual({ members: new Map([["u1", null], ["u2", null]]), seq: 1_000_001 });
+    expect(snapshotOf(undefined, 3_000).seq).toBe(2_999_999);
   });
 });
