@@ -43,7 +43,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     this.reads = new NatsReads(this.link, this.now);
     this.idempotency = new NatsIdempotency(this.link, this.now);
     this.write = new ContributionWriter(this.link, this.local, this.nodeId, this.now);
-    this.shares = new NatsShares(this.nodeId, this.local, this.write);
+    this.shares = new NatsShares(this.nodeId, this.local, this.write, (node) => this.sweeper.alive(node));
     this.sweeper = new Sweeper(this.nodeId, this.link, names.heartbeat, opts.nodeTimeoutMs, this.now, opts.logger, {
       active: () => this.online && !this.stopped,
       failed: (error) => this.failed("sweep", error),

@@ -370,9 +370,15 @@ export abstract class ClusterLifecycle implements MessageBus {
     this.catchUpPending = false;
     try {
       const lostData = await this.state.resync();
+      // Cut short (the backend went away again): what was decided while away is still news for
+      // the resync that follows the reconnection, and so is the catch-up.
+      if (this.stopped || !this.online) {
+        this.catchUpPending ||= catchUp;
+        return false;
+      }
       // After the backend lost its data the lists fill up node by node as each resyncs, so a
       // member missing from them now may just not be back yet: then only additions count.
-      if (catchUp && !this.stopped) await this.state.catchUp(!lostData, this.reads);
+      if (catchUp) await this.state.catchUp(!lostData, this.reads);
       await this.state.settle(lostData, catchUp, this.reads);
     } catch (error) {
       if (catchUp) this.catchUpPending = true; // the next resync catches up instead

@@ -17,7 +17,11 @@ export class NatsShares implements ShareStore {
   /** Per dead node, per app: the keys the last sweep's scan found naming it. */
   private found: FoundState = new Map();
 
-  constructor(private readonly nodeId: string, private readonly local: LocalAdapter, private readonly write: ContributionWriter) {}
+  constructor(
+    private readonly nodeId: string, private readonly local: LocalAdapter, private readonly write: ContributionWriter,
+    /** Whether a node's heartbeats are heard (again): a node back since the scan keeps its share. */
+    private readonly alive: (node: string) => boolean,
+  ) {}
 
   touch(appId: string, k: string): void {
     let keys = this.touched.get(appId);
@@ -88,6 +92,9 @@ export class NatsShares implements ShareStore {
     if (this.found.get(node)?.size === 0) this.found.delete(node);
     const transitions: StoreTransition[] = [];
     for (const k of keys ?? []) {
+      // The scan read every key before these writes: a node that resumed meanwhile (a long pause)
+      // may have written its share back already, and emptying it now would remove live sockets.
+      if (this.alive(node)) break;
       const parsed = parseKey(k);
       if (parsed?.kind === "c") {
         const change = (await this.write.channel(appId, parsed.name, node))!;

@@ -32,6 +32,10 @@ export class FakeDriver extends ClusterLifecycle {
   publishHangs = false;
   reconciles = 0;
   lostData = false;
+  /** The transport goes down while the next resync writes the app's state. */
+  goesDownInResync = false;
+  /** What each resync's write of the app changes in the store. */
+  resyncWrites: ClusterTransition[] = [];
   released = 0;
   closed = false;
   storeDown = false;
@@ -79,8 +83,11 @@ export class FakeDriver extends ClusterLifecycle {
       this.reconciles++;
       return String(this.lostData ? ++this.epochs : this.epochs);
     },
-    apps: async () => [],
-    sync: async () => [],
+    apps: async () => ["app"],
+    sync: async () => {
+      if (this.goesDownInResync) this.events?.down("lost during the resync");
+      return this.resyncWrites;
+    },
   };
   protected async maintain(): Promise<void> {}
   protected stalled(): void {

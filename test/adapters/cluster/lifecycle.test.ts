@@ -194,6 +194,30 @@ describe("cluster lifecycle", () => {
     expect(synced).toEqual([["presence-room", { members: new Map([["u-remote", null]]), seq: 5 }, true]]);
   });
 
+  it("keeps treating the store as refilled after a resync the next outage cut short: no repeated webhooks", async () => {
+    const { driver, node, transitions } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    driver.events!.down("socket closed");
+    // The store comes back empty, and this node's re-registration is cut short by the next outage.
+    driver.lostData = true;
+    driver.goesDownInResync = true;
+    driver.resyncWrites = [{
+      type: "joined", channel: "presence-room", socketId: "s1", member: { userId: "u1", userInfo: null }, occupied: true, memberAdded: true,
+      subscriptionCount: 1,
+    }];
+    driver.events!.up();
+    await settle();
+    driver.lostData = false;
+    driver.goesDownInResync = false;
+    driver.events!.up();
+    await settle();
+    // Both passes re-registered what the cluster knew before the loss: frames only, never a webhook.
+    expect(transitions.length).toBeGreaterThanOrEqual(2);
+    expect(transitions.every((t) => t.type === "joined" && !t.occupied && t.localOnly === true)).toBe(true);
+  });
+
   it("resyncs and catches up once more a node timeout after reconnecting, with removals once the store has refilled", async () => {
     const { driver, node, synced, timers } = setup();
     const started = driver.start(node);
