@@ -243,7 +243,10 @@ export function describeFailover(driver: FailoverDriver): void {
     beforeAll(async () => {
       bus = await driver.ownBus!();
       await bus.start();
-      nodes = await driver.start(2, { prefix: uniquePrefix("restart"), nodeTimeout: 2, env: { ...bus.env, CLUSTER_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) } });
+      // A node timeout above the reconnect back-off's spread (NATS's is jittered: the nodes come back
+      // up to ~1.5 s apart, more on a loaded machine): otherwise the first node back may rightly take
+      // the other for dead and sweep it, and that sweep's member events are not what this case checks.
+      nodes = await driver.start(2, { prefix: uniquePrefix("restart"), nodeTimeout: 4, env: { ...bus.env, CLUSTER_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) } });
     });
     afterAll(async () => {
       for (const c of clients) c.close();
