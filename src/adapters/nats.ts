@@ -105,7 +105,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
 
   protected async release(): Promise<void> {
     // The core has left every channel by now; this releases leftovers and the quota counts.
-    for (const appId of this.shares.touchedApps()) this.state.announce(appId, await this.shares.sync(appId, this.nodeId), true);
+    await this.state.release();
     this.sweeper.heartbeat("bye");
   }
 

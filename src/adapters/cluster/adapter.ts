@@ -78,9 +78,7 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
   protected async release(): Promise<void> {
     // The core has left every channel by now; release leftovers (a failed cleanup) and
     // deregister so no other node waits for our heartbeat to expire.
-    for (const appId of this.shares.heldApps()) {
-      for (const t of await this.shares.sync(appId, this.nodeId)) this.node?.transition?.(appId, t);
-    }
+    await this.state.release();
     await this.shares.forgetNode(this.nodeId, -1);
   }
 

@@ -110,11 +110,6 @@ export class RedisShares implements ShareStore {
     return transitions;
   }
 
-  /** On a graceful stop: every app this node may still be listed in. */
-  heldApps(): string[] {
-    return [...new Set([...this.mine.keys(), ...this.registeredApps])];
-  }
-
   private async restore(appId: string, item: string, member: Member | undefined): Promise<StoreTransition | undefined> {
     const { kind, socketId, rest } = parseItem(item);
     if (kind === "c") {

@@ -114,6 +114,14 @@ export class StateSync {
   }
 
   /**
+   * On a graceful stop, after the core left every channel: releases whatever the backend still
+   * holds of this node (a failed cleanup). Not cut short: the node is stopping on purpose.
+   */
+  async release(): Promise<void> {
+    for (const appId of await this.store.apps(this.nodeId)) this.announce(appId, await this.store.sync(appId, this.nodeId), true);
+  }
+
+  /**
    * After an outage, member events published meanwhile never reached this node. For each presence
    * channel with local sockets the core gets the backend's members and tells each socket what it
    * missed, ordered by the transitions' sequences (core/presence.ts). Without `removals` (the

@@ -34,11 +34,6 @@ export class NatsShares implements ShareStore {
     this.found = found;
   }
 
-  /** On a graceful stop: the apps whose keys may still hold this node's share. */
-  touchedApps(): string[] {
-    return [...this.touched.keys()];
-  }
-
   // --- ShareStore ---
 
   epoch(): Promise<string> {

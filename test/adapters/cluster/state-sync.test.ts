@@ -86,6 +86,13 @@ describe("the shared resync", () => {
     expect(t.announced).toEqual([]);
   });
 
+  it("releases what the backend still holds of this node on a graceful stop, to the other nodes", async () => {
+    const t = setup();
+    t.writes.set("me", [{ type: "left", channel: "private-y", vacated: true, memberRemoved: false, subscriptionCount: 0 }]);
+    await t.sync.release();
+    expect(t.announced).toEqual([["app", { type: "left", channel: "private-y", vacated: true, memberRemoved: false, subscriptionCount: 0, remoteOnly: true }]]);
+  });
+
   it("sweeps a dead node's share of each app and announces every transition to every node", async () => {
     const t = setup();
     t.writes.set("dead", [{ type: "left", channel: "presence-x", userId: "u1", vacated: false, memberRemoved: true, seq: 5, subscriptionCount: 1 }]);
