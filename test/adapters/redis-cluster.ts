@@ -22,6 +22,11 @@ export interface OwnRedisCluster {
   stop(): Promise<void>;
   /** Sends a signal to every redis-server (SIGSTOP/SIGCONT for a hung-backend test). */
   signal(sig: NodeJS.Signals): void;
+  /**
+   * SIGKILLs the one master holding `key`'s slot (its data is lost) and starts it again on its
+   * saved cluster config, before the others would mark it failed: the other shards stay up.
+   */
+  restartShardOf(key: string, whileDown?: () => Promise<void>): Promise<void>;
 }
 
 /** Three consecutive ports whose cluster-bus ports (+10000) are free too. */
@@ -48,11 +53,12 @@ export async function startRedisCluster(): Promise<OwnRedisCluster> {
     await kill();
     rmSync(dir, { recursive: true, force: true });
   };
+  const spawnOne = (port: number) => spawn("redis-server", [
+    "--port", String(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--dir", dir,
+    "--cluster-config-file", path.join(dir, `nodes-${port}.conf`), "--save", "", "--appendonly", "no", "--daemonize", "no",
+  ], { stdio: "ignore" });
   const launch = async () => {
-    children = ports.map((port) => spawn("redis-server", [
-      "--port", String(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--dir", dir,
-      "--cluster-config-file", path.join(dir, `nodes-${port}.conf`), "--save", "", "--appendonly", "no", "--daemonize", "no",
-    ], { stdio: "ignore" }));
+    children = ports.map(spawnOne);
     for (const port of ports) await until(() => reachable(port), `redis-server on ${port}`);
   };
   // Slots are assigned at once, but each node reports ok only after gossip agrees.
@@ -75,6 +81,21 @@ export async function startRedisCluster(): Promise<OwnRedisCluster> {
         await healthy();
       },
       stop,
+      async restartShardOf(key, whileDown) {
+        const slot = Number((await run("redis-cli", ["-p", String(ports[0]), "cluster", "keyslot", key])).stdout.trim());
+        const slots = (await run("redis-cli", ["-p", String(ports[0]), "--json", "cluster", "slots"])).stdout;
+        const owner = (JSON.parse(slots) as [number, number, [string, number]][]).find(([from, to]) => slot >= from && slot <= to)?.[2][1];
+        const i = ports.indexOf(owner ?? -1);
+        if (i < 0) throw new Error(`no master owns slot ${slot}`);
+        const child = children[i]!;
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGKILL");
+        await exited;
+        await whileDown?.();
+        children[i] = spawnOne(ports[i]!);
+        await until(() => reachable(ports[i]!), `redis-server on ${ports[i]}`);
+        await healthy();
+      },
       signal(sig) {
         for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill(sig);
       },
