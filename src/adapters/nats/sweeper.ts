@@ -7,7 +7,7 @@ import type { Logger } from "../../core/runtime.ts";
 import { Rerun } from "../cluster/rerun.ts";
 import type { NatsLink } from "./connection.ts";
 import { nodesIn, parseKey } from "./state.ts";
-import { CHANNEL, USER } from "./values.ts";
+import { CHANNEL, MEMBER, USER } from "./values.ts";
 
 /** Per dead node, per app: the keys that name it. */
 export type FoundState = Map<string, Map<string, Set<string>>>;
@@ -161,7 +161,7 @@ export class Sweeper {
   private async scanKey(k: string, found: FoundState): Promise<void> {
     const parsed = parseKey(k);
     if (!parsed || parsed.kind === "k") return;
-    const { value } = await this.link.getJson(k, parsed.kind === "c" ? CHANNEL : USER);
+    const { value } = await this.link.getJson(k, parsed.kind === "c" ? CHANNEL : parsed.kind === "m" ? MEMBER : USER);
     const nodes = nodesIn(value);
     // Our own share is checked too (a write NATS lost when it was killed); unchanged, it costs a read.
     if (nodes.has(this.nodeId)) await this.hooks.syncOwn(parsed.appId, k);

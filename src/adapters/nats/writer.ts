@@ -1,18 +1,21 @@
 // Compare-and-set writes of one node's contribution to the nats driver's keys. A live node
 // writes what its local state holds; a sweeper writes an empty contribution for a dead node.
 // Writes to one key from this node are queued, so they never conflict with each other.
+import { classifyChannel } from "../../core/channels.ts";
 import type { LocalAdapter } from "../local.ts";
 import { UNCHANGED, type NatsLink } from "./connection.ts";
+import { ShareWriter } from "./members.ts";
 import {
-  EMPTY, applyChannel, applyUser, key, overMemberLimit, total, type ChannelChange, type ChannelValue, type Contribution,
-  type UserChange, type UserValue,
+  EMPTY, applyUser, key, memberKeys, parseKey, total, type ChannelChange, type Contribution, type UserChange, type UserValue,
 } from "./state.ts";
-import { CHANNEL, TEXT, USER } from "./values.ts";
+import { MEMBER, USER } from "./values.ts";
 
 export class ContributionWriter {
-  constructor(
-    private readonly link: NatsLink, private readonly local: LocalAdapter, private readonly nodeId: string, private readonly now: () => number,
-  ) {}
+  private readonly shares: ShareWriter;
+
+  constructor(private readonly link: NatsLink, private readonly local: LocalAdapter, private readonly nodeId: string) {
+    this.shares = new ShareWriter(link);
+  }
 
   /** Runs `task` in the key's queue (for a local change that must precede its write). */
   serial<T>(k: string, task: () => Promise<T>): Promise<T> {
@@ -20,17 +23,34 @@ export class ContributionWriter {
   }
 
   /**
-   * Writes a node's share of a channel. With `limit`, a new member over the presence limit makes
-   * it write nothing and return null.
+   * Writes a node's share of a channel (a resync, a sweep, a stop): its socket count, and its
+   * count in the member keys of `users`, or, without them, of every member key that this node
+   * holds or that credits the node (read with one listing: for rare writes; a join or leave
+   * writes one member, `socket`).
    */
-  channel(appId: string, channel: string, node = this.nodeId, limit?: { userId: string; max: number }): Promise<ChannelChange | null> {
+  async channel(appId: string, channel: string, node = this.nodeId, users?: Iterable<string>): Promise<ChannelChange> {
     const share: Contribution = node === this.nodeId ? this.local.contribution(appId, channel) : EMPTY;
-    return this.link.cas<ChannelValue, ChannelChange | null>(key(appId, "c", channel), CHANNEL, (value, deleted) => {
-      if (limit && overMemberLimit(value, limit.userId, limit.max)) return { next: UNCHANGED, result: null };
-      const c = applyChannel(value, node, share, this.now());
-      c.vacatedSince = c.occupied && deleted;
-      return { next: c.changed ? c.value : UNCHANGED, result: c };
-    });
+    if (users === undefined && classifyChannel(channel).presence) {
+      const differ = new Set(share.members.keys());
+      for (const [k, { value }] of await this.link.entries(memberKeys(appId, channel), MEMBER)) {
+        const userId = parseKey(k)?.userId;
+        if (userId === undefined) continue;
+        if ((value.n[node] ?? 0) === (share.members.get(userId)?.count ?? 0)) differ.delete(userId);
+        else differ.add(userId);
+      }
+      users = differ;
+    }
+    return (await this.shares.write({ appId, channel, node, share, users: users ?? [] }))!;
+  }
+
+  /**
+   * Writes this node's socket count of a channel and its count of one user's sockets, after a
+   * socket of that user joined or left. With `maxMembers`, a new member over the presence limit
+   * makes it write nothing and return null.
+   */
+  socket(appId: string, channel: string, userId?: string, maxMembers?: number): Promise<ChannelChange | null> {
+    const share = this.local.contribution(appId, channel, userId);
+    return this.shares.write({ appId, channel, node: this.nodeId, share, users: userId === undefined ? [] : [userId], maxMembers });
   }
 
   /** Writes a node's count of a user's signed-in sockets ("u" key) or of its connections ("q" key). */
@@ -59,9 +79,8 @@ export class ContributionWriter {
     await this.link.serial(k, () => this.counts(k, this.local.connectionCount(appId)));
   }
 
-  /** The bucket's epoch, created by the first node; a new one means NATS lost the bucket. */
-  epoch(): Promise<string> {
-    const fresh = globalThis.crypto.randomUUID();
-    return this.link.cas<string, string>("epoch", TEXT, (value) => (value ? { next: UNCHANGED, result: value } : { next: fresh, result: fresh }));
+  /** The bucket's epoch id, created by the first node; a new one means NATS lost the bucket. */
+  async epoch(): Promise<string> {
+    return (await this.link.readEpoch()).id;
   }
 }

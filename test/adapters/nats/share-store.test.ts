@@ -8,7 +8,7 @@ import { key, type ChannelChange } from "../../../src/adapters/nats/state.ts";
 import type { ContributionWriter } from "../../../src/adapters/nats/writer.ts";
 
 const vacated: ChannelChange = {
-  value: undefined, changed: true, occupied: false, vacated: true, added: [], removed: [], seq: 0, subscriptionCount: 0, countChanged: true,
+  value: undefined, changed: true, occupied: false, vacated: true, added: [], removed: [], subscriptionCount: 0, countChanged: true,
 };
 
 function setup() {

@@ -12,9 +12,12 @@ describe("nats writer", () => {
     await local.join("app", "presence-x", "s1", { userId: "u1", userInfo: null });
     let deleted = false;
     const link = {
+      entries: async () => new Map(),
+      casAt: async (_k: string, _shape: unknown, fn: (v: unknown, d: boolean, r: number) => { result: unknown }) => ({ result: fn(undefined, false, 0).result, revision: 1 }),
       cas: async (_k: string, _shape: unknown, fn: (v: ChannelValue | undefined, d: boolean) => { result: unknown }) => fn(undefined, deleted).result,
+      seqOf: (revision: number) => revision,
     } as unknown as NatsLink;
-    const writer = new ContributionWriter(link, local, "me", () => 1_000);
+    const writer = new ContributionWriter(link, local, "me");
     expect((await writer.channel("app", "presence-x"))!.vacatedSince).toBe(false);
     deleted = true;
     expect((await writer.channel("app", "presence-x"))!).toMatchObject({ occupied: true, vacatedSince: true });
