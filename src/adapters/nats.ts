@@ -53,6 +53,11 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
         this.shares.scanned(found);
         for (const node of found.keys()) await this.state.sweep(node);
       },
+      recount: async (appId, channel) => {
+        if (await this.write.serial(key(appId, "c", channel), () => this.write.recount(appId, channel))) {
+          opts.logger.info(`nats adapter: set the member count of ${appId}/${channel} from its member keys`);
+        }
+      },
       dropExpired: () => this.reads.dropExpiredCache(),
     });
     this.rates = new NodeShareRateCounter(this.nodeId, () => (this.online ? this.sweeper.liveNodes() : undefined), this.now);

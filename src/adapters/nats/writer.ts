@@ -6,9 +6,10 @@ import type { LocalAdapter } from "../local.ts";
 import { UNCHANGED, type NatsLink } from "./connection.ts";
 import { ShareWriter } from "./members.ts";
 import {
-  EMPTY, applyUser, key, memberKeys, parseKey, total, type ChannelChange, type Contribution, type UserChange, type UserValue,
+  EMPTY, applyUser, key, memberCount, memberKeys, parseKey, total, type ChannelChange, type ChannelValue, type Contribution, type UserChange,
+  type UserValue,
 } from "./state.ts";
-import { MEMBER, USER } from "./values.ts";
+import { CHANNEL, MEMBER, USER } from "./values.ts";
 
 export class ContributionWriter {
   private readonly shares: ShareWriter;
@@ -51,6 +52,24 @@ export class ContributionWriter {
   socket(appId: string, channel: string, userId?: string, maxMembers?: number): Promise<ChannelChange | null> {
     const share = this.local.contribution(appId, channel, userId);
     return this.shares.write({ appId, channel, node: this.nodeId, share, users: userId === undefined ? [] : [userId], maxMembers });
+  }
+
+  /**
+   * Sets a channel's member count to the number of its member keys, if no write changed the
+   * channel key while they were counted; true when it corrected the count. A node that stopped
+   * between a member key's write and the channel key's leaves the count off by one.
+   */
+  async recount(appId: string, channel: string): Promise<boolean> {
+    const ck = key(appId, "c", channel);
+    const { value, entry } = await this.link.getJson(ck, CHANNEL);
+    if (!value || !entry) return false;
+    const members = (await this.link.keys(memberKeys(appId, channel))).length;
+    if (memberCount(value) === members) return false;
+    return this.link.cas<ChannelValue, boolean>(ck, CHANNEL, (current, _deleted, revision) => {
+      if (!current || revision !== entry.revision) return { next: UNCHANGED, result: false };
+      const { mc: _stale, ...rest } = current;
+      return { next: members > 0 ? { ...rest, mc: members } : rest, result: true };
+    });
   }
 
   /** Writes a node's count of a user's signed-in sockets ("u" key) or of its connections ("q" key). */

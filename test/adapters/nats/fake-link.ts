@@ -85,8 +85,8 @@ export class FakeLink {
     return out;
   }
 
-  async keys(): Promise<string[]> {
-    return [...this.store.keys].filter(([, s]) => !s.deleted).map(([k]) => k);
+  async keys(filter: string): Promise<string[]> {
+    return [...(await this.entries(filter, undefined as never)).keys()];
   }
 
   serial<T>(_k: string, task: () => Promise<T>): Promise<T> {

@@ -121,6 +121,17 @@ describe("nats members as keys of their own", () => {
     expect((await A.write.channel("app", CH)).changed).toBe(false); // a repeated resync writes nothing
   });
 
+  it("recounts a channel's members from its member keys, unless the channel key changed meanwhile", async () => {
+    const store = new FakeStore();
+    const A = node(store, "A");
+    await A.join("a1", "u1");
+    await A.join("a2", "u2");
+    store.keys.get(ck)!.value = { n: { A: 2 }, mc: 3 }; // a node stopped between a member's two writes
+    expect(await A.write.recount("app", CH)).toBe(true);
+    expect(store.live()[ck]).toEqual({ n: { A: 2 }, mc: 2 });
+    expect(await A.write.recount("app", CH)).toBe(false);
+  });
+
   it("gives a member snapshot the sequence of the bucket's last revision read before the listing", async () => {
     const store = new FakeStore(1_000);
     const A = node(store, "A");
