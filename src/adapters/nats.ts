@@ -8,6 +8,7 @@ import type { RateLimitResult } from "../core/rate-limiter.ts";
 import { ClusterLifecycle } from "./cluster/lifecycle.ts";
 import type { ClusterOptions, TransportEvents } from "./cluster/transport.ts";
 import { NatsLink, UNCHANGED } from "./nats/connection.ts";
+import { EpochBase } from "./nats/epoch.ts";
 import { NatsIdempotency } from "./nats/idempotency.ts";
 import { natsNames, transitionsOf } from "./nats/names.ts";
 import { NatsReads } from "./nats/queries.ts";
@@ -27,6 +28,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
   private readonly hb: string;
   private onBusMessage: (payload: string) => void = () => {};
   private readonly write: ContributionWriter;
+  private readonly epochs: EpochBase;
   private readonly sweeper: Sweeper;
   protected readonly shares: NatsShares;
   private readonly rates: NodeShareRateCounter;
@@ -40,9 +42,10 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     this.appBus = names.app;
     this.hb = names.heartbeat;
     this.link = new NatsLink(opts.servers, names.bucket, opts.logger, opts.timers, `switchboard ${this.nodeId}`, opts.requestTimeoutMs);
-    this.reads = new NatsReads(this.link, this.now);
+    this.epochs = new EpochBase(this.link, this.now);
+    this.reads = new NatsReads(this.link, this.now, this.epochs);
     this.idempotency = new NatsIdempotency(this.link, this.now);
-    this.write = new ContributionWriter(this.link, this.local, this.nodeId);
+    this.write = new ContributionWriter(this.link, this.local, this.nodeId, this.epochs);
     this.shares = new NatsShares(this.nodeId, this.local, this.write, (node) => this.sweeper.alive(node));
     this.sweeper = new Sweeper(this.nodeId, this.link, names.heartbeat, opts.nodeTimeoutMs, this.now, opts.logger, {
       active: () => this.online && !this.stopped,
@@ -67,7 +70,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
 
   protected open(events: TransportEvents): void {
     this.onBusMessage = events.message;
-    this.link.open({ [this.nodeBus]: events.message, [this.hb]: (p) => this.sweeper.onHeartbeat(p, this.online) }, events);
+    this.link.open({ [this.nodeBus]: events.message, [this.hb]: (p) => this.sweeper.onHeartbeat(p, this.online) }, events, () => this.epochs.read());
   }
 
   protected publish(appId: string | undefined, payload: string): Promise<void> {

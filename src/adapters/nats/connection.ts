@@ -3,20 +3,15 @@
 // by itself (with our back-off); this reports up/down so the adapter can fall back and resync.
 import type { JetStreamClient, KV, KvEntry, NatsConnection, QueuedIterator, Subscription } from "nats.ws";
 import { backoff } from "../../core/backoff.ts";
-import type { Logger, TimerHandle, Timers } from "../../core/runtime.ts";
+import type { Logger, Timers } from "../../core/runtime.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type TransportEvents } from "../cluster/transport.ts";
-import { EPOCH, type Listed, type Shape } from "./values.ts";
+import { drainListing } from "./listing.ts";
+import type { Listed, Shape } from "./values.ts";
 
 export type NatsEvents = Omit<TransportEvents, "message">;
 
 /** Marker a mutation returns to leave the key as it is. */
 export const UNCHANGED = Symbol("unchanged");
-
-/** The bucket's data epoch: its id, and the base its KV revisions add to as member sequences (state.ts memberSeq). */
-export interface Epoch {
-  id: string;
-  base: number;
-}
 
 export interface Mutation<V, R> {
   next: V | undefined | typeof UNCHANGED;
@@ -63,10 +58,8 @@ export class NatsLink {
   private nc?: NatsConnection;
   private kvView?: KV;
   private js?: JetStreamClient;
-  /** The epoch read when the bucket was last bound: every write on this binding counts from its base. */
-  epoch?: Epoch;
-  /** The highest member sequence this node handed out or read: a new epoch's base starts above it. */
-  private highestSeq = 0;
+  /** Runs once the bucket is bound, before up is reported (reading the data epoch). */
+  private prepare?: () => Promise<unknown>;
   private publishesView?: KV;
   /** One flush confirms every publish made before it: publishes in one turn share it. */
   private flushing?: Promise<void>;
@@ -95,8 +88,9 @@ export class NatsLink {
   ) {}
 
   /** Connects in the background; `events.up` fires once the connection and the bucket are usable. */
-  open(subscriptions: Record<string, (payload: string) => void>, events: NatsEvents): void {
+  open(subscriptions: Record<string, (payload: string) => void>, events: NatsEvents, prepare?: () => Promise<unknown>): void {
     this.events = events;
+    this.prepare = prepare;
     void (async () => {
       this.lib = await loadNats();
       const nc = await this.lib.connect({
@@ -176,8 +170,8 @@ export class NatsLink {
       this.kvView = await js.views.kv(this.bucket, { history: 1, timeout });
       this.publishesView = await js.views.kv(`${this.bucket}_p`, { history: 1, ttl: PUBLISHES_BUCKET_TTL_MS, timeout });
       this.js = js;
-      // Before any write on this binding: a bucket NATS lost and created again has a new base.
-      await this.readEpoch();
+      // Before any write on this binding: a bucket NATS lost and created again has a new epoch.
+      await this.prepare?.();
       events.up();
       return true;
     } catch (error) {
@@ -287,7 +281,8 @@ export class NatsLink {
 
   async keys(filter: string): Promise<string[]> {
     const out: string[] = [];
-    await this.drain(await this.watch(() => this.kv.keys(filter)), (k) => out.push(k));
+    const keys = await this.watch(() => this.kv.keys(filter));
+    await this.watch(() => drainListing(keys, (k) => out.push(k), this.timers, this.requestTimeoutMs, this.bucket));
     return out;
   }
 
@@ -309,38 +304,11 @@ export class NatsLink {
     };
     watcher = await this.watch(() => this.kv.watch({ key: filter, initializedFn: done }));
     if (initialized) watcher.stop();
-    await this.drain(watcher, (entry) => {
+    await this.watch(() => drainListing(watcher, (entry) => {
       if (entry.operation === "PUT") out.set(entry.key, { value: this.parse(entry.key, entry.value, shape), revision: entry.revision });
       else out.delete(entry.key);
-    });
+    }, this.timers, this.requestTimeoutMs, this.bucket));
     return out;
-  }
-
-  /**
-   * Reads a listing to its end. The listing is an ordered consumer, which can wait forever when
-   * NATS goes away mid-way: a sweep stuck on it would never run again, and a REST read would
-   * hang. So it gives up when nothing comes for a request timeout.
-   */
-  private async drain<T>(items: AsyncIterable<T> & { stop(error?: Error): void }, each: (item: T) => void): Promise<void> {
-    let timer: TimerHandle | undefined;
-    const arm = () => {
-      if (timer !== undefined) this.timers.clearTimeout(timer);
-      timer = this.timers.setTimeout(() => {
-        const stalled = new Error(`listing the keys of bucket ${this.bucket} stalled (nothing for ${this.requestTimeoutMs} ms)`);
-        items.stop(Object.assign(stalled, { code: "TIMEOUT" }));
-      }, this.requestTimeoutMs);
-    };
-    arm();
-    try {
-      await this.watch(async () => {
-        for await (const item of items) {
-          each(item);
-          arm();
-        }
-      });
-    } finally {
-      if (timer !== undefined) this.timers.clearTimeout(timer);
-    }
   }
 
   /** Runs `task` after every earlier task for the same key on this node has finished. */
@@ -409,25 +377,6 @@ export class NatsLink {
   /** The bucket's last revision: every write up to it is in a listing started after this answer. */
   async lastRevision(): Promise<number> {
     return (await this.watch(() => this.kv.status())).streamInfo.state.last_seq;
-  }
-
-  /** A member sequence of this epoch (state.ts memberSeq), remembered so a new epoch starts above it. */
-  seqOf(revision: number): number {
-    const seq = (this.epoch?.base ?? 0) + revision;
-    if (seq > this.highestSeq) this.highestSeq = seq;
-    return seq;
-  }
-
-  /**
-   * The bucket's epoch, created by the first node with the clock (µs) as its base; a new one means
-   * NATS lost the bucket. A value of an earlier version (a bare id) is replaced: its revisions
-   * were never handed out as sequences.
-   */
-  async readEpoch(): Promise<Epoch> {
-    const fresh: Epoch = { id: globalThis.crypto.randomUUID(), base: Math.max(Math.floor(Date.now() * 1000), this.highestSeq + 1) };
-    this.epoch = await this.cas<Epoch | string, Epoch>("epoch", EPOCH, (value) =>
-      (typeof value === "object" ? { next: UNCHANGED, result: value } : { next: fresh, result: fresh }));
-    return this.epoch;
   }
 
   async close(): Promise<void> {

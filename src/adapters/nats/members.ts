@@ -4,6 +4,7 @@
 // is the transition's sequence (state.ts), so nothing about a member is decided in the channel
 // write; member_removed is decided before vacated (spec §7.1) by the order of the writes.
 import { UNCHANGED, type NatsLink } from "./connection.ts";
+import type { EpochBase } from "./epoch.ts";
 import {
   applyChannel, applyMember, key, memberKey, reservePlace, type ChannelChange, type ChannelStep, type ChannelValue, type Contribution,
   type MemberStep, type MemberValue,
@@ -36,7 +37,7 @@ interface MemberWrite {
 }
 
 export class ShareWriter {
-  constructor(private readonly link: NatsLink) {}
+  constructor(private readonly link: NatsLink, private readonly epochs: EpochBase) {}
 
   async write(w: ShareWrite): Promise<ChannelChange | null> {
     const users = [...w.users];
@@ -86,7 +87,7 @@ export class ShareWriter {
       if (result !== "reserve") {
         const decided = result.changed && (result.added || result.removed);
         const delta = (decided ? (result.added ? 1 : -1) : 0) - (reserved ? 1 : 0);
-        return { userId, step: result, seq: decided ? this.link.seqOf(revision) : 0, delta, deletedBefore };
+        return { userId, step: result, seq: decided ? this.epochs.seqOf(revision) : 0, delta, deletedBefore };
       }
       const placed = await this.link.cas<ChannelValue, boolean>(key(w.appId, "c", w.channel), CHANNEL, (value, deleted) => {
         const next = reservePlace(value, w.maxMembers!);

@@ -2,7 +2,7 @@
 // (NatsLink.getJson and cas), so a value another version or a person wrote fails with the key and
 // the value named instead of turning into NaN counts or missing members downstream.
 import { z } from "zod";
-import type { Epoch } from "./connection.ts";
+import type { Epoch } from "./epoch.ts";
 import type { ChannelValue, Counts, MemberValue, UserValue } from "./state.ts";
 
 export interface Shape<V> {

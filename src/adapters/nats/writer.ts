@@ -4,6 +4,7 @@
 import { classifyChannel } from "../../core/channels.ts";
 import type { LocalAdapter } from "../local.ts";
 import { UNCHANGED, type NatsLink } from "./connection.ts";
+import type { EpochBase } from "./epoch.ts";
 import { ShareWriter } from "./members.ts";
 import {
   EMPTY, applyUser, key, memberCount, memberKeys, parseKey, total, type ChannelChange, type ChannelValue, type Contribution, type UserChange,
@@ -14,8 +15,10 @@ import { CHANNEL, MEMBER, USER } from "./values.ts";
 export class ContributionWriter {
   private readonly shares: ShareWriter;
 
-  constructor(private readonly link: NatsLink, private readonly local: LocalAdapter, private readonly nodeId: string) {
-    this.shares = new ShareWriter(link);
+  constructor(
+    private readonly link: NatsLink, private readonly local: LocalAdapter, private readonly nodeId: string, private readonly epochs: EpochBase,
+  ) {
+    this.shares = new ShareWriter(link, epochs);
   }
 
   /** Runs `task` in the key's queue (for a local change that must precede its write). */
@@ -100,6 +103,6 @@ export class ContributionWriter {
 
   /** The bucket's epoch id, created by the first node; a new one means NATS lost the bucket. */
   async epoch(): Promise<string> {
-    return (await this.link.readEpoch()).id;
+    return (await this.epochs.read()).id;
   }
 }

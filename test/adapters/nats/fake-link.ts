@@ -1,5 +1,5 @@
 // An in-memory stand-in for NatsLink's KV operations (one revision counter for the bucket, delete
-// markers, compare-and-set, listings, the epoch's base), one store shared by several nodes' links,
+// markers, compare-and-set, listings), one store shared by several nodes' links,
 // with a gate that holds one node's next write to a key so a test can order two nodes' steps the
 // way a race on a real NATS may.
 import { UNCHANGED, type Mutation, type NatsLink } from "../../../src/adapters/nats/connection.ts";
@@ -15,6 +15,7 @@ export class FakeStore {
   readonly keys = new Map<string, Stored>();
   revision = 0;
 
+  /** The epoch's base the tests' nodes count member sequences from. */
   constructor(readonly base = 1_000_000) {}
 
   live(): Record<string, unknown> {
@@ -70,10 +71,6 @@ export class FakeLink {
 
   async lastRevision(): Promise<number> {
     return this.store.revision;
-  }
-
-  seqOf(revision: number): number {
-    return this.store.base + revision;
   }
 
   async entries<V>(filter: string, _shape: Shape<V>) {

@@ -4,6 +4,7 @@
 // nodes' steps interleave, of one user's transitions the later-decided has the higher sequence.
 import { describe, expect, it } from "vitest";
 import { LocalAdapter } from "../../../src/adapters/local.ts";
+import { EpochBase } from "../../../src/adapters/nats/epoch.ts";
 import { NatsReads } from "../../../src/adapters/nats/queries.ts";
 import { key, memberKey } from "../../../src/adapters/nats/state.ts";
 import { ContributionWriter } from "../../../src/adapters/nats/writer.ts";
@@ -16,9 +17,11 @@ const mk = (userId: string) => memberKey("app", CH, userId);
 function node(store: FakeStore, id: string) {
   const link = new FakeLink(store);
   const local = new LocalAdapter(() => 0);
-  const write = new ContributionWriter(link.asLink(), local, id);
+  const epochs = new EpochBase(link.asLink(), () => 0);
+  epochs.epoch = { id: "epoch", base: store.base };
+  const write = new ContributionWriter(link.asLink(), local, id, epochs);
   return {
-    link, local, write, reads: new NatsReads(link.asLink(), () => 0),
+    link, local, write, reads: new NatsReads(link.asLink(), () => 0, epochs),
     async join(socketId: string, userId: string, maxMembers?: number) {
       const member = { userId, userInfo: { id: userId } };
       const joined = await local.join("app", CH, socketId, member);
