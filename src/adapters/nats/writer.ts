@@ -30,13 +30,17 @@ export class ContributionWriter {
    * Writes a node's share of a channel (a resync, a sweep, a stop): its socket count, and its
    * count in the member keys of `users`, or, without them, of every member key that this node
    * holds or that credits the node (read with one listing: for rare writes; a join or leave
-   * writes one member, `socket`).
+   * writes one member, `socket`). The listing also checks the channel's member count: a join
+   * whose write failed after reserving a place may have left it one too high.
    */
   async channel(appId: string, channel: string, node = this.nodeId, users?: Iterable<string>): Promise<ChannelChange> {
     const share: Contribution = node === this.nodeId ? this.local.contribution(appId, channel) : EMPTY;
+    let listed: number | undefined;
     if (users === undefined && classifyChannel(channel).presence) {
       const differ = new Set(share.members.keys());
-      for (const [k, { value }] of await this.link.entries(memberKeys(appId, channel), MEMBER)) {
+      const entries = await this.link.entries(memberKeys(appId, channel), MEMBER);
+      listed = entries.size;
+      for (const [k, { value }] of entries) {
         const userId = parseKey(k)?.userId;
         if (userId === undefined) continue;
         if ((value.n[node] ?? 0) === (share.members.get(userId)?.count ?? 0)) differ.delete(userId);
@@ -44,7 +48,10 @@ export class ContributionWriter {
       }
       users = differ;
     }
-    return (await this.shares.write({ appId, channel, node, share, users: users ?? [] }))!;
+    const change = (await this.shares.write({ appId, channel, node, share, users: users ?? [] }))!;
+    const members = listed === undefined ? undefined : listed + change.added.length - change.removed.length;
+    if (members !== undefined && change.value && memberCount(change.value) !== members) await this.recount(appId, channel);
+    return change;
   }
 
   /**

@@ -133,6 +133,9 @@ describe("nats members as keys of their own", () => {
     expect(await A.write.recount("app", CH)).toBe(true);
     expect(store.live()[ck]).toEqual({ n: { A: 2 }, mc: 2 });
     expect(await A.write.recount("app", CH)).toBe(false);
+    store.keys.get(ck)!.value = { n: { A: 2 }, mc: 3 }; // a join that failed after reserving a place
+    await A.write.channel("app", CH); // the resync's write of the whole share
+    expect(store.live()[ck]).toEqual({ n: { A: 2 }, mc: 2 });
   });
 
   it("gives a member snapshot the sequence of the bucket's last revision read before the listing", async () => {
