@@ -61,6 +61,8 @@ export class ShareWriter {
       changed: c.changed || decided.length > 0,
       added: decided.filter((m) => m.step.added).map((m) => ({ userId: m.userId, userInfo: w.share.members.get(m.userId)?.info, seq: m.seq })),
       removed: decided.filter((m) => m.step.removed).map((m) => ({ userId: m.userId, seq: m.seq })),
+      kept: members.filter((m) => m.seq === 0 && m.step.changed && m.step.value?.o !== undefined)
+        .map((m) => ({ userId: m.userId, userInfo: m.step.value!.i, seq: this.epochs.seqOf(m.step.value!.o!) })),
       vacatedSince,
     };
   }

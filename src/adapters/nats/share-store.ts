@@ -5,9 +5,23 @@
 import type { LocalAdapter } from "../local.ts";
 import type { ShareStore, StoreTransition } from "../cluster/state-sync.ts";
 import { transitionsOf } from "./names.ts";
-import { key, parseKey } from "./state.ts";
+import { key, parseKey, type ChannelChange } from "./state.ts";
 import type { FoundState } from "./sweeper.ts";
 import type { ContributionWriter } from "./writer.ts";
+
+/**
+ * A dead node may have written a member_added and stopped before announcing it; a user who joined
+ * on another node since saw a member already, and emptying the dead node's count is no transition
+ * either, so without this the member would stay unknown to every socket. The add is told again
+ * with its own sequence and no webhook: a node that saw it drops it as stale, a socket that knows
+ * the member ignores it.
+ */
+function repeatedAdds(channel: string, change: ChannelChange): StoreTransition[] {
+  return (change.kept ?? []).map(({ userId, userInfo, seq }) => ({
+    type: "joined", channel, socketId: "", member: { userId, userInfo }, occupied: false, memberAdded: true, seq,
+    subscriptionCount: change.subscriptionCount, localOnly: true,
+  }));
+}
 
 export class NatsShares implements ShareStore {
   /** Keys this node wrote a contribution to, per app: what a resync or a stop must revisit. */
@@ -109,7 +123,7 @@ export class NatsShares implements ShareStore {
     for (const [channel, users] of channels) {
       if (this.alive(node)) return transitions;
       const change = await this.write.channel(appId, channel, node, users);
-      if (change.changed) transitions.push(...transitionsOf(channel, change, true));
+      if (change.changed) transitions.push(...transitionsOf(channel, change, true), ...repeatedAdds(channel, change));
     }
     for (const k of others) {
       if (this.alive(node)) break;

@@ -51,6 +51,11 @@ export interface ChannelChange {
   /** Member transitions the write decided, each with its own sequence. */
   added: { userId: string; userInfo: unknown; seq: number }[];
   removed: { userId: string; seq: number }[];
+  /**
+   * Members whose count the write changed without a transition (others still hold them), with
+   * the sequence of the write that added them: a sweep repeats their member_added (nats/share-store.ts).
+   */
+  kept?: { userId: string; userInfo: unknown; seq: number }[];
   subscriptionCount: number;
   countChanged: boolean;
   /**

@@ -99,11 +99,13 @@ describe("nats members as keys of their own", () => {
     const store = new FakeStore();
     const A = node(store, "A");
     const dead = node(store, "dead");
+    const added = await dead.join("d1", "shared"); // announced or not: the node may have died first
     await A.join("a1", "shared");
-    await dead.join("d1", "shared");
     await dead.join("d2", "alone");
     const swept = await A.write.channel("app", CH, "dead", ["shared", "alone"]);
     expect(swept.removed).toEqual([{ userId: "alone", seq: expect.any(Number) }]);
+    // "shared" stays a member: its add is handed back with the sequence it was decided with.
+    expect(swept.kept).toEqual([{ userId: "shared", userInfo: { id: "shared" }, seq: added!.added[0]!.seq }]);
     expect(swept).toMatchObject({ added: [], vacated: false, subscriptionCount: 1 });
     expect(store.live()[ck]).toEqual({ n: { A: 1 }, mc: 1 });
     expect(store.live()[mk("shared")]).toMatchObject({ n: { A: 1 } });

@@ -36,6 +36,17 @@ describe("nats share store", () => {
     ]);
   });
 
+  it("tells again, without a webhook, the add of a member the dead node shared with a live one", async () => {
+    const t = setup();
+    const kept = { ...vacated, vacated: false, subscriptionCount: 1, kept: [{ userId: "u1", userInfo: { a: 1 }, seq: 77 }] };
+    (t.shares as unknown as { write: { channel: () => Promise<ChannelChange> } }).write.channel = async () => kept;
+    t.shares.scanned(new Map([["dead", new Map([["app", new Set([key("app", "c", "presence-a")])]])]]));
+    expect(await t.shares.sync("app", "dead")).toEqual([{
+      type: "joined", channel: "presence-a", socketId: "", member: { userId: "u1", userInfo: { a: 1 } }, occupied: false, memberAdded: true,
+      seq: 77, subscriptionCount: 1, localOnly: true,
+    }]);
+  });
+
   it("leaves the share of a node heard again since the scan", async () => {
     const t = setup();
     t.shares.scanned(t.found());
