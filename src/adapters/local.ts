@@ -252,11 +252,16 @@ export class LocalAdapter implements Adapter {
     return [...(this.apps.get(appId)?.users.keys() ?? [])];
   }
 
-  /** Sockets in the channel and, for presence, each member's socket count and first user_info. */
-  contribution(appId: string, channel: string): { sockets: number; members: Map<string, { count: number; info: unknown }> } {
+  /**
+   * Sockets in the channel and, for presence, each member's socket count and first user_info
+   * (only `userId`'s when given: a join or leave changes one member, whatever the channel's size).
+   */
+  contribution(appId: string, channel: string, userId?: string): { sockets: number; members: Map<string, { count: number; info: unknown }> } {
     const state = this.apps.get(appId)?.channels.get(channel);
     const members = new Map<string, { count: number; info: unknown }>();
-    for (const [id, entry] of state?.members ?? []) members.set(id, { count: entry.sockets.size, info: entry.info });
+    const one = userId === undefined ? undefined : state?.members?.get(userId);
+    const entries = userId === undefined ? state?.members ?? [] : one ? [[userId, one] as const] : [];
+    for (const [id, entry] of entries) members.set(id, { count: entry.sockets.size, info: entry.info });
     return { sockets: state?.sockets.size ?? 0, members };
   }
 

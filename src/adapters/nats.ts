@@ -8,6 +8,7 @@ import type { RateLimitResult } from "../core/rate-limiter.ts";
 import { ClusterLifecycle } from "./cluster/lifecycle.ts";
 import type { ClusterOptions, TransportEvents } from "./cluster/transport.ts";
 import { NatsLink, UNCHANGED } from "./nats/connection.ts";
+import { EpochBase } from "./nats/epoch.ts";
 import { NatsIdempotency } from "./nats/idempotency.ts";
 import { natsNames, transitionsOf } from "./nats/names.ts";
 import { NatsReads } from "./nats/queries.ts";
@@ -27,6 +28,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
   private readonly hb: string;
   private onBusMessage: (payload: string) => void = () => {};
   private readonly write: ContributionWriter;
+  private readonly epochs: EpochBase;
   private readonly sweeper: Sweeper;
   protected readonly shares: NatsShares;
   private readonly rates: NodeShareRateCounter;
@@ -40,9 +42,10 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     this.appBus = names.app;
     this.hb = names.heartbeat;
     this.link = new NatsLink(opts.servers, names.bucket, opts.logger, opts.timers, `switchboard ${this.nodeId}`, opts.requestTimeoutMs);
-    this.reads = new NatsReads(this.link, this.now);
+    this.epochs = new EpochBase(this.link, this.now);
+    this.reads = new NatsReads(this.link, this.now, this.epochs);
     this.idempotency = new NatsIdempotency(this.link, this.now);
-    this.write = new ContributionWriter(this.link, this.local, this.nodeId, this.now);
+    this.write = new ContributionWriter(this.link, this.local, this.nodeId, this.epochs);
     this.shares = new NatsShares(this.nodeId, this.local, this.write, (node) => this.sweeper.alive(node));
     this.sweeper = new Sweeper(this.nodeId, this.link, names.heartbeat, opts.nodeTimeoutMs, this.now, opts.logger, {
       active: () => this.online && !this.stopped,
@@ -53,6 +56,11 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
         this.shares.scanned(found);
         for (const node of found.keys()) await this.state.sweep(node);
       },
+      recount: async (appId, channel) => {
+        if (await this.write.serial(key(appId, "c", channel), () => this.write.recount(appId, channel))) {
+          opts.logger.info(`nats adapter: set the member count of ${appId}/${channel} from its member keys`);
+        }
+      },
       dropExpired: () => this.reads.dropExpiredCache(),
     });
     this.rates = new NodeShareRateCounter(this.nodeId, () => (this.online ? this.sweeper.liveNodes() : undefined), this.now);
@@ -62,7 +70,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
 
   protected open(events: TransportEvents): void {
     this.onBusMessage = events.message;
-    this.link.open({ [this.nodeBus]: events.message, [this.hb]: (p) => this.sweeper.onHeartbeat(p, this.online) }, events);
+    this.link.open({ [this.nodeBus]: events.message, [this.hb]: (p) => this.sweeper.onHeartbeat(p, this.online) }, events, () => this.epochs.read());
   }
 
   protected publish(appId: string | undefined, payload: string): Promise<void> {
@@ -146,16 +154,16 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
       const joined = await this.local.join(appId, channel, socketId, member, -1);
       if (!this.online) return this.offlineResult(appId, channel, joined, member);
       try {
-        const limit = member && joined.memberAdded && maxMembers >= 0 ? { userId: member.userId, max: maxMembers } : undefined;
-        const change = await this.write.channel(appId, channel, this.nodeId, limit);
+        const limit = member && joined.memberAdded && maxMembers >= 0 ? maxMembers : undefined;
+        const change = await this.write.socket(appId, channel, member?.userId, limit);
         if (!change) {
           await this.local.leave(appId, channel, socketId, member);
           return { ok: false, occupied: false, memberAdded: false, subscriptionCount: 0 };
         }
         this.shares.touch(appId, k);
-        const memberAdded = member !== undefined && change.added.some((a) => a.userId === member.userId);
+        const added = change.added.find((a) => a.userId === member?.userId);
         this.announceRest(appId, channel, change, member?.userId, true);
-        return { ok: true, occupied: change.occupied, memberAdded, seq: change.seq, subscriptionCount: change.subscriptionCount };
+        return { ok: true, occupied: change.occupied, memberAdded: added !== undefined, seq: added?.seq, subscriptionCount: change.subscriptionCount };
       } catch (error) {
         this.failed("join", error);
         return this.offlineResult(appId, channel, joined, member);
@@ -177,10 +185,10 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     return this.write.serial(key(appId, "c", channel), async () => {
       const left = await localLeave();
       try {
-        const change = (await this.write.channel(appId, channel))!;
-        const memberRemoved = member !== undefined && change.removed.includes(member.userId);
+        const change = (await this.write.socket(appId, channel, member?.userId))!;
+        const removed = change.removed.find((r) => r.userId === member?.userId);
         this.announceRest(appId, channel, change, member?.userId, false);
-        return { vacated: change.vacated, memberRemoved, seq: change.seq, subscriptionCount: change.subscriptionCount };
+        return { vacated: change.vacated, memberRemoved: removed !== undefined, seq: removed?.seq, subscriptionCount: change.subscriptionCount };
       } catch (error) {
         this.failed("leave", error);
         return this.state.leftAwayFrom(appId, channel, left, member?.userId);
@@ -265,9 +273,9 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
 
   /**
    * Announces what a join or leave changed besides the caller's own transition (outage leftovers).
-   * A leave writes this node's whole share: on a key another node swept while this one was paused,
-   * it brings the remaining sockets back, so the channel is occupied again (the leave's own result
-   * has no room for that), and members may come back with it.
+   * A leave writes this node's socket count: on a key another node swept while this one was
+   * paused, it brings the remaining sockets back, so the channel is occupied again (the leave's own
+   * result has no room for that); their members come back with the resync the sweep set off.
    */
   private announceRest(appId: string, channel: string, change: ChannelChange, userId: string | undefined, joining: boolean): void {
     const rest: ChannelChange = {
@@ -275,7 +283,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
       occupied: !joining && change.occupied,
       vacated: false,
       added: change.added.filter((a) => !(joining && a.userId === userId)),
-      removed: change.removed.filter((id) => !(!joining && id === userId)),
+      removed: change.removed.filter((r) => !(!joining && r.userId === userId)),
     };
     if (rest.occupied || rest.added.length || rest.removed.length) this.state.announce(appId, transitionsOf(channel, rest, false), true);
   }

@@ -1,11 +1,12 @@
 // One nats.ws connection for the nats driver: core subjects for the bus and heartbeats, a
 // JetStream KV bucket for cluster state, and compare-and-set updates on it. nats.ws reconnects
 // by itself (with our back-off); this reports up/down so the adapter can fall back and resync.
-import type { KV, KvEntry, NatsConnection, Subscription } from "nats.ws";
+import type { JetStreamClient, KV, KvEntry, NatsConnection, QueuedIterator, Subscription } from "nats.ws";
 import { backoff } from "../../core/backoff.ts";
-import type { Logger, TimerHandle, Timers } from "../../core/runtime.ts";
+import type { Logger, Timers } from "../../core/runtime.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type TransportEvents } from "../cluster/transport.ts";
-import type { Shape } from "./values.ts";
+import { drainListing } from "./listing.ts";
+import type { Listed, Shape } from "./values.ts";
 
 export type NatsEvents = Omit<TransportEvents, "message">;
 
@@ -56,6 +57,9 @@ async function loadNats(): Promise<typeof import("nats.ws")> {
 export class NatsLink {
   private nc?: NatsConnection;
   private kvView?: KV;
+  private js?: JetStreamClient;
+  /** Runs once the bucket is bound, before up is reported (reading the data epoch). */
+  private prepare?: () => Promise<unknown>;
   private publishesView?: KV;
   /** One flush confirms every publish made before it: publishes in one turn share it. */
   private flushing?: Promise<void>;
@@ -84,8 +88,9 @@ export class NatsLink {
   ) {}
 
   /** Connects in the background; `events.up` fires once the connection and the bucket are usable. */
-  open(subscriptions: Record<string, (payload: string) => void>, events: NatsEvents): void {
+  open(subscriptions: Record<string, (payload: string) => void>, events: NatsEvents, prepare?: () => Promise<unknown>): void {
     this.events = events;
+    this.prepare = prepare;
     void (async () => {
       this.lib = await loadNats();
       const nc = await this.lib.connect({
@@ -164,6 +169,9 @@ export class NatsLink {
       const js = this.nc.jetstream({ timeout });
       this.kvView = await js.views.kv(this.bucket, { history: 1, timeout });
       this.publishesView = await js.views.kv(`${this.bucket}_p`, { history: 1, ttl: PUBLISHES_BUCKET_TTL_MS, timeout });
+      this.js = js;
+      // Before any write on this binding: a bucket NATS lost and created again has a new epoch.
+      await this.prepare?.();
       events.up();
       return true;
     } catch (error) {
@@ -233,7 +241,11 @@ export class NatsLink {
   async getJson<V>(key: string, shape: Shape<V>, bucket: Bucket = "state"): Promise<{ value: V | undefined; entry: KvEntry | null }> {
     const entry = await this.watch(() => this.view(bucket).get(key));
     if (!entry || entry.operation !== "PUT") return { value: undefined, entry };
-    const text = this.decoder.decode(entry.value);
+    return { value: this.parse(key, entry.value, shape), entry };
+  }
+
+  private parse<V>(key: string, bytes: Uint8Array, shape: Shape<V>): V {
+    const text = this.decoder.decode(bytes);
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -243,7 +255,7 @@ export class NatsLink {
     if (!shape.is(value)) {
       throw new Error(`key ${key} of bucket ${this.bucket} holds ${text.length > 200 ? `${text.slice(0, 200)}…` : text}, not ${shape.name}`);
     }
-    return { value, entry };
+    return value;
   }
 
   async put(key: string, value: unknown): Promise<void> {
@@ -268,30 +280,34 @@ export class NatsLink {
   }
 
   async keys(filter: string): Promise<string[]> {
-    const keys = await this.watch(() => this.kv.keys(filter));
     const out: string[] = [];
-    // The listing is an ordered consumer, which can wait forever when NATS goes away mid-way: a
-    // sweep stuck on it would never run again, and a REST read would hang. So it gives up when
-    // no key comes for a request timeout.
-    let timer: TimerHandle | undefined;
-    const arm = () => {
-      if (timer !== undefined) this.timers.clearTimeout(timer);
-      timer = this.timers.setTimeout(() => {
-        const stalled = new Error(`listing the keys of bucket ${this.bucket} stalled (nothing for ${this.requestTimeoutMs} ms)`);
-        keys.stop(Object.assign(stalled, { code: "TIMEOUT" }));
-      }, this.requestTimeoutMs);
+    const keys = await this.watch(() => this.kv.keys(filter));
+    await this.watch(() => drainListing(keys, (k) => out.push(k), this.timers, this.requestTimeoutMs, this.bucket));
+    return out;
+  }
+
+  /**
+   * The current values of the keys matching `filter`, streamed by one consumer rather than one
+   * get per key (a 10,000-member presence channel is 10,000 keys). A key written while the
+   * listing runs may show its value before or after that write.
+   */
+  async entries<V>(filter: string, shape: Shape<V>): Promise<Map<string, Listed<V>>> {
+    const out = new Map<string, Listed<V>>();
+    let initialized = false;
+    let watcher: QueuedIterator<KvEntry> | undefined;
+    // Called once the initial values are queued: possibly before watch() returned. Deletes are
+    // delivered and skipped below: with nats.ws's ignoreDeletes a listing whose last entries are
+    // delete markers never reports that it is complete.
+    const done = () => {
+      initialized = true;
+      watcher?.stop();
     };
-    arm();
-    try {
-      await this.watch(async () => {
-        for await (const k of keys) {
-          out.push(k);
-          arm();
-        }
-      });
-    } finally {
-      if (timer !== undefined) this.timers.clearTimeout(timer);
-    }
+    watcher = await this.watch(() => this.kv.watch({ key: filter, initializedFn: done }));
+    if (initialized) watcher.stop();
+    await this.watch(() => drainListing(watcher, (entry) => {
+      if (entry.operation === "PUT") out.set(entry.key, { value: this.parse(entry.key, entry.value, shape), revision: entry.revision });
+      else out.delete(entry.key);
+    }, this.timers, this.requestTimeoutMs, this.bucket));
     return out;
   }
 
@@ -311,25 +327,31 @@ export class NatsLink {
   /**
    * Reads the key, lets `fn` compute the new value, and writes it only if nobody wrote in
    * between (retrying with the fresh value otherwise). `fn` must be pure: it may run many times.
-   * It is told whether the key was deleted (and not purged since, see purgeDeletes).
+   * It is told whether the key was deleted (and not purged since, see purgeDeletes), and the
+   * key's revision (0: none).
    */
   async cas<V, R>(
-    key: string, shape: Shape<V>, fn: (current: V | undefined, deleted: boolean) => Mutation<V, R>, bucket: Bucket = "state",
+    key: string, shape: Shape<V>, fn: (current: V | undefined, deleted: boolean, revision: number) => Mutation<V, R>, bucket: Bucket = "state",
   ): Promise<R> {
+    return (await this.casAt(key, shape, fn, bucket)).result;
+  }
+
+  /** cas, also giving the revision of its write (or, when it wrote nothing, the key's revision as read). */
+  async casAt<V, R>(
+    key: string, shape: Shape<V>, fn: (current: V | undefined, deleted: boolean, revision: number) => Mutation<V, R>, bucket: Bucket = "state",
+  ): Promise<{ result: R; revision: number }> {
     const kv = this.view(bucket);
     for (let attempt = 0; ; attempt++) {
       const { value, entry } = await this.getJson(key, shape, bucket);
       const live = entry !== null && entry.operation === "PUT";
       // A delete marker: the key held a value that was deleted (a vacated channel), not never set.
-      const { next, result } = fn(value, entry !== null && !live);
-      if (next === UNCHANGED) return result;
+      const { next, result } = fn(value, entry !== null && !live, entry?.revision ?? 0);
+      if (next === UNCHANGED || (next === undefined && !live)) return { result, revision: entry?.revision ?? 0 };
       try {
-        if (next === undefined) {
-          if (live) await this.watch(() => kv.delete(key, { previousSeq: entry.revision }));
-        } else {
-          await this.watch(() => kv.put(key, this.codec.encode(JSON.stringify(next)), { previousSeq: entry?.revision ?? 0 }));
-        }
-        return result;
+        const revision = next === undefined
+          ? await this.deleteRevision(key, entry!.revision)
+          : await this.watch(() => kv.put(key, this.codec.encode(JSON.stringify(next)), { previousSeq: entry?.revision ?? 0 }));
+        return { result, revision };
       } catch (error) {
         const code = (error as { api_error?: { err_code?: number } }).api_error?.err_code;
         if (code !== WRONG_LAST_SEQUENCE || attempt >= CAS_ATTEMPTS) throw error;
@@ -338,10 +360,30 @@ export class NatsLink {
     }
   }
 
+  /**
+   * Deletes a key of the state bucket at `revision` and returns the delete marker's revision:
+   * nats.ws's kv.delete drops the publish acknowledgement that carries it, so this publishes the
+   * marker itself, as the KV protocol defines it (subject "$KV.<bucket>.<key>", a KV-Operation header).
+   */
+  private async deleteRevision(key: string, revision: number): Promise<number> {
+    const js = this.js;
+    if (!js || !this.lib || !this.kvView) throw new Error("NATS is not connected");
+    const h = this.lib.headers();
+    h.set("KV-Operation", "DEL");
+    h.set("Nats-Expected-Last-Subject-Sequence", `${revision}`);
+    return (await this.watch(() => js.publish(`$KV.${this.bucket}.${key}`, this.lib!.Empty, { headers: h }))).seq;
+  }
+
+  /** The bucket's last revision: every write up to it is in a listing started after this answer. */
+  async lastRevision(): Promise<number> {
+    return (await this.watch(() => this.kv.status())).streamInfo.state.last_seq;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.kvView = undefined;
     this.publishesView = undefined;
+    this.js = undefined;
     const nc = this.nc;
     this.nc = undefined;
     if (!nc || nc.isClosed()) return;

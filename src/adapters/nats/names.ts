@@ -26,20 +26,20 @@ export function natsNames(prefix: string): { bus: string; heartbeat: string; buc
 /**
  * The transitions of a change the core did not ask for (a dead node swept, a resync): occupied
  * first, then member_added; member_removed before vacated (spec §7.1); otherwise, with `counts`,
- * the new count.
+ * the new count. Each member transition carries its own sequence, its member key's revision.
  */
 export function transitionsOf(channel: string, change: ChannelChange, counts: boolean): StoreTransition[] {
   const out: StoreTransition[] = [];
   const vacatedSince = change.vacatedSince || undefined;
   const base = { channel, socketId: "", subscriptionCount: change.subscriptionCount, ...(vacatedSince && { vacatedSince }) };
   let occupied = change.occupied;
-  for (const member of change.added) {
-    out.push({ type: "joined", ...base, member, occupied, memberAdded: true, seq: change.seq });
+  for (const { seq, ...member } of change.added) {
+    out.push({ type: "joined", ...base, member, occupied, memberAdded: true, seq });
     occupied = false;
   }
   if (occupied) out.push({ type: "joined", ...base, occupied: true, memberAdded: false });
-  for (const userId of change.removed) {
-    out.push({ type: "left", channel, userId, vacated: false, memberRemoved: true, seq: change.seq, subscriptionCount: change.subscriptionCount });
+  for (const { userId, seq } of change.removed) {
+    out.push({ type: "left", channel, userId, vacated: false, memberRemoved: true, seq, subscriptionCount: change.subscriptionCount });
   }
   if (change.vacated) {
     out.push({ type: "left", channel, vacated: true, memberRemoved: false, subscriptionCount: 0 });

@@ -4,12 +4,13 @@ import { FIRST_LISTED_CHANNEL, type CachedEvent, type ChannelPage, type ChannelS
 import type { MemberSnapshot } from "../../core/presence.ts";
 import type { StoreReads } from "../cluster/transport.ts";
 import type { NatsLink } from "./connection.ts";
-import { appKeys, key, memberCount, parseKey, snapshotOf, total } from "./state.ts";
-import { CACHE, CHANNEL, USER, type CacheValue } from "./values.ts";
+import type { EpochBase } from "./epoch.ts";
+import { appKeys, key, memberCount, memberKeys, membersInOrder, parseKey, total, type MemberValue } from "./state.ts";
+import { CACHE, CHANNEL, MEMBER, USER, type CacheValue } from "./values.ts";
 import type { KvEntry } from "nats.ws";
 
 export class NatsReads implements StoreReads {
-  constructor(private readonly link: NatsLink, private readonly now: () => number) {}
+  constructor(private readonly link: NatsLink, private readonly now: () => number, private readonly epochs: EpochBase) {}
 
   async channelStats(appId: string, channel: string): Promise<ChannelStats> {
     const { value } = await this.link.getJson(key(appId, "c", channel), CHANNEL);
@@ -40,8 +41,19 @@ export class NatsReads implements StoreReads {
     return out;
   }
 
+  /**
+   * The bucket's last revision first, the channel's member keys after: every member transition
+   * at or below that revision was written before the listing began, so it is reflected; a later
+   * one may be too, which core/presence.ts MemberView tolerates (it checks the members it knows).
+   */
   async members(appId: string, channel: string): Promise<MemberSnapshot> {
-    return snapshotOf((await this.link.getJson(key(appId, "c", channel), CHANNEL)).value, this.now());
+    const seq = this.epochs.seqOf(await this.link.lastRevision());
+    const entries: { userId: string; value: MemberValue; revision: number }[] = [];
+    for (const [k, { value, revision }] of await this.link.entries(memberKeys(appId, channel), MEMBER)) {
+      const userId = parseKey(k)?.userId;
+      if (userId !== undefined) entries.push({ userId, value, revision });
+    }
+    return { members: membersInOrder(entries), seq };
   }
 
   async onlineUsers(appId: string, userIds: string[]): Promise<Set<string>> {

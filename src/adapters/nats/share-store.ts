@@ -5,9 +5,23 @@
 import type { LocalAdapter } from "../local.ts";
 import type { ShareStore, StoreTransition } from "../cluster/state-sync.ts";
 import { transitionsOf } from "./names.ts";
-import { key, parseKey } from "./state.ts";
+import { key, parseKey, type ChannelChange } from "./state.ts";
 import type { FoundState } from "./sweeper.ts";
 import type { ContributionWriter } from "./writer.ts";
+
+/**
+ * A dead node may have written a member_added and stopped before announcing it; a user who joined
+ * on another node since saw a member already, and emptying the dead node's count is no transition
+ * either, so without this the member would stay unknown to every socket. The add is told again
+ * with its own sequence and no webhook: a node that saw it drops it as stale, a socket that knows
+ * the member ignores it.
+ */
+function repeatedAdds(channel: string, change: ChannelChange): StoreTransition[] {
+  return (change.kept ?? []).map(({ userId, userInfo, seq }) => ({
+    type: "joined", channel, socketId: "", member: { userId, userInfo }, occupied: false, memberAdded: true, seq,
+    subscriptionCount: change.subscriptionCount, localOnly: true,
+  }));
+}
 
 export class NatsShares implements ShareStore {
   /** Keys this node wrote a contribution to, per app: what a resync or a stop must revisit. */
@@ -65,8 +79,13 @@ export class NatsShares implements ShareStore {
   async syncKey(appId: string, k: string): Promise<StoreTransition[]> {
     const parsed = parseKey(k);
     if (!parsed) return [];
+    if (parsed.kind === "m") {
+      // A member key crediting this node (the scan found it): that member and the channel's count.
+      const ck = key(appId, "c", parsed.name);
+      return transitionsOf(parsed.name, await this.write.serial(ck, () => this.write.channel(appId, parsed.name, this.nodeId, [parsed.userId!])), true);
+    }
     if (parsed.kind === "c") {
-      const change = (await this.write.serial(k, () => this.write.channel(appId, parsed.name)))!;
+      const change = await this.write.serial(k, () => this.write.channel(appId, parsed.name));
       if (change.value === undefined || !(this.nodeId in change.value.n)) this.touched.get(appId)?.delete(k);
       return transitionsOf(parsed.name, change, true);
     }
@@ -80,23 +99,36 @@ export class NatsShares implements ShareStore {
     return [];
   }
 
-  /** Writes an empty share for a dead node in every key of the app the scan found naming it. */
+  /**
+   * Writes an empty share for a dead node in every key of the app the scan found naming it: per
+   * channel, its member keys first, then the channel key (member_removed before vacated).
+   */
   private async sweepApp(appId: string, node: string): Promise<StoreTransition[]> {
     const keys = this.found.get(node)?.get(appId);
     this.found.get(node)?.delete(appId);
     if (this.found.get(node)?.size === 0) this.found.delete(node);
-    const transitions: StoreTransition[] = [];
+    const channels = new Map<string, string[]>();
+    const others: string[] = [];
     for (const k of keys ?? []) {
-      // The scan read every key before these writes: a node that resumed meanwhile (a long pause)
-      // may have written its share back already, and emptying it now would remove live sockets.
+      const parsed = parseKey(k);
+      if (parsed?.kind === "c" || parsed?.kind === "m") {
+        const users = channels.get(parsed.name) ?? [];
+        if (parsed.userId !== undefined) users.push(parsed.userId);
+        channels.set(parsed.name, users);
+      } else others.push(k);
+    }
+    const transitions: StoreTransition[] = [];
+    // The scan read every key before these writes: a node that resumed meanwhile (a long pause)
+    // may have written its share back already, and emptying it now would remove live sockets.
+    for (const [channel, users] of channels) {
+      if (this.alive(node)) return transitions;
+      const change = await this.write.channel(appId, channel, node, users);
+      if (change.changed) transitions.push(...transitionsOf(channel, change, true), ...repeatedAdds(channel, change));
+    }
+    for (const k of others) {
       if (this.alive(node)) break;
       const parsed = parseKey(k);
-      if (parsed?.kind === "c") {
-        const change = (await this.write.channel(appId, parsed.name, node))!;
-        if (change.changed) transitions.push(...transitionsOf(parsed.name, change, true));
-      } else if ((await this.write.counts(k, 0, node)).offline && parsed?.kind === "u") {
-        transitions.push({ type: "offline", userId: parsed.name });
-      }
+      if ((await this.write.counts(k, 0, node)).offline && parsed?.kind === "u") transitions.push({ type: "offline", userId: parsed.name });
     }
     return transitions;
   }

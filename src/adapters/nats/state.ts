@@ -3,30 +3,31 @@
 // only ever replaces its own contribution (or a dead node's), in one compare-and-set. The
 // transition (occupied, member added, ...) is read off the value before and after that CAS, so
 // exactly one node in the cluster sees each transition, however many race on the key.
+//
+// A presence member is a key of its own ("<app>.m.<channel>.<user>"), so a channel is not capped by
+// the JetStream payload limit. The CAS that takes a member's sockets 0 → >0 (member_added) or
+// >0 → 0 (member_removed, the key is deleted) decides the transition, and the KV revision of that
+// write, plus the epoch's base, is its sequence (core/presence.ts): decision and sequence are one
+// atomic step, so of one user's transitions the later-decided always has the higher sequence.
 import { decodeBase64Url, encodeBase64Url } from "../../core/base64url.ts";
-import { nextMemberSeq, type MemberSnapshot } from "../../core/presence.ts";
 
 /** nodeId → how many of that node's sockets hold the channel / membership / sign-in. */
 export type Counts = Record<string, number>;
 
-export interface MemberEntry {
-  n: Counts;
-  /** user_info of the member's first socket. */
-  i: unknown;
-  /** Join order within the channel. */
-  o: number;
-}
-
 export interface ChannelValue {
   n: Counts;
-  /** Presence channels: userId → membership. */
-  m?: Record<string, MemberEntry>;
-  /** Last join sequence handed out. */
-  s?: number;
-  /** Sequence of the last member transition (core/presence.ts). */
-  v?: number;
+  /** Presence: how many members; a place reserved under the presence limit counts too. */
+  mc?: number;
   /** 1: a cache_miss webhook was sent in this occupied period (spec §3.8). */
   x?: number;
+}
+
+export interface MemberValue {
+  n: Counts;
+  /** user_info of the member's first socket. */
+  i?: unknown;
+  /** Join order: the revision of the write that added the member (set by the key's next write). */
+  o?: number;
 }
 
 export interface UserValue {
@@ -42,15 +43,19 @@ export interface Contribution {
 export const EMPTY: Contribution = { sockets: 0, members: new Map() };
 
 export interface ChannelChange {
-  /** undefined: delete the key. */
+  /** The channel's value after the write; undefined: the key was deleted. */
   value: ChannelValue | undefined;
   changed: boolean;
   occupied: boolean;
   vacated: boolean;
-  added: { userId: string; userInfo: unknown }[];
-  removed: string[];
-  /** The member transitions' sequence (0 when none). */
-  seq: number;
+  /** Member transitions the write decided, each with its own sequence. */
+  added: { userId: string; userInfo: unknown; seq: number }[];
+  removed: { userId: string; seq: number }[];
+  /**
+   * Members whose count the write changed without a transition (others still hold them), with
+   * the sequence of the write that added them: a sweep repeats their member_added (nats/share-store.ts).
+   */
+  kept?: { userId: string; userInfo: unknown; seq: number }[];
   subscriptionCount: number;
   countChanged: boolean;
   /**
@@ -67,25 +72,28 @@ export function total(counts: Counts | undefined): number {
 }
 
 export function memberCount(value: ChannelValue | undefined): number {
-  return value?.m ? Object.keys(value.m).length : 0;
+  return Math.max(0, value?.mc ?? 0);
 }
 
-/** Members and the sequence they reflect; a missing value reflects everything up to `nowMs`. */
-export function snapshotOf(value: ChannelValue | undefined, nowMs: number): MemberSnapshot {
-  return { members: membersOf(value), seq: value?.v ?? nextMemberSeq(undefined, nowMs) - 1 };
+/**
+ * The sequence of a member transition written at KV revision `revision`, or of a snapshot whose
+ * listing began after revision `revision`. `base` is the epoch's (NatsLink.readEpoch): a bucket
+ * lost and created again starts its revisions at 1, and its base at the clock then.
+ */
+export function memberSeq(base: number, revision: number): number {
+  return base + revision;
 }
 
-/** Members in join order: userId → user_info. */
-export function membersOf(value: ChannelValue | undefined): Map<string, unknown> {
-  const entries = Object.entries(value?.m ?? {}).sort((a, b) => a[1].o - b[1].o);
-  return new Map(entries.map(([id, e]) => [id, e.i]));
+/** Members in join order (ties by user id): userId → user_info. */
+export function membersInOrder(entries: Iterable<{ userId: string; value: MemberValue; revision: number }>): Map<string, unknown> {
+  const live = [...entries].filter((e) => total(e.value.n) > 0).map((e) => ({ ...e, o: e.value.o ?? e.revision }));
+  live.sort((a, b) => a.o - b.o || (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+  return new Map(live.map((e) => [e.userId, e.value.i]));
 }
 
 /** Every node id that contributes to the value. */
-export function nodesIn(value: ChannelValue | UserValue | undefined): Set<string> {
-  const ids = new Set(Object.keys(value?.n ?? {}));
-  for (const entry of Object.values((value as ChannelValue | undefined)?.m ?? {})) for (const id in entry.n) ids.add(id);
-  return ids;
+export function nodesIn(value: { n: Counts } | undefined): Set<string> {
+  return new Set(Object.keys(value?.n ?? {}));
 }
 
 function setCount(counts: Counts, node: string, count: number): void {
@@ -93,54 +101,69 @@ function setCount(counts: Counts, node: string, count: number): void {
   else delete counts[node];
 }
 
-/** Replaces `node`'s contribution to a channel with `c`; `nowMs` orders its member transitions. */
-export function applyChannel(current: ChannelValue | undefined, node: string, c: Contribution, nowMs = 0): ChannelChange {
+export interface MemberStep {
+  /** undefined: delete the key. */
+  value: MemberValue | undefined;
+  changed: boolean;
+  added: boolean;
+  removed: boolean;
+}
+
+/**
+ * Sets `node`'s count of the user's sockets; `info` is the user_info if it becomes a member, and
+ * `revision` the key's current one (what an added member's join order becomes).
+ */
+export function applyMember(current: MemberValue | undefined, node: string, count: number, info: unknown, revision: number): MemberStep {
+  const before = total(current?.n);
+  const n = { ...current?.n };
+  setCount(n, node, count);
+  const after = total(n);
+  const changed = (current?.n[node] ?? 0) !== count;
+  if (after === 0) return { value: undefined, changed, added: false, removed: before > 0 };
+  if (before === 0) return { value: { n, i: info }, changed, added: true, removed: false };
+  return { value: { n, i: current!.i, o: current!.o ?? revision }, changed, added: false, removed: false };
+}
+
+export interface ChannelStep {
+  value: ChannelValue | undefined;
+  changed: boolean;
+  occupied: boolean;
+  vacated: boolean;
+  subscriptionCount: number;
+  countChanged: boolean;
+}
+
+/**
+ * Sets `node`'s socket count and adds `memberDelta` to the member count (the member transitions
+ * the same write decided on member keys just before). The key goes when the last socket leaves:
+ * the member count and the cache_miss flag with it.
+ */
+export function applyChannel(current: ChannelValue | undefined, node: string, sockets: number, memberDelta = 0): ChannelStep {
   const value: ChannelValue = current ? structuredClone(current) : { n: {} };
   const before = total(value.n);
-  setCount(value.n, node, c.sockets);
-  const removed: string[] = [];
-  const added: { userId: string; userInfo: unknown }[] = [];
-  for (const [userId, entry] of Object.entries(value.m ?? {})) {
-    if (!(node in entry.n) || c.members.has(userId)) continue;
-    delete entry.n[node];
-    if (total(entry.n) === 0) {
-      delete value.m![userId];
-      removed.push(userId);
-    }
-  }
-  for (const [userId, { count, info }] of c.members) {
-    value.m ??= {};
-    let entry = value.m[userId];
-    if (!entry) {
-      value.s = (value.s ?? 0) + 1;
-      entry = value.m[userId] = { n: {}, i: info, o: value.s };
-      added.push({ userId, userInfo: info });
-    }
-    setCount(entry.n, node, count);
-  }
-  if (value.m && Object.keys(value.m).length === 0) delete value.m;
-  // All transitions of one write share a sequence: they are different users, decided at once.
-  const seq = added.length + removed.length > 0 ? nextMemberSeq(current?.v, nowMs) : 0;
-  if (seq > 0) value.v = seq;
+  setCount(value.n, node, sockets);
   const after = total(value.n);
-  const changed = JSON.stringify(value) !== JSON.stringify(current ?? { n: {} });
+  const mc = memberCount(value) + memberDelta;
+  if (mc > 0) value.mc = mc;
+  else delete value.mc;
+  const next = after === 0 ? undefined : value;
   return {
-    value: after === 0 && !value.m ? undefined : value,
-    changed,
+    value: next,
+    changed: JSON.stringify(next) !== JSON.stringify(current),
     occupied: before === 0 && after > 0,
     vacated: before > 0 && after === 0,
-    added,
-    removed,
-    seq,
     subscriptionCount: after,
     countChanged: before !== after,
   };
 }
 
-/** Would a join by `userId` exceed the presence limit? (An existing member always may join.) */
-export function overMemberLimit(value: ChannelValue | undefined, userId: string, maxMembers: number): boolean {
-  if (maxMembers < 0 || value?.m?.[userId]) return false;
-  return memberCount(value) >= maxMembers;
+/**
+ * Reserves a place for a new member under the presence limit, before its member key is written,
+ * so two nodes can never both admit the last place; undefined when the channel is full.
+ */
+export function reservePlace(current: ChannelValue | undefined, maxMembers: number): ChannelValue | undefined {
+  if (memberCount(current) >= maxMembers) return undefined;
+  return { ...(current ?? { n: {} }), mc: memberCount(current) + 1 };
 }
 
 export interface UserChange {
@@ -165,12 +188,13 @@ export function applyUser(current: UserValue | undefined, node: string, count: n
 }
 
 // --- keys: "<app>.c.<channel>", "<app>.u.<user>", "<app>.q.all" (connections per node, for
-// the quota), "<app>.k.<channel>" (cached event); in the publishes bucket "<app>.p.<key>" (an
+// the quota), "<app>.k.<channel>" (cached event), "<app>.m.<channel>.<user>" (a presence member:
+// four parts, so no "<app>.c.*" filter matches it); in the publishes bucket "<app>.p.<key>" (an
 // idempotency key, nats/idempotency.ts) ---
 // KV keys allow only [-/=._A-Za-z0-9]; Pusher channel names and user ids allow more, so each
 // part is base64url-encoded.
 
-export type KeyKind = "c" | "u" | "q" | "k" | "p";
+export type KeyKind = "c" | "u" | "q" | "k" | "p" | "m";
 
 export const token = encodeBase64Url;
 
@@ -182,10 +206,28 @@ export function appKeys(appId: string, kind: KeyKind): string {
   return `${token(appId)}.${kind}.*`;
 }
 
-export function parseKey(k: string): { appId: string; kind: KeyKind; name: string } | undefined {
+export function memberKey(appId: string, channel: string, userId: string): string {
+  return `${key(appId, "m", channel)}.${token(userId)}`;
+}
+
+/** The filter that lists a channel's member keys. */
+export function memberKeys(appId: string, channel: string): string {
+  return `${key(appId, "m", channel)}.*`;
+}
+
+/** A key's parts; `name` is the channel, user or "all", and a member key ("m") has its user in `userId`. */
+export interface ParsedKey {
+  appId: string;
+  kind: KeyKind;
+  name: string;
+  userId?: string;
+}
+
+export function parseKey(k: string): ParsedKey | undefined {
   const parts = k.split(".");
-  if (parts.length !== 3 || !["c", "u", "q", "k"].includes(parts[1]!)) return undefined;
-  const appId = decodeBase64Url(parts[0]!);
-  const name = decodeBase64Url(parts[2]!);
-  return appId === undefined || name === undefined ? undefined : { appId, kind: parts[1] as KeyKind, name };
+  const kind = parts[1] as KeyKind;
+  if (parts.length !== (kind === "m" ? 4 : 3) || !["c", "u", "q", "k", "m"].includes(kind)) return undefined;
+  const [appId, name, userId] = [parts[0]!, parts[2]!, parts[3]].map((p) => (p === undefined ? "" : decodeBase64Url(p)));
+  if (appId === undefined || name === undefined || userId === undefined) return undefined;
+  return kind === "m" ? { appId, kind, name, userId } : { appId, kind, name };
 }

@@ -2,15 +2,19 @@
 // the state of nodes that stopped heartbeating; the shared sweep (cluster/state-sync.ts) removes
 // it. Every surviving node may sweep; the CAS in each write lets only one of them see, and
 // announce, each member_removed / vacated / offline.
+import { classifyChannel } from "../../core/channels.ts";
 import { parseJsonObject } from "../../core/frames.ts";
 import type { Logger } from "../../core/runtime.ts";
 import { Rerun } from "../cluster/rerun.ts";
 import type { NatsLink } from "./connection.ts";
-import { nodesIn, parseKey } from "./state.ts";
-import { CHANNEL, USER } from "./values.ts";
+import { key, memberCount, nodesIn, parseKey } from "./state.ts";
+import { CHANNEL, MEMBER, USER } from "./values.ts";
 
 /** Per dead node, per app: the keys that name it. */
 export type FoundState = Map<string, Map<string, Set<string>>>;
+
+/** Per presence channel key: the member count it holds, and how many member keys the scan found. */
+type Tally = Map<string, { appId: string; channel: string; count?: number; members: number }>;
 
 interface Heartbeat {
   id: string;
@@ -36,6 +40,8 @@ export interface SweeperHooks {
   syncOwn(appId: string, k: string): Promise<void>;
   /** Removes the dead nodes' state the scan found (the shared sweep). */
   sweepFound(found: FoundState): Promise<void>;
+  /** Sets a channel's member count from its member keys (ContributionWriter.recount). */
+  recount(appId: string, channel: string): Promise<void>;
   /** Periodic cleanup beside the purge: cached events past their lifetime (NatsReads.dropExpiredCache). */
   dropExpired(): Promise<number>;
 }
@@ -135,13 +141,23 @@ export class Sweeper {
   private readonly sweeps = new Rerun(async () => {
     const found: FoundState = new Map();
     const swept = new Set<string>();
+    const tally: Tally = new Map();
     try {
       for (const k of await this.link.keys(">")) {
         if (!this.hooks.active()) return false;
-        await this.scanKey(k, found);
+        await this.scanKey(k, found, tally);
       }
       for (const id of found.keys()) swept.add(id);
       await this.hooks.sweepFound(found);
+      // After the sweep, which emptied the dead nodes' member keys: a member count that disagreed
+      // with the member keys at the scan (a node stopped between its two writes) is set again.
+      for (const [ck, { appId, channel, count, members }] of tally) {
+        if (!this.hooks.active()) return false;
+        if (count !== undefined && count !== members) {
+          this.logger.debug(`nats adapter: channel key ${ck} counts ${count} member(s), its member keys ${members}; recounting`);
+          await this.hooks.recount(appId, channel);
+        }
+      }
     } finally {
       // A swept node that was only paused has no other way to learn it lost its state.
       for (const id of swept) this.heartbeat("swept", id);
@@ -158,10 +174,17 @@ export class Sweeper {
     return this.sweeps.idle();
   }
 
-  private async scanKey(k: string, found: FoundState): Promise<void> {
+  private async scanKey(k: string, found: FoundState, tally: Tally): Promise<void> {
     const parsed = parseKey(k);
     if (!parsed || parsed.kind === "k") return;
-    const { value } = await this.link.getJson(k, parsed.kind === "c" ? CHANNEL : USER);
+    const { value } = await this.link.getJson(k, parsed.kind === "c" ? CHANNEL : parsed.kind === "m" ? MEMBER : USER);
+    if (value && (parsed.kind === "c" || parsed.kind === "m") && classifyChannel(parsed.name).presence) {
+      const ck = key(parsed.appId, "c", parsed.name);
+      const entry = tally.get(ck) ?? { appId: parsed.appId, channel: parsed.name, members: 0 };
+      if (parsed.kind === "c") entry.count = memberCount(value);
+      else entry.members++;
+      tally.set(ck, entry);
+    }
     const nodes = nodesIn(value);
     // Our own share is checked too (a write NATS lost when it was killed); unchanged, it costs a read.
     if (nodes.has(this.nodeId)) await this.hooks.syncOwn(parsed.appId, k);

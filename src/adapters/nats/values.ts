@@ -2,12 +2,19 @@
 // (NatsLink.getJson and cas), so a value another version or a person wrote fails with the key and
 // the value named instead of turning into NaN counts or missing members downstream.
 import { z } from "zod";
-import type { ChannelValue, Counts, UserValue } from "./state.ts";
+import type { Epoch } from "./epoch.ts";
+import type { ChannelValue, Counts, MemberValue, UserValue } from "./state.ts";
 
 export interface Shape<V> {
   /** For the error: "a channel value", ... */
   name: string;
   is(value: unknown): value is V;
+}
+
+/** A key's value in a listing, with its revision. */
+export interface Listed<V> {
+  value: V;
+  revision: number;
 }
 
 /** A cache channel's last event, with its time to live in seconds. */
@@ -24,16 +31,17 @@ export function shape<V>(name: string, schema: z.ZodType<V>): Shape<V> {
 
 const counts: z.ZodType<Counts> = z.record(z.string(), z.number());
 
-export const CHANNEL = shape<ChannelValue>("a channel value {n, m?, s?, v?}", z.object({
+export const CHANNEL = shape<ChannelValue>("a channel value {n, mc?, x?}", z.object({
   n: counts,
-  m: z.record(z.string(), z.object({ n: counts, i: z.unknown(), o: z.number() })).optional(),
-  s: z.number().optional(),
-  v: z.number().optional(),
+  mc: z.number().optional(),
   x: z.number().optional(),
 }));
+
+export const MEMBER = shape<MemberValue>("a member value {n, i?, o?}", z.object({ n: counts, i: z.unknown().optional(), o: z.number().optional() }));
+
+/** The epoch {id, base}; a bare id is an earlier version's (NatsLink.readEpoch replaces it). */
+export const EPOCH = shape<Epoch | string>("an epoch {id, base}", z.union([z.string(), z.object({ id: z.string(), base: z.number() })]));
 
 export const USER = shape<UserValue>("a count value {n}", z.object({ n: counts }));
 
 export const CACHE = shape<CacheValue>("a cached event {event, data, ttl}", z.object({ event: z.string(), data: z.string(), ttl: z.number() }));
-
-export const TEXT = shape<string>("a string", z.string());

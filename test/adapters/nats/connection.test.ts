@@ -3,6 +3,7 @@
 // never hangs on it.
 import { describe, expect, it } from "vitest";
 import { NatsLink } from "../../../src/adapters/nats/connection.ts";
+import { MEMBER } from "../../../src/adapters/nats/values.ts";
 import { ManualTimers } from "../../helpers/harness.ts";
 
 /** A listing that hands out `keys` and then never ends, unless stopped (as nats.ws's QueuedIterator). */
@@ -53,6 +54,36 @@ describe("nats link", () => {
     fail = Object.assign(new Error("TIMEOUT"), { code: "TIMEOUT" });
     await expect(link.getJson("k", { name: "any", is: (_v: unknown): _v is unknown => true })).rejects.toThrow("TIMEOUT");
     expect(downs).toEqual(["no answer from NATS within the request deadline (TIMEOUT)"]);
+  });
+
+  it("lists the values of matching keys without delete markers, whether the initial values came before the watcher or after", async () => {
+    const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+    const link = new NatsLink(["ws://127.0.0.1:1"], "bucket", quiet, new ManualTimers(), "test");
+    const bytes = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+    const initial = [
+      { key: "a.m.c.u1", operation: "PUT", value: bytes({ n: { A: 1 }, o: 1 }), revision: 3 },
+      { key: "a.m.c.u2", operation: "DEL", value: new Uint8Array(), revision: 4 },
+    ];
+    for (const early of [true, false]) {
+      (link as unknown as { kvView: unknown }).kvView = {
+        watch: async ({ initializedFn }: { initializedFn: () => void }) => {
+          // As nats.ws: the callback runs at once when everything was queued before the watcher is returned.
+          if (early) initializedFn();
+          let stopped = false;
+          return {
+            stop: () => void (stopped = true),
+            async *[Symbol.asyncIterator]() {
+              yield* initial;
+              if (!early) initializedFn();
+              // A watcher goes on with updates until stopped.
+              while (!stopped) await new Promise((r) => setTimeout(r, 1));
+            },
+          };
+        },
+      };
+      const listed = await link.entries("a.m.c.*", MEMBER);
+      expect([...listed]).toEqual([["a.m.c.u1", { value: { n: { A: 1 }, o: 1 }, revision: 3 }]]);
+    }
   });
 
   it("lists every key of a listing that ends", async () => {

@@ -8,7 +8,7 @@ import { key, type ChannelChange } from "../../../src/adapters/nats/state.ts";
 import type { ContributionWriter } from "../../../src/adapters/nats/writer.ts";
 
 const vacated: ChannelChange = {
-  value: undefined, changed: true, occupied: false, vacated: true, added: [], removed: [], seq: 0, subscriptionCount: 0, countChanged: true,
+  value: undefined, changed: true, occupied: false, vacated: true, added: [], removed: [], subscriptionCount: 0, countChanged: true,
 };
 
 function setup() {
@@ -34,6 +34,17 @@ describe("nats share store", () => {
       { type: "left", channel: "private-a", vacated: true, memberRemoved: false, subscriptionCount: 0 },
       { type: "offline", userId: "u1" },
     ]);
+  });
+
+  it("tells again, without a webhook, the add of a member the dead node shared with a live one", async () => {
+    const t = setup();
+    const kept = { ...vacated, vacated: false, subscriptionCount: 1, kept: [{ userId: "u1", userInfo: { a: 1 }, seq: 77 }] };
+    (t.shares as unknown as { write: { channel: () => Promise<ChannelChange> } }).write.channel = async () => kept;
+    t.shares.scanned(new Map([["dead", new Map([["app", new Set([key("app", "c", "presence-a")])]])]]));
+    expect(await t.shares.sync("app", "dead")).toEqual([{
+      type: "joined", channel: "presence-a", socketId: "", member: { userId: "u1", userInfo: { a: 1 } }, occupied: false, memberAdded: true,
+      seq: 77, subscriptionCount: 1, localOnly: true,
+    }]);
   });
 
   it("leaves the share of a node heard again since the scan", async () => {

@@ -1,56 +1,60 @@
 import { describe, expect, it } from "vitest";
 import {
-  EMPTY, applyChannel, applyUser, key, membersOf, nodesIn, overMemberLimit, parseKey, type Contribution,
+  applyChannel, applyMember, applyUser, key, memberKey, memberKeys, memberSeq, membersInOrder, nodesIn, parseKey, reservePlace,
 } from "../../../src/adapters/nats/state.ts";
 
-const share = (sockets: number, members: [string, number, unknown?][] = []): Contribution => ({
-  sockets,
-  members: new Map(members.map(([id, count, info]) => [id, { count, info: info ?? null }])),
+describe("nats state: channel counts", () => {
+  it("decides occupied and vacated from the value before and after one node's write, with the member count", () => {
+    const a = applyChannel(undefined, "A", 1, 1);
+    expect(a).toMatchObject({ occupied: true, vacated: false, subscriptionCount: 1, changed: true, value: { n: { A: 1 }, mc: 1 } });
+    const b = applyChannel(a.value, "B", 2);
+    expect(b).toMatchObject({ occupied: false, subscriptionCount: 3, value: { n: { A: 1, B: 2 }, mc: 1 } });
+    expect(nodesIn(b.value)).toEqual(new Set(["A", "B"]));
+    expect(applyChannel(b.value, "B", 2)).toMatchObject({ changed: false, countChanged: false });
+    const aLeft = applyChannel(b.value, "A", 0, -1);
+    expect(aLeft).toMatchObject({ vacated: false, value: { n: { B: 2 } } });
+    expect(aLeft.value).not.toHaveProperty("mc");
+    expect(applyChannel(aLeft.value, "B", 0)).toMatchObject({ vacated: true, value: undefined, subscriptionCount: 0 });
+  });
+
+  it("reserves a place under the presence limit, also on a channel without a value yet", () => {
+    expect(reservePlace(undefined, 1)).toEqual({ n: {}, mc: 1 });
+    expect(reservePlace({ n: { A: 1 }, mc: 1 }, 1)).toBeUndefined();
+    expect(reservePlace({ n: { A: 1 }, mc: 1 }, 2)).toEqual({ n: { A: 1 }, mc: 2 });
+    expect(reservePlace(undefined, 0)).toBeUndefined();
+  });
 });
 
-describe("nats state: channel contributions", () => {
-  it("decides occupied, member_added and counts from the value before and after one node's write", () => {
-    const a = applyChannel(undefined, "A", share(1, [["u1", 1, { n: 1 }]]));
-    expect(a).toMatchObject({ occupied: true, vacated: false, added: [{ userId: "u1", userInfo: { n: 1 } }], removed: [], subscriptionCount: 1, changed: true });
-    // Same user on another node: no member_added, the channel was already occupied.
-    const b = applyChannel(a.value, "B", share(2, [["u1", 2, { n: "other" }]]));
-    expect(b).toMatchObject({ occupied: false, added: [], subscriptionCount: 3 });
-    expect(membersOf(b.value)).toEqual(new Map([["u1", { n: 1 }]]));
-    // A new user joins on B after u1: join order is kept.
-    const c = applyChannel(b.value, "B", share(3, [["u1", 2], ["u2", 1]]));
-    expect(c.added.map((m) => m.userId)).toEqual(["u2"]);
-    expect([...membersOf(c.value).keys()]).toEqual(["u1", "u2"]);
-    expect(nodesIn(c.value)).toEqual(new Set(["A", "B"]));
+describe("nats state: member keys", () => {
+  it("decides member_added with the first socket anywhere and member_removed with the last", () => {
+    const a = applyMember(undefined, "A", 1, { n: 1 }, 0);
+    expect(a).toEqual({ value: { n: { A: 1 }, i: { n: 1 } }, changed: true, added: true, removed: false });
+    // The key's next write records the revision that added the member as its join order.
+    const b = applyMember(a.value, "B", 2, { n: "other" }, 7);
+    expect(b).toEqual({ value: { n: { A: 1, B: 2 }, i: { n: 1 }, o: 7 }, changed: true, added: false, removed: false });
+    expect(applyMember(b.value, "B", 2, null, 9)).toMatchObject({ changed: false, added: false, removed: false });
+    const aLeft = applyMember(b.value, "A", 0, null, 9);
+    expect(aLeft).toMatchObject({ added: false, removed: false, value: { n: { B: 2 }, o: 7 } });
+    expect(applyMember(aLeft.value, "B", 0, null, 10)).toEqual({ value: undefined, changed: true, added: false, removed: true });
+    // Emptying a count that is not there (a sweep repeated) changes nothing.
+    expect(applyMember(undefined, "A", 0, null, 0)).toMatchObject({ changed: false, removed: false });
   });
 
-  it("removes a member only when its last socket on the last node goes, and vacates once", () => {
-    const one = applyChannel(undefined, "A", share(1, [["u1", 1]])).value;
-    const both = applyChannel(one, "B", share(1, [["u1", 1]])).value;
-    const aLeft = applyChannel(both, "A", EMPTY);
-    expect(aLeft).toMatchObject({ removed: [], vacated: false, subscriptionCount: 1 });
-    const bLeft = applyChannel(aLeft.value, "B", EMPTY);
-    expect(bLeft).toMatchObject({ removed: ["u1"], vacated: true, subscriptionCount: 0, value: undefined });
+  it("orders members by the revision that added them, ties by user id, and leaves out empty values", () => {
+    const members = membersInOrder([
+      { userId: "late", value: { n: { A: 1 }, i: 3 }, revision: 30 },
+      { userId: "first", value: { n: { A: 2 }, i: 1, o: 5 }, revision: 40 }, // rewritten since it joined at 5
+      { userId: "b", value: { n: { B: 1 }, i: 2 }, revision: 10 },
+      { userId: "a", value: { n: { B: 1 }, i: 2 }, revision: 10 },
+      { userId: "gone", value: { n: {} }, revision: 1 },
+    ]);
+    expect([...members.keys()]).toEqual(["first", "a", "b", "late"]);
   });
 
-  it("reports no change when the contribution is already there (a repeated resync)", () => {
-    const v = applyChannel(undefined, "A", share(2, [["u1", 2]])).value;
-    expect(applyChannel(v, "A", share(2, [["u1", 2]]))).toMatchObject({ changed: false, occupied: false, added: [], removed: [] });
-  });
-
-  it("sweeping a dead node removes only what no live node still holds", () => {
-    let v = applyChannel(undefined, "A", share(1, [["u1", 1]])).value;
-    v = applyChannel(v, "dead", share(2, [["u1", 1], ["u3", 1]])).value;
-    const swept = applyChannel(v, "dead", EMPTY);
-    expect(swept).toMatchObject({ removed: ["u3"], vacated: false, subscriptionCount: 1, countChanged: true });
-    expect(nodesIn(swept.value)).toEqual(new Set(["A"]));
-  });
-
-  it("applies the presence limit to new members only", () => {
-    const v = applyChannel(undefined, "A", share(2, [["u1", 1], ["u2", 1]])).value;
-    expect(overMemberLimit(v, "u3", 2)).toBe(true);
-    expect(overMemberLimit(v, "u1", 2)).toBe(false);
-    expect(overMemberLimit(v, "u3", -1)).toBe(false);
-    expect(overMemberLimit(undefined, "u1", 0)).toBe(true);
+  it("sequences a transition by its revision above the epoch's base, so a new epoch stays above the old one", () => {
+    expect(memberSeq(1_000, 5)).toBe(1_005);
+    const oldEpochLast = memberSeq(1_000_000, 250);
+    expect(memberSeq(Date.now() * 1000, 1)).toBeGreaterThan(oldEpochLast);
   });
 });
 
@@ -75,18 +79,14 @@ describe("nats state: keys", () => {
     expect(parseKey("!!!.c.x")).toBeUndefined();
     expect(parseKey("epoch")).toBeUndefined();
   });
-});
 
-describe("member sequences", () => {
-  it("gives each write with member transitions a sequence above the last, and a snapshot its value's", async () => {
-    const { snapshotOf } = await import("../../../src/adapters/nats/state.ts");
-    const a = applyChannel(undefined, "A", share(1, [["u1", 1]]), 1_000);
-    expect(a.seq).toBe(1_000_000);
-    const same = applyChannel(a.value, "A", share(2, [["u1", 2]]), 2_000); // no member transition
-    expect(same.seq).toBe(0);
-    const b = applyChannel(same.value, "B", share(1, [["u2", 1]]), 500); // B's clock is behind
-    expect(b.seq).toBe(1_000_001);
-    expect(snapshotOf(b.value, 9_999)).toEqual({ members: new Map([["u1", null], ["u2", null]]), seq: 1_000_001 });
-    expect(snapshotOf(undefined, 3_000).seq).toBe(2_999_999);
+  it("parses a member key's four parts, and lists a channel's member keys apart from its channel key", () => {
+    const k = memberKey("app", "presence-a.b", "u.1 ü");
+    expect(k).toMatch(/^[-/=._A-Za-z0-9]+$/);
+    expect(k.split(".")).toHaveLength(4);
+    expect(parseKey(k)).toEqual({ appId: "app", kind: "m", name: "presence-a.b", userId: "u.1 ü" });
+    expect(k.startsWith(memberKeys("app", "presence-a.b").slice(0, -1))).toBe(true);
+    expect(parseKey(`${key("app", "c", "x")}.extra`)).toBeUndefined();
+    expect(parseKey(key("app", "m", "x"))).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@
 // the swept node, and a node that hears it was swept asks to re-register.
 import { describe, expect, it } from "vitest";
 import type { NatsLink } from "../../../src/adapters/nats/connection.ts";
-import { key } from "../../../src/adapters/nats/state.ts";
+import { key, memberKey } from "../../../src/adapters/nats/state.ts";
 import { Sweeper } from "../../../src/adapters/nats/sweeper.ts";
 import type { Logger } from "../../../src/core/runtime.ts";
 
@@ -24,6 +24,7 @@ function setup(store: Record<string, unknown> = {}) {
   const logger: Logger = { info: at("info"), warn: at("warn"), error: at("error"), debug: at("debug") };
   let sweptHere = 0;
   const ownSynced: string[] = [];
+  const recounted: string[] = [];
   const sweeper = new Sweeper("me", link, "hb", TIMEOUT, () => now, logger, {
     active: () => true,
     failed: (e) => { throw e; },
@@ -33,10 +34,11 @@ function setup(store: Record<string, unknown> = {}) {
     sweepFound: async (found) => {
       for (const [node, apps] of found) for (const keys of apps.values()) for (const k of keys) written.push(`${k} ${node}`);
     },
+    recount: async (appId, channel) => void recounted.push(`${appId} ${channel}`),
     dropExpired: async () => 0,
   });
   return {
-    sweeper, published, lines, written, ownSynced,
+    sweeper, published, lines, written, ownSynced, recounted,
     advance: (ms: number) => (now += ms),
     get sweptHere() { return sweptHere; },
   };
@@ -96,6 +98,23 @@ describe("nats sweeper", () => {
     await t.sweeper.idle();
     expect(t.ownSynced).toEqual([`app ${mine}`]);
     expect(t.written).toEqual([]);
+  });
+
+  it("recounts, after sweeping, a presence channel whose member count disagreed with its member keys", async () => {
+    const t = setup({
+      [key("app", "c", "presence-off")]: { n: { A: 2 }, mc: 1 },
+      [memberKey("app", "presence-off", "u1")]: { n: { A: 1 } },
+      [memberKey("app", "presence-off", "u2")]: { n: { A: 1 } }, // A stopped between this write and the channel's
+      [key("app", "c", "presence-ok")]: { n: { A: 1 }, mc: 1 },
+      [memberKey("app", "presence-ok", "u1")]: { n: { A: 1 } },
+    });
+    t.sweeper.connected();
+    t.sweeper.onHeartbeat(JSON.stringify({ id: "A" }), true);
+    t.advance(TIMEOUT);
+    t.sweeper.onHeartbeat(JSON.stringify({ id: "A" }), true);
+    await t.sweeper.tick();
+    await t.sweeper.idle();
+    expect(t.recounted).toEqual(["app presence-off"]);
   });
 
   it("asks to re-register when it hears that it was swept, and only then", () => {

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { NatsLink } from "../../../src/adapters/nats/connection.ts";
 import type { ChannelValue } from "../../../src/adapters/nats/state.ts";
+import { EpochBase } from "../../../src/adapters/nats/epoch.ts";
 import { ContributionWriter } from "../../../src/adapters/nats/writer.ts";
 import { LocalAdapter } from "../../../src/adapters/local.ts";
 
@@ -12,9 +13,11 @@ describe("nats writer", () => {
     await local.join("app", "presence-x", "s1", { userId: "u1", userInfo: null });
     let deleted = false;
     const link = {
+      entries: async () => new Map(),
+      casAt: async (_k: string, _shape: unknown, fn: (v: unknown, d: boolean, r: number) => { result: unknown }) => ({ result: fn(undefined, false, 0).result, revision: 1 }),
       cas: async (_k: string, _shape: unknown, fn: (v: ChannelValue | undefined, d: boolean) => { result: unknown }) => fn(undefined, deleted).result,
     } as unknown as NatsLink;
-    const writer = new ContributionWriter(link, local, "me", () => 1_000);
+    const writer = new ContributionWriter(link, local, "me", new EpochBase(link, () => 0));
     expect((await writer.channel("app", "presence-x"))!.vacatedSince).toBe(false);
     deleted = true;
     expect((await writer.channel("app", "presence-x"))!).toMatchObject({ occupied: true, vacatedSince: true });
