@@ -60,19 +60,37 @@ export class MemberView {
   }
 }
 
-/** Entries older than this are pruned once a channel's log grows: no publish arrives that late. */
-const LOG_HORIZON_US = 120 * 1_000_000;
+/**
+ * Entries recorded longer ago than this are pruned once a channel's log grows: no publish arrives
+ * that late. Measured on this node's clock, not in sequences: a store's sequences need not be
+ * clock-based (NATS uses KV revisions), and a horizon in sequence units would then never pass.
+ */
+const LOG_HORIZON_MS = 120_000;
 const LOG_PRUNE_AT = 1024;
+
+interface Seen {
+  seq: number;
+  /** When this node recorded it (its clock, ms). */
+  at: number;
+}
+
+interface ChannelLog {
+  users: Map<string, Seen>;
+  /** The last prune: a log of many recent users is not walked again on every change. */
+  prunedAt: number;
+}
 
 /**
  * Per node and channel: the newest transition seen for each user. A change older than one
  * already applied for the same user is stale (its effect was superseded) and is dropped.
  */
 export class MemberLog {
-  private readonly channels = new Map<string, Map<string, number>>();
+  private readonly channels = new Map<string, ChannelLog>();
 
   /** Per channel: every change up to this sequence is reflected already (a catch-up's snapshot). */
   private readonly floors = new Map<string, number>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   /** True when `change` is newer than anything seen for its user; records it. */
   fresh(key: string, change: MemberChange): boolean {
@@ -91,25 +109,32 @@ export class MemberLog {
 
   /** Records that the node's sockets reflect `userId` as of `seq`; false when it knew newer. */
   advance(key: string, userId: string, seq: number): boolean {
-    let users = this.channels.get(key);
-    if (!users) this.channels.set(key, (users = new Map()));
-    const last = users.get(userId);
-    if (last !== undefined && last >= seq) return false;
-    users.set(userId, seq);
-    if (users.size > LOG_PRUNE_AT) {
-      for (const [id, s] of users) if (s < seq - LOG_HORIZON_US) users.delete(id);
+    let log = this.channels.get(key);
+    const now = this.now();
+    if (!log) this.channels.set(key, (log = { users: new Map(), prunedAt: now }));
+    const last = log.users.get(userId);
+    if (last !== undefined && last.seq >= seq) return false;
+    log.users.set(userId, { seq, at: now });
+    if (log.users.size > LOG_PRUNE_AT && now - log.prunedAt >= LOG_HORIZON_MS / 4) {
+      log.prunedAt = now;
+      for (const [id, seen] of log.users) if (seen.at < now - LOG_HORIZON_MS) log.users.delete(id);
     }
     return true;
   }
 
   /** The newest sequence seen for the user, if any. */
   last(key: string, userId: string): number | undefined {
-    return this.channels.get(key)?.get(userId);
+    return this.channels.get(key)?.users.get(userId)?.seq;
   }
 
   /** The channel has no local subscribers left. */
   drop(key: string): void {
     this.channels.delete(key);
     this.floors.delete(key);
+  }
+
+  /** Users recorded for the channel (for tests and debugging). */
+  size(key: string): number {
+    return this.channels.get(key)?.users.size ?? 0;
   }
 }

@@ -63,9 +63,11 @@ export class LocalRegistry {
   private readonly sockets = new Map<string, Connection>();
   private readonly apps = new Map<string, AppSockets>();
   /** Newest member transition per user of each presence channel with local sockets. */
-  private readonly memberLog = new MemberLog();
+  private readonly memberLog: MemberLog;
 
-  constructor(private readonly pubsub?: NativePubSub) {}
+  constructor(private readonly pubsub?: NativePubSub, now?: () => number) {
+    this.memberLog = new MemberLog(now);
+  }
 
   private app(appId: string): AppSockets {
     let app = this.apps.get(appId);

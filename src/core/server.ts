@@ -82,7 +82,7 @@ export class Switchboard implements ClusterNode {
     this.crypto = deps.crypto;
     this.logger = deps.logger;
     this.events = deps.events ?? new EventStream(deps.timers.now, deps.logger);
-    this.registry = new LocalRegistry(deps.pubsub);
+    this.registry = new LocalRegistry(deps.pubsub, () => deps.timers.now());
     this.subscriptionCounts = new SubscriptionCounter(deps.adapter, deps.timers, this.events);
     this.stopper = new GracefulStop<Connection>(this, {
       sockets: () => [...this.connections],

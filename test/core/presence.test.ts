@@ -165,3 +165,28 @@ describe("LocalRegistry member delivery", () => {
     expect(told(s)).toEqual(["+u3"]);
   });
 });
+
+describe("MemberLog pruning", () => {
+  it("forgets users recorded more than two minutes ago once a channel's log is large, whatever their sequences", () => {
+    let now = 0;
+    const log = new MemberLog(() => now);
+    // Sequences like NATS KV revisions: small and close together, not microseconds of a clock.
+    for (let u = 0; u < 1000; u++) expect(log.fresh("k", add(`old${u}`, u + 1))).toBe(true);
+    now = 121_000;
+    for (let u = 0; u < 100; u++) log.fresh("k", add(`new${u}`, 2000 + u));
+    expect(log.size("k")).toBeLessThanOrEqual(100);
+    expect(log.last("k", "new99")).toBe(2099);
+    expect(log.last("k", "old0")).toBeUndefined();
+  });
+
+  it("keeps recent users however many there are", () => {
+    let now = 0;
+    const log = new MemberLog(() => now);
+    for (let u = 0; u < 3000; u++) {
+      now += 10;
+      log.fresh("k", add(`u${u}`, u + 1));
+    }
+    expect(log.size("k")).toBe(3000);
+    expect(log.fresh("k", add("u5", 3))).toBe(false);
+  });
+});
