@@ -53,9 +53,15 @@ export class BusPeers {
     return [...this.awaiting];
   }
 
-  /** Forgets peers not heard for a node timeout (dead, or gone for good). */
-  prune(): void {
+  /** Forgets peers not heard for a node timeout (dead, or gone for good); returns them. */
+  prune(): string[] {
     const since = this.now() - this.nodeTimeoutMs;
-    for (const [node, at] of this.heard) if (at < since) this.heard.delete(node);
+    const gone: string[] = [];
+    for (const [node, at] of this.heard) {
+      if (at >= since) continue;
+      this.heard.delete(node);
+      gone.push(node);
+    }
+    return gone;
   }
 }

@@ -350,7 +350,11 @@ export abstract class ClusterLifecycle implements MessageBus {
     try {
       if (!this.online) return this.transportUp ? void this.comer.run() : this.retry();
       this.bus.hello();
-      this.bus.peers.prune();
+      const gone = this.bus.peers.prune();
+      if (gone.length > 0) {
+        this.logger.debug(`${this.name} adapter: node(s) ${gone.join(", ")} silent for a node timeout; catching presence subscribers up`);
+        this.state.peersLost();
+      }
       if (this.followUpAt && now >= this.followUpAt) {
         this.followUpAt = 0;
         this.dirty = true;
@@ -358,6 +362,7 @@ export abstract class ClusterLifecycle implements MessageBus {
       }
       await this.checkIn();
       if (this.dirty) await this.resync();
+      await this.state.afterPeersLost(this.reads);
       await this.maintain();
     } catch (error) {
       this.failed("heartbeat and sweep", error);

@@ -75,6 +75,7 @@ export class StateSync {
   private readonly news = new OutageNews();
   private readonly leftAway = new LeftAway();
   private epoch?: string;
+  private peerCatchUp = false;
 
   constructor(
     private readonly nodeId: string, private readonly store: ShareStore, private readonly local: LocalAdapter, private readonly ctx: StateSyncContext,
@@ -135,6 +136,23 @@ export class StateSync {
         this.ctx.syncMembers(appId, channel, await reads.members(appId, channel), removals);
       }
     }
+  }
+
+  /**
+   * A peer fell silent for a node timeout. A transition it decided in the store just before it
+   * died (a member key written, a leave script run) may never have been announced, and no sweep
+   * can tell: the store already holds the outcome. The next tick's catch-up reads it from there.
+   */
+  peersLost(): void {
+    this.peerCatchUp = true;
+  }
+
+  /** The catch-up after peersLost(), once; again on the next tick if it failed. */
+  async afterPeersLost(reads: Pick<StoreReads, "members">): Promise<void> {
+    if (!this.peerCatchUp) return;
+    // While the store refills after a data loss a missing member may just not be back yet.
+    await this.catchUp(!this.news.lostData, reads);
+    this.peerCatchUp = false;
   }
 
   /** Removes a dead node's share of every app, announcing each transition (one sweeper sees each). */

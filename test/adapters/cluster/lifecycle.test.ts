@@ -242,6 +242,40 @@ describe("cluster lifecycle", () => {
     expect(driver.reconciles).toBe(3); // once
   });
 
+  it("catches presence subscribers up once a peer was silent for a node timeout: what it decided last may never have been announced", async () => {
+    const { driver, node, synced, timers, logger } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    await driver.localState.join("app", "presence-room", "s1", { userId: "u1", userInfo: null });
+    const hello = () => driver.events!.message(JSON.stringify({ o: "B" }));
+    for (let t = 0; t < 3000; t += 500) {
+      hello();
+      await timers.advance(500);
+    }
+    expect(synced).toEqual([]); // B says hello every tick: nothing to catch up
+    await timers.advance(2500); // B died (2 s node timeout)
+    expect(synced).toEqual([["presence-room", { members: new Map([["u-remote", null]]), seq: 5 }, true]]);
+    expect(logger.lines).toContain("debug: fake adapter: node(s) B silent for a node timeout; catching presence subscribers up");
+    await timers.advance(5000);
+    expect(synced).toHaveLength(1); // once per silence
+  });
+
+  it("retries the catch-up after a silent peer on the next tick when the store fails it", async () => {
+    const { driver, node, synced, timers } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    await driver.localState.join("app", "presence-room", "s1", { userId: "u1", userInfo: null });
+    driver.events!.message(JSON.stringify({ o: "B" }));
+    driver.storeDown = true;
+    await timers.advance(2500);
+    expect(synced).toEqual([]);
+    driver.storeDown = false;
+    await timers.advance(1000);
+    expect(synced.map(([channel]) => channel)).toEqual(["presence-room"]);
+  });
+
   it("tells the driver when its ticker stalled, and after a pause past the node timeout resyncs and catches up", async () => {
     const { driver, node, synced, timers, logger } = setup();
     const started = driver.start(node);
