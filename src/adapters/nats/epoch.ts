@@ -3,12 +3,7 @@
 // when the epoch was created: revisions restart at 1 in a bucket NATS lost and created again, the
 // base jumps to the clock then, so sequences keep rising (core/presence.ts relies on it).
 import { UNCHANGED, type NatsLink } from "./connection.ts";
-import { EPOCH } from "./values.ts";
-
-export interface Epoch {
-  id: string;
-  base: number;
-}
+import { EPOCH, type Epoch } from "./values.ts";
 
 export class EpochBase {
   /** The epoch read when the bucket was last bound: every write on that binding counts from its base. */

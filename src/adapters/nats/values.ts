@@ -2,7 +2,6 @@
 // (NatsLink.getJson and cas), so a value another version or a person wrote fails with the key and
 // the value named instead of turning into NaN counts or missing members downstream.
 import { z } from "zod";
-import type { Epoch } from "./epoch.ts";
 import type { ChannelValue, Counts, MemberValue, UserValue } from "./state.ts";
 
 export interface Shape<V> {
@@ -39,7 +38,13 @@ export const CHANNEL = shape<ChannelValue>("a channel value {n, mc?, x?}", z.obj
 
 export const MEMBER = shape<MemberValue>("a member value {n, i?, o?}", z.object({ n: counts, i: z.unknown().optional(), o: z.number().optional() }));
 
-/** The epoch {id, base}; a bare id is an earlier version's (NatsLink.readEpoch replaces it). */
+/** The bucket's data epoch, and the base (clock µs at its creation) of the member sequences counted in it. */
+export interface Epoch {
+  id: string;
+  base: number;
+}
+
+/** The epoch {id, base}; a bare id is an earlier version's (EpochBase.read replaces it). */
 export const EPOCH = shape<Epoch | string>("an epoch {id, base}", z.union([z.string(), z.object({ id: z.string(), base: z.number() })]));
 
 export const USER = shape<UserValue>("a count value {n}", z.object({ n: counts }));
