@@ -38,10 +38,11 @@ const HELP = `Usage: npm run chaos -- [options]
                           and its node had no kill/freeze, from the request until this long after the 2xx
   --out FILE              JSON report (default bench/results/chaos-<bus>-<date>.json)
   --logs DIR              write each node's whole log there (n0.log ...; JSON lines with times)
+  --log-level info        the nodes' LOG_LEVEL; debug adds each connection, subscription and adapter step, to explain a failed round
 `;
 
 const o = parseFlags(process.argv.slice(2), {
-  minutes: 10, bus: "redis", runtime: "node", sockets: 120, pusherJs: 6, nodeTimeout: 3, faultSeconds: 20, verifySeconds: 8, convergeSeconds: 15, faults: "kill,stop,bus", publishTimeoutMs: 3000, liveSlackMs: 2000, out: "", logs: "", build: true,
+  minutes: 10, bus: "redis", runtime: "node", sockets: 120, pusherJs: 6, nodeTimeout: 3, faultSeconds: 20, verifySeconds: 8, convergeSeconds: 15, faults: "kill,stop,bus", publishTimeoutMs: 3000, liveSlackMs: 2000, out: "", logs: "", logLevel: "info", build: true,
 }, HELP);
 
 const app = BENCH_APP;
@@ -138,6 +139,7 @@ async function main(): Promise<number> {
     mkdirSync(o.logs, { recursive: true });
     env.LOG_FORMAT = "json"; // each line with its time, to line up with the faults
   }
+  env.LOG_LEVEL = o.logLevel;
   const nodes = ports.map((port, i) => new ClusterNode(i, port, o.runtime, env, o.logs ? path.join(o.logs, `n${i}.log`) : undefined));
   const cleanup = async () => {
     await Promise.all(nodes.map((n) => n.stop().catch(() => {})));
