@@ -362,7 +362,8 @@ export abstract class ClusterLifecycle implements MessageBus {
       }
       await this.checkIn();
       if (this.dirty) await this.resync();
-      await this.state.afterPeersLost(this.reads);
+      // A catch-up still to come (a reconnect's follow-up) reads the store once it has refilled.
+      if (!this.followUpAt && !this.catchUpPending) await this.state.afterPeersLost(this.reads);
       await this.maintain();
     } catch (error) {
       this.failed("heartbeat and sweep", error);

@@ -261,6 +261,25 @@ describe("cluster lifecycle", () => {
     expect(synced).toHaveLength(1); // once per silence
   });
 
+  it("after the store lost its data, leaves a silent peer's catch-up to the follow-up: no removals while the store refills", async () => {
+    const { driver, node, synced, timers } = setup();
+    const started = driver.start(node);
+    driver.events!.up();
+    await started;
+    await driver.localState.join("app", "presence-room", "s1", { userId: "u1", userInfo: null });
+    driver.events!.message(JSON.stringify({ o: "B" }));
+    driver.lostData = true;
+    driver.events!.down("socket closed");
+    await timers.advance(2500); // away past the node timeout: B is not heard meanwhile
+    driver.events!.up();
+    await settle();
+    driver.lostData = false;
+    await timers.advance(1000); // B pruned as silent, before the follow-up
+    expect(synced.map(([, , removals]) => removals)).toEqual([false]);
+    await timers.advance(1500); // the follow-up, a node timeout after reconnecting
+    expect(synced.map(([, , removals]) => removals)).toEqual([false, true, true]);
+  });
+
   it("retries the catch-up after a silent peer on the next tick when the store fails it", async () => {
     const { driver, node, synced, timers } = setup();
     const started = driver.start(node);
