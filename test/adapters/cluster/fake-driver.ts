@@ -132,6 +132,16 @@ export function setup() {
   return { timers, logger, driver, node, received, states, synced, transitions };
 }
 
+/** setup(), started and online, with one local socket in a presence channel. */
+export async function upWithPresence() {
+  const h = setup();
+  const started = h.driver.start(h.node);
+  h.driver.events!.up();
+  await started;
+  await h.driver.localState.join("app", "presence-room", "s1", { userId: "u1", userInfo: null });
+  return h;
+}
+
 export const message: ClusterMessage = { type: "terminate", appId: "app", userId: "u1" };
 export const LINGER = 3000;
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { RECONNECT_GRACE_MS } from "../../../src/adapters/cluster/bus-peers.ts";
 import { ClusterUnavailableError } from "../../../src/core/adapter.ts";
 import { settle } from "../../helpers/harness.ts";
-import { message, setup } from "./fake-driver.ts";
+import { message, setup, upWithPresence } from "./fake-driver.ts";
 
 describe("cluster lifecycle", () => {
   it("starts cluster-wide once the transport is up and the first resync is done", async () => {
@@ -243,11 +243,7 @@ describe("cluster lifecycle", () => {
   });
 
   it("catches presence subscribers up once a peer was silent for a node timeout: what it decided last may never have been announced", async () => {
-    const { driver, node, synced, timers, logger } = setup();
-    const started = driver.start(node);
-    driver.events!.up();
-    await started;
-    await driver.localState.join("app", "presence-room", "s1", { userId: "u1", userInfo: null });
+    const { driver, synced, timers, logger } = await upWithPresence();
     const hello = () => driver.events!.message(JSON.stringify({ o: "B" }));
     for (let t = 0; t < 3000; t += 500) {
       hello();
@@ -262,11 +258,7 @@ describe("cluster lifecycle", () => {
   });
 
   it("after the store lost its data, leaves a silent peer's catch-up to the follow-up: no removals while the store refills", async () => {
-    const { driver, node, synced, timers } = setup();
-    const started = driver.start(node);
-    driver.events!.up();
-    await started;
-    await driver.localState.join("app", "presence-room", "s1", { userId: "u1", userInfo: null });
+    const { driver, synced, timers } = await upWithPresence();
     driver.events!.message(JSON.stringify({ o: "B" }));
     driver.lostData = true;
     driver.events!.down("socket closed");
@@ -281,11 +273,7 @@ describe("cluster lifecycle", () => {
   });
 
   it("retries the catch-up after a silent peer on the next tick when the store fails it", async () => {
-    const { driver, node, synced, timers } = setup();
-    const started = driver.start(node);
-    driver.events!.up();
-    await started;
-    await driver.localState.join("app", "presence-room", "s1", { userId: "u1", userInfo: null });
+    const { driver, synced, timers } = await upWithPresence();
     driver.events!.message(JSON.stringify({ o: "B" }));
     driver.storeDown = true;
     await timers.advance(2500);
