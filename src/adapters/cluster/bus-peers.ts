@@ -31,6 +31,15 @@ export class BusPeers {
     return news;
   }
 
+  /**
+   * The node said goodbye (a graceful stop after announcing everything it decided): forgotten
+   * without counting as silent, so nobody catches up on its behalf.
+   */
+  departed(node: string): void {
+    this.heard.delete(node);
+    this.awaiting.delete(node);
+  }
+
   /** This node lost the bus: the peers heard within a node timeout are awaited when it is back. */
   lost(): void {
     const since = this.now() - this.nodeTimeoutMs;

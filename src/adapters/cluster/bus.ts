@@ -5,7 +5,7 @@
 import type { ClusterMessage } from "../../core/adapter.ts";
 import { AppBuses, DEFAULT_BUS_LINGER_MS } from "./app-buses.ts";
 import { BusPeers } from "./bus-peers.ts";
-import { readEnvelope, writeEnvelope, writeHello } from "./envelope.ts";
+import { readEnvelope, writeBye, writeEnvelope, writeHello } from "./envelope.ts";
 import type { ClusterOptions } from "./transport.ts";
 
 export interface BusDeps {
@@ -81,9 +81,18 @@ export class ClusterBus {
       .catch((error: unknown) => this.deps.failed("hello", error));
   }
 
+  /** Tells the other nodes this one stopped on purpose and left nothing unannounced. */
+  bye(): Promise<void> {
+    return this.deps.withinDeadline("goodbye", () => this.deps.publish(undefined, writeBye(this.deps.nodeId)));
+  }
+
   onMessage(payload: string): void {
     const received = readEnvelope(payload, this.deps.nodeId);
     if (!received) return;
+    if (received.bye) {
+      this.deps.opts.logger.debug(`${this.deps.name} adapter: node ${received.from} stopped`);
+      return this.peers.departed(received.from);
+    }
     const news = this.peers.heardFrom(received.from);
     const message = received.message;
     if (message) {

@@ -3,7 +3,8 @@
 // frame exactly as the sockets get it. The frame is carried once, never as a JSON string inside
 // JSON: a node parses the small header and hands the frame on untouched (parsing every app's frames
 // twice cost every node 260-320 ms of CPU per 1,000 publishes of 1 KB). A header
-// without an app and a message is a node's hello: it says the node is on the bus (bus-peers.ts).
+// without an app and a message is a node's hello: it says the node is on the bus (bus-peers.ts);
+// with `b` it is a node's goodbye on a graceful stop.
 import type { ClusterMessage } from "../../core/adapter.ts";
 import { parseJsonObject } from "../../core/frames.ts";
 import type { MemberChange } from "../../core/presence.ts";
@@ -28,12 +29,15 @@ interface Header {
   /** dedupe */
   d?: string;
   m?: ClusterMessage;
+  /** A goodbye: the node stopped on purpose after announcing every transition it made. */
+  b?: 1;
 }
 
-/** What a bus payload carried: who sent it, and its message unless it was a hello. */
+/** What a bus payload carried: who sent it, and its message unless it was a hello or a goodbye. */
 export interface Received {
   from: string;
   message?: ClusterMessage;
+  bye?: true;
 }
 
 /** The bus payload for a message this node sends. */
@@ -49,6 +53,11 @@ export function writeEnvelope(nodeId: string, message: ClusterMessage): string {
 /** The payload of a hello: this node is on the bus. */
 export function writeHello(nodeId: string): string {
   return JSON.stringify({ o: nodeId } satisfies Header);
+}
+
+/** The payload of a goodbye: this node stopped and left nothing unannounced. */
+export function writeBye(nodeId: string): string {
+  return JSON.stringify({ o: nodeId, b: 1 } satisfies Header);
 }
 
 /** The header and, after the separator, the frame; undefined for what is not an envelope. */
@@ -86,7 +95,7 @@ export function readEnvelope(payload: string, nodeId: string): Received | undefi
     if (header.d !== undefined) message.dedupe = header.d;
     return { from, message };
   }
-  if (header.m === undefined) return { from };
+  if (header.m === undefined) return header.b === 1 ? { from, bye: true } : { from };
   const m = header.m as { type?: unknown; appId?: unknown } | null;
   if (typeof m !== "object" || m === null || typeof m.type !== "string" || m.type === "publish" || typeof m.appId !== "string") return undefined;
   return { from, message: header.m };

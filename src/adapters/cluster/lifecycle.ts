@@ -93,7 +93,7 @@ export abstract class ClusterLifecycle implements MessageBus {
   protected async checkIn(): Promise<void> {}
   /** Each tick while offline. */
   protected retry(): void {}
-  /** Resolves once the driver's own background work (a sweep) has finished; awaited by stop(). */
+  /** Resolves once the driver's background work (a sweep) has finished; awaited by stop(). */
   protected async idle(): Promise<void> {}
   /**
    * The ticker fired at least half a node timeout late (a stopped process, a starved event loop);
@@ -135,6 +135,7 @@ export abstract class ClusterLifecycle implements MessageBus {
     if (this.online) {
       try {
         await this.release();
+        await this.bus.bye(); // only after a clean release: else the peers' catch-up and sweep repair it
       } catch (error) {
         // Not fatal: the other nodes sweep what is left once our heartbeat expires.
         this.failures.failed("deregistering on stop", error);

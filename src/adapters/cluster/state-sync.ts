@@ -126,16 +126,17 @@ export class StateSync {
    * After an outage, member events published meanwhile never reached this node. For each presence
    * channel with local sockets the core gets the backend's members and tells each socket what it
    * missed, ordered by the transitions' sequences (core/presence.ts). Without `removals` (the
-   * backend lost its data and refills node by node) only additions count.
+   * backend lost its data and refills node by node) only additions count. False when cut short.
    */
-  async catchUp(removals: boolean, reads: Pick<StoreReads, "members">): Promise<void> {
+  async catchUp(removals: boolean, reads: Pick<StoreReads, "members">): Promise<boolean> {
     for (const appId of this.local.appIds()) {
       for (const channel of this.local.channelNames(appId)) {
         if (!classifyChannel(channel).presence) continue;
-        if (!this.ctx.active()) return;
+        if (!this.ctx.active()) return false;
         this.ctx.syncMembers(appId, channel, await reads.members(appId, channel), removals);
       }
     }
+    return true;
   }
 
   /**
@@ -147,12 +148,10 @@ export class StateSync {
     this.peerCatchUp = true;
   }
 
-  /** The catch-up after peersLost(), once; again on the next tick if it failed. */
+  /** The catch-up after peersLost(), once; again on a later tick if it failed or was cut short. */
   async afterPeersLost(reads: Pick<StoreReads, "members">): Promise<void> {
-    if (!this.peerCatchUp) return;
     // While the store refills after a data loss a missing member may just not be back yet.
-    await this.catchUp(!this.news.lostData, reads);
-    this.peerCatchUp = false;
+    if (this.peerCatchUp && await this.catchUp(!this.news.lostData, reads)) this.peerCatchUp = false;
   }
 
   /** Removes a dead node's share of every app, announcing each transition (one sweeper sees each). */

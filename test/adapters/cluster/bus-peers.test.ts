@@ -53,6 +53,18 @@ describe("BusPeers", () => {
     expect(quick.missing()).toEqual(["B"]);
   });
 
+  it("forgets a peer that said goodbye: neither awaited after an outage nor pruned as silent", () => {
+    const { peers, advance } = setup();
+    peers.heardFrom("B");
+    peers.heardFrom("C");
+    peers.departed("B");
+    peers.lost();
+    peers.rejoined();
+    expect(peers.missing()).toEqual(["C"]);
+    advance(10_001);
+    expect(peers.prune()).toEqual(["C"]);
+  });
+
   it("does not await a peer that had gone silent before the outage, nor one it has never heard", () => {
     const { peers, advance } = setup();
     peers.heardFrom("old");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readEnvelope, writeEnvelope, writeHello } from "../../../src/adapters/cluster/envelope.ts";
+import { readEnvelope, writeBye, writeEnvelope, writeHello } from "../../../src/adapters/cluster/envelope.ts";
 import type { ClusterMessage } from "../../../src/core/adapter.ts";
 
 describe("bus envelopes", () => {
@@ -44,6 +44,11 @@ describe("bus envelopes", () => {
   it("carries a hello: who is on the bus, without a message", () => {
     expect(readEnvelope(writeHello("A"), "B")).toEqual({ from: "A" });
     expect(readEnvelope(writeHello("A"), "A")).toBeUndefined();
+  });
+
+  it("carries a goodbye: the node stopped on purpose", () => {
+    expect(readEnvelope(writeBye("A"), "B")).toEqual({ from: "A", bye: true });
+    expect(readEnvelope(writeBye("A"), "A")).toBeUndefined();
   });
 
   it("ignores payloads that are not envelopes instead of throwing", () => {

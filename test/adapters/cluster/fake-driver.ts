@@ -34,9 +34,12 @@ export class FakeDriver extends ClusterLifecycle {
   lostData = false;
   /** The transport goes down while the next resync writes the app's state. */
   goesDownInResync = false;
+  /** The transport goes down during the next members read. */
+  goesDownInRead = false;
   /** What each resync's write of the app changes in the store. */
   resyncWrites: ClusterTransition[] = [];
   released = 0;
+  releaseFails = false;
   closed = false;
   storeDown = false;
   stalls = 0;
@@ -44,7 +47,11 @@ export class FakeDriver extends ClusterLifecycle {
     channelStats: async () => this.remote({ subscriptionCount: 7, userCount: 0 }),
     channels: async () => this.remote(new Map()),
     channelPage: async () => this.remote({ channels: new Map(), total: 0 }),
-    members: async (): Promise<MemberSnapshot> => this.remote({ members: new Map([["u-remote", null]]), seq: 5 }),
+    members: async (): Promise<MemberSnapshot> => {
+      if (this.goesDownInRead) this.events?.down("lost during a read");
+      this.goesDownInRead = false;
+      return this.remote({ members: new Map([["u-remote", null]]), seq: 5 });
+    },
     onlineUsers: async () => this.remote(new Set(["remote"])),
     cacheGet: async () => this.remote(null),
   };
@@ -95,6 +102,7 @@ export class FakeDriver extends ClusterLifecycle {
   }
   protected async release(): Promise<void> {
     this.released++;
+    if (this.releaseFails) throw new Error("release script failed");
   }
   /** A leave the driver decided while away, as its leave() does. */
   leaveWhileAway(channel: string, vacated: boolean, userId?: string) {

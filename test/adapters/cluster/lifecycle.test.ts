@@ -283,6 +283,18 @@ describe("cluster lifecycle", () => {
     expect(synced.map(([channel]) => channel)).toEqual(["presence-room"]);
   });
 
+  it("runs a silent peer's catch-up again when going offline cut it short", async () => {
+    const { driver, synced, timers } = await upWithPresence();
+    await driver.localState.join("app", "presence-other", "s2", { userId: "u2", userInfo: null });
+    driver.events!.message(JSON.stringify({ o: "B" }));
+    driver.goesDownInRead = true;
+    await timers.advance(2500); // B silent: the catch-up reads one channel, then the node is offline
+    expect(synced.map(([channel]) => channel)).toEqual(["presence-room"]);
+    driver.events!.up();
+    await timers.advance(5000); // the reconnect's catch-up and its follow-up, then the silent peer's
+    expect(synced.map(([channel]) => channel).slice(1)).toEqual(Array(3).fill(["presence-room", "presence-other"]).flat());
+  });
+
   it("tells the driver when its ticker stalled, and after a pause past the node timeout resyncs and catches up", async () => {
     const { driver, node, synced, timers, logger } = setup();
     const started = driver.start(node);
@@ -359,5 +371,25 @@ describe("cluster lifecycle", () => {
     await driver.stop();
     expect(driver.released).toBe(1);
     expect(driver.closed).toBe(true);
+    // Last on the node bus: a goodbye, so the others do not catch up on its behalf.
+    expect(driver.routes.at(-1)).toBe("(node)");
+    expect(JSON.parse(driver.published.at(-1)!)).toEqual({ o: driver.nodeId, b: 1 });
+  });
+
+  it("says no goodbye when its release failed: the peers' catch-up and sweep repair what is left", async () => {
+    const { driver, logger } = await upWithPresence();
+    driver.releaseFails = true;
+    await driver.stop();
+    expect(driver.published.map((p) => JSON.parse(p)).filter((e) => e.b)).toEqual([]);
+    expect(logger.lines.some((l) => l.includes("deregistering on stop failed: release script failed"))).toBe(true);
+  });
+
+  it("does not catch up for a peer that said goodbye", async () => {
+    const { driver, synced, timers, logger } = await upWithPresence();
+    driver.events!.message(JSON.stringify({ o: "B" }));
+    driver.events!.message(JSON.stringify({ o: "B", b: 1 }));
+    await timers.advance(5000);
+    expect(synced).toEqual([]);
+    expect(logger.lines).toContain("debug: fake adapter: node B stopped");
   });
 });
