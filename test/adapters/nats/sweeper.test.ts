@@ -16,8 +16,7 @@ function setup(store: Record<string, unknown> = {}) {
   const written: string[] = [];
   const link = {
     publish: (_subject: string, payload: string) => void published.push(JSON.parse(payload)),
-    keys: async () => Object.keys(store),
-    getJson: async (k: string) => ({ value: store[k], entry: null }),
+    entries: async () => new Map(Object.entries(store).map(([k, value]) => [k, { value, revision: 1 }])),
     purgeDeletes: async () => {},
   } as unknown as NatsLink;
   const at = (level: string) => (message: string) => void lines.push(`${level}: ${message}`);
@@ -97,6 +96,14 @@ describe("nats sweeper", () => {
     await t.sweeper.tick(); // the first full sweep after coming up
     await t.sweeper.idle();
     expect(t.ownSynced).toEqual([`app ${mine}`]);
+    expect(t.written).toEqual([]);
+  });
+
+  it("refuses to sweep over a value of the wrong shape, naming its key (no per-key reads: the fake link has none)", async () => {
+    const t = setup({ [key("app", "c", "presence-x")]: { n: { dead: "one" } } });
+    t.sweeper.connected();
+    t.advance(TIMEOUT);
+    await expect(t.sweeper.tick()).rejects.toThrow(/key \S+ holds \{"n":\{"dead":"one"\}\}, not a channel value/);
     expect(t.written).toEqual([]);
   });
 
