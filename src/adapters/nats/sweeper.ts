@@ -5,6 +5,7 @@
 import { classifyChannel } from "../../core/channels.ts";
 import { parseJsonObject } from "../../core/frames.ts";
 import type { Logger } from "../../core/runtime.ts";
+import { RECONNECT_GRACE_MS } from "../cluster/bus-peers.ts";
 import { Rerun } from "../cluster/rerun.ts";
 import type { NatsLink } from "./connection.ts";
 import { key, memberCount, nodesIn, parseKey } from "./state.ts";
@@ -54,6 +55,8 @@ export class Sweeper {
   /** When this node last came online: it sweeps only after it has heard a full timeout of heartbeats. */
   private upSince = 0;
   private sweptSinceUp = false;
+  /** Until then nobody is judged dead: after a NATS outage a live node may still be in its reconnect back-off. */
+  private graceUntil = 0;
   private lastPurge = 0;
 
   constructor(
@@ -81,9 +84,15 @@ export class Sweeper {
     this.link.publish(this.subject, JSON.stringify(beat));
   }
 
-  /** (Re)connected: nobody could heartbeat to us meanwhile, so every known node gets a fresh timeout. */
+  /**
+   * (Re)connected: nobody could heartbeat to us meanwhile, so every known node gets a fresh
+   * timeout, at least the reconnect grace. A chaos run saw a node swept 3 s after a NATS restart
+   * (its node timeout) while it was still in its back-off: its sockets' members were announced
+   * as gone, and came back 6 s later.
+   */
   connected(): void {
     this.lastPurge = this.now();
+    this.graceUntil = this.now() + Math.max(this.timeoutMs, RECONNECT_GRACE_MS);
     this.restartClocks();
   }
 
@@ -123,6 +132,7 @@ export class Sweeper {
   async tick(): Promise<void> {
     this.heartbeat();
     const now = this.now();
+    if (now < this.graceUntil) return;
     let died = false;
     for (const [id, seen] of this.lastSeen) {
       if (now - seen <= this.timeoutMs) continue;

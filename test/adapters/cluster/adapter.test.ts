@@ -5,6 +5,7 @@
 // resync) once the backend answers again.
 import { describe, expect, it } from "vitest";
 import { ClusterAdapter } from "../../../src/adapters/cluster/adapter.ts";
+import { RECONNECT_GRACE_MS } from "../../../src/adapters/cluster/bus-peers.ts";
 import type { ClusterBackend } from "../../../src/adapters/cluster/backend.ts";
 import type { TransportEvents } from "../../../src/adapters/cluster/transport.ts";
 import type { ScriptName } from "../../../src/adapters/cluster/scripts.ts";
@@ -96,6 +97,18 @@ describe("cluster adapter with a backend that stopped answering", () => {
     await timers.advance(2000);
     expect(backend.probes).toBe(probes);
     expect(await adapter.join("app", "ch2", "s3")).not.toHaveProperty("localOnly");
+    await adapter.stop();
+  });
+
+  it("sweeps no dead nodes for the reconnect grace after coming up: a live node may still be in its back-off", async () => {
+    const { timers, backend, adapter, node } = setup();
+    const started = adapter.start(node);
+    backend.events!.up();
+    await started;
+    await timers.advance(RECONNECT_GRACE_MS - 1);
+    expect(backend.calls).not.toContain("deadNodes");
+    await timers.advance(500);
+    expect(backend.calls).toContain("deadNodes");
     await adapter.stop();
   });
 });

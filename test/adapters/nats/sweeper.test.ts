@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { NatsLink } from "../../../src/adapters/nats/connection.ts";
 import { key, memberKey } from "../../../src/adapters/nats/state.ts";
 import { Sweeper } from "../../../src/adapters/nats/sweeper.ts";
+import { RECONNECT_GRACE_MS } from "../../../src/adapters/cluster/bus-peers.ts";
 import type { Logger } from "../../../src/core/runtime.ts";
 
 const TIMEOUT = 3000;
@@ -39,6 +40,11 @@ function setup(store: Record<string, unknown> = {}) {
   return {
     sweeper, published, lines, written, ownSynced, recounted,
     advance: (ms: number) => (now += ms),
+    /** Connected, and most of the reconnect grace gone: a node timeout from now the sweeper judges again. */
+    connect: () => {
+      sweeper.connected();
+      now += RECONNECT_GRACE_MS - TIMEOUT;
+    },
     get sweptHere() { return sweptHere; },
   };
 }
@@ -46,7 +52,7 @@ function setup(store: Record<string, unknown> = {}) {
 describe("nats sweeper", () => {
   it("expires a node that stopped heartbeating while this node kept ticking", async () => {
     const t = setup();
-    t.sweeper.connected();
+    t.connect();
     t.sweeper.onHeartbeat(JSON.stringify({ id: "other" }), true);
     for (let i = 0; i < 5; i++) {
       t.advance(TIMEOUT / 4);
@@ -56,9 +62,26 @@ describe("nats sweeper", () => {
     expect(t.lines).toContain("info: nats adapter: node other stopped sending heartbeats; removing its sockets");
   });
 
+  it("judges nobody for the reconnect grace after (re)connecting: a live node may still be in its back-off", async () => {
+    const t = setup({ [key("app", "c", "presence-x")]: { n: { other: 1, me: 1 } } });
+    t.sweeper.onHeartbeat(JSON.stringify({ id: "other" }), true);
+    t.sweeper.connected(); // NATS is back; "other" has not reconnected yet
+    for (let ms = 0; ms < RECONNECT_GRACE_MS - TIMEOUT / 4; ms += TIMEOUT / 4) {
+      t.advance(TIMEOUT / 4);
+      await t.sweeper.tick();
+    }
+    expect(t.sweeper.alive("other")).toBe(true);
+    expect(t.written).toEqual([]);
+    t.advance(TIMEOUT / 4);
+    await t.sweeper.tick();
+    await t.sweeper.idle();
+    expect(t.sweeper.alive("other")).toBe(false);
+    expect(t.written).toEqual([`${key("app", "c", "presence-x")} other`]);
+  });
+
   it("does not take its own pause for the others' silence: after stalled() every node gets a fresh timeout", async () => {
     const t = setup();
-    t.sweeper.connected();
+    t.connect();
     t.sweeper.onHeartbeat(JSON.stringify({ id: "other" }), true);
     t.advance(TIMEOUT + 500); // frozen: the other node's heartbeats of that time are still unread
     t.sweeper.stalled();
@@ -76,7 +99,7 @@ describe("nats sweeper", () => {
 
   it("tells a swept node that it was swept", async () => {
     const t = setup({ [key("app", "c", "presence-x")]: { n: { dead: 1, me: 1 } } });
-    t.sweeper.connected();
+    t.connect();
     for (let i = 0; i < 5; i++) {
       t.advance(TIMEOUT / 4);
       await t.sweeper.tick();
@@ -89,7 +112,7 @@ describe("nats sweeper", () => {
   it("re-checks its own share of every key that names it (a write a killed NATS server lost)", async () => {
     const mine = key("app", "c", "private-mine");
     const t = setup({ [mine]: { n: { me: 2 } }, [key("app", "c", "private-other")]: { n: { other: 1 } } });
-    t.sweeper.connected();
+    t.connect();
     t.sweeper.onHeartbeat(JSON.stringify({ id: "other" }), true);
     t.advance(TIMEOUT);
     t.sweeper.onHeartbeat(JSON.stringify({ id: "other" }), true);
@@ -101,7 +124,7 @@ describe("nats sweeper", () => {
 
   it("refuses to sweep over a value of the wrong shape, naming its key (no per-key reads: the fake link has none)", async () => {
     const t = setup({ [key("app", "c", "presence-x")]: { n: { dead: "one" } } });
-    t.sweeper.connected();
+    t.connect();
     t.advance(TIMEOUT);
     await expect(t.sweeper.tick()).rejects.toThrow(/key \S+ holds \{"n":\{"dead":"one"\}\}, not a channel value/);
     expect(t.written).toEqual([]);
@@ -115,7 +138,7 @@ describe("nats sweeper", () => {
       [key("app", "c", "presence-ok")]: { n: { A: 1 }, mc: 1 },
       [memberKey("app", "presence-ok", "u1")]: { n: { A: 1 } },
     });
-    t.sweeper.connected();
+    t.connect();
     t.sweeper.onHeartbeat(JSON.stringify({ id: "A" }), true);
     t.advance(TIMEOUT);
     t.sweeper.onHeartbeat(JSON.stringify({ id: "A" }), true);
