@@ -1,7 +1,7 @@
 // Starts a real Switchboard process for integration tests. SWITCHBOARD_RUNTIME picks the runtime
 // (node, node22, node24, deno, bun, binary, workers), so one suite runs unchanged against each of them.
-// SWITCHBOARD_TOPOLOGY (redis, nats) instead starts a 3-node cluster behind a round-robin TCP
-// balancer, so the same suite checks that a cluster answers like one server.
+// SWITCHBOARD_TOPOLOGY (redis, redis-cluster, upstash, nats) instead starts a 3-node cluster behind a
+// round-robin TCP balancer, so the same suite checks that a cluster answers like one server.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -87,16 +87,19 @@ export function runtimeCommand(runtime = process.env.SWITCHBOARD_RUNTIME ?? "nod
   }
 }
 
+export const TOPOLOGIES = ["redis", "redis-cluster", "upstash", "nats"] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
+
 /**
- * The cluster topology under test (SWITCHBOARD_TOPOLOGY: redis or nats), or undefined for one
+ * The cluster topology under test (SWITCHBOARD_TOPOLOGY, one of TOPOLOGIES), or undefined for one
  * process. Under a topology every startServer() is CLUSTER_SIZE nodes behind a round-robin TCP
  * balancer (test/helpers/balancer.ts) whose port is the TestServer's port.
  */
-export const TOPOLOGY: "redis" | "nats" | undefined = (() => {
+export const TOPOLOGY: Topology | undefined = (() => {
   const value = process.env.SWITCHBOARD_TOPOLOGY;
   if (value === undefined || value === "") return undefined;
-  if (value !== "redis" && value !== "nats") throw new Error(`unknown SWITCHBOARD_TOPOLOGY ${value} (use redis or nats)`);
-  return value;
+  if (!(TOPOLOGIES as readonly string[]).includes(value)) throw new Error(`unknown SWITCHBOARD_TOPOLOGY ${value} (use ${TOPOLOGIES.join(", ")})`);
+  return value as Topology;
 })();
 
 export const CLUSTER_SIZE = 3;
@@ -111,22 +114,38 @@ export function startServer(options: StartOptions = {}): Promise<TestServer> {
   return startTopology(TOPOLOGY, options);
 }
 
-function topologyEnv(topology: "redis" | "nats"): Record<string, string> {
+/** A variable the conformance runner (scripts/test-conformance.mjs) sets for a backend it started. */
+function fromRunner(name: string, topology: Topology, example: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`SWITCHBOARD_TOPOLOGY=${topology} needs ${name} (e.g. ${example}); npm run test:conformance -- ${topology} sets it`);
+  return value;
+}
+
+function topologyEnv(topology: Topology): Record<string, string> {
   // A prefix per startServer() call: test files (and servers within one) never share cluster state.
   // NATS gets one without colons, which subjects allow but JetStream bucket and stream names do not.
   const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   const prefix = topology === "nats" ? `sbconf_${id}_` : `sbconf:${id}:`;
   const env: Record<string, string> = { ADAPTER_DRIVER: topology, REDIS_PREFIX: prefix, CLUSTER_NODE_TIMEOUT: "5" };
-  if (topology === "redis") env.REDIS_URL = process.env.SWITCHBOARD_REDIS_URL ?? "redis://127.0.0.1:6379";
-  else {
-    const servers = process.env.SWITCHBOARD_NATS_SERVERS;
-    if (!servers) throw new Error("SWITCHBOARD_TOPOLOGY=nats needs SWITCHBOARD_NATS_SERVERS (e.g. ws://127.0.0.1:4223)");
-    env.NATS_SERVERS = servers;
+  switch (topology) {
+    case "redis":
+      env.REDIS_URL = process.env.SWITCHBOARD_REDIS_URL ?? "redis://127.0.0.1:6379";
+      break;
+    case "redis-cluster":
+      env.REDIS_CLUSTER_NODES = fromRunner("SWITCHBOARD_REDIS_CLUSTER_NODES", topology, "127.0.0.1:7100,127.0.0.1:7101,127.0.0.1:7102");
+      break;
+    case "upstash":
+      env.UPSTASH_REDIS_REST_URL = fromRunner("SWITCHBOARD_UPSTASH_URL", topology, "http://127.0.0.1:8079");
+      env.UPSTASH_REDIS_REST_TOKEN = fromRunner("SWITCHBOARD_UPSTASH_TOKEN", topology, "the bridge's token");
+      break;
+    case "nats":
+      env.NATS_SERVERS = fromRunner("SWITCHBOARD_NATS_SERVERS", topology, "ws://127.0.0.1:4223");
+      break;
   }
   return env;
 }
 
-async function startTopology(topology: "redis" | "nats", options: StartOptions): Promise<TestServer> {
+async function startTopology(topology: Topology, options: StartOptions): Promise<TestServer> {
   const nodeOptions: StartOptions = { ...options, env: { ...topologyEnv(topology), ...options.env } };
   const started = await Promise.allSettled(Array.from({ length: CLUSTER_SIZE }, () => startProcess(nodeOptions)));
   const nodes = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));

@@ -145,6 +145,17 @@ describe("subscription counting (APP_ENABLE_SUBSCRIPTION_COUNT=true)", () => {
     event: "pusher_internal:subscription_count", channel, data: JSON.stringify({ subscription_count: n }),
   });
 
+  /**
+   * The next subscription_count `raw` gets on `channel`, then every other frame before a pong. The
+   * count comes from another socket's (un)subscribe: behind a cluster that socket may be on another
+   * node, whose broadcast reaches this socket's node over the bus, after a ping sent at once would
+   * be answered. Whatever else arrived (a stale or repeated count) still shows in the result.
+   */
+  async function countThenRest(raw: RawClient, channel: string): Promise<unknown[]> {
+    const counted = await raw.next(byEvent("pusher_internal:subscription_count", channel));
+    return [counted, ...(await framesBeforePong(raw))];
+  }
+
   it("broadcasts the count to every subscriber on subscribe and unsubscribe", async () => {
     const a = await rawClient(counting);
     const b = await rawClient(counting);
@@ -152,14 +163,14 @@ describe("subscription counting (APP_ENABLE_SUBSCRIPTION_COUNT=true)", () => {
     expect(await framesBeforePong(a)).toEqual([ack("counted"), count("counted", 1)]);
     subscribe(b, "counted");
     expect(await framesBeforePong(b)).toEqual([ack("counted"), count("counted", 2)]);
-    expect(await framesBeforePong(a)).toEqual([count("counted", 2)]);
+    expect(await countThenRest(a, "counted")).toEqual([count("counted", 2)]);
     unsubscribe(b, "counted");
     expect(await framesBeforePong(b)).toEqual([]);
-    expect(await framesBeforePong(a)).toEqual([count("counted", 1)]);
+    expect(await countThenRest(a, "counted")).toEqual([count("counted", 1)]);
     // A closing socket counts like an unsubscribe.
     subscribe(b, "counted");
     expect(await framesBeforePong(b)).toEqual([ack("counted"), count("counted", 2)]);
-    expect(await framesBeforePong(a)).toEqual([count("counted", 2)]);
+    expect(await countThenRest(a, "counted")).toEqual([count("counted", 2)]);
     b.close();
     expect(await a.next(byEvent("pusher_internal:subscription_count", "counted"))).toEqual(count("counted", 1));
     a.close();
