@@ -1,8 +1,9 @@
-import { ClusterUnavailableError, type ConsoleMessage } from "../core/adapter.ts";
+import { ClusterUnavailableError } from "../core/adapter.ts";
 import type { ServerEvent } from "../core/events.ts";
 import type { Switchboard } from "../core/server.ts";
 import { randomHex } from "../core/crypto.ts";
 import { CONSOLE_KINDS, forForwarding, summarize, Viewer } from "./feed.ts";
+import { CONSOLE_TOPIC, consoleFeature, consoleMessage, type ConsoleMessage } from "./messages.ts";
 import type { Revocations } from "./revocations.ts";
 import type { ConsoleStats } from "./stats.ts";
 
@@ -66,6 +67,7 @@ export class ConsoleHub {
   /** The last state sent per app (as JSON): an unchanged state is not sent again. */
   private readonly lastState = new Map<string, { json: string; state: ConsoleState }>();
   private unsubscribe: (() => void) | undefined;
+  private readonly unlistenBus: () => void;
   private ticker: unknown;
   private flushTimer: unknown;
   private lastWatch = 0;
@@ -81,7 +83,11 @@ export class ConsoleHub {
     private readonly stats: ConsoleStats,
     private readonly revocations: Revocations,
   ) {
-    server.consoleListener = (message) => this.receive(message);
+    this.unlistenBus = server.listenFeature(CONSOLE_TOPIC, (message) => {
+      const m = consoleMessage(message);
+      if (m) this.receive(m);
+      else server.logger.debug(`console: dropped a console message of an unknown shape from the bus`, message.body);
+    });
   }
 
   /** A browser starts watching `appId`; returns its viewer (close it with `leave`). */
@@ -124,7 +130,7 @@ export class ConsoleHub {
     this.viewers.clear();
     this.watchedElsewhere.clear();
     this.deactivate();
-    this.server.consoleListener = undefined;
+    this.unlistenBus();
   }
 
   private activate(): void {
@@ -174,7 +180,7 @@ export class ConsoleHub {
     for (const [appId, box] of this.outbox) {
       while (box.events.length > 0 || box.dropped > 0) {
         const events = box.events.splice(0, BATCH_MAX);
-        this.broadcast({ type: "console", appId, node: this.node, op: "events", events, dropped: box.dropped });
+        this.broadcast({ appId, node: this.node, op: "events", events, dropped: box.dropped });
         this.stats.eventsForwarded += events.length;
         box.dropped = 0;
       }
@@ -194,7 +200,7 @@ export class ConsoleHub {
       this.watchedElsewhere.set(m.appId, now + WATCH_TTL_MS);
       if (fresh) this.server.logger.debug(`console: node ${m.node} watches app ${m.appId}; forwarding its events from node ${this.node}`);
       this.activate();
-      this.broadcast({ type: "console", appId: m.appId, node: this.node, op: "count", connections: this.server.appConnectionCount(m.appId) });
+      this.broadcast({ appId: m.appId, node: this.node, op: "count", connections: this.server.registry.appSocketCount(m.appId) });
       return;
     }
     const here = this.viewers.get(m.appId);
@@ -250,17 +256,17 @@ export class ConsoleHub {
   }
 
   private sendWatch(appId: string): void {
-    this.broadcast({ type: "console", appId, node: this.node, op: "watch" });
+    this.broadcast({ appId, node: this.node, op: "watch" });
   }
 
   /** A console session signed out on this node: every other node refuses it too. */
   revoke(session: string, until: number): void {
     this.revocations.revoke(session, until);
-    this.broadcast({ type: "console", appId: "", node: this.node, op: "revoke", session, until });
+    this.broadcast({ appId: "", node: this.node, op: "revoke", session, until });
   }
 
   private broadcast(message: ConsoleMessage): void {
-    this.server.adapter.broadcast(message, { remoteOnly: true });
+    this.server.adapter.broadcast(consoleFeature(message), { remoteOnly: true });
   }
 
   /** Sends the app's connection count and channels to its viewers; one query in flight per app. */
@@ -284,7 +290,7 @@ export class ConsoleHub {
 
   private async state(appId: string): Promise<ConsoleState> {
     const now = this.server.timers.now();
-    let connections = this.server.appConnectionCount(appId);
+    let connections = this.server.registry.appSocketCount(appId);
     let nodes = 1;
     for (const [node, c] of this.counts.get(appId) ?? []) {
       if (now - c.at > COUNT_TTL_MS) this.counts.get(appId)?.delete(node);

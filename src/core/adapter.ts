@@ -97,20 +97,14 @@ export type ClusterMessage =
   }
   | { type: "terminate"; appId: string; userId: string }
   | { type: "watchlist"; appId: string; userId: string; online: boolean }
-  | ConsoleMessage;
+  | FeatureMessage;
 
 /**
- * The debug console's cluster traffic (src/console/hub.ts), sent only while a console watches
- * `appId`: "watch" is the watching node's heartbeat, "count" each node's answer (its connections
- * of the app), "events" a node's server events of the app, batched and bounded (`dropped`: how
- * many did not fit). `node` tells a node its own messages apart (the local adapter echoes them).
+ * A feature's own cluster traffic (the debug console's: src/console/), routed by `topic` to its
+ * listener (Switchboard.listenFeature) without the core knowing its shape. Heard by the nodes
+ * holding the app's bus, or with `nodeWide` by every node.
  */
-export type ConsoleMessage = {
-  type: "console"; appId: string; node: string; op: "watch" | "count" | "events" | "revoke";
-  connections?: number; events?: ServerEvent[]; dropped?: number;
-  /** "revoke": a console session signed out, refused on every node until it would have expired. */
-  session?: string; until?: number;
-};
+export type FeatureMessage = { type: "feature"; topic: string; appId: string; nodeWide?: boolean; body: unknown };
 
 /**
  * A state change an adapter made for sockets the core did not ask about: a dead node's state

@@ -189,6 +189,13 @@ export class LocalRegistry {
     return out;
   }
 
+  /** This node's open sockets of one app: O(sockets), for a count every few seconds (the console's). */
+  appSocketCount(appId: string): number {
+    let count = 0;
+    for (const conn of this.sockets.values()) if (conn.app.id === appId) count++;
+    return count;
+  }
+
   userSockets(appId: string, userId: string): Connection[] {
     return [...(this.apps.get(appId)?.users.get(userId) ?? EMPTY)];
   }

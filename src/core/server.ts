@@ -1,4 +1,4 @@
-import type { Adapter, ClusterMessage, ClusterNode, ClusterTransition, ConsoleMessage } from "./adapter.ts";
+import type { Adapter, ClusterMessage, ClusterNode, ClusterTransition, FeatureMessage } from "./adapter.ts";
 import type { App } from "./app.ts";
 import type { AppStore } from "./app-store.ts";
 import { randomSocketIdPart } from "./crypto.ts";
@@ -71,8 +71,8 @@ export class Switchboard implements ClusterNode {
   readonly stopper: GracefulStop<Connection>;
   private readonly pendingCleanups = new Set<Promise<void>>();
   private readonly delivered: ExpiringMap<true>;
-  /** Where "console" cluster messages go (the debug console, src/console/); dropped without one. */
-  consoleListener: ((message: ConsoleMessage) => void) | undefined = undefined;
+  /** Topic → where its FeatureMessages go; a message of a topic nobody listens to is dropped. */
+  private readonly features = new Map<string, (message: FeatureMessage) => void>();
 
   constructor(deps: ServerDeps) {
     this.settings = deps.settings;
@@ -145,11 +145,10 @@ export class Switchboard implements ClusterNode {
     return this.connections.size;
   }
 
-  /** This node's open connections of one app: O(connections), for the console's count every few seconds. */
-  appConnectionCount(appId: string): number {
-    let count = 0;
-    for (const conn of this.connections) if (conn.app?.id === appId) count++;
-    return count;
+  /** Sends the cluster messages of a feature's `topic` to `listener`; returns how to stop. */
+  listenFeature(topic: string, listener: (message: FeatureMessage) => void): () => void {
+    this.features.set(topic, listener);
+    return () => void (this.features.get(topic) === listener && this.features.delete(topic));
   }
 
   /** Not ready (/ready, /up answer 503) from the first phase of a graceful stop on. */
@@ -315,8 +314,8 @@ export class Switchboard implements ClusterNode {
       case "watchlist":
         this.registry.deliverWatchlist(message.appId, message.userId, message.online);
         break;
-      case "console":
-        this.consoleListener?.(message);
+      case "feature":
+        this.features.get(message.topic)?.(message);
         break;
     }
   }

@@ -3,8 +3,9 @@
 // forwarding while another node watches, and a local browser fed from other nodes' messages.
 import { beforeEach, describe, expect, it } from "vitest";
 import { LocalAdapter } from "../../src/adapters/local.ts";
-import type { BroadcastOptions, ClusterMessage, ConsoleMessage } from "../../src/core/adapter.ts";
+import type { BroadcastOptions, ClusterMessage } from "../../src/core/adapter.ts";
 import { ConsoleHub } from "../../src/console/hub.ts";
+import { consoleFeature, consoleMessage, type ConsoleMessage } from "../../src/console/messages.ts";
 import { ConsoleStats } from "../../src/console/stats.ts";
 import { Revocations } from "../../src/console/revocations.ts";
 import { Harness } from "../helpers/harness.ts";
@@ -12,7 +13,7 @@ import { Harness } from "../helpers/harness.ts";
 class RecordingAdapter extends LocalAdapter {
   readonly console: ConsoleMessage[] = [];
   override broadcast(message: ClusterMessage, options?: BroadcastOptions): void {
-    if (message.type === "console") this.console.push(message);
+    if (message.type === "feature") this.console.push(consoleMessage(message)!);
     super.broadcast(message);
   }
 }
@@ -31,7 +32,7 @@ beforeEach(async () => {
   await h.start();
 });
 
-const watch = (appId = "app-id") => h.server.receive({ type: "console", appId, node: "other", op: "watch" });
+const watch = (appId = "app-id") => h.server.receive(consoleFeature({ appId, node: "other", op: "watch" }));
 const sent = (op: ConsoleMessage["op"]) => adapter.console.filter((m) => m.node === hub.node && m.op === op);
 
 describe("ConsoleHub", () => {
@@ -44,7 +45,7 @@ describe("ConsoleHub", () => {
   it("answers another node's watch with its count and forwards that app's events within a budget", async () => {
     await h.connect();
     watch();
-    expect(sent("count")).toEqual([{ type: "console", appId: "app-id", node: hub.node, op: "count", connections: 1 }]);
+    expect(sent("count")).toEqual([{ appId: "app-id", node: hub.node, op: "count", connections: 1 }]);
     for (let i = 0; i < 5; i++) await h.connect();
     await h.timers.advance(150);
     const batches = sent("events");
@@ -66,13 +67,13 @@ describe("ConsoleHub", () => {
     const viewer = hub.join("app-id");
     expect(sent("watch")).toHaveLength(1);
     await h.connect();
-    h.server.receive({ type: "console", appId: "app-id", node: "other", op: "count", connections: 4 });
-    h.server.receive({
-      type: "console", appId: "app-id", node: "other", op: "events", dropped: 7,
+    h.server.receive(consoleFeature({ appId: "app-id", node: "other", op: "count", connections: 4 }));
+    h.server.receive(consoleFeature({
+      appId: "app-id", node: "other", op: "events", dropped: 7,
       events: [{ kind: "member_added", appId: "app-id", channel: "presence-x", userId: "u1", time: 1 }],
-    });
-    h.server.receive({ type: "console", appId: "other-app", node: "other", op: "events", events: [{ kind: "channel_vacated", appId: "other-app", channel: "c", time: 1 }] });
-    h.server.receive({ type: "console", appId: "app-id", node: hub.node, op: "count", connections: 100 });
+    }));
+    h.server.receive(consoleFeature({ appId: "other-app", node: "other", op: "events", events: [{ kind: "channel_vacated", appId: "other-app", channel: "c", time: 1 }] }));
+    h.server.receive(consoleFeature({ appId: "app-id", node: hub.node, op: "count", connections: 100 }));
     await h.timers.advance(1000);
     const batch = await viewer.take();
     expect(batch!.events.map((e) => [e.kind, e.node])).toEqual([["connection_opened", hub.node], ["member_added", "other"]]);
@@ -87,7 +88,7 @@ describe("ConsoleHub", () => {
     expect(sent("revoke")).toEqual([expect.objectContaining({ session: "session-1", until: h.timers.now() + 60_000 })]);
     expect(revocations.has("session-1")).toBe(true);
     // Another node's sign-out, heard over the bus.
-    h.server.receive({ type: "console", appId: "", node: "other", op: "revoke", session: "session-2", until: h.timers.now() + 1000 });
+    h.server.receive(consoleFeature({ appId: "", node: "other", op: "revoke", session: "session-2", until: h.timers.now() + 1000 }));
     expect(revocations.has("session-2")).toBe(true);
     await h.timers.advance(1000);
     expect(revocations.has("session-2")).toBe(false);

@@ -65,7 +65,7 @@ describe("the app's bus around a socket's life", () => {
     expect(client.socket.closed).toEqual({ code: 4200, reason: "Cluster backend unavailable, reconnect" });
     expect(client.events("pusher:connection_established")).toEqual([]);
     expect(h.eventsOf("connection_refused")).toEqual([expect.objectContaining({ appId: h.app.id, code: 4200 })]);
-    expect(h.server.appConnectionCount(h.app.id)).toBe(0);
+    expect(h.server.registry.appSocketCount(h.app.id)).toBe(0);
     expect(adapter.holds.size).toBe(0);
     adapter.mode = "confirm";
     expect((await h.connect()).events("pusher:connection_established")).toHaveLength(1);

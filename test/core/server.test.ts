@@ -225,3 +225,17 @@ describe("per-socket backlog", () => {
     await h.stop();
   });
 });
+
+describe("feature messages on the cluster bus", () => {
+  it("go to the listener of their topic until it stops; a topic nobody listens to is dropped", async () => {
+    const h = await new Harness().start();
+    const heard: unknown[] = [];
+    const stop = h.server.listenFeature("console", (m) => void heard.push(m.body));
+    h.server.receive({ type: "feature", topic: "console", appId: "app-id", body: 1 });
+    h.server.receive({ type: "feature", topic: "other", appId: "app-id", body: 2 });
+    stop();
+    h.server.receive({ type: "feature", topic: "console", appId: "app-id", body: 3 });
+    expect(heard).toEqual([1]);
+    await h.stop();
+  });
+});

@@ -1,5 +1,5 @@
 // The cluster bus as the lifecycle (lifecycle.ts) uses it: messages go out in envelopes
-// (envelope.ts) on their app's bus, hellos and console revocations on the node bus every node
+// (envelope.ts) on their app's bus, hellos and node-wide feature messages on the node bus every node
 // hears; what comes in is applied to this node's sockets, counted per app, and tells which peers
 // are on the bus (bus-peers.ts). Which apps' buses this node hears is app-buses.ts.
 import type { ClusterMessage } from "../../core/adapter.ts";
@@ -29,14 +29,9 @@ export interface BusDeps {
   logged(operation: string, error: unknown): void;
 }
 
-/**
- * Heard by every node: a console session revoked is refused everywhere, and a console's "watch"
- * must reach the nodes that serve none of the app's sockets too (their REST publishes and
- * webhooks of the app are its events). Their answers ("count", "events") go on the app's bus,
- * which the watching node holds.
- */
+/** A feature's message that every node must hear, also the nodes that hold none of the app's bus. */
 function nodeWide(message: ClusterMessage): boolean {
-  return message.type === "console" && (message.op === "revoke" || message.op === "watch");
+  return message.type === "feature" && message.nodeWide === true;
 }
 
 export class ClusterBus {

@@ -101,14 +101,14 @@ describe("a bus per app", () => {
     await driver.deliver(publish("a"));
   });
 
-  it("publishes on the message's app bus, hellos and console watches and revocations on the node bus", async () => {
+  it("publishes on the message's app bus, hellos and node-wide feature messages on the node bus", async () => {
     const { driver } = await online();
     driver.routes = [];
     driver.broadcast(publish("a"));
     driver.broadcast({ type: "terminate", appId: "b", userId: "u" });
-    driver.broadcast({ type: "console", appId: "c", node: "n", op: "count", connections: 1 });
-    driver.broadcast({ type: "console", appId: "d", node: "n", op: "watch" });
-    driver.broadcast({ type: "console", appId: "", node: "n", op: "revoke", session: "s", until: 1 });
+    driver.broadcast({ type: "feature", topic: "console", appId: "c", body: { op: "count" } });
+    driver.broadcast({ type: "feature", topic: "console", appId: "d", nodeWide: true, body: { op: "watch" } });
+    driver.broadcast({ type: "feature", topic: "console", appId: "", nodeWide: true, body: { op: "revoke" } });
     await settle();
     expect(driver.routes).toEqual(["a", "b", "c", "(node)", "(node)"]);
   });

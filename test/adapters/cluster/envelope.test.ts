@@ -33,8 +33,8 @@ describe("bus envelopes", () => {
   it("carries every kind of message", () => {
     const kinds: ClusterMessage[] = [
       { type: "watchlist", appId: "app", userId: "u", online: true },
-      { type: "console", appId: "app", node: "n1", op: "events", events: [], dropped: 2 },
-      { type: "console", appId: "", node: "n1", op: "revoke", session: "s", until: 5 },
+      { type: "feature", topic: "console", appId: "app", body: { node: "n1", op: "events", events: [], dropped: 2 } },
+      { type: "feature", topic: "console", appId: "", nodeWide: true, body: { node: "n1", op: "revoke", session: "s", until: 5 } },
       { type: "publish", appId: "app", channel: "c", frame: "" },
       { type: "publish", appId: "app", channel: "c", frame: "\u001e{}\u001e" },
     ];
