@@ -13,7 +13,7 @@ import { consoleEnabled, createConsole, type Console } from "./console/routes.ts
 import type { RateLimiter } from "./core/rate-limiter.ts";
 import { consoleLogger, effectiveLevel } from "./logger.ts";
 import { logEvents } from "./logging/event-log.ts";
-import { measureAdapterRequests } from "./core/adapter-requests.ts";
+import { measureAdapterRequests } from "./metrics/adapter-requests.ts";
 import type { IpLimiter, IpLimits } from "./core/ip-limiter.ts";
 import { ClusterRateLimiter } from "./rate-limiters/cluster.ts";
 import { LocalRateLimiter } from "./rate-limiters/local.ts";

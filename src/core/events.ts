@@ -10,7 +10,19 @@ interface Base {
   time: number;
 }
 
+/**
+ * Event kinds that features above the core add (kind → its fields), each declared beside its
+ * producer by augmenting this interface: `declare module "../core/events.ts" { interface
+ * FeatureEvents { ... } }` (webhook deliveries, HTTP requests, adapter requests). The core emits
+ * none of them and names none.
+ */
+// deno-lint-ignore no-empty-interface
+export interface FeatureEvents {}
+
+type FeatureEvent = { [K in keyof FeatureEvents]: { kind: K } & FeatureEvents[K] }[keyof FeatureEvents];
+
 export type ServerEvent = Base & (
+  | FeatureEvent
   | { kind: "connection_opened"; socketId: string }
   /** `code` is the close code the server sent, undefined when the client went away. */
   | { kind: "connection_closed"; socketId: string; code?: number; userId?: string }
@@ -55,21 +67,6 @@ export type ServerEvent = Base & (
   /** One broadcast delivered on this node: counted once, with its recipients, never per socket. */
   | { kind: "broadcast"; channel: string; bytes: number; sockets: number }
   | { kind: "message_received"; socketId: string; bytes: number }
-  /**
-   * One webhook attempt's outcome (src/webhooks/processor.ts), on the node whose worker sent it.
-   * `target` is the URL without its query (or lambda:name); `error` says why an attempt failed.
-   */
-  | { kind: "webhook_delivery"; target: string; outcome: "sent" | "retry" | "dead"; status?: number; error?: string; events: number; attempt: number; ms: number }
-  /**
-   * One HTTP request answered (not WebSocket upgrades); appId is the route's app id or "".
-   * Bytes are the Content-Length of the request and of the response.
-   */
-  | { kind: "http_request"; method: string; path: string; status: number; ms: number; bytesIn: number; bytesOut: number; address?: string }
-  /**
-   * One cluster-wide query this node made of the adapter's backend (Redis, NATS): the
-   * "horizontal adapter" requests of the metrics. `ok` is false when it failed or timed out.
-   */
-  | { kind: "adapter_request"; op: string; ms: number; ok: boolean }
   /** The node entered a phase of its graceful stop (src/core/shutdown.ts); appId is "". */
   | { kind: "shutdown"; phase: "draining" | "closing" | "stopping" | "stopped" }
 );

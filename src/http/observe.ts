@@ -1,6 +1,16 @@
 import type { MiddlewareHandler } from "hono";
 import type { EventStream } from "../core/events.ts";
 
+declare module "../core/events.ts" {
+  interface FeatureEvents {
+    /**
+     * One HTTP request answered (not WebSocket upgrades); appId is the route's app id or "".
+     * Bytes are the Content-Length of the request and of the response.
+     */
+    http_request: { method: string; path: string; status: number; ms: number; bytesIn: number; bytesOut: number; address?: string };
+  }
+}
+
 const appIdOf = (path: string) => /\/apps\/([^/]+)/.exec(path)?.[1] ?? "";
 
 /**

@@ -9,6 +9,16 @@ import { postWebhook } from "./targets/http.ts";
 import { invokeLambda } from "./targets/lambda.ts";
 import type { AttemptResult } from "./targets/target.ts";
 
+declare module "../core/events.ts" {
+  interface FeatureEvents {
+    /**
+     * One webhook attempt's outcome, on the node whose worker sent it. `target` is the URL
+     * without its query (or lambda:name); `error` says why an attempt failed.
+     */
+    webhook_delivery: { target: string; outcome: "sent" | "retry" | "dead"; status?: number; error?: string; events: number; attempt: number; ms: number };
+  }
+}
+
 // One attempt at one job, whichever queue handed it out: send, log, count, and decide what comes
 // next under the retry policy (retry.ts). Never throws: every failure becomes an Outcome.
 

@@ -1,5 +1,15 @@
-import type { Adapter } from "./adapter.ts";
-import type { EventStream } from "./events.ts";
+import type { Adapter } from "../core/adapter.ts";
+import type { EventStream } from "../core/events.ts";
+
+declare module "../core/events.ts" {
+  interface FeatureEvents {
+    /**
+     * One cluster-wide query this node made of the adapter's backend (Redis, NATS): the
+     * "horizontal adapter" requests of the metrics. `ok` is false when it failed or timed out.
+     */
+    adapter_request: { op: string; ms: number; ok: boolean };
+  }
+}
 
 /**
  * The adapter calls that ask the cluster's shared state for an answer (REST channel info, member
