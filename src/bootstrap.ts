@@ -186,7 +186,7 @@ async function openIpLimiter(config: Config, context: DriverContext, server: Swi
 }
 
 /** One line naming the backend chosen for each kind, for the start-up log. */
-export function driverLine(config: Config): string {
+function driverLine(config: Config): string {
   const store = config.drivers["app-store"].name;
   // The app cache only sits in front of a database store; the IP limiter only runs when enabled.
   const unused = new Set([...(store === "memory" || store === "file" ? ["cache"] : []), ...(config.rateLimiterEnabled ? [] : ["rate-limiter"])]);

@@ -34,7 +34,7 @@ function plain(value: AttributeValue): unknown {
 }
 
 /** One item to an app, validated like a config app; numbers arrive as strings, Webhooks as JSON. */
-export function appFromItem(item: Item, where: string): App {
+function appFromItem(item: Item, where: string): App {
   const raw: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(item)) {
     const v = plain(value);
@@ -44,7 +44,7 @@ export function appFromItem(item: Item, where: string): App {
   return parseApp(raw, where);
 }
 
-export function itemFromApp(app: App): Item {
+function itemFromApp(app: App): Item {
   const item: Item = {};
   for (const [field, value] of Object.entries(app)) {
     const name = attributeOf(field);

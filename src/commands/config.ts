@@ -31,7 +31,7 @@ interface Described {
   warnings: string[];
 }
 
-export function describeConfig(config: Config): Described {
+function describeConfig(config: Config): Described {
   const source = (key: string) => config.origins[key] ?? "default";
   const settings: Described["settings"] = {};
   for (const key of SERVER_SETTING_KEYS) settings[key] = { value: mask(key, config[key]), source: source(key) };

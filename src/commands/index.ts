@@ -31,7 +31,7 @@ const camel = (kebab: string) => kebab.replace(/-([a-z0-9])/g, (_, c: string) =>
 const APP_FLAGS = new Set<string>(APP_SETTING_KEYS);
 
 /** Splits the apps command's own words and flags from the server settings passed to loadConfig. */
-export function parseAppsArgv(argv: string[]): { args: AppsArgs; rest: string[] } {
+function parseAppsArgv(argv: string[]): { args: AppsArgs; rest: string[] } {
   const args: AppsArgs = { action: "", json: false, settings: {} };
   const rest: string[] = [];
   const positional: string[] = [];

@@ -33,7 +33,7 @@ export interface ReferenceSection {
 }
 
 /** A setting's default as shown, or undefined when it has none. */
-export function defaultOf(schema: z.ZodType): string | undefined {
+function defaultOf(schema: z.ZodType): string | undefined {
   const result = schema.safeParse(undefined);
   if (!result.success || result.data === undefined) return undefined;
   const value = result.data;
@@ -42,7 +42,7 @@ export function defaultOf(schema: z.ZodType): string | undefined {
 }
 
 /** How a foreign name is written where it works: a camelCase one as flag, variable and file key. */
-export function aliasLabel(alias: Alias): string {
+function aliasLabel(alias: Alias): string {
   if (isEnvOnly(alias)) return `${alias.name} (${alias.from})`;
   return `--${kebab(alias.name)}, ${upperSnake(alias.name)}, ${alias.name} (${alias.from})`;
 }

@@ -35,7 +35,7 @@ export interface AuthDeps {
 }
 
 /** The header the page sends on every change: a cross-site form cannot set it (no CORS here). */
-export const CSRF_HEADER = "x-switchboard-console";
+const CSRF_HEADER = "x-switchboard-console";
 const REFUSED = "Wrong app id or secret";
 const SIGN_IN_BODY_LIMIT = 4096;
 /**

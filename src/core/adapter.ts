@@ -1,7 +1,6 @@
 // The cluster-shaped view of channel, presence and user state. The core asks the adapter for
 // every state transition and query, so a Redis or NATS adapter gives cluster-wide answers
 // without the core changing. All queries are async for that reason.
-import type { ServerEvent } from "./events.ts";
 import type { MemberChange, MemberSnapshot } from "./presence.ts";
 import type { RateLimitResult } from "./rate-limiter.ts";
 

@@ -14,7 +14,7 @@ export interface AppStore {
  * How long a handshake or an API request waits for the app store. A store that is down must not
  * leave a client waiting: past this it is answered that the store is unavailable.
  */
-export const APP_LOOKUP_TIMEOUT_MS = 5000;
+const APP_LOOKUP_TIMEOUT_MS = 5000;
 
 /**
  * Looks an app up by key or id, bounded in time (stores bound their own calls too; this is the

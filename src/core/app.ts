@@ -27,7 +27,7 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 const httpUrl = z.string().url().refine((u) => /^https?:\/\//i.test(u), "must be an http:// or https:// URL");
 
-export const webhookSchema = z.object({
+const webhookSchema = z.object({
   url: httpUrl.optional(),
   /** AWS Lambda target (Soketi's shape): a function name or ARN, invoked with the signed body. */
   lambda_function: z.string().min(1).optional(),
@@ -157,7 +157,7 @@ export function normalizeAppInput(raw: Record<string, unknown>): Record<string, 
   return out;
 }
 
-export function formatZodIssues(error: z.ZodError, prefix = ""): string {
+function formatZodIssues(error: z.ZodError, prefix = ""): string {
   return error.issues
     .map((issue) => `${prefix}${issue.path.join(".") || "(root)"}: ${issue.message}`)
     .join("; ");

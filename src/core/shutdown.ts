@@ -11,14 +11,14 @@ import type { Logger, Timers } from "./runtime.ts";
 export type ShutdownPhase = "running" | "draining" | "closing" | "stopping" | "stopped";
 
 /** Closes are spread in ticks this far apart: short enough to use the window evenly. */
-export const CLOSE_TICK_MS = 50;
+const CLOSE_TICK_MS = 50;
 
 /**
  * Calls `close` for each item, spread over `spreadMs`: a tick every CLOSE_TICK_MS closes an even
  * share, so ten thousand clients reconnect over the window rather than in one spike, while a
  * handful close within a few ticks (there is no spike to spread).
  */
-export async function closeSpread<T>(items: readonly T[], spreadMs: number, timers: Timers, close: (item: T) => void): Promise<void> {
+async function closeSpread<T>(items: readonly T[], spreadMs: number, timers: Timers, close: (item: T) => void): Promise<void> {
   const ticks = Math.max(1, Math.floor(spreadMs / CLOSE_TICK_MS));
   const perTick = Math.max(1, Math.ceil(items.length / ticks));
   for (let i = 0; i < items.length; i += perTick) {
@@ -28,7 +28,7 @@ export async function closeSpread<T>(items: readonly T[], spreadMs: number, time
 }
 
 /** Waits for every promise to settle, or `ms`; true when all settled in time. */
-export async function settleWithin(promises: readonly Promise<unknown>[], ms: number, timers: Timers): Promise<boolean> {
+async function settleWithin(promises: readonly Promise<unknown>[], ms: number, timers: Timers): Promise<boolean> {
   if (promises.length === 0) return true;
   let timer: unknown;
   const timeout = new Promise<false>((resolve) => (timer = timers.setTimeout(() => resolve(false), ms)));
@@ -48,12 +48,12 @@ function sleep(timers: Timers, ms: number): Promise<void> {
  * How long a stop waits for the closed sockets' cleanup, then for API work in flight, before the
  * adapter goes: a hung backend must not keep the process from exiting.
  */
-export const STOP_WAIT_MS = 5000;
+const STOP_WAIT_MS = 5000;
 /**
  * How long the closing waits for the runtime to report the sockets it closed (the client's close
  * frame came back): the listener must not cut them first, or clients see 1006 instead of 4200.
  */
-export const CLOSE_HANDSHAKE_WAIT_MS = 1000;
+const CLOSE_HANDSHAKE_WAIT_MS = 1000;
 
 /** What the phases do to the node (src/core/server.ts supplies them). */
 export interface StopHooks<S> {

@@ -13,7 +13,7 @@ interface Pending {
 }
 
 /** Keyed tasks of one socket in flight at once: bounds what one client makes the adapter do. */
-export const MAX_OVERLAP = 16;
+const MAX_OVERLAP = 16;
 
 const NONE: readonly Pending[] = [];
 

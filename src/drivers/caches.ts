@@ -10,7 +10,7 @@ import { defineKind, registerDriver } from "./registry.ts";
 defineKind({ kind: "cache", default: "memory", help: "the app cache in front of a database app store" });
 
 /** How long answers are kept; one schema object shared by every cache driver. */
-export const CACHE_TTL = {
+const CACHE_TTL = {
   appCacheTtlSeconds: num(z.number().min(0)).default(60).describe("seconds a found app is kept in the app cache"),
   appCacheMissTtlSeconds: num(z.number().min(0)).default(5).describe("seconds an unknown app id or key is remembered as unknown"),
 };

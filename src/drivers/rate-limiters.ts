@@ -9,7 +9,7 @@ import { defineKind, registerDriver } from "./registry.ts";
 defineKind({ kind: "rate-limiter", default: "memory", help: "per-IP request and connection counters (RATE_LIMITER_ENABLED)" });
 
 /** The limits themselves; one schema object shared by every store. */
-export const IP_LIMITS = {
+const IP_LIMITS = {
   rateLimiterApiMaxRequests: num(z.number().int().min(1)).default(100).describe("HTTP API requests per client address per window (429 above)"),
   rateLimiterApiWindowSeconds: num(z.number().min(0.1).max(86_400)).default(60).describe("seconds; the HTTP API window"),
   rateLimiterWsMaxConnections: num(z.number().int().min(1)).default(20)

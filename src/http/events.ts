@@ -18,7 +18,7 @@ export interface PublishRequest {
 }
 
 /** Longest idempotency key accepted; a client's UUID or hash fits many times over. */
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
 
 const KEY_RULE = `must be a string of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable characters`;
 const idempotencyKeySchema = z.string({ error: KEY_RULE }).min(1, KEY_RULE).max(MAX_IDEMPOTENCY_KEY_LENGTH, KEY_RULE)

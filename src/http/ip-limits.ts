@@ -10,7 +10,7 @@ export interface IpLimiting {
 }
 
 /** X-RateLimit-* as the peers send them: the budget, what is left, and seconds until it resets. */
-export function limitHeaders(result: IpLimitResult): Record<string, string> {
+function limitHeaders(result: IpLimitResult): Record<string, string> {
   const reset = String(Math.max(1, Math.ceil(result.resetMs / 1000)));
   const headers: Record<string, string> = {
     "X-RateLimit-Limit": String(result.limit),

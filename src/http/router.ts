@@ -4,7 +4,7 @@ import { cors } from "hono/cors";
 import { ClusterUnavailableError } from "../core/adapter.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { SocketHandle, Switchboard } from "../core/server.ts";
-import { authenticate, channelUsers, findApp, listChannels, showChannel, terminateUser, triggerBatch, triggerEvent, type ApiRequest } from "./api.ts";
+import { authenticate, channelUsers, listChannels, showChannel, terminateUser, triggerBatch, triggerEvent, type ApiRequest } from "./api.ts";
 import { clientAddress, isSecureRequest, NO_PROXY, type ProxyTrust } from "./client-address.ts";
 import { HttpError, jsonError, jsonBody } from "./errors.ts";
 import { mountHealth, type HealthDeps } from "./health.ts";

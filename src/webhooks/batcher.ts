@@ -7,7 +7,7 @@ import type { WebhookEvent } from "./payload.ts";
 // its own body, as Pusher sends them. Batches never mix apps (Soketi's process-wide batch does).
 
 export const MAX_BATCH_EVENTS = 100;
-export const MAX_BATCH_BYTES = 200 * 1024;
+const MAX_BATCH_BYTES = 200 * 1024;
 
 export type BatchSink = (app: App, webhook: WebhookConfig, events: WebhookEvent[]) => void;
 

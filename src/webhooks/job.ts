@@ -24,11 +24,11 @@ export interface WebhookJob {
   createdAt: number;
 }
 
-export const USER_AGENT = "Switchboard-webhooks/1.0";
+const USER_AGENT = "Switchboard-webhooks/1.0";
 /** Headers a webhook's own `headers` may not set (spec §7.1), lowercased. */
 const RESERVED = new Set(["x-pusher-key", "x-pusher-signature", "content-type"]);
 
-export function jobTarget(webhook: WebhookConfig): JobTarget {
+function jobTarget(webhook: WebhookConfig): JobTarget {
   if (webhook.url !== undefined) return { url: webhook.url };
   return { lambdaFunction: webhook.lambda_function!, async: webhook.lambda?.async ?? false, region: webhook.lambda?.region };
 }

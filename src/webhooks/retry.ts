@@ -4,8 +4,8 @@
 
 import { backoff } from "../core/backoff.ts";
 
-export const RETRY_BASE_MS = 1000;
-export const RETRY_CAP_MS = 60_000;
+const RETRY_BASE_MS = 1000;
+const RETRY_CAP_MS = 60_000;
 
 /** Milliseconds to wait after the `failures`-th failed attempt (1-based), before the window. */
 export function backoffMs(failures: number): number {

@@ -2,7 +2,7 @@
 // not answer in time is treated like one that refused, so no publish, join or read waits on it.
 import type { TimerHandle, Timers } from "../../core/runtime.ts";
 
-export class DeadlineError extends Error {
+class DeadlineError extends Error {
   constructor(what: string, ms: number) {
     super(`${what} got no answer within ${ms} ms`);
     this.name = "DeadlineError";

@@ -8,7 +8,7 @@ import type { Logger } from "../../core/runtime.ts";
 /** A failure that keeps happening while the backend is up (a bad reply) warns again this often. */
 export const REPEAT_MS = 60_000;
 
-export function errorText(error: unknown): string {
+function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 

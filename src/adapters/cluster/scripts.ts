@@ -36,7 +36,7 @@
 // A channel's keys travel as one group of eight, in this order (keys.ts channelKeys):
 //   s, m, i, o, v, x, chans, cm
 
-export interface Script {
+interface Script {
   name: string;
   lua: string;
 }

@@ -26,7 +26,7 @@ const WRONG_LAST_SEQUENCE = 10071;
  * expiry (nats/idempotency.ts); this only bounds what the bucket keeps, so it is the longest
  * window IDEMPOTENCY_WINDOW_SECONDS allows.
  */
-export const PUBLISHES_BUCKET_TTL_MS = 3_600_000;
+const PUBLISHES_BUCKET_TTL_MS = 3_600_000;
 
 /** The driver's buckets: cluster state, and the idempotency keys of REST publishes. */
 export type Bucket = "state" | "publishes";
@@ -40,7 +40,7 @@ function timedOut(error: unknown): boolean {
 }
 
 /** Exponential back-off with jitter: 100 ms doubling to 5 s. */
-export function natsReconnectDelay(attempt: number): number {
+function natsReconnectDelay(attempt: number): number {
   return backoff(attempt, { baseMs: 100, maxMs: 5000, jitter: true });
 }
 

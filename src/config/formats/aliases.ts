@@ -33,7 +33,7 @@ export const secondsToMs = (v: unknown) => {
   return typeof n === "number" && Number.isFinite(n) ? n * 1000 : v;
 };
 /** Soketi's milliseconds into our seconds. */
-export const msToSeconds = (v: unknown) => {
+const msToSeconds = (v: unknown) => {
   const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
   return typeof n === "number" && Number.isFinite(n) ? n / 1000 : v;
 };

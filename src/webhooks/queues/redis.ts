@@ -69,7 +69,7 @@ type ScriptCalls = { [K in keyof typeof SCRIPTS]: (k1: string, k2: string, k3: s
 type Client = (Redis | Cluster) & ScriptCalls;
 
 /** Idle workers look for jobs pushed by other nodes this often; a push on this node wakes them at once. */
-export const POLL_MS = 100;
+const POLL_MS = 100;
 /** Back-off for the take loop while Redis is unreachable. */
 const DOWN_RETRY_MS = 1000;
 /** Failed takes tolerated while first connecting before it is reported (≈ 5 s). */

@@ -18,7 +18,7 @@ const DOWN_RETRY_MS = 1000;
 /** SQS's limit on DelaySeconds (15 min); our longest back-off is 60 s. */
 const MAX_DELAY_SECONDS = 900;
 
-export class SqsQueue implements WebhookQueue {
+class SqsQueue implements WebhookQueue {
   private running = 0;
   private stopping = false;
   private loop?: Promise<void>;

@@ -7,7 +7,7 @@ import type { DeadLetter, Delivery, QueueContext, WebhookQueue, Worker } from ".
 // saw the event, with no concurrency bound and no ordering between bodies. Retries wait on timers
 // in this process, so, as with memory, a crash loses them.
 
-export class SyncQueue implements WebhookQueue {
+class SyncQueue implements WebhookQueue {
   private worker?: Worker;
   /** Bodies pushed before start(), sent when it is called. */
   private early: Delivery[] = [];

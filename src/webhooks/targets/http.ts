@@ -4,7 +4,7 @@ import type { AttemptResult } from "./target.ts";
 // must be reconfigured, not silently chased, and a redirect must not carry the signed body
 // elsewhere). At most RESPONSE_PEEK_BYTES of the answer are read, for the log; the rest is dropped.
 
-export const RESPONSE_PEEK_BYTES = 1024;
+const RESPONSE_PEEK_BYTES = 1024;
 
 export async function postWebhook(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<AttemptResult> {
   const signal = AbortSignal.timeout(timeoutMs);

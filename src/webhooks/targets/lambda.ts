@@ -13,7 +13,7 @@ let sdk: Promise<Sdk> | undefined;
 /** One client per (region, options): clients hold connection pools and credential caches. */
 const clients = new Map<string, LambdaClient>();
 
-export interface LambdaTarget {
+interface LambdaTarget {
   functionName: string;
   async: boolean;
   region?: string;
