@@ -44,6 +44,11 @@ export class LocalAdapter implements Adapter {
   private node?: ClusterNode;
   private readonly apps = new Map<string, AppState>();
   private readonly idempotency: ExpiringMap<"pending" | "done">;
+  /**
+   * The order of subscription counts (core/count-order.ts): one counter for every channel, so it
+   * keeps rising across a channel that emptied and was joined again (its state is gone by then).
+   */
+  private countSeq = 0;
 
   constructor(private readonly now: () => number = Date.now) {
     this.idempotency = new ExpiringMap(MAX_IDEMPOTENCY_KEYS, now);
@@ -127,7 +132,9 @@ export class LocalAdapter implements Adapter {
         state.seq = nextMemberSeq(state.seq, this.now());
       }
     }
-    return { ok: true, occupied, memberAdded, seq: memberAdded ? state.seq : undefined, subscriptionCount: state.sockets.size };
+    return {
+      ok: true, occupied, memberAdded, seq: memberAdded ? state.seq : undefined, subscriptionCount: state.sockets.size, countSeq: ++this.countSeq,
+    };
   }
 
   async leave(appId: string, channel: string, socketId: string, member?: Member): Promise<LeaveResult> {
@@ -150,7 +157,7 @@ export class LocalAdapter implements Adapter {
       app.channels.delete(channel);
       app.missed.delete(channel);
     }
-    return { vacated, memberRemoved, seq: memberRemoved ? state.seq : undefined, subscriptionCount: state.sockets.size };
+    return { vacated, memberRemoved, seq: memberRemoved ? state.seq : undefined, subscriptionCount: state.sockets.size, countSeq: ++this.countSeq };
   }
 
   async disconnect(appId: string, socketId: string, subscriptions: Subscribed[], userId?: string): Promise<Departure> {

@@ -163,7 +163,10 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
         this.shares.touch(appId, k);
         const added = change.added.find((a) => a.userId === member?.userId);
         this.announceRest(appId, channel, change, member?.userId, true);
-        return { ok: true, occupied: change.occupied, memberAdded: added !== undefined, seq: added?.seq, subscriptionCount: change.subscriptionCount };
+        return {
+          ok: true, occupied: change.occupied, memberAdded: added !== undefined, seq: added?.seq,
+          subscriptionCount: change.subscriptionCount, countSeq: change.countSeq,
+        };
       } catch (error) {
         this.failed("join", error);
         return this.offlineResult(appId, channel, joined, member);
@@ -188,7 +191,10 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
         const change = (await this.write.socket(appId, channel, member?.userId))!;
         const removed = change.removed.find((r) => r.userId === member?.userId);
         this.announceRest(appId, channel, change, member?.userId, false);
-        return { vacated: change.vacated, memberRemoved: removed !== undefined, seq: removed?.seq, subscriptionCount: change.subscriptionCount };
+        return {
+          vacated: change.vacated, memberRemoved: removed !== undefined, seq: removed?.seq,
+          subscriptionCount: change.subscriptionCount, countSeq: change.countSeq,
+        };
       } catch (error) {
         this.failed("leave", error);
         return this.state.leftAwayFrom(appId, channel, left, member?.userId);

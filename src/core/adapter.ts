@@ -19,6 +19,11 @@ export interface JoinResult {
   /** The member_added transition's sequence (see presence.ts), when memberAdded. */
   seq?: number;
   subscriptionCount: number;
+  /**
+   * The order of `subscriptionCount` (see count-order.ts): higher for every later change of the
+   * channel's subscribers, cluster-wide. 0 or absent: unordered (decided from this node alone).
+   */
+  countSeq?: number;
   /** Decided from this node's state alone (cluster backend away): the flags are this node's view. */
   localOnly?: boolean;
 }
@@ -29,6 +34,11 @@ export interface LeaveResult {
   /** The member_removed transition's sequence, when memberRemoved. */
   seq?: number;
   subscriptionCount: number;
+  /**
+   * The order of `subscriptionCount` (see count-order.ts): higher for every later change of the
+   * channel's subscribers, cluster-wide. 0 or absent: unordered (decided from this node alone).
+   */
+  countSeq?: number;
   /** Decided from this node's state alone (cluster backend away): the flags are this node's view. */
   localOnly?: boolean;
 }
@@ -88,6 +98,8 @@ export type ClusterMessage =
     type: "publish"; appId: string; channel: string; frame: string; exceptSocketId?: string;
     /** Set on member_added / member_removed frames: which transition the frame announces. */
     member?: MemberChange;
+    /** Set on pusher_internal:subscription_count frames: the count's order (JoinResult.countSeq). */
+    countSeq?: number;
     /**
      * A REST publish made with an idempotency key: each node delivers a message with the same
      * `dedupe` once, so a retry after a 503 or a timeout reaches nobody twice.
@@ -112,8 +124,8 @@ export type FeatureMessage = { type: "feature"; topic: string; appId: string; no
  * its own join or leave, so each transition is announced exactly once in the cluster.
  */
 export type ClusterTransition = (
-  | { type: "joined"; channel: string; socketId: string; member?: Member; occupied: boolean; memberAdded: boolean; seq?: number; subscriptionCount: number }
-  | { type: "left"; channel: string; userId?: string; vacated: boolean; memberRemoved: boolean; seq?: number; subscriptionCount: number }
+  | { type: "joined"; channel: string; socketId: string; member?: Member; occupied: boolean; memberAdded: boolean; seq?: number; subscriptionCount: number; countSeq?: number }
+  | { type: "left"; channel: string; userId?: string; vacated: boolean; memberRemoved: boolean; seq?: number; subscriptionCount: number; countSeq?: number }
   | { type: "online"; userId: string }
   | { type: "offline"; userId: string }
 ) & {

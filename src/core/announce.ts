@@ -24,7 +24,7 @@ export function announceJoined(
 /** member_removed before channel_vacated (spec §7.1 ordering), then the new count if still occupied. */
 export function announceLeft(
   server: AnnounceContext, app: App, channel: string,
-  left: { vacated: boolean; memberRemoved: boolean; seq?: number; subscriptionCount: number; localOnly?: boolean }, userId?: string,
+  left: { vacated: boolean; memberRemoved: boolean; seq?: number; subscriptionCount: number; countSeq?: number; localOnly?: boolean }, userId?: string,
   options?: BroadcastOptions,
 ): void {
   const localOnly = left.localOnly ? { localOnly: true } : {};
@@ -36,13 +36,13 @@ export function announceLeft(
   const kind = classifyChannel(channel);
   if (left.vacated && !kind.serverToUser) server.events.emit({ kind: "channel_vacated", appId: app.id, channel, ...localOnly });
   if (left.vacated) server.subscriptionCounts.vacated(app.id, channel);
-  else if (!kind.presence) announceCount(server, app, channel, left.subscriptionCount);
+  else if (!kind.presence) announceCount(server, app, channel, left.subscriptionCount, left.countSeq);
 }
 
-/** pusher_internal:subscription_count for apps that enable it (spec §3.10). */
-export function announceCount(server: AnnounceContext, app: App, channel: string, count: number): void {
+/** pusher_internal:subscription_count for apps that enable it (spec §3.10), with its order (count-order.ts). */
+export function announceCount(server: AnnounceContext, app: App, channel: string, count: number, countSeq?: number): void {
   if (!app.enableSubscriptionCount) return;
-  server.subscriptionCounts.changed(app.id, channel, count);
+  server.subscriptionCounts.changed(app.id, channel, count, countSeq);
 }
 
 /** Tells every node's watchers that a user went online or offline (spec §4.7). */
@@ -57,7 +57,7 @@ export function announceTransition(server: AnnounceContext, app: App, t: Cluster
     if (app.enableWatchlistEvents) announcePresence(server, app, t.userId, t.type === "online", options);
   } else if (t.type === "joined") {
     announceJoined(server, app, t.channel, t.socketId, t, t.member, options);
-    if (!classifyChannel(t.channel).presence) announceCount(server, app, t.channel, t.subscriptionCount);
+    if (!classifyChannel(t.channel).presence) announceCount(server, app, t.channel, t.subscriptionCount, t.countSeq);
   } else {
     announceLeft(server, app, t.channel, t, t.userId, options);
   }

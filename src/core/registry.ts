@@ -2,13 +2,15 @@ import { classifyChannel } from "./channels.ts";
 import type { Connection } from "./connection.ts";
 import type { EventStream } from "./events.ts";
 import type { NativePubSub } from "./runtime.ts";
+import { CountOrder } from "./count-order.ts";
 import { memberAdded, memberRemoved, watchlistEvents } from "./messages.ts";
 import { MemberLog, type MemberChange, type MemberSnapshot } from "./presence.ts";
 
-/** A frame held for a socket whose subscription is in flight, with the member change it announces. */
+/** A frame held for a socket whose subscription is in flight, with the member change or the count order it carries. */
 export interface HeldFrame {
   frame: string;
   member?: MemberChange;
+  countSeq?: number;
 }
 
 /** What is held for one joining socket, and what it costs against the socket's byte bound. */
@@ -64,9 +66,12 @@ export class LocalRegistry {
   private readonly apps = new Map<string, AppSockets>();
   /** Newest member transition per user of each presence channel with local sockets. */
   private readonly memberLog: MemberLog;
+  /** Newest subscription count order per channel: an older count that arrives later is dropped. */
+  readonly countOrder: CountOrder;
 
-  constructor(private readonly pubsub?: NativePubSub, now?: () => number) {
+  constructor(private readonly pubsub?: NativePubSub, now: () => number = () => performance.now()) {
     this.memberLog = new MemberLog(now);
+    this.countOrder = new CountOrder(now);
   }
 
   private app(appId: string): AppSockets {
@@ -200,12 +205,19 @@ export class LocalRegistry {
     return [...(this.apps.get(appId)?.users.get(userId) ?? EMPTY)];
   }
 
-  /** Hands the same frame string to every local subscriber. */
-  deliver(appId: string, channel: string, frame: string, exceptSocketId: string | undefined, events: EventStream, member?: MemberChange): void {
+  /**
+   * Hands the same frame string to every local subscriber. A subscription count (`countSeq`)
+   * older than one applied here already is dropped: it would take every socket back to a stale count.
+   */
+  deliver(
+    appId: string, channel: string, frame: string, exceptSocketId: string | undefined, events: EventStream, member?: MemberChange, countSeq?: number,
+  ): void {
     if (member) return this.deliverMember(appId, channel, frame, exceptSocketId, events, member);
+    if (countSeq !== undefined && !this.countOrder.fresh(this.topic(appId, channel), countSeq)) return;
     const app = this.apps.get(appId);
     const held = app?.joining.get(channel);
-    if (held) for (const [conn, holding] of held) if (conn.id !== exceptSocketId) hold(conn, holding, { frame });
+    const entry: HeldFrame = countSeq === undefined ? { frame } : { frame, countSeq };
+    if (held) for (const [conn, holding] of held) if (conn.id !== exceptSocketId) hold(conn, holding, entry);
     const subscribers = app?.channels.get(channel);
     if (!subscribers || subscribers.size === 0) return;
     let count = subscribers.size;

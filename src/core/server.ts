@@ -83,7 +83,7 @@ export class Switchboard implements ClusterNode {
     this.logger = deps.logger;
     this.events = deps.events ?? new EventStream(deps.timers.now, deps.logger);
     this.registry = new LocalRegistry(deps.pubsub, () => deps.timers.now());
-    this.subscriptionCounts = new SubscriptionCounter(deps.adapter, deps.timers, this.events);
+    this.subscriptionCounts = new SubscriptionCounter(deps.adapter, deps.timers, this.events, this.registry.countOrder);
     this.stopper = new GracefulStop<Connection>(this, {
       sockets: () => [...this.connections],
       close: (conn) => {
@@ -304,7 +304,7 @@ export class Switchboard implements ClusterNode {
     switch (message.type) {
       case "publish":
         if (message.dedupe !== undefined && !this.firstDelivery(message.appId, message.dedupe)) return;
-        this.registry.deliver(message.appId, message.channel, message.frame, message.exceptSocketId, this.events, message.member);
+        this.registry.deliver(message.appId, message.channel, message.frame, message.exceptSocketId, this.events, message.member, message.countSeq);
         break;
       case "terminate":
         for (const conn of this.registry.userSockets(message.appId, message.userId)) {

@@ -53,6 +53,11 @@ describe("maps keyed by channel name", () => {
     await h.timers.advance(5_001);
     await client.subscribe("kept-last");
     expect(h.server.subscriptionCounts.tracked).toBe(1);
+    // Count orders are kept longer (a stale count may still be on the bus), then lapse the same way.
+    expect(h.server.registry.countOrder.size).toBe(1001);
+    await h.timers.advance(120_001);
+    await client.subscribe("kept-after");
+    expect(h.server.registry.countOrder.size).toBe(1);
     await h.stop();
   });
 });

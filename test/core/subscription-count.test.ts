@@ -1,7 +1,11 @@
 // pusher_internal:subscription_count (spec §3.10) through the in-process harness: every change
 // while a channel is small, at most one update per 5 s, carrying the latest count, once it is busy.
 import { describe, expect, it } from "vitest";
-import { Harness, type FakeClient } from "../helpers/harness.ts";
+import type { Adapter, ClusterMessage } from "../../src/core/adapter.ts";
+import { CountOrder } from "../../src/core/count-order.ts";
+import { EventStream } from "../../src/core/events.ts";
+import { SubscriptionCounter } from "../../src/core/subscription-count.ts";
+import { Harness, ManualTimers, type FakeClient } from "../helpers/harness.ts";
 
 const counts = (c: FakeClient) => c.events("pusher_internal:subscription_count", "busy").map((f) => f.data.subscription_count);
 
@@ -30,5 +34,28 @@ describe("subscription count", () => {
     // The server event (and so the webhook) is throttled with the broadcast, not sent per change.
     expect(h.eventsOf("subscription_count")).toHaveLength(counts(first).length);
     await h.stop();
+  });
+
+  it("keeps the newest order's count waiting on a busy channel, and drops it once a newer one was applied", async () => {
+    const timers = new ManualTimers();
+    const sent: ClusterMessage[] = [];
+    const adapter = { broadcast: (m: ClusterMessage) => sent.push(m) } as unknown as Adapter;
+    const order = new CountOrder(() => timers.now());
+    const counter = new SubscriptionCounter(adapter, timers, new EventStream(() => timers.now(), console), order);
+    const last = () => sent.at(-1) as Extract<ClusterMessage, { type: "publish" }>;
+    counter.changed("app", "busy", 150, 10);
+    expect(last()).toMatchObject({ countSeq: 10, frame: expect.stringContaining("150") });
+    counter.changed("app", "busy", 152, 30); // throttled: waits
+    counter.changed("app", "busy", 151, 20); // answered late: older than the one waiting
+    await timers.advance(5_000);
+    expect(sent).toHaveLength(2);
+    expect(last()).toMatchObject({ countSeq: 30, frame: expect.stringContaining("152") });
+    counter.changed("app", "busy", 160, 60); // waits again
+    order.fresh("app\nbusy", 70); // another node's newer count reached this node meanwhile
+    await timers.advance(5_000);
+    expect(sent).toHaveLength(2);
+    counter.changed("app", "busy", 140, 65); // older than the one applied: never sent
+    await timers.advance(5_000);
+    expect(sent).toHaveLength(2);
   });
 });

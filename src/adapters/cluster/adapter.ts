@@ -127,7 +127,9 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
       return { ok: false, occupied: false, memberAdded: false, subscriptionCount: remote.count };
     }
     await this.local.join(appId, channel, socketId, member, -1);
-    return { ok: true, occupied: remote.occupied, memberAdded: remote.memberAdded, seq: remote.seq, subscriptionCount: remote.count };
+    return {
+      ok: true, occupied: remote.occupied, memberAdded: remote.memberAdded, seq: remote.seq, subscriptionCount: remote.count, countSeq: remote.countSeq,
+    };
   }
 
   async leave(appId: string, channel: string, socketId: string, member?: Member): Promise<LeaveResult> {
@@ -136,7 +138,7 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     const remote = await this.remote("leave", appId, async () =>
       reply.left(await this.runApp("leave", appId, (k) => [k.node(this.nodeId), ...k.channel(channel)], [socketId, channel])));
     if (remote === undefined) return this.state.leftAwayFrom(appId, channel, localResult, member?.userId);
-    return { vacated: remote.vacated, memberRemoved: remote.memberRemoved, seq: remote.seq, subscriptionCount: remote.count };
+    return { vacated: remote.vacated, memberRemoved: remote.memberRemoved, seq: remote.seq, subscriptionCount: remote.count, countSeq: remote.countSeq };
   }
 
   async signIn(appId: string, userId: string, socketId: string): Promise<boolean> {
@@ -197,7 +199,8 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     }
     const left = subscriptions.map(({ channel }): LeaveResult => {
       const t = byChannel.get(channel);
-      return t ? { vacated: t.vacated, memberRemoved: t.memberRemoved, seq: t.seq, subscriptionCount: t.subscriptionCount } : { vacated: false, memberRemoved: false, subscriptionCount: 0 };
+      if (!t) return { vacated: false, memberRemoved: false, subscriptionCount: 0 };
+      return { vacated: t.vacated, memberRemoved: t.memberRemoved, seq: t.seq, subscriptionCount: t.subscriptionCount, countSeq: t.countSeq };
     });
     return { left, wentOffline };
   }

@@ -1,5 +1,5 @@
 // The bus envelope every cluster driver sends: a JSON header (origin node, app, and for a
-// publish its channel, excluded socket, member change and dedupe key), then, for a publish, the
+// publish its channel, excluded socket, member change, count order and dedupe key), then, for a publish, the
 // frame exactly as the sockets get it. The frame is carried once, never as a JSON string inside
 // JSON: a node parses the small header and hands the frame on untouched (parsing every app's frames
 // twice cost every node 260-320 ms of CPU per 1,000 publishes of 1 KB). A header
@@ -26,6 +26,8 @@ interface Header {
   x?: string;
   /** member */
   mc?: MemberChange;
+  /** countSeq: a subscription count's order (core/count-order.ts) */
+  n?: number;
   /** dedupe */
   d?: string;
   m?: ClusterMessage;
@@ -46,6 +48,7 @@ export function writeEnvelope(nodeId: string, message: ClusterMessage): string {
   const header: Header = { o: nodeId, a: message.appId, c: message.channel };
   if (message.exceptSocketId !== undefined) header.x = message.exceptSocketId;
   if (message.member !== undefined) header.mc = message.member;
+  if (message.countSeq !== undefined) header.n = message.countSeq;
   if (message.dedupe !== undefined) header.d = message.dedupe;
   return `${JSON.stringify(header)}${SEPARATOR}${message.frame}`;
 }
@@ -89,9 +92,11 @@ export function readEnvelope(payload: string, nodeId: string): Received | undefi
   if (frame !== undefined) {
     if (typeof header.a !== "string" || typeof header.c !== "string" || !optional(header.x, "string") || !optional(header.d, "string")) return undefined;
     if (header.mc !== undefined && !isMemberChange(header.mc)) return undefined;
+    if (header.n !== undefined && typeof header.n !== "number") return undefined;
     const message: ClusterMessage = { type: "publish", appId: header.a, channel: header.c, frame };
     if (header.x !== undefined) message.exceptSocketId = header.x;
     if (header.mc !== undefined) message.member = header.mc;
+    if (header.n !== undefined) message.countSeq = header.n;
     if (header.d !== undefined) message.dedupe = header.d;
     return { from, message };
   }

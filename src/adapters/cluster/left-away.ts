@@ -18,10 +18,11 @@ export interface LeftAwayContext {
  * changed), and its sequence, from this node's clock, would outrank the store's later snapshots,
  * so the catch-up would take the store's answer as the older one (a member that left and came
  * back while the bus was down stayed removed). Sequence 0 is "unordered": this node's sockets are
- * told by who they know, and the catch-up corrects them.
+ * told by who they know, and the catch-up corrects them. Its count is unordered for the same
+ * reason (a local count's order means nothing against the store's): it reaches this node's sockets.
  */
-export function localOnly<T extends { seq?: number }>(result: T): T & { localOnly: true } {
-  return { ...result, seq: 0, localOnly: true };
+export function localOnly<T extends { seq?: number; countSeq?: number }>(result: T): T & { localOnly: true } {
+  return { ...result, seq: 0, countSeq: 0, localOnly: true };
 }
 
 export class LeftAway {

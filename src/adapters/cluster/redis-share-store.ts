@@ -120,7 +120,7 @@ export class RedisShares implements ShareStore {
       const joined = reply.joined(await this.runJoin(appId, rest, socketId, member, -1, true));
       return {
         type: "joined", channel: rest, socketId, member, occupied: joined.occupied, memberAdded: joined.memberAdded, seq: joined.seq,
-        subscriptionCount: joined.count, vacatedSince: joined.vacatedSince,
+        subscriptionCount: joined.count, countSeq: joined.countSeq, vacatedSince: joined.vacatedSince,
       };
     }
     const online = reply.flag("signIn", await this.runApp("signIn", appId, (k) => [k.user(rest), k.node(this.nodeId)], [socketId, rest]));

@@ -54,17 +54,19 @@ export function page(script: ScriptName, reply: unknown): { cursor: string; entr
   return { cursor, entries };
 }
 
+// The count sequence (last) orders subscriptionCount (core/count-order.ts); 0 when a script of an
+// earlier version answered without it, which leaves the count unordered.
 const JOINED = z.tuple([bit, bit, bit, int], int).transform((r) => ({
-  ok: r[0], occupied: r[1], memberAdded: r[2], count: r[3], seq: r[4] ?? 0, vacatedSince: r[5] === 1,
+  ok: r[0], occupied: r[1], memberAdded: r[2], count: r[3], seq: r[4] ?? 0, vacatedSince: r[5] === 1, countSeq: r[6] ?? 0,
 }));
 
-export const joined = (reply: unknown) => check("join", JOINED, "{ok, occupied, memberAdded, count[, seq, vacatedSince]}", reply);
+export const joined = (reply: unknown) => check("join", JOINED, "{ok, occupied, memberAdded, count[, seq, vacatedSince, countSeq]}", reply);
 
-const LEFT = z.union([z.tuple([bit, bit, int, text]), z.tuple([bit, bit, int, text, int])]).transform((r) => ({
-  vacated: r[0], memberRemoved: r[1], count: r[2], seq: r[4] ?? 0,
+const LEFT = z.tuple([bit, bit, int, text], int).transform((r) => ({
+  vacated: r[0], memberRemoved: r[1], count: r[2], seq: r[4] ?? 0, countSeq: r[5] ?? 0,
 }));
 
-export const left = (reply: unknown) => check("leave", LEFT, "{vacated, memberRemoved, count, userId[, seq]}", reply);
+export const left = (reply: unknown) => check("leave", LEFT, "{vacated, memberRemoved, count, userId[, seq, countSeq]}", reply);
 
 export function stats(reply: unknown): ChannelStats {
   const [subscriptionCount, userCount] = check("channelStats", z.tuple([int, int]), "{subscriptions, users}", reply);
@@ -108,8 +110,9 @@ export function rate(reply: unknown, limit: number): RateLimitResult {
 }
 
 const RELEASED_ENTRY = z.union([
-  z.tuple([z.literal("s"), text, bit, bit, int, text], int).transform(([, channel, vacated, memberRemoved, subscriptionCount, user, seq]) => ({
+  z.tuple([z.literal("s"), text, bit, bit, int, text], int).transform(([, channel, vacated, memberRemoved, subscriptionCount, user, seq, countSeq]) => ({
     type: "left" as const, channel, userId: user === "" ? undefined : user, vacated, memberRemoved, seq: seq ?? 0, subscriptionCount,
+    countSeq: countSeq ?? 0,
   })),
   z.tuple([z.literal("u"), text]).transform(([, userId]) => ({ type: "offline" as const, userId })),
 ]);
@@ -117,7 +120,7 @@ const RELEASED = z.tuple([int, z.array(RELEASED_ENTRY)]);
 
 /** The "release" reply: how many items the node has left, and the transitions to announce. */
 export function released(reply: unknown): { left: number; transitions: ClusterTransition[] } {
-  const expected = "{itemsLeft, {{\"s\", channel, vacated, removed, count, userId, seq} | {\"u\", userId}}...}";
+  const expected = "{itemsLeft, {{\"s\", channel, vacated, removed, count, userId, seq, countSeq} | {\"u\", userId}}...}";
   const [count, entries] = check("release", RELEASED, expected, reply);
   return { left: count, transitions: entries };
 }

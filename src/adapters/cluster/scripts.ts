@@ -13,7 +13,8 @@
 //   B m:<channel>  hash  userId → sockets of that user in the channel
 //   B i:<channel>  hash  userId → user_info JSON of the user's first socket
 //   B o:<channel>  zset  userId → join sequence (members in join order, read in pages by score)
-//   B v:<channel>  string sequence of the last member transition (core/presence.ts), µs of Redis's clock
+//   B v:<channel>  string sequence of the channel's last member transition or subscriber count change
+//                        (core/presence.ts, core/count-order.ts), µs of Redis's clock
 //   B x:<channel>  string marker: the channel was announced vacated (kept 10 minutes, or until a live
 //                        join occupies it again). After Redis lost its data, a node that re-registers
 //                        a subscription reads it: a vacated announced while the nodes were still
@@ -47,12 +48,18 @@ local function redis_us()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
--- The channel's next member sequence: never below the last one, even if the key expired or the clock
--- stepped back. Written with %.0f: Lua's tostring would round a 16-digit number.
-local function member_seq(vkey)
+-- The channel's next sequence, of a member transition or of a subscriber count: never below the last
+-- one, even if the key expired or the clock stepped back. One clock for both, so a count is ordered
+-- against every other count of the channel however nodes race. Written with %.0f: Lua's tostring
+-- would round a 16-digit number.
+local function channel_seq(vkey)
   local v = math.max(tonumber(redis.call('GET', vkey) or '0') + 1, redis_us())
   redis.call('SET', vkey, string.format('%.0f', v), 'PX', 86400000)
   return v
+end
+-- The order of a count read without changing it: the last change's, which it reflects.
+local function current_seq(vkey)
+  return tonumber(redis.call('GET', vkey) or '0')
 end
 -- The eight keys of a channel starting at KEYS[at].
 local function chan(at)
@@ -72,9 +79,12 @@ local function sub_leave(nkey, k, sock, ch)
       redis.call('HDEL', k.i, user)
       redis.call('ZREM', k.o, user)
       removed = 1
-      seq = member_seq(k.v)
+      seq = channel_seq(k.v)
     end
   end
+  -- A member transition's sequence orders the count too; otherwise the count takes its own.
+  local cseq = seq
+  if cseq == 0 then cseq = channel_seq(k.v) end
   local n = redis.call('HLEN', k.s)
   local vacated = 0
   if n == 0 then
@@ -83,7 +93,7 @@ local function sub_leave(nkey, k, sock, ch)
     redis.call('SET', k.x, '1', 'PX', 600000)
     redis.call('DEL', k.cm)
   end
-  return {vacated, removed, n, user, seq}
+  return {vacated, removed, n, user, seq, cseq}
 end
 local function user_out(nkey, ukey, sock, user)
   if redis.call('SREM', ukey, sock) == 0 then return 0 end
@@ -115,7 +125,7 @@ return 1`),
   // KEYS: n:node, then the channel's eight keys. ARGV: socket, channel, presence "1"/"0", userId,
   // userInfo JSON, maxMembers, restore "1"/"0"
   // → {ok, occupied, memberAdded, subscriptionCount, member sequence (0 when no member was added),
-  //    1 when a restore finds the channel announced vacated since Redis lost its data}
+  //    1 when a restore finds the channel announced vacated since Redis lost its data, count sequence}
   join: app("sbJoin", `
 local k = chan(2)
 local sock, ch = ARGV[1], ARGV[2]
@@ -128,30 +138,32 @@ if presence and redis.call('HEXISTS', k.m, user) == 0 then
 end
 local occupied = 0
 if redis.call('HLEN', k.s) == 0 then occupied = 1 end
-if redis.call('HSETNX', k.s, sock, user) == 0 then return {1, 0, 0, redis.call('HLEN', k.s)} end
+if redis.call('HSETNX', k.s, sock, user) == 0 then return {1, 0, 0, redis.call('HLEN', k.s), 0, 0, current_seq(k.v)} end
 redis.call('ZADD', k.chans, 0, ch)
 redis.call('SADD', KEYS[1], 's|' .. sock .. '|' .. ch)
 local added = 0
 local mseq = 0
 if presence and redis.call('HINCRBY', k.m, user, 1) == 1 then
   added = 1
-  mseq = member_seq(k.v)
+  mseq = channel_seq(k.v)
   redis.call('HSET', k.i, user, ARGV[5])
   local last = redis.call('ZRANGE', k.o, -1, -1, 'WITHSCORES')
   local seq = 1
   if last[2] then seq = tonumber(last[2]) + 1 end
   redis.call('ZADD', k.o, seq, user)
 end
+local cseq = mseq
+if cseq == 0 then cseq = channel_seq(k.v) end
 local vacatedSince = 0
 if ARGV[7] == '1' then vacatedSince = redis.call('EXISTS', k.x) elseif occupied == 1 then redis.call('DEL', k.x) end
-return {1, occupied, added, redis.call('HLEN', k.s), mseq, vacatedSince}`),
+return {1, occupied, added, redis.call('HLEN', k.s), mseq, vacatedSince, cseq}`),
   // KEYS: n:node, then the channel's eight keys. ARGV: socket, channel
-  // → {vacated, memberRemoved, subscriptionCount, userId, member sequence}
+  // → {vacated, memberRemoved, subscriptionCount, userId, member sequence, count sequence}
   leave: app("sbLeave", `
 local k = chan(2)
 local r = sub_leave(KEYS[1], k, ARGV[1], ARGV[2])
 if r then return r end
-return {0, 0, redis.call('HLEN', k.s), ''}`),
+return {0, 0, redis.call('HLEN', k.s), '', 0, current_seq(k.v)}`),
   // KEYS: u:user, n:node. ARGV: socket, userId → 1 when the user went offline → online
   signIn: plain("sbSignIn", `
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
@@ -166,7 +178,7 @@ return 0`),
   // "u|sock|user" → u:user. ARGV: "report" "1"/"0", item... Only an item still in n:node is
   // undone (its SREM decides), so concurrent sweepers never announce the same member_removed twice;
   // with "report", a subscription not held (a sweep got it first) still answers its channel's count.
-  // → {items left in n:node, {{"s", channel, vacated, memberRemoved, count, userId, seq} | {"u", userId}}...}
+  // → {items left in n:node, {{"s", channel, vacated, memberRemoved, count, userId, seq, count seq} | {"u", userId}}...}
   release: app("sbRelease", `
 local nkey = KEYS[1]
 local report = ARGV[1] == '1'
@@ -188,9 +200,9 @@ for i = 2, #ARGV do
     local r = nil
     if held then r = sub_leave(nkey, k, string.sub(rest, 1, bar - 1), ch) end
     if r then
-      table.insert(out, {'s', ch, r[1], r[2], r[3], r[4], r[5]})
+      table.insert(out, {'s', ch, r[1], r[2], r[3], r[4], r[5], r[6]})
     elseif report then
-      table.insert(out, {'s', ch, 0, 0, redis.call('HLEN', k.s), '', 0})
+      table.insert(out, {'s', ch, 0, 0, redis.call('HLEN', k.s), '', 0, current_seq(k.v)})
     end
     at = at + 8
   elseif kind == 'u' and bar then

@@ -2,7 +2,8 @@
 // then the channel key (its socket count, and the member count adjusted by the transitions just
 // decided). Each member key's compare-and-set decides that member's transition and its revision
 // is the transition's sequence (state.ts), so nothing about a member is decided in the channel
-// write; member_removed is decided before vacated (spec §7.1) by the order of the writes.
+// write; member_removed is decided before vacated (spec §7.1) by the order of the writes. The
+// channel key's revision orders its subscriber count the same way (core/count-order.ts).
 import { UNCHANGED, type NatsLink } from "./connection.ts";
 import type { EpochBase } from "./epoch.ts";
 import {
@@ -50,7 +51,7 @@ export class ShareWriter {
     }
     const delta = members.reduce((sum, m) => sum + m.delta, 0);
     let vacatedSince = false;
-    const c = await this.link.cas<ChannelValue, ChannelStep>(key(w.appId, "c", w.channel), CHANNEL, (value, deleted) => {
+    const { result: c, revision } = await this.link.casAt<ChannelValue, ChannelStep>(key(w.appId, "c", w.channel), CHANNEL, (value, deleted) => {
       const step = applyChannel(value, w.node, w.share.sockets, delta);
       vacatedSince = step.occupied && (deleted || members.some((m) => m.deletedBefore));
       return { next: step.changed ? step.value : UNCHANGED, result: step };
@@ -58,6 +59,7 @@ export class ShareWriter {
     const decided = members.filter((m) => m.seq > 0);
     return {
       ...c,
+      countSeq: revision > 0 ? this.epochs.seqOf(revision) : 0,
       changed: c.changed || decided.length > 0,
       added: decided.filter((m) => m.step.added).map((m) => ({ userId: m.userId, userInfo: w.share.members.get(m.userId)?.info, seq: m.seq })),
       removed: decided.filter((m) => m.step.removed).map((m) => ({ userId: m.userId, seq: m.seq })),

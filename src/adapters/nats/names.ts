@@ -31,7 +31,8 @@ export function natsNames(prefix: string): { bus: string; heartbeat: string; buc
 export function transitionsOf(channel: string, change: ChannelChange, counts: boolean): StoreTransition[] {
   const out: StoreTransition[] = [];
   const vacatedSince = change.vacatedSince || undefined;
-  const base = { channel, socketId: "", subscriptionCount: change.subscriptionCount, ...(vacatedSince && { vacatedSince }) };
+  const counted = { subscriptionCount: change.subscriptionCount, countSeq: change.countSeq };
+  const base = { channel, socketId: "", ...counted, ...(vacatedSince && { vacatedSince }) };
   let occupied = change.occupied;
   for (const { seq, ...member } of change.added) {
     out.push({ type: "joined", ...base, member, occupied, memberAdded: true, seq });
@@ -39,12 +40,12 @@ export function transitionsOf(channel: string, change: ChannelChange, counts: bo
   }
   if (occupied) out.push({ type: "joined", ...base, occupied: true, memberAdded: false });
   for (const { userId, seq } of change.removed) {
-    out.push({ type: "left", channel, userId, vacated: false, memberRemoved: true, seq, subscriptionCount: change.subscriptionCount });
+    out.push({ type: "left", channel, userId, vacated: false, memberRemoved: true, seq, ...counted });
   }
   if (change.vacated) {
     out.push({ type: "left", channel, vacated: true, memberRemoved: false, subscriptionCount: 0 });
   } else if (counts && change.countChanged && !change.occupied && !classifyChannel(channel).presence) {
-    out.push({ type: "left", channel, vacated: false, memberRemoved: false, subscriptionCount: change.subscriptionCount });
+    out.push({ type: "left", channel, vacated: false, memberRemoved: false, ...counted });
   }
   return out;
 }

@@ -19,7 +19,7 @@ import type { ContributionWriter } from "./writer.ts";
 function repeatedAdds(channel: string, change: ChannelChange): StoreTransition[] {
   return (change.kept ?? []).map(({ userId, userInfo, seq }) => ({
     type: "joined", channel, socketId: "", member: { userId, userInfo }, occupied: false, memberAdded: true, seq,
-    subscriptionCount: change.subscriptionCount, localOnly: true,
+    subscriptionCount: change.subscriptionCount, countSeq: change.countSeq, localOnly: true,
   }));
 }
 

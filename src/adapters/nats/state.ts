@@ -59,6 +59,12 @@ export interface ChannelChange {
   subscriptionCount: number;
   countChanged: boolean;
   /**
+   * The order of `subscriptionCount` (core/count-order.ts): the channel key's revision after the
+   * write (or as read, when it wrote nothing) plus the epoch's base, like a member's sequence, so a
+   * later write of the key always orders its count later. 0 when the key was never written.
+   */
+  countSeq?: number;
+  /**
    * Occupied from a delete marker: the channel was announced vacated within the marker window
    * (writer.ts sets it; the pure functions here cannot know).
    */

@@ -205,9 +205,10 @@ async function join(
   const held = server.registry.join(conn, channel);
   conn.send(subscriptionSucceeded(channel, snapshot && presenceSnapshot(snapshot.members)));
   if (kind.cache) sendCache(server, conn, channel, cached);
-  for (const frame of framesAfterAck(held, sub.view, cached ? channelEvent(cached.event, channel, cached.data) : undefined)) conn.send(frame);
+  const cachedFrame = cached ? channelEvent(cached.event, channel, cached.data) : undefined;
+  for (const frame of framesAfterAck(held, sub.view, cachedFrame, joined.countSeq)) conn.send(frame);
   server.events.emit({ kind: "subscribed", appId: app.id, channel, socketId: conn.id, userId: member?.userId });
-  if (!kind.presence) announceCount(server, app, channel, joined.subscriptionCount);
+  if (!kind.presence) announceCount(server, app, channel, joined.subscriptionCount, joined.countSeq);
 }
 
 function sendCache(server: SubscribeContext, conn: Connection, channel: string, cached: { event: string; data: string } | null): void {

@@ -30,6 +30,13 @@ describe("bus envelopes", () => {
     expect(readEnvelope(writeEnvelope("A", plain), "B")).toEqual({ from: "A", message: plain });
   });
 
+  it("carries a subscription count's order in the header, beside the frame", () => {
+    const counted: ClusterMessage = { type: "publish", appId: "app", channel: "news", frame: '{"n":2}', countSeq: 1_700_000_000_000_001 };
+    const payload = writeEnvelope("A", counted);
+    expect(readEnvelope(payload, "B")).toEqual({ from: "A", message: counted });
+    expect(payload.endsWith('\u001e{"n":2}')).toBe(true);
+  });
+
   it("carries every kind of message", () => {
     const kinds: ClusterMessage[] = [
       { type: "watchlist", appId: "app", userId: "u", online: true },
@@ -58,6 +65,7 @@ describe("bus envelopes", () => {
       '\u001e{}', 'x\u001e{}', '{"o":"A"}\u001e{}', '{"o":"A","a":"app"}\u001e{}', '{"o":"A","c":"ch"}\u001e{}',
       '{"o":"A","a":1,"c":"ch"}\u001e{}', '{"o":"A","a":"app","c":"ch","x":5}\u001e{}', '{"o":"A","a":"app","c":"ch","d":[]}\u001e{}',
       '{"o":"A","a":"app","c":"ch","mc":{"userId":"u"}}\u001e{}', '{"o":"A","a":"app","c":"ch","mc":null}\u001e{}',
+      '{"o":"A","a":"app","c":"ch","n":"5"}\u001e{}',
     ]) {
       expect(readEnvelope(junk, "B"), junk).toBeUndefined();
     }

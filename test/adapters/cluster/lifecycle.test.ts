@@ -320,7 +320,7 @@ describe("cluster lifecycle", () => {
     driver.events!.up();
     await started;
     driver.events!.down("socket closed");
-    expect(driver.leaveWhileAway("presence-x", true, "u1")).toEqual({ vacated: true, memberRemoved: true, subscriptionCount: 0, seq: 0, localOnly: true });
+    expect(driver.leaveWhileAway("presence-x", true, "u1")).toEqual({ vacated: true, memberRemoved: true, subscriptionCount: 0, seq: 0, countSeq: 0, localOnly: true });
     driver.events!.up();
     await timers.advance(5000);
     expect(transitions).toEqual([]);

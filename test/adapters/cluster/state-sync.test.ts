@@ -68,8 +68,8 @@ describe("the shared resync", () => {
     const t = setup();
     await t.sync.resync();
     t.sync.joinedAway("app", "presence-x", { ok: true, occupied: true, memberAdded: true, subscriptionCount: 1 }, "u1");
-    expect(t.sync.leftAwayFrom("app", "presence-x", { vacated: false, memberRemoved: true, subscriptionCount: 1, seq: 9 }, "u1"))
-      .toEqual({ vacated: false, memberRemoved: true, subscriptionCount: 1, seq: 0, localOnly: true });
+    expect(t.sync.leftAwayFrom("app", "presence-x", { vacated: false, memberRemoved: true, subscriptionCount: 1, seq: 9, countSeq: 9 }, "u1"))
+      .toEqual({ vacated: false, memberRemoved: true, subscriptionCount: 1, seq: 0, countSeq: 0, localOnly: true });
     t.loseData();
     t.writes.set("me", [joined("presence-x", "u1")]);
     await t.sync.resync();

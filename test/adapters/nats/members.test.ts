@@ -68,6 +68,26 @@ describe("nats members as keys of their own", () => {
     expect(store.live()[ck]).toEqual({ n: { Y: 1, X: 1 }, mc: 2 });
   });
 
+  it("orders subscriber counts by the channel key's revision, so the count written last is the newest", async () => {
+    const store = new FakeStore(5_000);
+    const Y = node(store, "Y");
+    const X = node(store, "X");
+    const first = (await Y.join("y0", "u0"))!;
+    expect(first).toMatchObject({ subscriptionCount: 1, countSeq: 5_000 + store.revision });
+    const held = Y.link.hold((k) => k === ck);
+    const leaving = Y.leave("y0", "u0");
+    await held.reached; // Y took its socket out of the member key, not yet out of the channel key
+    const joined = (await X.join("x1", "u1"))!;
+    held.release();
+    const left = await leaving;
+    // X's count (2) was written first, Y's (1) last: Y's is the channel's count now, and the newer.
+    expect(joined.subscriptionCount).toBe(2);
+    expect(left.subscriptionCount).toBe(1);
+    expect(joined.countSeq!).toBeGreaterThan(first.countSeq!);
+    expect(left.countSeq!).toBeGreaterThan(joined.countSeq!);
+    expect(left.countSeq).toBe(5_000 + store.revision);
+  });
+
   it("admits the last place under the presence limit once across nodes, and an existing member always", async () => {
     const store = new FakeStore();
     const A = node(store, "A");

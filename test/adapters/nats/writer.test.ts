@@ -14,7 +14,7 @@ describe("nats writer", () => {
     let deleted = false;
     const link = {
       entries: async () => new Map(),
-      casAt: async (_k: string, _shape: unknown, fn: (v: unknown, d: boolean, r: number) => { result: unknown }) => ({ result: fn(undefined, false, 0).result, revision: 1 }),
+      casAt: async (_k: string, _shape: unknown, fn: (v: unknown, d: boolean, r: number) => { result: unknown }) => ({ result: fn(undefined, deleted, 0).result, revision: 1 }),
       cas: async (_k: string, _shape: unknown, fn: (v: ChannelValue | undefined, d: boolean) => { result: unknown }) => fn(undefined, deleted).result,
     } as unknown as NatsLink;
     const writer = new ContributionWriter(link, local, "me", new EpochBase(link, () => 0));

@@ -1,0 +1,76 @@
+// The order the Redis scripts give each subscription count (core/count-order.ts): one clock per
+// channel shared with member sequences, rising with every join and leave whichever node makes
+// it, and across a vacate. On a real Redis, two adapters sharing a prefix as two nodes would.
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ClusterAdapter } from "../../../src/adapters/cluster/adapter.ts";
+import { createRedisAdapter } from "../../../src/adapters/redis.ts";
+import type { ClusterNode, ClusterTransition } from "../../../src/core/adapter.ts";
+import type { Logger } from "../../../src/core/runtime.ts";
+import { globalTimers } from "../../helpers/harness.ts";
+import { reachable, requireService, uniquePrefix } from "../cluster.ts";
+
+const REDIS_URL = "redis://127.0.0.1:6379";
+const available = await requireService(reachable(6379), "Redis on 127.0.0.1:6379");
+const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+const node: ClusterNode = { receive: () => {}, transition: () => {}, syncMembers: () => {}, backendState: () => {} };
+
+describe.skipIf(!available)("redis adapter: subscription count order", () => {
+  const prefix = uniquePrefix("count-order");
+  const redis = new Redis(REDIS_URL);
+  let A: ClusterAdapter;
+  let B: ClusterAdapter;
+  beforeAll(async () => {
+    const options = { url: REDIS_URL, prefix, nodeTimeoutMs: 5000, timers: globalTimers, logger: quiet };
+    A = createRedisAdapter(options);
+    B = createRedisAdapter(options);
+    await Promise.all([A.start(node), B.start(node)]);
+  });
+  afterAll(async () => {
+    await Promise.all([A?.stop(), B?.stop()]);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it("rises with every join and leave on either node, across a vacate, and through a closing socket's release", async () => {
+    const seqs: number[] = [];
+    const counts: number[] = [];
+    const note = (r: { subscriptionCount: number; countSeq?: number }) => {
+      seqs.push(r.countSeq!);
+      counts.push(r.subscriptionCount);
+    };
+    note(await A.join("app", "c", "a1"));
+    note(await B.join("app", "c", "b1"));
+    note(await A.leave("app", "c", "a1"));
+    note(await B.leave("app", "c", "b1")); // vacated
+    note(await B.join("app", "c", "b2"));
+    note(await A.join("app", "c", "a2"));
+    note((await A.disconnect("app", "a2", [{ channel: "c" }])).left[0]!);
+    expect(counts).toEqual([1, 2, 1, 0, 1, 2, 1]);
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]!);
+    // A leave of a socket the store no longer holds changes nothing: it answers the last order.
+    const again = await A.leave("app", "c", "a1");
+    expect(again).toMatchObject({ subscriptionCount: 1, countSeq: seqs.at(-1) });
+  });
+
+  it("orders a presence join's count by its member transition's sequence: one clock for both", async () => {
+    const joined = await A.join("app", "presence-p", "a1", { userId: "u", userInfo: null });
+    expect(joined.memberAdded).toBe(true);
+    expect(joined.countSeq).toBe(joined.seq);
+    const second = await B.join("app", "presence-p", "b1", { userId: "u", userInfo: null }); // no member transition
+    expect(second.countSeq!).toBeGreaterThan(joined.seq!);
+    expect((await A.members("app", "presence-p")).seq).toBeGreaterThanOrEqual(second.countSeq!);
+  });
+
+  it("orders the counts of a dead node's sweep like any leave", async () => {
+    type Shares = { releaseItems(appId: string, node: string, items: string[], report: boolean): Promise<{ transitions: ClusterTransition[] }> };
+    const joined = await B.join("app", "swept", "b1");
+    await A.join("app", "swept", "a1");
+    // What B's sweep runs for A's items once A's heartbeat expired (state-sync.ts).
+    const shares = (B as unknown as { shares: Shares }).shares;
+    const { transitions } = await shares.releaseItems("app", (A as unknown as { nodeId: string }).nodeId, ["s|a1|swept"], true);
+    expect(transitions).toEqual([expect.objectContaining({ type: "left", channel: "swept", subscriptionCount: 1 })]);
+    expect((transitions[0] as { countSeq: number }).countSeq).toBeGreaterThan(joined.countSeq!);
+  });
+});
