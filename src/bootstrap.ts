@@ -3,11 +3,11 @@ import type { Adapter } from "./core/adapter.ts";
 import type { CryptoProvider, Logger, MemoryStats, NativePubSub, Timers } from "./core/runtime.ts";
 import { Switchboard } from "./core/server.ts";
 import type { Config } from "./config/load.ts";
-import { createAppStore } from "./app-stores/index.ts";
+import { createAppStore } from "./drivers/open-app-store.ts";
 import { createDriver, type DriverContext } from "./drivers/index.ts";
 import { mountHealth, type HealthDeps } from "./http/health.ts";
 import { createRouter, type SocketBinding } from "./http/router.ts";
-import { startWebhooks, type Webhooks } from "./webhooks/index.ts";
+import { noWebhooks, startWebhooks, type Webhooks } from "./webhooks/index.ts";
 import type { WebhookQueue } from "./webhooks/queues/queue.ts";
 import { consoleEnabled, createConsole, type Console } from "./console/routes.ts";
 import type { RateLimiter } from "./core/rate-limiter.ts";
@@ -67,6 +67,15 @@ export interface Instance {
   stop(): Promise<void>;
 }
 
+/** Webhooks through the chosen queue (QUEUE_DRIVER), behind the host's own layer if it has one. */
+async function openWebhooks(config: Config, server: Switchboard, logger: Logger, context: DriverContext, platform: Platform): Promise<Webhooks> {
+  const choice = config.drivers.queue ?? { kind: "queue", name: "memory", options: {} };
+  if (choice.name === "none") return noWebhooks(logger);
+  const open = await createDriver("queue", choice, context);
+  const opened = await open({ config, timers: server.timers, logger });
+  return startWebhooks(config, server, logger, platform.decorateQueue ? platform.decorateQueue(opened) : opened, choice.name);
+}
+
 /** The composition root shared by every runtime entrypoint. */
 export async function createSwitchboard(config: Config, platform: Platform): Promise<Instance> {
   const level = effectiveLevel(config);
@@ -108,7 +117,7 @@ export async function createSwitchboard(config: Config, platform: Platform): Pro
   const ip = config.rateLimiterEnabled ? await openIpLimiter(config, context, server) : undefined;
   if (ip && !backends.has("rate_limiter")) backends.set("rate_limiter", { driver: ip.limiter.name, up: true });
   // Before start(): the adapter may announce transitions (a dead node's sweep) as it starts.
-  const webhooks = await startWebhooks(config, server, logger, context, platform.decorateQueue?.bind(platform));
+  const webhooks = await openWebhooks(config, server, logger, context, platform);
   await server.start();
   const rateLimiter = adapter.consumeRate ? new ClusterRateLimiter(adapter, localLimiter) : localLimiter;
   const debugConsole = consoleFor(config, server, rateLimiter, logger);

@@ -1,6 +1,6 @@
 // --store postgres|mysql: the bench app lives in a database table made for this run (migrate, then
 // the apps code inserts it), so the scenarios measure handshakes through the store and its cache.
-import { openAppDatabase } from "../../src/app-stores/index.ts";
+import { openAppDatabase } from "../../src/drivers/open-app-store.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { parseApp } from "../../src/core/app.ts";
 import { BENCH_APP } from "./server.ts";

@@ -1,12 +1,13 @@
 // `switchboard apps list|show|create|update|delete|rotate-secret`: the configured store's apps,
 // as a table or --json. Changes clear the app's entries in a shared (redis) cache at once.
+import type { Config } from "../config/load.ts";
 import { APP_SETTING_KEYS, parseApp, type App } from "../core/app.ts";
 import type { AppDatabase, AppStore } from "../core/app-store.ts";
 import { randomHex } from "../core/crypto.ts";
 import { entriesOf } from "../app-stores/cache/cache.ts";
 import {
   cacheChoice, createAppStore, isDatabaseDriver, openAppCache, openAppDatabase, storeChoice, type StoreContext,
-} from "../app-stores/index.ts";
+} from "../drivers/open-app-store.ts";
 import { messageOf, withTimeout } from "../app-stores/timeout.ts";
 import { appListTable, appTable } from "./output.ts";
 
@@ -44,7 +45,7 @@ const ACTIONS = new Set(["list", "show", "create", "update", "delete", "rotate-s
 /** A 7-digit numeric id, as Pusher's are; create retries when it is taken. */
 const randomId = () => String(1_000_000 + (Number.parseInt(randomHex(4), 16) % 9_000_000));
 
-export async function runApps(args: AppsArgs, ctx: StoreContext, io: CommandOutput): Promise<void> {
+export async function runApps(args: AppsArgs, ctx: StoreContext & { config: Config }, io: CommandOutput): Promise<void> {
   if (!ACTIONS.has(args.action)) throw new UsageError(`unknown apps command "${args.action}"`);
   const needsId = !["list", "create"].includes(args.action);
   if (needsId && !args.id) throw new UsageError(`apps ${args.action} needs an app id`);

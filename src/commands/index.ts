@@ -3,7 +3,7 @@
 // configured with: the same flags, environment and config file.
 import { APP_SETTING_KEYS } from "../core/app.ts";
 import { ConfigError, loadConfig } from "../config/load.ts";
-import { isDatabaseDriver, openAppDatabase, storeChoice, type StoreContext } from "../app-stores/index.ts";
+import { isDatabaseDriver, openAppDatabase, storeChoice, type StoreContext } from "../drivers/open-app-store.ts";
 import { messageOf } from "../app-stores/timeout.ts";
 import { APPS_USAGE, runApps, UsageError, type AppsArgs, type CommandOutput } from "./apps.ts";
 import { CONFIG_USAGE, printConfig } from "./config.ts";
@@ -83,7 +83,7 @@ export async function runCommand(argv: string[], sources: CommandSources, io: Co
     const { args, rest } = command === "apps" ? parseAppsArgv(words) : { args: undefined, rest: words };
     const config = loadConfig({ argv: rest, env: sources.env, readFile: sources.readFileSync });
     const logger = stderrLogger(config.logLevel === "debug");
-    const ctx: StoreContext = { config, logger, readTextFile: sources.readTextFile, now: Date.now };
+    const ctx = { config, logger, readTextFile: sources.readTextFile, now: Date.now };
     if (args) await runApps(args, ctx, io);
     else await migrate(ctx, io);
     return 0;

@@ -1,10 +1,8 @@
-import type { Config } from "../config/load.ts";
 import type { Logger } from "../core/runtime.ts";
 import type { Switchboard } from "../core/server.ts";
 import { WebhookPipeline } from "./pipeline.ts";
 import { WEBHOOK_KINDS } from "./payload.ts";
 import { createProcessor } from "./processor.ts";
-import { createDriver, type DriverContext } from "../drivers/index.ts";
 import type { DeadLetter, WebhookQueue } from "./queues/queue.ts";
 import { WebhookStats } from "./stats.ts";
 import { closeLambdaClients } from "./targets/lambda.ts";
@@ -21,22 +19,26 @@ export interface Webhooks {
   stop(deadline: number): Promise<void>;
 }
 
-/**
- * `wrapQueue` lets the host put its own layer in front of the chosen queue (a Durable Object keeps
- * the jobs in its storage, runtimes/workers/durable-queue.ts).
- */
-export async function startWebhooks(
-  config: Config, server: Switchboard, logger: Logger, context: DriverContext, wrapQueue?: (queue: WebhookQueue) => WebhookQueue,
-): Promise<Webhooks> {
+/** The server's webhook settings (WEBHOOK_*), as the composition root hands them over. */
+export interface WebhookSettings {
+  webhookBatching: boolean;
+  webhookBatchingDurationMs: number;
+  webhookVacateDelayMs: number;
+  webhookMemoryQueueSize: number;
+  webhookRetryWindowMs: number;
+  webhookTimeoutMs: number;
+  webhookConcurrency: number;
+}
+
+/** Webhooks off (QUEUE_DRIVER=none): nothing listens to the event stream. */
+export function noWebhooks(logger: Logger): Webhooks {
+  logger.info("webhooks: off (QUEUE_DRIVER=none)");
+  return { stats: new WebhookStats(async () => 0), deadLetters: async () => [], stop: async () => {} };
+}
+
+/** Listens to the server's event stream and delivers through `queue` (named `queueName` in the log). */
+export function startWebhooks(settings: WebhookSettings, server: Switchboard, logger: Logger, queue: WebhookQueue, queueName: string): Webhooks {
   const timers = server.timers;
-  const queueDriver = config.drivers.queue?.name ?? "memory";
-  if (queueDriver === "none") {
-    logger.info("webhooks: off (QUEUE_DRIVER=none)");
-    return { stats: new WebhookStats(async () => 0), deadLetters: async () => [], stop: async () => {} };
-  }
-  const open = await createDriver("queue", config.drivers.queue ?? { kind: "queue", name: "memory", options: {} }, context);
-  const opened: WebhookQueue = await open({ config, timers, logger });
-  const queue = wrapQueue ? wrapQueue(opened) : opened;
   const stats = new WebhookStats(() => queue.depth());
   const pipeline = new WebhookPipeline({
     apps: server.apps,
@@ -45,17 +47,17 @@ export async function startWebhooks(
     logger,
     queue,
     stats,
-    batching: config.webhookBatching,
-    batchWindowMs: config.webhookBatchingDurationMs,
-    vacateDelayMs: config.webhookVacateDelayMs,
-    maxUnpushed: config.webhookMemoryQueueSize,
-    retryWindowMs: config.webhookRetryWindowMs,
+    batching: settings.webhookBatching,
+    batchWindowMs: settings.webhookBatchingDurationMs,
+    vacateDelayMs: settings.webhookVacateDelayMs,
+    maxUnpushed: settings.webhookMemoryQueueSize,
+    retryWindowMs: settings.webhookRetryWindowMs,
   });
   const unsubscribe = server.events.subscribe("webhooks", pipeline.consume, WEBHOOK_KINDS);
   queue.start(createProcessor({
-    apps: server.apps, timers, logger, stats, events: server.events, timeoutMs: config.webhookTimeoutMs, retryWindowMs: config.webhookRetryWindowMs,
+    apps: server.apps, timers, logger, stats, events: server.events, timeoutMs: settings.webhookTimeoutMs, retryWindowMs: settings.webhookRetryWindowMs,
   }));
-  logger.debug(`webhooks: ${queueDriver} queue, batching ${config.webhookBatching ? `${config.webhookBatchingDurationMs} ms` : "off"}, vacancy delay ${config.webhookVacateDelayMs} ms, ${config.webhookConcurrency} workers`);
+  logger.debug(`webhooks: ${queueName} queue, batching ${settings.webhookBatching ? `${settings.webhookBatchingDurationMs} ms` : "off"}, vacancy delay ${settings.webhookVacateDelayMs} ms, ${settings.webhookConcurrency} workers`);
 
   return {
     stats,

@@ -1,16 +1,22 @@
-// What the server and the apps command look apps up in, built through the driver registry
-// (src/drivers/app-stores.ts, caches.ts): memory or file, or a database behind the app cache.
-// A driver that is not selected never loads its client library.
+// Opens what the server and the apps command look apps up in, through the driver registry
+// (app-stores.ts, caches.ts beside this file): memory or file, or a database behind the app cache
+// (src/app-stores/cached.ts). A driver that is not selected never loads its client library.
 import type { AppDatabase, AppStore } from "../core/app-store.ts";
 import { webCryptoProvider } from "../core/crypto.ts";
 import type { Logger } from "../core/runtime.ts";
-import type { Config } from "../config/load.ts";
-import { createDriver, type DriverChoice, type DriverContext } from "../drivers/index.ts";
-import type { AppCache } from "./cache/cache.ts";
-import { CachedAppStore } from "./cached.ts";
+import type { App } from "../core/app.ts";
+import type { AppCache } from "../app-stores/cache/cache.ts";
+import { CachedAppStore } from "../app-stores/cached.ts";
+import { createDriver, type DriverChoice, type DriverContext } from "./index.ts";
+
+/** The part of the server's configuration (src/config/load.ts) that chooses and fills the app store. */
+export interface StoreConfig {
+  drivers: { "app-store": DriverChoice; cache?: DriverChoice };
+  apps: App[];
+}
 
 export interface StoreContext {
-  config: Config;
+  config: StoreConfig;
   logger: Logger;
   readTextFile(path: string): Promise<string>;
   now(): number;
@@ -24,12 +30,12 @@ export function isDatabaseDriver(driver: string): boolean {
   return DATABASES.has(driver);
 }
 
-export function storeChoice(config: Config): DriverChoice {
+export function storeChoice(config: StoreConfig): DriverChoice {
   return config.drivers["app-store"];
 }
 
 /** The cache driver and its settings (memory when none was loaded, e.g. in older configs). */
-export function cacheChoice(config: Config): DriverChoice {
+export function cacheChoice(config: StoreConfig): DriverChoice {
   return config.drivers.cache ?? { kind: "cache", name: "memory", options: { appCacheTtlSeconds: 60, appCacheMissTtlSeconds: 5 } };
 }
 
