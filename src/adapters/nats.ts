@@ -1,5 +1,5 @@
 // The "nats" adapter driver: nats.ws to NATS's WebSocket listener. Core subjects carry the bus
-// (one subject per app, one for the node-wide messages) and heartbeats; cluster state lives in a JetStream key-value bucket where each key holds every
+// (one subject per app, one for the node-wide messages and hellos); cluster state lives in a JetStream key-value bucket where each key holds every
 // node's contribution and changes by compare-and-set (see nats/state.ts), so each transition is
 // seen by exactly one node. While NATS is away the node serves its own sockets from local state
 // and writes its contribution back when NATS returns (ClusterLifecycle runs that cycle).
@@ -25,7 +25,6 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
   private readonly link: NatsLink;
   private readonly nodeBus: string;
   private readonly appBus: (appId: string) => string;
-  private readonly hb: string;
   private onBusMessage: (payload: string) => void = () => {};
   private readonly write: ContributionWriter;
   private readonly epochs: EpochBase;
@@ -40,17 +39,16 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     const names = natsNames(opts.prefix);
     this.nodeBus = names.bus;
     this.appBus = names.app;
-    this.hb = names.heartbeat;
     this.link = new NatsLink(opts.servers, names.bucket, opts.logger, opts.timers, `switchboard ${this.nodeId}`, opts.requestTimeoutMs);
     this.epochs = new EpochBase(this.link, this.now);
     this.reads = new NatsReads(this.link, this.now, this.epochs);
     this.idempotency = new NatsIdempotency(this.link, this.now);
     this.write = new ContributionWriter(this.link, this.local, this.nodeId, this.epochs);
     this.shares = new NatsShares(this.nodeId, this.local, this.write, (node) => this.sweeper.alive(node));
-    this.sweeper = new Sweeper(this.nodeId, this.link, names.heartbeat, opts.nodeTimeoutMs, this.now, opts.logger, {
+    this.sweeper = new Sweeper(this.nodeId, this.link, opts.nodeTimeoutMs, this.now, opts.logger, this.bus.peers, {
       active: () => this.online && !this.stopped,
       failed: (error) => this.failed("sweep", error),
-      sweptHere: () => this.missedEvents(),
+      tellSwept: (node) => this.bus.swept(node),
       syncOwn: async (appId, k) => this.state.announce(appId, await this.shares.syncKey(appId, k), true),
       sweepFound: async (found) => {
         this.shares.scanned(found);
@@ -70,7 +68,7 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
 
   protected open(events: TransportEvents): void {
     this.onBusMessage = events.message;
-    this.link.open({ [this.nodeBus]: events.message, [this.hb]: (p) => this.sweeper.onHeartbeat(p, this.online) }, events, () => this.epochs.read());
+    this.link.open({ [this.nodeBus]: events.message }, events, () => this.epochs.read());
   }
 
   protected publish(appId: string | undefined, payload: string): Promise<void> {
@@ -90,12 +88,21 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     return this.link.close();
   }
 
-  protected connected(): void {
-    this.sweeper.connected();
+  protected connected(again: boolean): void {
+    this.sweeper.connected(again);
   }
 
   protected stalled(): void {
     this.sweeper.stalled();
+  }
+
+  protected peersGone(nodes: string[]): void {
+    this.sweeper.gone(nodes);
+  }
+
+  protected sweptBy(node: string): void {
+    this.logger.warn(`nats adapter: node ${node} swept this node's state (it did not hear us for a node timeout); re-registering`);
+    this.missedEvents();
   }
 
   /** The bucket may have been unavailable on a live connection (JetStream still starting). */
@@ -114,7 +121,6 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
   protected async release(): Promise<void> {
     // The core has left every channel by now; this releases leftovers and the quota counts.
     await this.state.release();
-    this.sweeper.heartbeat("bye");
   }
 
   // --- state transitions: applied locally, then this node's contribution is written by CAS ---

@@ -68,8 +68,8 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
     return this.backend.close();
   }
 
-  protected connected(): void {
-    this.sweepFrom = this.now() + Math.max(this.opts.nodeTimeoutMs, RECONNECT_GRACE_MS);
+  protected connected(again: boolean): void {
+    this.sweepFrom = again ? this.now() + Math.max(this.opts.nodeTimeoutMs, RECONNECT_GRACE_MS) : 0;
   }
 
   /** A backend that stopped answering (not disconnected) is only noticed back by asking it. */

@@ -20,6 +20,8 @@ export class BusPeers {
   private readonly awaiting = new Set<string>();
   /** Until when the awaited peers are waited for (Infinity while this node is off the bus). */
   private waitUntil = 0;
+  /** No peer is taken for dead before then: after this node's return a live one may still be in its back-off. */
+  private graceUntil = 0;
 
   constructor(private readonly nodeTimeoutMs: number, private readonly now: () => number) {}
 
@@ -47,9 +49,33 @@ export class BusPeers {
     this.waitUntil = Infinity;
   }
 
-  /** This node is back on the bus: each awaited peer has a node timeout (at least the reconnect grace) to be heard. */
-  rejoined(): void {
+  /**
+   * This node is on the bus (`again`: back from an outage): each awaited peer has a node timeout
+   * (at least the reconnect grace) to be heard, and after an outage no peer is pruned before then. A chaos run saw a node swept 3 s after a
+   * NATS restart (its node timeout) while still in its back-off: its members were announced gone.
+   */
+  rejoined(again = true): void {
     this.waitUntil = this.now() + Math.max(this.nodeTimeoutMs, RECONNECT_GRACE_MS);
+    if (again) this.graceUntil = this.waitUntil;
+    this.restart();
+  }
+
+  /**
+   * Every known peer gets a fresh timeout: nobody could be heard meanwhile (this node was off the
+   * bus, or paused with their hellos still unread), so their silence is this node's own.
+   */
+  restart(): void {
+    const now = this.now();
+    for (const node of this.heard.keys()) this.heard.set(node, now);
+  }
+
+  /** The peers heard within a node timeout (not yet pruned), this node left out. */
+  known(): Iterable<string> {
+    return this.heard.keys();
+  }
+
+  has(node: string): boolean {
+    return this.heard.has(node);
   }
 
   /** The peers a publish now would miss (empty once all are back, or their time is up). */
@@ -64,6 +90,7 @@ export class BusPeers {
 
   /** Forgets peers not heard for a node timeout (dead, or gone for good); returns them. */
   prune(): string[] {
+    if (this.now() < this.graceUntil) return [];
     const since = this.now() - this.nodeTimeoutMs;
     const gone: string[] = [];
     for (const [node, at] of this.heard) {

@@ -5,7 +5,7 @@
 import type { ClusterMessage } from "../../core/adapter.ts";
 import { AppBuses, DEFAULT_BUS_LINGER_MS } from "./app-buses.ts";
 import { BusPeers } from "./bus-peers.ts";
-import { readEnvelope, writeBye, writeEnvelope, writeHello } from "./envelope.ts";
+import { readEnvelope, writeBye, writeEnvelope, writeHello, writeSwept } from "./envelope.ts";
 import type { ClusterOptions } from "./transport.ts";
 
 export interface BusDeps {
@@ -27,6 +27,8 @@ export interface BusDeps {
   failed(operation: string, error: unknown): void;
   /** A failure to log only. */
   logged(operation: string, error: unknown): void;
+  /** Another node swept this one's state (this node was paused past the node timeout). */
+  sweptBy(node: string): void;
 }
 
 /** A feature's message that every node must hear, also the nodes that hold none of the app's bus. */
@@ -81,6 +83,12 @@ export class ClusterBus {
     return this.deps.withinDeadline("goodbye", () => this.deps.publish(undefined, writeBye(this.deps.nodeId)));
   }
 
+  /** Tells the other nodes this one swept `node` (a node that was only paused writes its state back). */
+  swept(node: string): void {
+    this.deps.withinDeadline("telling a sweep", () => this.deps.publish(undefined, writeSwept(this.deps.nodeId, node)))
+      .catch((error: unknown) => this.deps.logged("telling a sweep", error));
+  }
+
   onMessage(payload: string): void {
     const received = readEnvelope(payload, this.deps.nodeId);
     if (!received) return;
@@ -88,6 +96,7 @@ export class ClusterBus {
       this.deps.opts.logger.debug(`${this.deps.name} adapter: node ${received.from} stopped`);
       return this.peers.departed(received.from);
     }
+    if (received.swept === this.deps.nodeId) this.deps.sweptBy(received.from);
     const news = this.peers.heardFrom(received.from);
     const message = received.message;
     if (message) {

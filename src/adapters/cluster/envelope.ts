@@ -4,7 +4,7 @@
 // JSON: a node parses the small header and hands the frame on untouched (parsing every app's frames
 // twice cost every node 260-320 ms of CPU per 1,000 publishes of 1 KB). A header
 // without an app and a message is a node's hello: it says the node is on the bus (bus-peers.ts);
-// with `b` it is a node's goodbye on a graceful stop.
+// with `b` it is a node's goodbye on a graceful stop, with `s` the news that it swept a node.
 import type { ClusterMessage } from "../../core/adapter.ts";
 import { parseJsonObject } from "../../core/frames.ts";
 import type { MemberChange } from "../../core/presence.ts";
@@ -33,6 +33,8 @@ interface Header {
   m?: ClusterMessage;
   /** A goodbye: the node stopped on purpose after announcing every transition it made. */
   b?: 1;
+  /** A node this one swept: if it was only paused, it must write its state back. */
+  s?: string;
 }
 
 /** What a bus payload carried: who sent it, and its message unless it was a hello or a goodbye. */
@@ -40,6 +42,8 @@ export interface Received {
   from: string;
   message?: ClusterMessage;
   bye?: true;
+  /** The node the sender swept. */
+  swept?: string;
 }
 
 /** The bus payload for a message this node sends. */
@@ -61,6 +65,11 @@ export function writeHello(nodeId: string): string {
 /** The payload of a goodbye: this node stopped and left nothing unannounced. */
 export function writeBye(nodeId: string): string {
   return JSON.stringify({ o: nodeId, b: 1 } satisfies Header);
+}
+
+/** The payload that tells every node this one swept `node`'s state. */
+export function writeSwept(nodeId: string, node: string): string {
+  return JSON.stringify({ o: nodeId, s: node } satisfies Header);
 }
 
 /** The header and, after the separator, the frame; undefined for what is not an envelope. */
@@ -100,7 +109,10 @@ export function readEnvelope(payload: string, nodeId: string): Received | undefi
     if (header.d !== undefined) message.dedupe = header.d;
     return { from, message };
   }
-  if (header.m === undefined) return header.b === 1 ? { from, bye: true } : { from };
+  if (header.m === undefined) {
+    if (header.b === 1) return { from, bye: true };
+    return typeof header.s === "string" ? { from, swept: header.s } : { from };
+  }
   const m = header.m as { type?: unknown; appId?: unknown } | null;
   if (typeof m !== "object" || m === null || typeof m.type !== "string" || m.type === "publish" || typeof m.appId !== "string") return undefined;
   return { from, message: header.m };

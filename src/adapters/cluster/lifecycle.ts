@@ -43,7 +43,7 @@ export abstract class ClusterLifecycle implements MessageBus {
   private followUpAt = 0;
   private stateSync?: StateSync;
 
-  private readonly bus: ClusterBus;
+  protected readonly bus: ClusterBus;
   /** The transport reported up; the node is online once the apps' buses are subscribed again too. */
   private transportUp = false;
   private firstUp: () => void = () => {};
@@ -57,6 +57,7 @@ export abstract class ClusterLifecycle implements MessageBus {
       withinDeadline: (operation, call) => this.withinDeadline(operation, call), publish: (appId, payload) => this.publish(appId, payload),
       subscribe: (appIds) => this.subscribeApps(appIds), unsubscribe: (appIds) => this.unsubscribeApps(appIds),
       failed: (operation, error) => this.failed(operation, error), logged: (operation, error) => this.failures.failed(operation, error),
+      sweptBy: (node) => this.sweptBy(node),
     });
   }
 
@@ -87,20 +88,20 @@ export abstract class ClusterLifecycle implements MessageBus {
   /** Graceful stop while online, after the core left everything: release leftovers, deregister. */
   protected abstract release(): Promise<void>;
 
-  /** Came online, before the resync. */
-  protected connected(): void {}
+  /** Came online (`again`: back from an outage), before the resync. */
+  protected connected(_again: boolean): void {}
   /** Each tick while online, before any resync (may set `dirty`). */
   protected async checkIn(): Promise<void> {}
   /** Each tick while offline. */
   protected retry(): void {}
   /** Resolves once the driver's background work (a sweep) has finished; awaited by stop(). */
   protected async idle(): Promise<void> {}
-  /**
-   * The ticker fired at least half a node timeout late (a stopped process, a starved event loop);
-   * called before anything else on that tick. A driver that times the other nodes' heartbeats by
-   * its own clock must not take its own pause for their silence.
-   */
+  /** The ticker fired at least half a node timeout late (a paused process); first thing on that tick. */
   protected stalled(): void {}
+  /** Peers silent for a node timeout (after the catch-up is asked for): a driver that sweeps by them does so. */
+  protected peersGone(_nodes: string[]): void {}
+  /** Another node said it swept this one's state (a driver whose sweeps say so). */
+  protected sweptBy(_node: string): void {}
 
   // --- the bus ---
 
@@ -155,7 +156,7 @@ export abstract class ClusterLifecycle implements MessageBus {
 
   async deliver(message: ClusterMessage): Promise<void> {
     // Refused before anything is applied: a retry then reaches every node exactly once.
-    if (!this.online) throw this.unavailable("publish");
+    if (!this.online) throw unavailable(this.name, "publish");
     const waiting = this.bus.waitingForPeers();
     if (waiting) throw new ClusterUnavailableError(`the cluster backend (${this.name}) is back, ${waiting}; publish not done`);
     this.node?.receive(message);
@@ -163,14 +164,14 @@ export abstract class ClusterLifecycle implements MessageBus {
       await this.bus.send(message);
     } catch (error) {
       this.failed("publish", error);
-      throw this.unavailable("publish", error);
+      throw unavailable(this.name, "publish", error);
     }
   }
 
   listen(appId: string): Promise<void> {
     return this.bus.apps.hold(appId).catch((error: unknown) => {
       this.failed(`subscribing to the bus of app ${appId}`, error);
-      throw this.unavailable(`subscribing to the bus of app ${appId}`, error);
+      throw unavailable(this.name, `subscribing to the bus of app ${appId}`, error);
     });
   }
 
@@ -209,11 +210,11 @@ export abstract class ClusterLifecycle implements MessageBus {
       : `${this.name} adapter: connected (node ${this.nodeId})`);
     this.failures.recovered();
     this.node?.backendState?.(this.name, true);
-    this.catchUpPending = this.everOnline;
+    const again = (this.catchUpPending = this.everOnline);
     this.followUp();
     this.everOnline = true;
-    this.connected();
-    this.bus.peers.rejoined();
+    this.connected(again);
+    this.bus.peers.rejoined(again);
     this.bus.hello();
     this.dirty = true;
     void this.resync().finally(this.firstUp);
@@ -279,12 +280,12 @@ export abstract class ClusterLifecycle implements MessageBus {
 
   /** A cluster-wide answer or a ClusterUnavailableError: never this node's view passed off as the cluster's. */
   protected async strict<T>(operation: string, remote: () => Promise<T>): Promise<T> {
-    if (!this.online) throw this.unavailable(operation);
+    if (!this.online) throw unavailable(this.name, operation);
     try {
       return await this.withinDeadline(operation, remote);
     } catch (error) {
       this.failed(operation, error);
-      throw this.unavailable(operation, error);
+      throw unavailable(this.name, operation, error);
     }
   }
 
@@ -294,14 +295,7 @@ export abstract class ClusterLifecycle implements MessageBus {
     return withDeadline(this.opts.timers, ms, `${this.name} adapter: ${operation}`, call());
   }
 
-  private unavailable(operation: string, cause?: unknown): ClusterUnavailableError {
-    return unavailable(this.name, operation, cause);
-  }
-
-  /**
-   * This node may have been swept, or missed bus messages, without losing its connection: resync,
-   * then catch local presence subscribers up.
-   */
+  /** Swept, or missed bus messages, without losing the connection: resync, then catch up. */
   protected missedEvents(): void {
     this.dirty = true;
     this.catchUpPending = this.everOnline;
@@ -343,7 +337,10 @@ export abstract class ClusterLifecycle implements MessageBus {
     // have dropped, so no reconnect asks for the catch-up that tells our sockets.
     const gap = this.lastTick ? now - this.lastTick : 0;
     this.lastTick = now;
-    if (gap > this.opts.nodeTimeoutMs / 2) this.stalled();
+    if (gap > this.opts.nodeTimeoutMs / 2) {
+      this.bus.peers.restart(); // their hellos of the pause are still unread: their silence is ours
+      this.stalled();
+    }
     if (gap > this.opts.nodeTimeoutMs) {
       this.logger.warn(`${this.name} adapter: this node was paused for ${gap} ms, past the node timeout; resynchronising`);
       this.missedEvents();
@@ -355,6 +352,7 @@ export abstract class ClusterLifecycle implements MessageBus {
       if (gone.length > 0) {
         this.logger.debug(`${this.name} adapter: node(s) ${gone.join(", ")} silent for a node timeout; catching presence subscribers up`);
         this.state.peersLost();
+        this.peersGone(gone);
       }
       if (this.followUpAt && now >= this.followUpAt) {
         this.followUpAt = 0;

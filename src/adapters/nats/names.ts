@@ -14,10 +14,10 @@ function fnv1a(text: string): string {
  * Nodes with the same prefix form one cluster. Subjects and bucket names allow fewer characters
  * than REDIS_PREFIX, so the prefix is sanitized and a hash of the original keeps "a:" and "a_" apart.
  */
-export function natsNames(prefix: string): { bus: string; heartbeat: string; bucket: string; app(appId: string): string } {
+export function natsNames(prefix: string): { bus: string; bucket: string; app(appId: string): string } {
   const id = `${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}${fnv1a(prefix)}`;
   return {
-    bus: `switchboard.${id}.bus`, heartbeat: `switchboard.${id}.hb`, bucket: `switchboard_${id}`,
+    bus: `switchboard.${id}.bus`, bucket: `switchboard_${id}`,
     /** An app's bus: one subject token, whatever the app id holds (no ".", "*", ">" or spaces). */
     app: (appId) => `switchboard.${id}.app.${appToken(appId)}`,
   };

@@ -1,9 +1,8 @@
-// Liveness of the other nodes (heartbeats on a core subject) and the scan of the bucket that finds
-// the state of nodes that stopped heartbeating; the shared sweep (cluster/state-sync.ts) removes
-// it. Every surviving node may sweep; the CAS in each write lets only one of them see, and
-// announce, each member_removed / vacated / offline.
+// The scan of the bucket that finds the state of nodes gone silent on the bus (their hellos,
+// cluster/bus-peers.ts, are the heartbeats); the shared sweep (cluster/state-sync.ts) removes it.
+// Every surviving node may sweep; the CAS in each write lets only one of them see, and announce,
+// each member_removed / vacated / offline.
 import { classifyChannel } from "../../core/channels.ts";
-import { parseJsonObject } from "../../core/frames.ts";
 import type { Logger } from "../../core/runtime.ts";
 import { RECONNECT_GRACE_MS } from "../cluster/bus-peers.ts";
 import { Rerun } from "../cluster/rerun.ts";
@@ -20,16 +19,6 @@ export type FoundState = Map<string, Map<string, Set<string>>>;
 /** Per presence channel key: the member count it holds, and how many member keys the scan found. */
 type Tally = Map<string, { appId: string; channel: string; count?: number; members: number }>;
 
-interface Heartbeat {
-  id: string;
-  /**
-   * hello: a node came up and wants everyone's heartbeat now; bye: a node left cleanly; swept:
-   * `node`'s state was removed (a node that was only paused hears it and re-registers).
-   */
-  t?: "hello" | "bye" | "swept";
-  node?: string;
-}
-
 const PURGE_EVERY_MS = 10 * 60_000;
 
 /** What the sweeper asks of its adapter. */
@@ -38,8 +27,8 @@ export interface SweeperHooks {
   active(): boolean;
   /** A sweep failed (it runs again on the next death or resync). */
   failed(error: unknown): void;
-  /** Another node swept this one's state: it must write it back and catch its sockets up. */
-  sweptHere(): void;
+  /** Tells every node that this one swept `node` (if it was only paused, it writes its state back). */
+  tellSwept(node: string): void;
   /** Rewrites this node's own share of a key from its local state (NatsShares.syncKey). */
   syncOwn(appId: string, k: string): Promise<void>;
   /** Removes the dead nodes' state the scan found (the shared sweep). */
@@ -50,97 +39,66 @@ export interface SweeperHooks {
   dropExpired(): Promise<number>;
 }
 
+/** The other nodes this one hears on the bus (cluster/bus-peers.ts): a peer is alive until pruned. */
+export interface Peers {
+  has(node: string): boolean;
+  known(): Iterable<string>;
+}
+
 export class Sweeper {
-  private readonly lastSeen = new Map<string, number>();
-  /** When this node last came online: it sweeps only after it has heard a full timeout of heartbeats. */
-  private upSince = 0;
-  private sweptSinceUp = false;
-  /** Until then nobody is judged dead: after a NATS outage a live node may still be in its reconnect back-off. */
-  private graceUntil = 0;
+  /** When the first full sweep after coming up (or a pause) is due; 0 once it ran. */
+  private firstSweepAt = 0;
+  /** Peers found silent since the last sweep. */
+  private died = false;
   private lastPurge = 0;
 
   constructor(
     private readonly nodeId: string,
     private readonly link: NatsLink,
-    private readonly subject: string,
     private readonly timeoutMs: number,
     private readonly now: () => number,
     private readonly logger: Logger,
+    private readonly peers: Peers,
     private readonly hooks: SweeperHooks,
   ) {}
 
   /** This node and every node heard from within the timeout, in a stable order. */
   liveNodes(): string[] {
-    return [this.nodeId, ...this.lastSeen.keys()].sort();
+    return [this.nodeId, ...this.peers.known()].sort();
   }
 
   alive(nodeId: string): boolean {
-    return nodeId === this.nodeId || this.lastSeen.has(nodeId);
-  }
-
-  heartbeat(type?: Heartbeat["t"], node?: string): void {
-    const beat: Heartbeat = type ? { id: this.nodeId, t: type } : { id: this.nodeId };
-    if (node !== undefined) beat.node = node;
-    this.link.publish(this.subject, JSON.stringify(beat));
+    return nodeId === this.nodeId || this.peers.has(nodeId);
   }
 
   /**
-   * (Re)connected: nobody could heartbeat to us meanwhile, so every known node gets a fresh
-   * timeout, at least the reconnect grace. A chaos run saw a node swept 3 s after a NATS restart
-   * (its node timeout) while it was still in its back-off: its sockets' members were announced
-   * as gone, and came back 6 s later.
+   * Connected: the full sweep comes once every live node has said hello on the bus, a node
+   * timeout from now; back from an outage (`again`), the reconnect grace from now (a node still in
+   * its back-off is not taken for dead).
    */
-  connected(): void {
+  connected(again: boolean): void {
     this.lastPurge = this.now();
-    this.graceUntil = this.now() + Math.max(this.timeoutMs, RECONNECT_GRACE_MS);
-    this.restartClocks();
+    this.firstSweepAt = this.now() + (again ? Math.max(this.timeoutMs, RECONNECT_GRACE_MS) : this.timeoutMs);
   }
 
-  /**
-   * This node was paused (SIGSTOP, a starved event loop): the heartbeats the others sent meanwhile
-   * are still unread, so their silence is ours, and judging them now would sweep live nodes.
-   */
+  /** This node was paused: the full sweep comes again once the others' hellos were heard anew. */
   stalled(): void {
-    this.restartClocks();
+    this.firstSweepAt = this.now() + this.timeoutMs;
   }
 
-  private restartClocks(): void {
-    const now = this.now();
-    this.upSince = now;
-    this.sweptSinceUp = false;
-    for (const id of this.lastSeen.keys()) this.lastSeen.set(id, now);
-    this.heartbeat("hello");
+  /** Peers went silent for a node timeout: their state is swept on the next tick. */
+  gone(nodes: string[]): void {
+    for (const id of nodes) this.logger.info(`nats adapter: node ${id} went silent on the bus; removing its sockets`);
+    this.died = true;
   }
 
-  onHeartbeat(payload: string, online: boolean): void {
-    // Anything else on the subject (a foreign publisher) is not a heartbeat, and not ours to log.
-    const beat = (parseJsonObject(payload) ?? {}) as Partial<Heartbeat>;
-    if (typeof beat.id !== "string" || beat.id === this.nodeId) return;
-    if (beat.t === "bye") {
-      this.lastSeen.delete(beat.id);
-      return;
-    }
-    this.lastSeen.set(beat.id, this.now());
-    if (beat.t === "swept" && beat.node === this.nodeId) {
-      this.logger.warn(`nats adapter: node ${beat.id} swept this node's state (it missed our heartbeats); re-registering`);
-      this.hooks.sweptHere();
-    }
-    if (beat.t === "hello" && online) this.heartbeat();
-  }
-
-  /** One beat: heartbeat, expire silent nodes, and sweep when one died (or once after coming up). */
+  /** One beat: sweep when a node died (or once after coming up), and purge now and then. */
   async tick(): Promise<void> {
-    this.heartbeat();
     const now = this.now();
-    if (now < this.graceUntil) return;
-    let died = false;
-    for (const [id, seen] of this.lastSeen) {
-      if (now - seen <= this.timeoutMs) continue;
-      this.lastSeen.delete(id);
-      died = true;
-      this.logger.info(`nats adapter: node ${id} stopped sending heartbeats; removing its sockets`);
+    if (this.died || (this.firstSweepAt > 0 && now >= this.firstSweepAt)) {
+      this.died = false;
+      await this.sweep();
     }
-    if (died || (!this.sweptSinceUp && now - this.upSince >= this.timeoutMs)) await this.sweep();
     // Every vacated channel leaves a delete marker; without a purge the bucket grows with every
     // channel name ever used. Any node may purge; markers younger than the window stay.
     if (now - this.lastPurge >= PURGE_EVERY_MS) {
@@ -174,9 +132,9 @@ export class Sweeper {
       }
     } finally {
       // A swept node that was only paused has no other way to learn it lost its state.
-      for (const id of swept) this.heartbeat("swept", id);
+      for (const id of swept) this.hooks.tellSwept(id);
     }
-    this.sweptSinceUp = true;
+    this.firstSweepAt = 0;
     return this.hooks.active();
   }, (error) => this.hooks.failed(error));
 

@@ -53,6 +53,33 @@ describe("BusPeers", () => {
     expect(quick.missing()).toEqual(["B"]);
   });
 
+  it("prunes nobody for the reconnect grace after this node is back, then a peer still silent", () => {
+    const { peers, advance } = setup();
+    peers.heardFrom("B");
+    peers.heardFrom("C");
+    peers.lost();
+    advance(30_000); // away long past the node timeout
+    peers.rejoined();
+    peers.heardFrom("C");
+    advance(RECONNECT_GRACE_MS - 1);
+    expect(peers.prune()).toEqual([]);
+    expect([...peers.known()].sort()).toEqual(["B", "C"]);
+    advance(2); // past the grace, and B silent for a node timeout since this node is back
+    peers.heardFrom("C");
+    expect(peers.prune()).toEqual(["B"]);
+    expect(peers.has("B") || !peers.has("C")).toBe(false);
+  });
+
+  it("gives every peer a fresh timeout on restart (this node was paused: their silence was its own)", () => {
+    const { peers, advance } = setup();
+    peers.heardFrom("B");
+    advance(10_001);
+    peers.restart();
+    expect(peers.prune()).toEqual([]);
+    advance(10_001);
+    expect(peers.prune()).toEqual(["B"]);
+  });
+
   it("forgets a peer that said goodbye: neither awaited after an outage nor pruned as silent", () => {
     const { peers, advance } = setup();
     peers.heardFrom("B");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readEnvelope, writeBye, writeEnvelope, writeHello } from "../../../src/adapters/cluster/envelope.ts";
+import { readEnvelope, writeBye, writeEnvelope, writeHello, writeSwept } from "../../../src/adapters/cluster/envelope.ts";
 import type { ClusterMessage } from "../../../src/core/adapter.ts";
 
 describe("bus envelopes", () => {
@@ -51,6 +51,10 @@ describe("bus envelopes", () => {
   it("carries a hello: who is on the bus, without a message", () => {
     expect(readEnvelope(writeHello("A"), "B")).toEqual({ from: "A" });
     expect(readEnvelope(writeHello("A"), "A")).toBeUndefined();
+  });
+
+  it("carries the news of a sweep: which node the sender swept", () => {
+    expect(readEnvelope(writeSwept("A", "C"), "B")).toEqual({ from: "A", swept: "C" });
   });
 
   it("carries a goodbye: the node stopped on purpose", () => {

@@ -1,6 +1,7 @@
 // A cluster driver with a fake transport, and a node that records what the lifecycle tells it:
 // the lifecycle tests (lifecycle.test.ts, app-bus.test.ts) drive it with a manual clock.
 import { expect } from "vitest";
+import { RECONNECT_GRACE_MS } from "../../../src/adapters/cluster/bus-peers.ts";
 import { ClusterLifecycle } from "../../../src/adapters/cluster/lifecycle.ts";
 import type { ShareStore } from "../../../src/adapters/cluster/state-sync.ts";
 import type { IdempotencyBackend, StoreReads, TransportEvents } from "../../../src/adapters/cluster/transport.ts";
@@ -100,6 +101,10 @@ export class FakeDriver extends ClusterLifecycle {
   protected stalled(): void {
     this.stalls++;
   }
+  sweptByNodes: string[] = [];
+  protected sweptBy(node: string): void {
+    this.sweptByNodes.push(node);
+  }
   protected async release(): Promise<void> {
     this.released++;
     if (this.releaseFails) throw new Error("release script failed");
@@ -140,13 +145,17 @@ export function setup() {
   return { timers, logger, driver, node, received, states, synced, transitions };
 }
 
-/** setup(), started and online, with one local socket in a presence channel. */
+/**
+ * setup(), started and online, with one local socket in a presence channel, past the reconnect
+ * grace (BusPeers: no peer is taken for silent before then).
+ */
 export async function upWithPresence() {
   const h = setup();
   const started = h.driver.start(h.node);
   h.driver.events!.up();
   await started;
   await h.driver.localState.join("app", "presence-room", "s1", { userId: "u1", userInfo: null });
+  await h.timers.advance(RECONNECT_GRACE_MS);
   return h;
 }
 

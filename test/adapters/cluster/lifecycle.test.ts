@@ -266,9 +266,10 @@ describe("cluster lifecycle", () => {
     driver.events!.up();
     await settle();
     driver.lostData = false;
-    await timers.advance(1000); // B pruned as silent, before the follow-up
-    expect(synced.map(([, , removals]) => removals)).toEqual([false]);
-    await timers.advance(1500); // the follow-up, a node timeout after reconnecting
+    await timers.advance(2500); // the follow-up, a node timeout after reconnecting
+    expect(synced.map(([, , removals]) => removals)).toEqual([false, true]);
+    // B is judged only after the reconnect grace, long after the store refilled.
+    await timers.advance(RECONNECT_GRACE_MS);
     expect(synced.map(([, , removals]) => removals)).toEqual([false, true, true]);
   });
 
@@ -382,6 +383,25 @@ describe("cluster lifecycle", () => {
     await driver.stop();
     expect(driver.published.map((p) => JSON.parse(p)).filter((e) => e.b)).toEqual([]);
     expect(logger.lines.some((l) => l.includes("deregistering on stop failed: release script failed"))).toBe(true);
+  });
+
+  it("tells the driver when another node swept this one, and not for a sweep of someone else", async () => {
+    const { driver } = await upWithPresence();
+    driver.events!.message(JSON.stringify({ o: "B", s: "C" }));
+    driver.events!.message(JSON.stringify({ o: "B", s: driver.nodeId }));
+    expect(driver.sweptByNodes).toEqual(["B"]);
+  });
+
+  it("does not take its own pause for its peers' silence: no catch-up for them after a stall", async () => {
+    const { driver, synced, timers } = await upWithPresence();
+    driver.events!.message(JSON.stringify({ o: "B" }));
+    await timers.advance(1500);
+    driver.events!.message(JSON.stringify({ o: "B" }));
+    timers.pause(1500); // B's hellos of the pause are still unread when the ticker fires
+    await timers.advance(0);
+    driver.events!.message(JSON.stringify({ o: "B" }));
+    await timers.advance(1000);
+    expect(synced).toEqual([]);
   });
 
   it("does not catch up for a peer that said goodbye", async () => {
