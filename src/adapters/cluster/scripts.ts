@@ -14,7 +14,8 @@
 //   B i:<channel>  hash  userId → user_info JSON of the user's first socket
 //   B o:<channel>  zset  userId → join sequence (members in join order, read in pages by score)
 //   B v:<channel>  string sequence of the channel's last member transition or subscriber count change
-//                        (core/presence.ts, core/count-order.ts), µs of Redis's clock
+//                        (core/presence.ts, core/count-order.ts), µs of Redis's clock; a day, or
+//                        10 minutes once the channel is vacated
 //   B x:<channel>  string marker: the channel was announced vacated (kept 10 minutes, or until a live
 //                        join occupies it again). After Redis lost its data, a node that re-registers
 //                        a subscription reads it: a vacated announced while the nodes were still
@@ -92,6 +93,9 @@ local function sub_leave(nkey, k, sock, ch)
     redis.call('ZREM', k.chans, ch)
     redis.call('SET', k.x, '1', 'PX', 600000)
     redis.call('DEL', k.cm)
+    -- Every channel now has a sequence key: kept 10 minutes once vacated, not a day, so short-lived
+    -- channels leave nothing behind; the clock (redis_us) keeps the next one higher anyway.
+    redis.call('PEXPIRE', k.v, 600000)
   end
   return {vacated, removed, n, user, seq, cseq}
 end

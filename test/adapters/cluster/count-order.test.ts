@@ -54,6 +54,16 @@ describe.skipIf(!available)("redis adapter: subscription count order", () => {
     expect(again).toMatchObject({ subscriptionCount: 1, countSeq: seqs.at(-1) });
   });
 
+  it("keeps a vacated channel's sequence key 10 minutes, not a day: short-lived channels leave nothing behind", async () => {
+    await A.join("app", "brief", "a1");
+    const [vkey] = (await redis.keys(`${prefix}*`)).filter((k) => k.includes("v:") && k.endsWith("brief"));
+    expect(await redis.pttl(vkey!)).toBeGreaterThan(600_000);
+    await A.leave("app", "brief", "a1");
+    const ttl = await redis.pttl(vkey!);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(600_000);
+  });
+
   it("orders a presence join's count by its member transition's sequence: one clock for both", async () => {
     const joined = await A.join("app", "presence-p", "a1", { userId: "u", userInfo: null });
     expect(joined.memberAdded).toBe(true);
