@@ -2,7 +2,7 @@
 // files that build their own clusters) run against 3 nodes behind a round-robin TCP balancer,
 // once per cluster adapter. SWITCHBOARD_TOPOLOGY makes test/helpers/server.ts start that cluster
 // for every startServer(); passing means the cluster answers like one server.
-//   npm run test:conformance                  # DEFAULT: redis, redis-cluster, upstash, then nats (npm test runs this)
+//   npm run test:conformance                  # all: redis, redis-cluster, upstash, then nats (npm test runs this)
 //   npm run test:conformance -- upstash       # just these (any of ALL)
 //   npm run test:conformance -- --no-build    # reuse dist/node.js
 // redis needs Redis on 127.0.0.1:6379 (SWITCHBOARD_REDIS_URL overrides); redis-cluster starts its
@@ -22,9 +22,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+/** Every topology; all run when none is named (npm test, so .ci/run). */
 const ALL = ["redis", "redis-cluster", "upstash", "nats"];
-/** What runs without a topology named (npm test, so .ci/run). */
-const DEFAULT = ["redis", "redis-cluster", "upstash", "nats"];
 const args = process.argv.slice(2);
 /**
  * Files that build their own topology (cluster-*, webhooks-redis*) or check what one node does with
@@ -41,7 +40,7 @@ const SINGLE_NODE = [
 const build = !args.includes("--no-build");
 const topologies = args.filter((a) => !a.startsWith("--"));
 for (const t of topologies) if (!ALL.includes(t)) fail(`unknown topology "${t}" (use ${ALL.join(", ")})`);
-const selected = topologies.length ? topologies : DEFAULT;
+const selected = topologies.length ? topologies : ALL;
 const CI = process.env.CI === "true";
 
 function fail(message) {

@@ -88,8 +88,8 @@ export class NatsAdapter extends ClusterLifecycle implements Adapter {
     return this.link.close();
   }
 
-  protected connected(again: boolean): void {
-    this.sweeper.connected(again);
+  protected connected(): void {
+    this.sweeper.connected();
   }
 
   protected stalled(): void {

@@ -6,7 +6,6 @@
 import type { Adapter, Departure, JoinResult, LeaveResult, Member, Subscribed } from "../../core/adapter.ts";
 import type { RateLimitResult } from "../../core/rate-limiter.ts";
 import { appToken } from "./app-buses.ts";
-import { RECONNECT_GRACE_MS } from "./bus-peers.ts";
 import type { ClusterBackend } from "./backend.ts";
 import { ClusterLifecycle } from "./lifecycle.ts";
 import type { ClusterOptions, IdempotencyBackend, StoreReads, TransportEvents } from "./transport.ts";
@@ -21,12 +20,6 @@ const CACHE_MISS_BOUND_MS = 24 * 3600_000;
 
 export class ClusterAdapter extends ClusterLifecycle implements Adapter {
   private sweeping = false;
-  /**
-   * No sweep before then: after an outage that kept the data, every node's last heartbeat is old,
-   * and a live node may still be in its reconnect back-off; sweeping it would announce its
-   * members gone (and back a few seconds later).
-   */
-  private sweepFrom = 0;
   /** Hellos and console watches and revocations: every node hears it. */
   private readonly nodeBus: string;
   protected readonly shares: RedisShares;
@@ -66,10 +59,6 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
 
   protected close(): Promise<void> {
     return this.backend.close();
-  }
-
-  protected connected(again: boolean): void {
-    this.sweepFrom = again ? this.now() + Math.max(this.opts.nodeTimeoutMs, RECONNECT_GRACE_MS) : 0;
   }
 
   /** A backend that stopped answering (not disconnected) is only noticed back by asking it. */
@@ -241,7 +230,9 @@ export class ClusterAdapter extends ClusterLifecycle implements Adapter {
 
   /** Finds nodes whose heartbeat expired and removes their state, announcing each transition once. */
   private async sweepDead(): Promise<void> {
-    if (this.sweeping || this.now() < this.sweepFrom) return;
+    // After an outage that kept the data every node's last heartbeat is old, and a live node may
+    // still be in its reconnect back-off: sweeping it would announce its members gone, and back.
+    if (this.sweeping || this.bus.peers.settling()) return;
     this.sweeping = true;
     try {
       for (const id of await this.shares.deadNodes(this.opts.nodeTimeoutMs)) {

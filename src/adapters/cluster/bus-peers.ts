@@ -51,8 +51,9 @@ export class BusPeers {
 
   /**
    * This node is on the bus (`again`: back from an outage): each awaited peer has a node timeout
-   * (at least the reconnect grace) to be heard, and after an outage no peer is pruned before then. A chaos run saw a node swept 3 s after a
-   * NATS restart (its node timeout) while still in its back-off: its members were announced gone.
+   * (at least the reconnect grace) to be heard, and after an outage nobody is taken for dead before
+   * then (settling()). A chaos run saw a node swept 3 s after a NATS restart (its node timeout)
+   * while still in its back-off: its members were announced gone.
    */
   rejoined(again = true): void {
     this.waitUntil = this.now() + Math.max(this.nodeTimeoutMs, RECONNECT_GRACE_MS);
@@ -88,9 +89,14 @@ export class BusPeers {
     return [...this.awaiting];
   }
 
+  /** Back from an outage for less than the reconnect grace: no node is to be judged dead yet (no prune, no sweep). */
+  settling(): boolean {
+    return this.now() < this.graceUntil;
+  }
+
   /** Forgets peers not heard for a node timeout (dead, or gone for good); returns them. */
   prune(): string[] {
-    if (this.now() < this.graceUntil) return [];
+    if (this.settling()) return [];
     const since = this.now() - this.nodeTimeoutMs;
     const gone: string[] = [];
     for (const [node, at] of this.heard) {

@@ -88,8 +88,8 @@ export abstract class ClusterLifecycle implements MessageBus {
   /** Graceful stop while online, after the core left everything: release leftovers, deregister. */
   protected abstract release(): Promise<void>;
 
-  /** Came online (`again`: back from an outage), before the resync. */
-  protected connected(_again: boolean): void {}
+  /** Came online, before the resync. */
+  protected connected(): void {}
   /** Each tick while online, before any resync (may set `dirty`). */
   protected async checkIn(): Promise<void> {}
   /** Each tick while offline. */
@@ -213,7 +213,7 @@ export abstract class ClusterLifecycle implements MessageBus {
     const again = (this.catchUpPending = this.everOnline);
     this.followUp();
     this.everOnline = true;
-    this.connected(again);
+    this.connected();
     this.bus.peers.rejoined(again);
     this.bus.hello();
     this.dirty = true;

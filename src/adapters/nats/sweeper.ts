@@ -4,7 +4,6 @@
 // each member_removed / vacated / offline.
 import { classifyChannel } from "../../core/channels.ts";
 import type { Logger } from "../../core/runtime.ts";
-import { RECONNECT_GRACE_MS } from "../cluster/bus-peers.ts";
 import { Rerun } from "../cluster/rerun.ts";
 import type { NatsLink } from "./connection.ts";
 import { key, memberCount, nodesIn, parseKey } from "./state.ts";
@@ -43,6 +42,8 @@ export interface SweeperHooks {
 export interface Peers {
   has(node: string): boolean;
   known(): Iterable<string>;
+  /** Back from an outage for less than the reconnect grace: a live node may still be in its back-off. */
+  settling(): boolean;
 }
 
 export class Sweeper {
@@ -73,12 +74,12 @@ export class Sweeper {
 
   /**
    * Connected: the full sweep comes once every live node has said hello on the bus, a node
-   * timeout from now; back from an outage (`again`), the reconnect grace from now (a node still in
-   * its back-off is not taken for dead).
+   * timeout from now, and after an outage not before the peers have settled (a node still in its
+   * back-off is not taken for dead).
    */
-  connected(again: boolean): void {
+  connected(): void {
     this.lastPurge = this.now();
-    this.firstSweepAt = this.now() + (again ? Math.max(this.timeoutMs, RECONNECT_GRACE_MS) : this.timeoutMs);
+    this.firstSweepAt = this.now() + this.timeoutMs;
   }
 
   /** This node was paused: the full sweep comes again once the others' hellos were heard anew. */
@@ -95,7 +96,7 @@ export class Sweeper {
   /** One beat: sweep when a node died (or once after coming up), and purge now and then. */
   async tick(): Promise<void> {
     const now = this.now();
-    if (this.died || (this.firstSweepAt > 0 && now >= this.firstSweepAt)) {
+    if (this.died || (this.firstSweepAt > 0 && now >= this.firstSweepAt && !this.peers.settling())) {
       this.died = false;
       await this.sweep();
     }

@@ -17,6 +17,8 @@ function setup(store: Record<string, unknown> = {}, live: string[] = []) {
   const written: string[] = [];
   const told: string[] = [];
   const peers = new Set(live);
+  /** The bus peers settle until then (BusPeers.settling: after an outage, the reconnect grace). */
+  let graceUntil = 0;
   const link = {
     entries: async () => new Map(Object.entries(store).map(([k, value]) => [k, { value, revision: 1 }])),
     purgeDeletes: async () => {},
@@ -25,7 +27,7 @@ function setup(store: Record<string, unknown> = {}, live: string[] = []) {
   const logger: Logger = { info: at("info"), warn: at("warn"), error: at("error"), debug: at("debug") };
   const ownSynced: string[] = [];
   const recounted: string[] = [];
-  const sweeper = new Sweeper("me", link, TIMEOUT, () => now, logger, { has: (n) => peers.has(n), known: () => peers }, {
+  const sweeper = new Sweeper("me", link, TIMEOUT, () => now, logger, { has: (n) => peers.has(n), known: () => peers, settling: () => now < graceUntil }, {
     active: () => true,
     failed: (e) => { throw e; },
     tellSwept: (node) => void told.push(node),
@@ -37,20 +39,25 @@ function setup(store: Record<string, unknown> = {}, live: string[] = []) {
     recount: async (appId, channel) => void recounted.push(`${appId} ${channel}`),
     dropExpired: async () => 0,
   });
+  /** Back from an outage: the peers settle for the reconnect grace. */
+  const reconnect = () => {
+    graceUntil = now + RECONNECT_GRACE_MS;
+    sweeper.connected();
+  };
   /** Connected, and the reconnect grace over: the tick after this runs the first full sweep. */
   const upAndPastGrace = async () => {
-    sweeper.connected(true);
+    reconnect();
     now += RECONNECT_GRACE_MS;
     await sweeper.tick();
     await sweeper.idle();
   };
-  return { sweeper, peers, lines, written, told, ownSynced, recounted, upAndPastGrace, advance: (ms: number) => (now += ms) };
+  return { sweeper, peers, lines, written, told, ownSynced, recounted, reconnect, upAndPastGrace, advance: (ms: number) => (now += ms) };
 }
 
 describe("nats sweeper", () => {
   it("sweeps nothing for the reconnect grace after (re)connecting: a live node may still be in its back-off", async () => {
     const t = setup({ [key("app", "c", "presence-x")]: { n: { other: 1, me: 1 } } });
-    t.sweeper.connected(true); // NATS is back; "other" has not reconnected yet
+    t.reconnect(); // NATS is back; "other" has not reconnected yet
     for (let ms = 0; ms < RECONNECT_GRACE_MS - TIMEOUT / 4; ms += TIMEOUT / 4) {
       t.advance(TIMEOUT / 4);
       await t.sweeper.tick();
@@ -64,7 +71,7 @@ describe("nats sweeper", () => {
 
   it("runs the first sweep a node timeout after a first start: every live node has said hello by then", async () => {
     const t = setup({ [key("app", "c", "presence-x")]: { n: { dead: 1 } } });
-    t.sweeper.connected(false);
+    t.sweeper.connected();
     t.advance(TIMEOUT - 1);
     await t.sweeper.tick();
     expect(t.written).toEqual([]);
@@ -113,7 +120,7 @@ describe("nats sweeper", () => {
 
   it("refuses to sweep over a value of the wrong shape, naming its key (no per-key reads: the fake link has none)", async () => {
     const t = setup({ [key("app", "c", "presence-x")]: { n: { dead: "one" } } });
-    t.sweeper.connected(true);
+    t.reconnect();
     t.advance(RECONNECT_GRACE_MS);
     await expect(t.sweeper.tick()).rejects.toThrow(/key \S+ holds \{"n":\{"dead":"one"\}\}, not a channel value/);
     expect(t.written).toEqual([]);
