@@ -1,11 +1,11 @@
 // npm run chaos: three nodes on a bus of the run's own, clients spread over them (raw sockets
 // per node, pusher-js through a round-robin balancer) that keep working while nodes are
 // SIGKILLed and restarted, frozen with SIGSTOP/SIGCONT, and the bus is restarted. Each round:
-// a fault phase (traffic + faults), recovery (everything back up, clients reconnected, the
-// cluster's answers polled until they match what the clients did), and a verify phase (traffic,
-// no faults: every delivery must arrive). In both phases every REST publish answered 2xx must reach
-// every live subscriber (see liveCheck); a refused one (non-2xx, timeout, connection error)
-// is counted, not failed. Only 127.0.0.1; every loop is bounded.
+// a fault phase (traffic + faults), recovery (everything back up, clients reconnected, every
+// node accepting publishes, the cluster's answers polled until they match what the clients did),
+// and a verify phase (traffic, no faults: every delivery must arrive). In both phases every REST
+// publish answered 2xx must reach every live subscriber (see liveCheck); a refused one (non-2xx,
+// timeout, connection error) is counted, not failed. Only 127.0.0.1; every loop is bounded.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Pusher from "pusher-js";
@@ -454,6 +454,20 @@ async function main(): Promise<number> {
     }
     return out;
   };
+  /**
+   * Nodes that still refuse a publish. A node back from a bus outage answers 503 until every peer
+   * it heard before it is heard again or a node timeout passed (a peer killed just before the
+   * outage is only given up then): that is recovery, not a verify-phase failure. The probe
+   * channel has no subscribers, so it adds no deliveries to check.
+   */
+  const publishRefusals = async (): Promise<string[]> => {
+    const out: string[] = [];
+    for (const node of nodes) {
+      const status = await sdks.get(node)!.trigger("chaos-probe", "probe", {}).then((res) => res.status, (e: { status?: number; message?: string }) => e.status ?? e.message ?? "error");
+      if (status !== 200) out.push(`n${node.index} refuses publishes (${status})`);
+    }
+    return out;
+  };
   const clientsSettled = () =>
     slots.every(Boolean) && reconnecting.size === 0 &&
     pjs.every((p) => p.client.connection.state === "connected" && p.sink && p.channels.every((c) => p.sink!.subs.has(c.name)));
@@ -596,6 +610,7 @@ async function main(): Promise<number> {
       while (Date.now() < limit) {
         if (clientsSettled()) {
           last = await mismatches().catch((e: Error) => [`REST check failed: ${e.message}`]);
+          if (last.length === 0) last = await publishRefusals();
           if (last.length === 0) {
             converged = Date.now() - faultsOver;
             break;
