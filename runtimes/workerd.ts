@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { startupLines } from "../src/bootstrap.ts";
 import { ConfigError } from "../src/config/load.ts";
 import { isCommand } from "../src/commands/index.ts";
-import { consoleLogger, effectiveLevel } from "../src/logger.ts";
+import { consoleLogger, effectiveLevel } from "../src/logging/logger.ts";
 import { configOrExit, EXIT_START_FAILED, listenProblem, runCommandAndExit } from "./cli.ts";
 import { ARGV_BINDING, FILES_BINDING, checkWorkerDrivers } from "./workers/config.ts";
 import { workerdConfig } from "./workers/capnp.ts";

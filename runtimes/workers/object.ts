@@ -14,7 +14,7 @@ import { CloseCode, PONG_FRAME } from "../../src/core/messages.ts";
 import type { ConnectionSnapshot } from "../../src/core/snapshot.ts";
 import type { RawSocket } from "../../src/core/runtime.ts";
 import { jsonError } from "../../src/http/errors.ts";
-import { consoleLogger, effectiveLevel } from "../../src/logger.ts";
+import { consoleLogger, effectiveLevel } from "../../src/logging/logger.ts";
 import { AlarmTimers } from "./alarm-timers.ts";
 import { workerConfig, workerFile } from "./config.ts";
 import { DurableQueue } from "./durable-queue.ts";

@@ -4,10 +4,10 @@ import { streamSSE } from "hono/streaming";
 import { classifyChannel, isValidChannelName } from "../core/channels.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { Switchboard } from "../core/server.ts";
-import { triggerEvent } from "../http/api.ts";
 import { parseJsonBody, readBody } from "../http/body.ts";
+import type { RequestPeer } from "../http/client-address.ts";
 import { HttpError } from "../http/errors.ts";
-import type { RequestPeer } from "../http/router.ts";
+import { triggerEvent } from "../http/publish.ts";
 import { CONSOLE_CSS, CONSOLE_HTML, CONSOLE_JS } from "./assets/index.ts";
 import { describe, requirePageOrigin, session, signIn, signOut, viewedApp, type AuthDeps } from "./auth.ts";
 import { FailureGuard } from "./guard.ts";
@@ -130,7 +130,7 @@ export function createConsole(o: ConsoleOptions): Console {
           throw new HttpError(400, `data is not valid JSON: ${(error as Error).message}`);
         }
       }
-      const req = { app: target, body: new TextEncoder().encode(JSON.stringify(body)), query: new URLSearchParams(), headers: {} };
+      const req = { app: target, body: new TextEncoder().encode(JSON.stringify(body)), headers: {} };
       const result = await triggerEvent(server, o.rateLimiter, req);
       stats.eventsTriggered++;
       server.logger.debug(`console: triggered ${String(body.name)} on app ${target.id}`);

@@ -1,6 +1,7 @@
 // Opens what the server and the apps command look apps up in, through the driver registry
-// (app-stores.ts, caches.ts beside this file): memory or file, or a database behind the app cache
-// (src/app-stores/cached.ts). A driver that is not selected never loads its client library.
+// (register-app-stores.ts, register-caches.ts beside this file): memory or file, or a database
+// behind the app cache (src/app-stores/cached.ts). A driver that is not selected never loads its
+// client library.
 import type { AppDatabase, AppStore } from "../core/app-store.ts";
 import { webCryptoProvider } from "../core/crypto.ts";
 import type { Logger } from "../core/runtime.ts";

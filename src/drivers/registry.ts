@@ -1,7 +1,7 @@
 // The driver registry: how a backend is picked by name, configured, and loaded only when picked.
 //
 // A backend *kind* (adapter, app-store, cache, queue, rate-limiter) is declared once with
-// `defineKind` in its registration file (src/drivers/<kind>s.ts, imported by src/drivers/index.ts).
+// `defineKind` in its registration file (src/drivers/register-<kind>s.ts, imported by src/drivers/index.ts).
 // The kind gets one setting that selects its driver: `<kind>Driver`, i.e. --adapter-driver,
 // ADAPTER_DRIVER, "adapterDriver" in the config file.
 //
@@ -23,7 +23,7 @@
 //   a line of --help (its .describe() text and default). A value given for any driver is checked
 //   with its field's schema at start-up; the selected driver's whole object is then parsed, so its
 //   required keys and object-level refinements apply only when it is chosen. Drivers share a
-//   setting by sharing the same schema object (see CLUSTER in adapters.ts).
+//   setting by sharing the same schema object (see CLUSTER in register-adapters.ts).
 // - `load` is the only place the implementation is imported, and dynamically: a driver that is not
 //   selected never loads its module or its client library (test/drivers/lazy-loading.test.ts).
 //   It resolves to a factory called with the parsed options and a DriverContext.
@@ -36,7 +36,7 @@ import type { App } from "../core/app.ts";
 import type { AppStore } from "../core/app-store.ts";
 import type { AppCache } from "../app-stores/cache/cache.ts";
 import type { QueueOpener } from "../webhooks/queues/queue.ts";
-import type { IpLimiter } from "../core/ip-limiter.ts";
+import type { IpLimiter } from "../rate-limiters/ip/ip-limiter.ts";
 import type { CryptoProvider, Logger, Timers } from "../core/runtime.ts";
 
 /** What each kind's drivers build. */

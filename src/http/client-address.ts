@@ -13,6 +13,13 @@ export type ProxyTrust = { kind: "off" } | { kind: "hops"; hops: number } | { ki
 
 export const NO_PROXY: ProxyTrust = { kind: "off" };
 
+/** Who sent a request, one answer for the API, the handshake limits and the console. */
+export interface RequestPeer {
+  address(c: Context): string;
+  /** Over TLS, by the request's scheme or a trusted proxy's X-Forwarded-Proto. */
+  secure(c: Context): boolean;
+}
+
 /** Parses TRUST_PROXY; throws with what is wrong (the config loader names the key). */
 export function parseProxyTrust(value: string): ProxyTrust {
   const text = value.trim().toLowerCase();

@@ -4,7 +4,7 @@
 import type { Hono } from "hono";
 import type { MemoryStats } from "../core/runtime.ts";
 import type { Switchboard } from "../core/server.ts";
-import { findApp } from "./api.ts";
+import { findApp } from "./find-app.ts";
 import { jsonError } from "./errors.ts";
 
 export interface HealthDeps {

@@ -4,12 +4,15 @@ import { cors } from "hono/cors";
 import { ClusterUnavailableError } from "../core/adapter.ts";
 import type { RateLimiter } from "../core/rate-limiter.ts";
 import type { SocketHandle, Switchboard } from "../core/server.ts";
-import { authenticate, channelUsers, listChannels, showChannel, terminateUser, triggerBatch, triggerEvent, type ApiRequest } from "./api.ts";
-import { clientAddress, isSecureRequest, NO_PROXY, type ProxyTrust } from "./client-address.ts";
+import { authenticate, type ApiRequest } from "./authenticate.ts";
+import { channelUsers, listChannels, showChannel } from "./channels.ts";
+import { clientAddress, isSecureRequest, NO_PROXY, type ProxyTrust, type RequestPeer } from "./client-address.ts";
 import { HttpError, jsonError, jsonBody } from "./errors.ts";
 import { mountHealth, type HealthDeps } from "./health.ts";
-import { apiLimit, websocketLimit, type IpLimiting } from "./ip-limits.ts";
 import { observeRequests } from "./observe.ts";
+import { triggerBatch, triggerEvent } from "./publish.ts";
+import { apiLimit, websocketLimit, type IpLimiting } from "./rate-limits.ts";
+import { terminateUser } from "./terminate-user.ts";
 
 /**
  * How a runtime attaches its WebSocket implementation to the shared router. The router checks
@@ -52,13 +55,6 @@ export interface RouterOptions {
   trustProxy?: ProxyTrust;
   /** Extra routes (e.g. the console) mounted by the composition root. */
   extend?: (app: Hono, peer: RequestPeer) => void;
-}
-
-/** Who sent a request, one answer for the API, the handshake limits and the console. */
-export interface RequestPeer {
-  address(c: Context): string;
-  /** Over TLS, by the request's scheme or a trusted proxy's X-Forwarded-Proto. */
-  secure(c: Context): boolean;
 }
 
 /** Headers a browser script may read from an API answer (the limits it ran into). */

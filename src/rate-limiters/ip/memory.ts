@@ -1,4 +1,4 @@
-import type { IpLimiter, IpLimitResult } from "../../core/ip-limiter.ts";
+import type { IpLimiter, IpLimitResult } from "./ip-limiter.ts";
 
 /** Fixed windows per key in this process: each node counts alone. */
 export class MemoryIpLimiter implements IpLimiter {

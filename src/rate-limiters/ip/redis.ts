@@ -1,7 +1,7 @@
 // RATE_LIMITER_DRIVER=redis | redis-cluster: one counter per address and window in Redis, so every
 // node shares the budget. Each hit is one round trip (INCR, and PEXPIRE on the first hit), bounded
 // by a timeout; while Redis is away the hit is allowed and the outage is logged once.
-import type { IpLimiter, IpLimitResult } from "../../core/ip-limiter.ts";
+import type { IpLimiter, IpLimitResult } from "./ip-limiter.ts";
 import type { Logger } from "../../core/runtime.ts";
 import { failFastRedis, type FailFastRedisSettings } from "../../redis/fail-fast.ts";
 

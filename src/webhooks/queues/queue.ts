@@ -3,7 +3,7 @@ import { z } from "zod";
 import { parseJsonObject } from "../../core/frames.ts";
 import type { WebhookJob } from "../job.ts";
 
-// What every queue driver implements (one file per driver, chosen by QUEUE_DRIVER: src/drivers/queues.ts).
+// What every queue driver implements (one file per driver, chosen by QUEUE_DRIVER: src/drivers/register-queues.ts).
 // The queue stores jobs and leases them to this node's worker; the worker (processor.ts) owns the
 // policy and answers with an Outcome, which the queue carries out in its own storage.
 
@@ -59,7 +59,7 @@ export interface WebhookQueueSettings {
   webhookMemoryQueueSize: number;
 }
 
-/** The server's webhook settings and the selected driver's own (src/drivers/queues.ts). */
+/** The server's webhook settings and the selected driver's own (src/drivers/register-queues.ts). */
 export interface QueueSettings extends WebhookQueueSettings {
   webhookVisibilityTimeoutMs: number;
   redisUrl?: string;

@@ -1,7 +1,7 @@
 // Sockudo's configuration as its README and repository write it: config/config.json (recognised by
 // its shape) and its environment names, with driver names as Sockudo spells them.
 import { describe, expect, it } from "vitest";
-import { effectiveLevel } from "../../../src/logger.ts";
+import { effectiveLevel } from "../../../src/logging/logger.ts";
 import { configError, envFixture, fixture, load } from "./load-fixture.ts";
 
 describe("Sockudo's config.json", () => {

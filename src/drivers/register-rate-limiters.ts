@@ -3,7 +3,7 @@
 // redis-cluster share the budget across nodes.
 import { z } from "zod";
 import { num } from "../core/coerce.ts";
-import { REDIS } from "./adapters.ts";
+import { REDIS } from "./register-adapters.ts";
 import { defineKind, registerDriver } from "./registry.ts";
 
 defineKind({ kind: "rate-limiter", default: "memory", help: "per-IP request and connection counters (RATE_LIMITER_ENABLED)" });

@@ -1,8 +1,8 @@
 // Per-IP request budgets (docs/operating.md, "Rate limits"): an HTTP API limit and a WebSocket connection
 // limit, each a fixed window per client address. Stores are RATE_LIMITER_DRIVER drivers
-// (src/drivers/rate-limiters.ts); the memory store answers synchronously, so with it the
+// (src/drivers/register-rate-limiters.ts); the memory store answers synchronously, so with it the
 // WebSocket upgrade route stays synchronous (src/http/router.ts).
-import type { RateLimitResult } from "./rate-limiter.ts";
+import type { RateLimitResult } from "../../core/rate-limiter.ts";
 
 export interface IpLimitResult extends RateLimitResult {
   limit: number;

@@ -1,41 +1,12 @@
-// The HTTP API in-process (the shared router over the harness's core). Body limits: a body is
-// refused from its Content-Length before the app is looked up, a streamed one is read no further
-// than the limit, and after the lookup the app's own limits bound it too. Error phrases: hosted
-// Pusher's, which SDK test suites look for, before ours.
-import { createHash, createHmac } from "node:crypto";
+// Request bodies before authentication (spec §6.1): a body is refused from its Content-Length
+// before the app is looked up, a streamed one is read no further than the limit, and after the
+// lookup the app's own limits bound it too.
 import { afterEach, describe, expect, it } from "vitest";
-import { MemoryAppStore } from "../../src/app-stores/memory.ts";
-import { DEFAULT_HTTP_MAX_BODY_KB, parseApp, requestBodyLimitBytes } from "../../src/core/app.ts";
-import { createRouter } from "../../src/http/router.ts";
-import { LocalRateLimiter } from "../../src/rate-limiters/local.ts";
+import { DEFAULT_HTTP_MAX_BODY_KB, requestBodyLimitBytes } from "../../src/core/app.ts";
 import { Harness } from "../helpers/harness.ts";
+import { routerOverHarness as api, signedUrl, SMALL, stopRouters } from "./fixtures/router.ts";
 
-const SMALL = parseApp({ id: "small", key: "small-key", secret: "small-secret", maxEventPayloadInKb: 1, maxEventBatchSize: 1, maxEventChannelsAtOnce: 1 });
-
-/** The harness's core behind the router; the store counts lookups so a test can see none was made. */
-async function api(env: Record<string, string> = {}) {
-  const lookups: string[] = [];
-  let store: MemoryAppStore | undefined;
-  const probe = new Proxy({} as MemoryAppStore, {
-    get: (_, name: keyof MemoryAppStore) => (...args: string[]) => {
-      lookups.push(String(name));
-      return (store![name] as (...a: string[]) => unknown).apply(store, args);
-    },
-  });
-  const harness = await new Harness({ env, apps: probe }).start();
-  store = new MemoryAppStore([harness.app, SMALL]);
-  const router = createRouter({
-    server: harness.server,
-    sockets: { upgrade: () => undefined, connInfo: () => ({ remote: { address: "127.0.0.1" } }) },
-    rateLimiter: new LocalRateLimiter(() => harness.timers.now()),
-  });
-  running.push(harness);
-  return { harness, router, lookups };
-}
-const running: Harness[] = [];
-afterEach(async () => {
-  for (const h of running.splice(0)) await h.stop();
-});
+afterEach(stopRouters);
 
 /** A body that counts what was pulled from it: `chunks` of `size` bytes, each pulled on demand. */
 function countingBody(chunks: number, size: number) {
@@ -48,14 +19,6 @@ function countingBody(chunks: number, size: number) {
     },
   }, { highWaterMark: 0 });
   return { stream, pulled };
-}
-
-/** Signed as the SDKs sign (spec §6.2), with node:crypto so it shares no code with the server. */
-function signedUrl(path: string, body: string, nowSeconds: number): string {
-  const md5 = createHash("md5").update(body).digest("hex");
-  const query = `auth_key=app-key&auth_timestamp=${nowSeconds}&auth_version=1.0&body_md5=${md5}`;
-  const signature = createHmac("sha256", "app-secret").update(`POST\n${path}\n${query}`).digest("hex");
-  return `http://localhost${path}?${query}&auth_signature=${signature}`;
 }
 
 describe("request bodies before authentication", () => {
@@ -127,29 +90,5 @@ describe("the default limit follows the apps given at start-up", () => {
     expect(unlimited.config.httpMaxBodyKb).toBe(DEFAULT_HTTP_MAX_BODY_KB);
     const given = new Harness({ env: { APP_MAX_EVENT_PAYLOAD_IN_KB: "100", HTTP_MAX_BODY_KB: "50" } });
     expect(given.config.httpMaxBodyKb).toBe(50);
-  });
-});
-
-describe("error messages carry hosted Pusher's phrases before ours", () => {
-  const post = async (path: string, body: unknown) => {
-    const { router, harness } = await api();
-    const text = JSON.stringify(body);
-    const res = await router.request(signedUrl(path, text, Math.floor(harness.timers.now() / 1000)), { method: "POST", body: text });
-    return { status: res.status, error: ((await res.json()) as { error: string }).error };
-  };
-  const event = (data: string) => ({ name: "e", channel: "c", data });
-
-  it("400 Batch too large for a batch over maxEventBatchSize", async () => {
-    const answer = await post("/apps/app-id/batch_events", { batch: Array.from({ length: 11 }, () => event("x")) });
-    expect(answer).toEqual({ status: 400, error: "Batch too large: batch holds more than 10 events" });
-  });
-
-  it("413 '… content of this event …' for data over maxEventPayloadInKb, alone or in a batch", async () => {
-    const big = "a".repeat(11 * 1024);
-    const alone = await post("/apps/app-id/events", event(big));
-    expect(alone).toEqual({ status: 413, error: "The data content of this event exceeds the allowed maximum (10240 bytes): data is larger than 10 KB" });
-    const batched = await post("/apps/app-id/batch_events", { batch: [event(big)] });
-    expect(batched.status).toBe(413);
-    expect(batched.error).toContain("content of this event");
   });
 });

@@ -1,7 +1,33 @@
+// The HTTP side of the rate limits: each is a 429 with X-RateLimit-* headers. The app's own REST
+// budgets (spec §6.10) are charged by the endpoints; the per-IP limits (RATE_LIMITER_ENABLED) by the
+// router, before any app is looked up. Where each limit is counted: docs/architecture.md, "Rate limits".
 import type { Context, MiddlewareHandler } from "hono";
+import type { App } from "../core/app.ts";
 import type { EventStream } from "../core/events.ts";
-import type { IpLimiter, IpLimitResult, IpLimits } from "../core/ip-limiter.ts";
-import { jsonError } from "./errors.ts";
+import type { RateLimiter } from "../core/rate-limiter.ts";
+import type { IpLimiter, IpLimitResult, IpLimits } from "../rate-limiters/ip/ip-limiter.ts";
+import { HttpError, jsonError } from "./errors.ts";
+
+/** What charging an app's budget needs of a request: the app, and the headers its answer will carry. */
+export interface BudgetedRequest {
+  app: App;
+  /** Rate-limit headers to add to the response. */
+  headers: Record<string, string>;
+}
+
+/**
+ * Counts `points` against the app's REST budget `kind` ("backend", "read") for this second; a
+ * negative `perSecond` is no limit. Sets X-RateLimit-Limit/-Remaining; 429 with Retry-After above it.
+ */
+export async function chargeAppBudget(limiter: RateLimiter, req: BudgetedRequest, kind: string, points: number, perSecond: number): Promise<void> {
+  if (perSecond < 0) return;
+  const result = await limiter.consume(req.app.id, kind, points, perSecond);
+  req.headers["X-RateLimit-Limit"] = String(perSecond);
+  req.headers["X-RateLimit-Remaining"] = String(result.remaining);
+  if (!result.allowed) {
+    throw new HttpError(429, "Too many requests", { ...req.headers, "Retry-After": String(Math.max(1, Math.ceil(result.resetMs / 1000))) });
+  }
+}
 
 /** What the router needs to apply the per-IP limits (RATE_LIMITER_ENABLED). */
 export interface IpLimiting {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { consoleLogger, effectiveLevel } from "../src/logger.ts";
+import { consoleLogger, effectiveLevel } from "../../src/logging/logger.ts";
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -4,8 +4,8 @@
 import { z } from "zod";
 import { num } from "../core/coerce.ts";
 import type { QueueContext, QueueOpener, QueueSettings, WebhookQueue } from "../webhooks/queues/queue.ts";
-import { REDIS } from "./adapters.ts";
-import { AWS } from "./app-stores.ts";
+import { REDIS } from "./register-adapters.ts";
+import { AWS } from "./register-app-stores.ts";
 import { defineKind, registerDriver } from "./registry.ts";
 
 defineKind({ kind: "queue", default: "memory", help: "where webhook jobs wait (none: webhooks off)" });

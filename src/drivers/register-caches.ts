@@ -3,8 +3,8 @@
 // drop a changed app for all of them at once; none asks the database every time.
 import { z } from "zod";
 import { num } from "../core/coerce.ts";
-import { REDIS } from "./adapters.ts";
-import { DATABASE_TIMEOUT } from "./app-stores.ts";
+import { REDIS } from "./register-adapters.ts";
+import { DATABASE_TIMEOUT } from "./register-app-stores.ts";
 import { defineKind, registerDriver } from "./registry.ts";
 
 defineKind({ kind: "cache", default: "memory", help: "the app cache in front of a database app store" });
