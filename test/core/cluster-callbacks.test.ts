@@ -24,12 +24,18 @@ describe("feature messages on the cluster bus", () => {
 const keyed = (dedupe: string | undefined, data = "{}") =>
   ({ type: "publish" as const, appId: "app-id", channel: "orders", frame: channelEvent("paid", "orders", data), dedupe });
 
+/** A node with a 60 s idempotency window and a client on "orders". */
+async function subscribedToOrders() {
+  const h = await new Harness({ env: { IDEMPOTENCY_WINDOW_SECONDS: "60" } }).start();
+  const client = await h.connect();
+  await client.subscribe("orders");
+  await settle();
+  return { h, client };
+}
+
 describe("keyed publishes on one node", () => {
   it("delivers a message with the same dedupe key once, and messages without a key every time", async () => {
-    const h = await new Harness({ env: { IDEMPOTENCY_WINDOW_SECONDS: "60" } }).start();
-    const client = await h.connect();
-    await client.subscribe("orders");
-    await settle();
+    const { h, client } = await subscribedToOrders();
     h.server.cluster.receive(keyed("k1\norders"));
     h.server.cluster.receive(keyed("k1\norders"));
     h.server.cluster.receive(keyed("k2\norders"));
@@ -41,10 +47,7 @@ describe("keyed publishes on one node", () => {
   });
 
   it("delivers the key again once the window is over", async () => {
-    const h = await new Harness({ env: { IDEMPOTENCY_WINDOW_SECONDS: "60" } }).start();
-    const client = await h.connect();
-    await client.subscribe("orders");
-    await settle();
+    const { h, client } = await subscribedToOrders();
     h.server.cluster.receive(keyed("k1\norders"));
     await h.timers.advance(59_000);
     h.server.cluster.receive(keyed("k1\norders"));
