@@ -5,6 +5,6 @@
 // otherwise grows them to 16 MB or more, and they stay committed while the server idles: at 5,000
 // idle connections that was ~3 KB of RSS per connection, the whole gap to a bare Deno.serve +
 // Deno.upgradeWebSocket server (bench/deno-bare.ts; bench/README.md). Node gets the same from
-// --semi-space-growth-factor=1, set at run time (runtimes/node.ts); Deno reads heap sizes only from
+// --semi-space-growth-factor=1, set at run time (runtimes/node-flags.ts); Deno reads heap sizes only from
 // its command line (v8.setFlagsFromString at run time has no effect on them).
 export const DENO_FLAGS = ["--v8-flags=--max-semi-space-size=1"];

@@ -1,11 +1,11 @@
 // The private fields of `ws` that the Node entrypoint uses, and the start-up self-check that
 // decides whether it may. Two things ws's public API cannot do:
 // - write a ready-made frame straight to the TCP socket (`_socket`), corked for the turn: a
-//   broadcast encodes its frame once and each socket gets one writev per turn (node.ts);
+//   broadcast encodes its frame once and each socket gets one writev per turn (node-sockets.ts);
 // - tell when the peer's close frame arrives (`_receiver`'s 'conclude'): ws emits 'close' only
 //   once the TCP connection is closed, a round trip later (30 s later for a peer that keeps its
 //   half open), and until then the socket still counts in /users and user_count.
-// Both, and node.ts's quiet end() patches, rely on ws 8's private fields. The self-check drives
+// Both, and node-sockets.ts's quiet end() patches, rely on ws 8's private fields. The self-check drives
 // ws's own upgrade path over an in-memory stream; when a ws upgrade changed what it relies on,
 // the node logs why and uses the public API only (ws.send; a socket leaves on 'close').
 import type { EventEmitter } from "node:events";
@@ -13,7 +13,7 @@ import type { IncomingMessage } from "node:http";
 import { Duplex } from "node:stream";
 import type { WebSocket, WebSocketServer } from "ws";
 
-/** The stream methods node.ts calls on ws's TCP socket and frame parser. */
+/** The stream methods node-sockets.ts calls on ws's TCP socket and frame parser. */
 export interface WsSocket {
   cork(): void;
   uncork(): void;
@@ -42,7 +42,7 @@ const CHECK_MS = 2000;
 
 /**
  * Upgrades an in-memory stream through `wss` (the server's own, so its WebSocket class and
- * options), feeds it a close frame, and checks what node.ts relies on. Undefined when all holds;
+ * options), feeds it a close frame, and checks what node-sockets.ts relies on. Undefined when all holds;
  * otherwise what changed, for the log line.
  */
 export function checkWsInternals(wss: WebSocketServer, waitMs = CHECK_MS): Promise<string | undefined> {

@@ -16,7 +16,7 @@ export type HandshakeOutcome = { app: App } | { code: number; message: string; a
 /**
  * The checks of spec §1.2, in order. The quota check happens after, atomically in the adapter.
  * `nodeFull`: the node already held MAX_NODE_CONNECTIONS sockets, handshakes in flight included,
- * when this socket opened (the server counts them; see Switchboard.openSocket).
+ * when this socket opened (the server counts them; see SocketLifecycle.openSocket).
  */
 export async function checkHandshake(server: HandshakeContext, request: HandshakeRequest, nodeFull = false): Promise<HandshakeOutcome> {
   if (request.appKey === undefined) return { code: CloseCode.PathNotFound, message: "Path not found" };

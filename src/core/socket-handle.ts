@@ -4,7 +4,7 @@ import type { Connection } from "./connection.ts";
 import type { HandshakeRequest } from "./handshake.ts";
 import type { RawSocket, Timers } from "./runtime.ts";
 
-/** What a Handle needs of its node (Switchboard). */
+/** What a Handle needs of its node (SocketLifecycle). */
 export interface HandleHost {
   readonly timers: Timers;
   readonly stopper: { reported(conn: Connection): void };

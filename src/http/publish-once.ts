@@ -3,7 +3,7 @@
 // key the publish is made once per key cluster-wide within IDEMPOTENCY_WINDOW_SECONDS, so a client
 // that retries after a 503 or a timeout is never delivered twice: the key is claimed before the
 // publish, recorded as done after it and released when it failed; and each node delivers a
-// message carrying the key at most once (Switchboard.receive), in case the bus took it although
+// message carrying the key at most once (ClusterCallbacks.receive), in case the bus took it although
 // the publish was answered 503.
 import { ClusterUnavailableError } from "../core/adapter.ts";
 import type { App } from "../core/app.ts";

@@ -32,7 +32,7 @@ beforeEach(async () => {
   await h.start();
 });
 
-const watch = (appId = "app-id") => h.server.receive(consoleFeature({ appId, node: "other", op: "watch" }));
+const watch = (appId = "app-id") => h.server.cluster.receive(consoleFeature({ appId, node: "other", op: "watch" }));
 const sent = (op: ConsoleMessage["op"]) => adapter.console.filter((m) => m.node === hub.node && m.op === op);
 
 describe("ConsoleHub", () => {
@@ -67,13 +67,13 @@ describe("ConsoleHub", () => {
     const viewer = hub.join("app-id");
     expect(sent("watch")).toHaveLength(1);
     await h.connect();
-    h.server.receive(consoleFeature({ appId: "app-id", node: "other", op: "count", connections: 4 }));
-    h.server.receive(consoleFeature({
+    h.server.cluster.receive(consoleFeature({ appId: "app-id", node: "other", op: "count", connections: 4 }));
+    h.server.cluster.receive(consoleFeature({
       appId: "app-id", node: "other", op: "events", dropped: 7,
       events: [{ kind: "member_added", appId: "app-id", channel: "presence-x", userId: "u1", time: 1 }],
     }));
-    h.server.receive(consoleFeature({ appId: "other-app", node: "other", op: "events", events: [{ kind: "channel_vacated", appId: "other-app", channel: "c", time: 1 }] }));
-    h.server.receive(consoleFeature({ appId: "app-id", node: hub.node, op: "count", connections: 100 }));
+    h.server.cluster.receive(consoleFeature({ appId: "other-app", node: "other", op: "events", events: [{ kind: "channel_vacated", appId: "other-app", channel: "c", time: 1 }] }));
+    h.server.cluster.receive(consoleFeature({ appId: "app-id", node: hub.node, op: "count", connections: 100 }));
     await h.timers.advance(1000);
     const batch = await viewer.take();
     expect(batch!.events.map((e) => [e.kind, e.node])).toEqual([["connection_opened", hub.node], ["member_added", "other"]]);
@@ -88,7 +88,7 @@ describe("ConsoleHub", () => {
     expect(sent("revoke")).toEqual([expect.objectContaining({ session: "session-1", until: h.timers.now() + 60_000 })]);
     expect(revocations.has("session-1")).toBe(true);
     // Another node's sign-out, heard over the bus.
-    h.server.receive(consoleFeature({ appId: "", node: "other", op: "revoke", session: "session-2", until: h.timers.now() + 1000 }));
+    h.server.cluster.receive(consoleFeature({ appId: "", node: "other", op: "revoke", session: "session-2", until: h.timers.now() + 1000 }));
     expect(revocations.has("session-2")).toBe(true);
     await h.timers.advance(1000);
     expect(revocations.has("session-2")).toBe(false);

@@ -63,9 +63,9 @@ describe("a node receiving counts", () => {
     const a = await h.connect();
     await a.subscribe("counted");
     expect(counts(a, "counted")).toEqual([1]);
-    h.server.receive(remoteCount(h, "counted", 3, 1_000));
-    h.server.receive(remoteCount(h, "counted", 2, 900)); // crossed on the bus: older
-    h.server.receive(remoteCount(h, "counted", 4)); // unordered (a node that was away)
+    h.server.cluster.receive(remoteCount(h, "counted", 3, 1_000));
+    h.server.cluster.receive(remoteCount(h, "counted", 2, 900)); // crossed on the bus: older
+    h.server.cluster.receive(remoteCount(h, "counted", 4)); // unordered (a node that was away)
     expect(counts(a, "counted")).toEqual([1, 3, 4]);
     await h.stop();
   });
@@ -74,7 +74,7 @@ describe("a node receiving counts", () => {
     const h = await new Harness({ env: COUNTING }).start();
     const a = await h.connect();
     await a.subscribe("counted");
-    h.server.receive(remoteCount(h, "counted", 5, 1_000));
+    h.server.cluster.receive(remoteCount(h, "counted", 5, 1_000));
     // This node's join answered with an older order than the count just applied (round trips overlap).
     h.server.subscriptionCounts.changed(h.app.id, "counted", 2, 500);
     expect(counts(a, "counted")).toEqual([1, 5]);
@@ -102,7 +102,7 @@ describe("a node receiving counts", () => {
     stuck = true;
     const joiner = await h.connect();
     await joiner.subscribe("counted");
-    h.server.receive(remoteCount(h, "counted", 2, 15)); // held for the joiner
+    h.server.cluster.receive(remoteCount(h, "counted", 2, 15)); // held for the joiner
     release();
     await settle();
     expect(counts(reader, "counted")).toEqual([1, 2, 3]);

@@ -1,6 +1,6 @@
-// The start-up self-check that lets runtimes/node.ts use ws's private fields: it passes with the
+// The start-up self-check that lets runtimes/node-sockets.ts use ws's private fields: it passes with the
 // installed ws, and reports (so the node falls back to ws's public API) when a ws release moved
-// the TCP socket or stopped announcing a close frame the way node.ts listens for it.
+// the TCP socket or stopped announcing a close frame the way node-sockets.ts listens for it.
 import { describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import { checkWsInternals } from "../../runtimes/node-ws.ts";
