@@ -21,6 +21,8 @@ interface Member {
   client: RawClient;
   /** The member ids of its subscription_succeeded snapshot. */
   ids: string[];
+  /** Which of the nodes it joined through. */
+  node: number;
 }
 
 /** One socket's view: its snapshot and the member events after it, with every anomaly named. */
@@ -45,6 +47,18 @@ function viewOf(m: Member, channel: string): { view: Set<string>; anomalies: str
   return { view, anomalies, added, removed };
 }
 
+/** Each live socket whose view differs from the members: missing and extra ids, anomalies, its node. */
+function wrongViews(live: Member[], channel: string, expected: Set<string>): string {
+  const wrong = live.flatMap((m) => {
+    const { view, anomalies } = viewOf(m, channel);
+    const missing = [...expected].filter((id) => !view.has(id));
+    const extra = [...view].filter((id) => !expected.has(id));
+    if (missing.length + extra.length === 0) return [];
+    return [`${m.userId} on node ${m.node} misses [${missing.join(",")}] has extra [${extra.join(",")}]${anomalies.length ? ` anomalies: ${anomalies.join("; ")}` : ""}`];
+  });
+  return `${wrong.length} of ${live.length} views wrong: ${wrong.slice(0, 8).join(" | ")}`;
+}
+
 function sorted(ids: Iterable<string>): string[] {
   return [...ids].sort();
 }
@@ -59,10 +73,11 @@ export function describePresenceStorm(driver: StormDriver): void {
         const gone: Member[] = [];
         let next = 0;
         const join = async (userId: string): Promise<Member> => {
-          const node = nodes[next++ % nodes.length]!;
+          const index = next++ % nodes.length;
+          const node = nodes[index]!;
           const client = await rawClient(node);
           const ack = await subscribe(node, client, channel, { user_id: userId, user_info: { name: userId } });
-          const member: Member = { userId, client, ids: JSON.parse(String(ack.data)).presence.ids.map(String) };
+          const member: Member = { userId, client, ids: JSON.parse(String(ack.data)).presence.ids.map(String), node: index };
           live.push(member);
           return member;
         };
@@ -75,7 +90,11 @@ export function describePresenceStorm(driver: StormDriver): void {
         const expected = () => new Set(live.map((m) => m.userId));
         /** Waits until every live view matches the members, then a little longer for late duplicates. */
         const settle = async (what: string) => {
-          await eventually(() => live.every((m) => sorted(viewOf(m, channel).view).join() === sorted(expected()).join()), 15_000, what);
+          await eventually(() => live.every((m) => sorted(viewOf(m, channel).view).join() === sorted(expected()).join()), 15_000, what)
+            .catch((error: Error) => {
+              // Which sockets are wrong and how: a flake on a slow runtime must explain itself.
+              throw new Error(`${error.message}; ${wrongViews(live, channel, expected())}`);
+            });
           await new Promise((r) => setTimeout(r, 300));
           const anomalies = live.flatMap((m) => viewOf(m, channel).anomalies);
           expect(anomalies, what).toEqual([]);
