@@ -1,39 +1,15 @@
 // The order the Redis scripts give each subscription count (core/count-order.ts): one clock per
 // channel shared with member sequences, rising with every join and leave whichever node makes
 // it, and across a vacate. On a real Redis, two adapters sharing a prefix as two nodes would.
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ClusterAdapter } from "../../../src/adapters/cluster/adapter.ts";
-import { createRedisAdapter } from "../../../src/adapters/redis.ts";
-import type { ClusterNode, ClusterTransition } from "../../../src/core/adapter.ts";
-import type { Logger } from "../../../src/core/runtime.ts";
-import { globalTimers } from "../../helpers/harness.ts";
-import { reachable, requireService, uniquePrefix } from "../cluster.ts";
+import { describe, expect, it } from "vitest";
+import type { ClusterTransition } from "../../../src/core/adapter.ts";
+import { redisAvailable, twoRedisNodes } from "./two-redis-nodes.ts";
 
-const REDIS_URL = "redis://127.0.0.1:6379";
-const available = await requireService(reachable(6379), "Redis on 127.0.0.1:6379");
-const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
-const node: ClusterNode = { receive: () => {}, transition: () => {}, syncMembers: () => {}, backendState: () => {} };
-
-describe.skipIf(!available)("redis adapter: subscription count order", () => {
-  const prefix = uniquePrefix("count-order");
-  const redis = new Redis(REDIS_URL);
-  let A: ClusterAdapter;
-  let B: ClusterAdapter;
-  beforeAll(async () => {
-    const options = { url: REDIS_URL, prefix, nodeTimeoutMs: 5000, timers: globalTimers, logger: quiet };
-    A = createRedisAdapter(options);
-    B = createRedisAdapter(options);
-    await Promise.all([A.start(node), B.start(node)]);
-  });
-  afterAll(async () => {
-    await Promise.all([A?.stop(), B?.stop()]);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-  });
+describe.skipIf(!redisAvailable)("redis adapter: subscription count order", () => {
+  const nodes = twoRedisNodes("count-order");
 
   it("rises with every join and leave on either node, across a vacate, and through a closing socket's release", async () => {
+    const { A, B } = nodes;
     const seqs: number[] = [];
     const counts: number[] = [];
     const note = (r: { subscriptionCount: number; countSeq?: number }) => {
@@ -55,6 +31,7 @@ describe.skipIf(!available)("redis adapter: subscription count order", () => {
   });
 
   it("keeps a vacated channel's sequence key 10 minutes, not a day: short-lived channels leave nothing behind", async () => {
+    const { A, redis, prefix } = nodes;
     await A.join("app", "brief", "a1");
     const [vkey] = (await redis.keys(`${prefix}*`)).filter((k) => k.includes("v:") && k.endsWith("brief"));
     expect(await redis.pttl(vkey!)).toBeGreaterThan(600_000);
@@ -65,6 +42,7 @@ describe.skipIf(!available)("redis adapter: subscription count order", () => {
   });
 
   it("orders a presence join's count by its member transition's sequence: one clock for both", async () => {
+    const { A, B } = nodes;
     const joined = await A.join("app", "presence-p", "a1", { userId: "u", userInfo: null });
     expect(joined.memberAdded).toBe(true);
     expect(joined.countSeq).toBe(joined.seq);
@@ -74,6 +52,7 @@ describe.skipIf(!available)("redis adapter: subscription count order", () => {
   });
 
   it("orders the counts of a dead node's sweep like any leave", async () => {
+    const { A, B } = nodes;
     type Shares = { releaseItems(appId: string, node: string, items: string[], report: boolean): Promise<{ transitions: ClusterTransition[] }> };
     const joined = await B.join("app", "swept", "b1");
     await A.join("app", "swept", "a1");

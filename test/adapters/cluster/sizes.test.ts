@@ -2,22 +2,12 @@
 // channel (one HMGET of every id overflowed Lua's stack and the failure became the local list),
 // an app with more occupied channels than one page, and a closing socket with many channels,
 // released in one script. On a real Redis, two adapters sharing a prefix as two nodes would.
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { ClusterAdapter } from "../../../src/adapters/cluster/adapter.ts";
+import { describe, expect, it, vi } from "vitest";
 import type { ClusterBackend } from "../../../src/adapters/cluster/backend.ts";
-import { createRedisAdapter } from "../../../src/adapters/redis.ts";
-import type { ClusterNode } from "../../../src/core/adapter.ts";
-import type { Logger } from "../../../src/core/runtime.ts";
-import { globalTimers } from "../../helpers/harness.ts";
 import { expectCacheMissClaims } from "../cache-miss-claims.ts";
 import { expectChannelPage } from "../channel-page-check.ts";
-import { reachable, requireService, uniquePrefix } from "../cluster.ts";
+import { redisAvailable, twoRedisNodes } from "./two-redis-nodes.ts";
 
-const REDIS_URL = "redis://127.0.0.1:6379";
-const available = await requireService(reachable(6379), "Redis on 127.0.0.1:6379");
-const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
-const node: ClusterNode = { receive: () => {}, transition: () => {}, syncMembers: () => {}, backendState: () => {} };
 const MEMBERS = 10_000;
 
 /** Runs `task` for 0..n-1, `width` at a time. */
@@ -25,25 +15,11 @@ async function each(n: number, width: number, task: (i: number) => Promise<unkno
   for (let at = 0; at < n; at += width) await Promise.all(Array.from({ length: Math.min(width, n - at) }, (_, j) => task(at + j)));
 }
 
-describe.skipIf(!available)("redis adapter: large channels and apps", () => {
-  const prefix = uniquePrefix("sizes");
-  const redis = new Redis(REDIS_URL);
-  let A: ClusterAdapter;
-  let B: ClusterAdapter;
-  beforeAll(async () => {
-    const options = { url: REDIS_URL, prefix, nodeTimeoutMs: 5000, timers: globalTimers, logger: quiet };
-    A = createRedisAdapter(options);
-    B = createRedisAdapter(options);
-    await Promise.all([A.start(node), B.start(node)]);
-  });
-  afterAll(async () => {
-    await Promise.all([A?.stop(), B?.stop()]);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-  });
+describe.skipIf(!redisAvailable)("redis adapter: large channels and apps", () => {
+  const nodes = twoRedisNodes("sizes");
 
   it("joins, lists and leaves a 10,000-member presence channel across two nodes", async () => {
+    const { A, B } = nodes;
     const ch = "presence-huge";
     const member = (i: number) => ({ userId: `u${i}`, userInfo: { n: i } });
     const joins: boolean[] = [];
@@ -74,6 +50,7 @@ describe.skipIf(!available)("redis adapter: large channels and apps", () => {
   }, 120_000);
 
   it("lists more occupied channels than one page, filtered by prefix", async () => {
+    const { A, B } = nodes;
     await each(1200, 200, (i) => (i % 2 ? B : A).join("app2", `${i % 3 ? "private-" : "public-"}c${i}`, `x${i}`));
     const all = await A.channels("app2");
     expect(all.size).toBe(1200);
@@ -90,6 +67,7 @@ describe.skipIf(!available)("redis adapter: large channels and apps", () => {
   }, 60_000);
 
   it("releases a closing socket's channels, sign-in and connection in one script", async () => {
+    const { A, B, redis, prefix } = nodes;
     expect(await A.addConnection("app3", "sock", -1)).toBe(true);
     const channels = Array.from({ length: 50 }, (_, i) => `presence-many-${i}`);
     for (const channel of channels) await A.join("app3", channel, "sock", { userId: "u", userInfo: null });
@@ -112,10 +90,12 @@ describe.skipIf(!available)("redis adapter: large channels and apps", () => {
   });
 
   it("lists the first occupied channels by name, past the server's own, with the total", async () => {
+    const { A, B } = nodes;
     await expectChannelPage(A, B, "app5");
   });
 
   it("sends cache_miss once per channel until an event is cached or the channel is vacated", async () => {
+    const { A, B } = nodes;
     await expectCacheMissClaims(A, B, "app4");
   });
 });
